@@ -1,0 +1,21 @@
+/** get_room_list: one page of entered rooms in creation order. */
+import { z } from 'zod';
+import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
+import { intLike, userId } from '../shared/http/fields';
+
+export const endpoint = defineEndpoint({
+  action: 'get_room_list',
+  scope: 'room',
+  method: 'POST',
+  auth: 'session',
+  input: z.object({
+    userID: userId.optional(),
+    index: intLike.pipe(z.number().int().min(0, 'must be 0 or more').max(1_000_000, 'is too large')).default(0),
+    cnt: intLike.pipe(z.number().int().min(1, 'must be a positive integer').max(100, 'must be at most 100')).default(20),
+  }),
+  async run({ input, rt, roomType, actor }) {
+    return { rooms: await rt.rooms.listRooms(actor, roomType, input.index, input.cnt) };
+  },
+});
+
+export const main_handler = scfHandler(endpoint);

@@ -1,0 +1,16 @@
+/** logout: revokes the caller's session token. */
+import { z } from 'zod';
+import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
+
+export const endpoint = defineEndpoint({
+  action: 'logout',
+  scope: 'room',
+  method: 'POST',
+  auth: 'session',
+  input: z.object({ userID: z.string().optional() }),
+  async run({ rt, actor }) {
+    await rt.sessions.close(actor);
+  },
+});
+
+export const main_handler = scfHandler(endpoint);

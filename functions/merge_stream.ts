@@ -1,0 +1,39 @@
+/** merge_stream (live rooms): forwards the client's mix parameters to the live API. */
+import { z } from 'zod';
+import { AppError, Code, cloudApiFailed } from '../shared/errors';
+import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
+import { roomId, userId } from '../shared/http/fields';
+
+function mergeParams(value: unknown): Record<string, unknown> {
+  let parsed = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new AppError(Code.VALUE_TOO_LONG, 'mergeParams is not valid JSON');
+    }
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new AppError(Code.VALUE_TOO_LONG, 'mergeParams is not a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+export const endpoint = defineEndpoint({
+  action: 'merge_stream',
+  scope: 'room',
+  method: 'POST',
+  roomTypes: ['live_room'],
+  auth: 'session',
+  input: z.object({ userID: userId.optional(), roomID: roomId, mergeParams: z.unknown() }),
+  async run({ input, rt, roomType, actor }) {
+    const params = mergeParams(input.mergeParams);
+    // The room must exist (this also checks the session).
+    await rt.rooms.getRoom(actor, roomType, input.roomID);
+    try {
+      return { result: await rt.live.startMixStream(params) };
+    } catch (error) {
+      throw cloudApiFailed('live API Mix_StreamV2', error instanceof Error ? error.message : String(error));
+    }
+  },
+});
+
+export const main_handler = scfHandler(endpoint);

@@ -1,0 +1,47 @@
+/**
+ * router: every route of the service behind one Function URL (Tencent no
+ * longer creates API Gateway triggers for new SCF functions), built from the
+ * same endpoint definitions as the one-function-per-endpoint deployment.
+ */
+import { type Endpoint, handle, routeOf, type ScfHandler } from '../shared/http/endpoint';
+import { toHttpRequest } from '../shared/http/event';
+import { endpoint as addAudience } from './add_audience';
+import { endpoint as addPusher } from './add_pusher';
+import { endpoint as checkConfig } from './check_config';
+import { endpoint as createRoom } from './create_room';
+import { endpoint as deleteAudience } from './delete_audience';
+import { endpoint as deletePusher } from './delete_pusher';
+import { endpoint as destroyRoom } from './destroy_room';
+import { endpoint as getAudiences } from './get_audiences';
+import { endpoint as getCustomInfo } from './get_custom_info';
+import { endpoint as getLoginInfo } from './get_login_info';
+import { endpoint as getPushUrl } from './get_push_url';
+import { endpoint as getPushers } from './get_pushers';
+import { endpoint as getRoomList } from './get_room_list';
+import { endpoint as getTestPushurl } from './get_test_pushurl';
+import { endpoint as getTestRtmpaccurl } from './get_test_rtmpaccurl';
+import { endpoint as login } from './login';
+import { endpoint as logout } from './logout';
+import { endpoint as mergeStream } from './merge_stream';
+import { endpoint as pusherHeartbeat } from './pusher_heartbeat';
+import { endpoint as setCustomField } from './set_custom_field';
+
+export const ENDPOINTS: readonly Endpoint[] = [
+  login, logout, getPushUrl, createRoom, destroyRoom, getRoomList, getPushers, addPusher, deletePusher, pusherHeartbeat,
+  mergeStream, getCustomInfo, setCustomField, addAudience, deleteAudience, getAudiences,
+  getLoginInfo, getTestPushurl, getTestRtmpaccurl, checkConfig,
+];
+
+const byRoute = new Map(ENDPOINTS.map((e) => [`${e.scope}/${e.action}`, e]));
+
+export const main_handler: ScfHandler = async (event, context = {}) => {
+  let req;
+  try {
+    req = toHttpRequest(event, context);
+  } catch {
+    return handle(undefined, event, context); // answers the "unrecognised event" envelope
+  }
+  const { group, action } = routeOf(req);
+  const def = byRoute.get(`${group === 'utils' ? 'utils' : 'room'}/${action}`);
+  return handle(def, event, context, req);
+};

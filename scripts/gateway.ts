@@ -1,0 +1,163 @@
+/**
+ * The local gateway (`npm start`): serves `POST /weapp/{roomType}/{action}` and
+ * `GET /weapp/utils/{action}` by handing API Gateway-shaped events to the same
+ * router handler SCF runs, and runs the sweeper on the timer trigger's period.
+ *
+ * A fresh machine needs nothing else: without REDIS_URL it uses an in-process
+ * Redis emulation (ioredis-mock, which runs the same Lua scripts), and without
+ * cloud credentials it generates development keys and turns IM and live API
+ * calls into logged no-ops. Production code never takes these paths: they
+ * exist only here.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../shared/config';
+import { MAX_BODY_BYTES } from '../shared/http/endpoint';
+import { createOfflineImClient } from '../shared/im/client';
+import { createOfflineLiveApiClient } from '../shared/live/client';
+import { log } from '../shared/log';
+import { defineScripts, type RedisClient } from '../shared/redis';
+import { sweep } from '../shared/rooms/sweeper';
+import { buildRuntime, installRuntime, type Runtime } from '../shared/runtime';
+import { main_handler as route } from '../functions/router';
+
+const IM_VARS = ['IM_SDK_APP_ID', 'IM_SECRET_KEY', 'IM_ADMINISTRATOR'] as const;
+const LIVE_VARS = ['LIVE_APP_ID', 'LIVE_BIZID', 'LIVE_PUSH_SECRET_KEY', 'LIVE_API_KEY'] as const;
+
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+
+/** Development stand-ins for unset credentials; keys are random per start, never fixed in the repo. */
+function developmentEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; imOffline: boolean; liveOffline: boolean } {
+  const unset = (name: string) => !env[name]?.trim();
+  const imOffline = IM_VARS.some(unset);
+  const liveOffline = LIVE_VARS.some(unset);
+  const dev: Record<string, string> = {
+    IM_SDK_APP_ID: '1400000000',
+    IM_SECRET_KEY: hex(32),
+    IM_ADMINISTRATOR: 'administrator',
+    LIVE_APP_ID: '1250000000',
+    LIVE_BIZID: '8888',
+    LIVE_PUSH_SECRET_KEY: hex(16),
+    LIVE_API_KEY: hex(16),
+  };
+  const filled = { ...env };
+  for (const name of [...(imOffline ? IM_VARS : []), ...(liveOffline ? LIVE_VARS : [])]) if (unset(name)) filled[name] = dev[name];
+  return { env: filled, imOffline, liveOffline };
+}
+
+async function emulatedRedis(): Promise<RedisClient> {
+  const { default: RedisMock } = await import('ioredis-mock');
+  const client = new RedisMock() as unknown as RedisClient;
+  defineScripts(client);
+  return client;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      // Keep one byte past the limit so the handler sees "too large" and answers 413.
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      size += chunk.length;
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES + 1).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export interface Gateway {
+  url: string;
+  runtime: Runtime;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  env?: NodeJS.ProcessEnv;
+  port?: number;
+  /** Sweeper period in ms (0 disables); the timer trigger's period in the cloud. */
+  sweepIntervalMs?: number;
+  quiet?: boolean;
+  runtime?: Runtime;
+}
+
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const { env, imOffline, liveOffline } = developmentEnv(options.env ?? process.env);
+  const config = loadConfig(env);
+  const rt =
+    options.runtime ??
+    buildRuntime(config, {
+      redis: config.redisUrl ? undefined : await emulatedRedis(),
+      im: imOffline ? createOfflineImClient(log) : undefined,
+      live: liveOffline ? createOfflineLiveApiClient(log) : undefined,
+    });
+  installRuntime(rt);
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const body = await readBody(req);
+    const match = /^\/weapp\/([^/]+)\/([^/]+)\/?$/.exec(url.pathname);
+    const event = {
+      httpMethod: req.method ?? 'GET',
+      path: url.pathname,
+      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v ?? ''])),
+      queryStringParameters: Object.fromEntries(url.searchParams),
+      pathParameters: match ? { roomType: decodeURIComponent(match[1]!), action: decodeURIComponent(match[2]!) } : {},
+      body,
+      isBase64Encoded: false,
+      requestContext: { requestId: randomBytes(12).toString('hex'), sourceIp: req.socket.remoteAddress ?? 'unknown', stage: 'local' },
+    };
+    const answer = await route(event, {});
+    res.writeHead(answer.statusCode, answer.headers);
+    res.end(answer.body);
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(options.port ?? config.port, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  const interval = options.sweepIntervalMs ?? 5000;
+  let sweeping = false;
+  const timer =
+    interval > 0
+      ? setInterval(() => {
+          if (sweeping) return;
+          sweeping = true;
+          sweep(rt)
+            .catch((error: unknown) => log({ event: 'sweep_failed', error: error instanceof Error ? error.message : String(error) }))
+            .finally(() => (sweeping = false));
+        }, interval)
+      : undefined;
+
+  if (!options.quiet) {
+    const lines = [
+      `RoomService local gateway on http://127.0.0.1:${port}  (POST /weapp/{roomType}/{action}, GET /weapp/utils/{action})`,
+      `  store:   ${config.redisUrl ? `Redis at ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}` : 'in-process Redis emulation (ioredis-mock); set REDIS_URL for a real Redis'}`,
+      `  IM:      ${imOffline ? `simulated (no ${IM_VARS.join('/')}): calls are logged no-ops, development key generated` : `${config.im.apiBaseUrl} as ${config.im.administrator}`}`,
+      `  live:    ${liveOffline ? `simulated (no ${LIVE_VARS.join('/')}): development bizid ${config.live.bizid} and keys generated` : `bizid ${config.live.bizid}, API ${config.live.apiBaseUrl}`}`,
+      `  sweeper: ${interval > 0 ? `every ${interval} ms` : 'off'}; auth mode: ${config.authMode}`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  }
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    runtime: rt,
+    server,
+    async close() {
+      if (timer) clearInterval(timer);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      installRuntime(undefined);
+      await rt.redis.quit().catch(() => undefined);
+    },
+  };
+}
+
+if (require.main === module) {
+  startGateway({ sweepIntervalMs: Number(process.env.SWEEP_INTERVAL_MS ?? 5000) }).catch((error: unknown) => {
+    process.stderr.write(`gateway failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

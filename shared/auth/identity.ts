@@ -1,0 +1,56 @@
+/**
+ * Who may obtain an IM UserSig from `get_login_info` (AUTH_MODE):
+ *  - demo: anyone, for any userID (the old demo behaviour; the local default);
+ *  - jwt:  only a caller with `Authorization: Bearer <JWT>` from the customer's
+ *          own identity system; the userID is the token's `sub`;
+ *  - off:  nobody (the app issues UserSigs itself).
+ */
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { AppError, Code, authFailed, invalidParam } from '../errors';
+import type { HttpRequest } from '../http/event';
+import type { Runtime } from '../runtime';
+import { randomUserId } from '../sign/live-urls';
+
+const USER_ID = /^[A-Za-z0-9_@.-]{1,32}$/;
+
+let jwks: { url: string; keys: JWTVerifyGetKey } | undefined;
+
+function verificationKey(rt: Runtime): Uint8Array | JWTVerifyGetKey {
+  const { secret, jwksUrl } = rt.config.jwt;
+  if (secret) return new TextEncoder().encode(secret);
+  if (!jwks || jwks.url !== jwksUrl) jwks = { url: jwksUrl!, keys: createRemoteJWKSet(new URL(jwksUrl!)) };
+  return jwks.keys;
+}
+
+async function jwtSubject(rt: Runtime, req: HttpRequest): Promise<string> {
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw authFailed('Authorization: Bearer <JWT> is required');
+  try {
+    const key = verificationKey(rt);
+    const options = {
+      algorithms: rt.config.jwt.secret ? ['HS256'] : ['RS256', 'ES256', 'PS256', 'EdDSA'],
+      issuer: rt.config.jwt.issuer,
+      audience: rt.config.jwt.audience,
+    };
+    const { payload } = key instanceof Uint8Array ? await jwtVerify(match[1]!, key, options) : await jwtVerify(match[1]!, key, options);
+    if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) throw new Error('sub is not a valid userID');
+    return payload.sub;
+  } catch (error) {
+    throw authFailed(`JWT rejected: ${error instanceof Error ? error.message : 'invalid'}`);
+  }
+}
+
+export async function loginInfoUser(rt: Runtime, req: HttpRequest, requested: string | undefined): Promise<string> {
+  if (rt.config.authMode === 'off') {
+    throw new AppError(Code.FEATURE_DISABLED, 'get_login_info is disabled on this service (AUTH_MODE=off)', 403);
+  }
+  if (rt.config.authMode === 'jwt') {
+    const subject = await jwtSubject(rt, req);
+    if (requested && requested !== subject) throw authFailed('userID differs from the JWT subject');
+    return subject;
+  }
+  if (!requested) return randomUserId();
+  if (!USER_ID.test(requested)) throw invalidParam('userID', 'must be 1-32 of A-Z a-z 0-9 _ - @ .');
+  return requested;
+}

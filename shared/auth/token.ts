@@ -1,0 +1,34 @@
+/**
+ * Session tokens: `<session id>.<mac>`. The session id is 128 random bits and
+ * names the session in Redis; the MAC binds it to the user, so a forged or
+ * altered token is refused in constant time before Redis is asked.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export interface Actor {
+  readonly userId: string;
+  readonly sessionId: string;
+  /** Only verifyToken makes an Actor, so a store call cannot skip the token check. */
+  readonly __verified: true;
+}
+
+const mac = (secret: string, userId: string, sessionId: string) =>
+  createHmac('sha256', secret).update(`roomservice-session-v1\n${userId}\n${sessionId}`).digest().subarray(0, 16);
+
+export function newToken(secret: string, userId: string): { token: string; sessionId: string } {
+  const sessionId = randomBytes(16).toString('base64url');
+  return { token: `${sessionId}.${mac(secret, userId, sessionId).toString('base64url')}`, sessionId };
+}
+
+const TOKEN_SHAPE = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{22})$/;
+
+/** The Actor for a well-formed, authentic token of `userId`; undefined otherwise. Redis still decides whether it is live. */
+export function verifyToken(secret: string, userId: string, token: string): Actor | undefined {
+  const match = TOKEN_SHAPE.exec(token);
+  if (!match) return undefined;
+  const [, sessionId, given] = match as unknown as [string, string, string];
+  const expected = mac(secret, userId, sessionId);
+  const givenBytes = Buffer.from(given, 'base64url');
+  if (givenBytes.length !== expected.length || !timingSafeEqual(givenBytes, expected)) return undefined;
+  return { userId, sessionId, __verified: true };
+}

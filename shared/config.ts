@@ -1,0 +1,210 @@
+/**
+ * Environment -> typed configuration. The variable names are the public
+ * interface (README "Configuration"); every problem is reported by name.
+ */
+import { z } from 'zod';
+
+export const ROOM_TYPES = ['double_room', 'multi_room', 'live_room'] as const;
+export type RoomType = (typeof ROOM_TYPES)[number];
+
+export interface RoomLimits {
+  /** Seats: always 2 for double rooms. */
+  maxMembers: number;
+  heartbeatTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxAudiences: number;
+  /** Live rooms always end with their creator; double/multi only when configured. */
+  creatorEndsRoom: boolean;
+}
+
+export interface Config {
+  port: number;
+  redisUrl: string | undefined;
+  redisCluster: boolean;
+  keyPrefix: string;
+  live: {
+    appId: string;
+    bizid: string;
+    pushSecretKey: string;
+    apiKey: string;
+    validTimeSeconds: number;
+    pushDomain: string;
+    playDomain: string;
+    apiBaseUrl: string;
+    timeoutMs: number;
+    checkStreamBeforeEvict: boolean;
+  };
+  im: {
+    sdkAppId: number;
+    secretKey: string;
+    administrator: string;
+    accountType: string;
+    apiBaseUrl: string;
+    notifyMode: 'system' | 'custom' | 'both';
+    timeoutMs: number;
+    maxAttempts: number;
+  };
+  sessionTtlSeconds: number;
+  /** HMAC key for session tokens; derived from IM_SECRET_KEY unless SESSION_SECRET is set. */
+  sessionSecret: string;
+  corsOrigins: string[];
+  authMode: 'demo' | 'jwt' | 'off';
+  jwt: { secret: string | undefined; jwksUrl: string | undefined; issuer: string | undefined; audience: string | undefined };
+  rateLimit: { perUserPerMinute: number; perIpPerMinute: number };
+  sweepBatch: number;
+  rooms: Record<RoomType, RoomLimits>;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`configuration invalid: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const digits = (min: number, max: number, what: string) =>
+  z.string().regex(new RegExp(`^\\d{${min},${max}}$`), `must be ${what}`);
+const hex32 = z.string().regex(/^[0-9a-fA-F]{32}$/, 'must be 32 hex characters');
+const seconds = z.coerce.number({ error: 'must be a number of seconds' }).positive('must be positive').max(31 * 24 * 3600, 'is too large');
+const positiveInt = (max: number) => z.coerce.number({ error: 'must be an integer' }).int('must be an integer').min(1, 'must be at least 1').max(max, `must be at most ${max}`);
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1' || v === 'yes');
+const url = z.url({ error: 'must be an http(s) URL', protocol: /^https?$/ });
+const host = z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be a host name');
+
+const envSchema = z.object({
+  PORT: positiveInt(65535).default(5757),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  REDIS_CLUSTER: bool.default(false),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]{1,32}$/, 'must be 1-32 of A-Z a-z 0-9 _ : -').default('rs'),
+  LIVE_APP_ID: digits(1, 12, 'the live appID (digits)'),
+  LIVE_BIZID: digits(1, 10, 'the live bizid (digits)'),
+  LIVE_PUSH_SECRET_KEY: hex32,
+  LIVE_API_KEY: hex32,
+  LIVE_VALID_TIME: seconds.default(604800),
+  LIVE_PUSH_DOMAIN: host.optional(),
+  LIVE_PLAY_DOMAIN: host.optional(),
+  LIVE_API_BASE_URL: url.default('http://fcgi.video.qcloud.com/common_access'),
+  LIVE_API_TIMEOUT_MS: positiveInt(60000).default(3000),
+  CHECK_STREAM_BEFORE_EVICT: bool.default(false),
+  IM_SDK_APP_ID: digits(1, 12, 'the IM SDKAppID (digits)').transform(Number),
+  IM_SECRET_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be the 64 hex character IM secret key'),
+  IM_ADMINISTRATOR: z.string().regex(/^[A-Za-z0-9_@.-]{1,32}$/, 'must be an IM account name (1-32 of A-Z a-z 0-9 _ - @ .)'),
+  IM_ACCOUNT_TYPE: z.string().max(16, 'is too long').default('0'),
+  IM_API_BASE_URL: url.default('https://console.tim.qq.com'),
+  IM_NOTIFY_MODE: z.enum(['system', 'custom', 'both'], { error: 'must be system, custom or both' }).default('system'),
+  IM_TIMEOUT_MS: positiveInt(60000).default(3000),
+  IM_MAX_ATTEMPTS: positiveInt(10).default(3),
+  SESSION_TTL: seconds.default(604800),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  CORS_ALLOW_ORIGINS: z.string().default('*'),
+  AUTH_MODE: z.enum(['demo', 'jwt', 'off'], { error: 'must be demo, jwt or off' }).default('demo'),
+  AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  AUTH_JWKS_URL: url.optional(),
+  AUTH_JWT_ISSUER: z.string().optional(),
+  AUTH_JWT_AUDIENCE: z.string().optional(),
+  RATE_LIMIT_PER_USER: z.coerce.number({ error: 'must be an integer' }).int().min(0).default(600),
+  RATE_LIMIT_PER_IP: z.coerce.number({ error: 'must be an integer' }).int().min(0).default(1200),
+  SWEEP_BATCH: positiveInt(10000).default(200),
+  MULTI_ROOM_MAX_MEMBERS: positiveInt(50).default(4),
+  LIVE_ROOM_MAX_MEMBERS: positiveInt(50).default(4),
+  LIVE_ROOM_MAX_AUDIENCES: positiveInt(10000).default(30),
+  HEARTBEAT_TIMEOUT: seconds.default(20),
+  ROOM_IDLE_TIMEOUT: seconds.default(30),
+  CREATOR_CAN_DESTROY_ROOM: bool.default(false),
+});
+
+/** Per-type overrides: `{DOUBLE,MULTI,LIVE}_ROOM_<NAME>`. */
+const overrideSchema = z.object({
+  HEARTBEAT_TIMEOUT: seconds.optional(),
+  ROOM_IDLE_TIMEOUT: seconds.optional(),
+  CREATOR_CAN_DESTROY_ROOM: bool.optional(),
+  MAX_AUDIENCES: positiveInt(10000).optional(),
+});
+
+type Env = Record<string, string | undefined>;
+
+/** Empty strings count as unset: SCF consoles and .env files often leave `NAME=`. */
+function present(env: Env): Env {
+  const out: Env = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v.trim() !== '') out[k] = v.trim();
+  return out;
+}
+
+function problemsOf(error: z.ZodError, env: Env, prefix = ''): string[] {
+  return error.issues.map((issue) => {
+    const name = `${prefix}${String(issue.path[0] ?? '?')}`;
+    return env[name] === undefined ? `${name} is required` : `${name} ${issue.message}`;
+  });
+}
+
+export function loadConfig(rawEnv: Env = process.env): Config {
+  const env = present(rawEnv);
+  const parsed = envSchema.safeParse(env);
+  const problems = parsed.success ? [] : problemsOf(parsed.error, env);
+  const overrides: Partial<Record<RoomType, z.infer<typeof overrideSchema>>> = {};
+  for (const type of ROOM_TYPES) {
+    const prefix = `${type.toUpperCase()}_`;
+    const slice: Env = {};
+    for (const name of Object.keys(overrideSchema.shape)) slice[name] = env[prefix + name];
+    const result = overrideSchema.safeParse(slice);
+    if (result.success) overrides[type] = result.data;
+    else problems.push(...problemsOf(result.error, env, prefix));
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
+  if (e.AUTH_MODE === 'jwt' && !e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL) {
+    throw new ConfigError(['AUTH_JWT_SECRET or AUTH_JWKS_URL is required when AUTH_MODE=jwt']);
+  }
+
+  const limits = (type: RoomType, maxMembers: number): RoomLimits => {
+    const o = overrides[type] ?? {};
+    return {
+      maxMembers,
+      heartbeatTimeoutMs: Math.round((o.HEARTBEAT_TIMEOUT ?? e.HEARTBEAT_TIMEOUT) * 1000),
+      idleTimeoutMs: Math.round((o.ROOM_IDLE_TIMEOUT ?? e.ROOM_IDLE_TIMEOUT) * 1000),
+      maxAudiences: o.MAX_AUDIENCES ?? e.LIVE_ROOM_MAX_AUDIENCES,
+      creatorEndsRoom: type === 'live_room' ? true : (o.CREATOR_CAN_DESTROY_ROOM ?? e.CREATOR_CAN_DESTROY_ROOM),
+    };
+  };
+
+  return {
+    port: e.PORT,
+    redisUrl: e.REDIS_URL,
+    redisCluster: e.REDIS_CLUSTER,
+    keyPrefix: e.REDIS_KEY_PREFIX,
+    live: {
+      appId: e.LIVE_APP_ID,
+      bizid: e.LIVE_BIZID,
+      pushSecretKey: e.LIVE_PUSH_SECRET_KEY.toLowerCase(),
+      apiKey: e.LIVE_API_KEY.toLowerCase(),
+      validTimeSeconds: e.LIVE_VALID_TIME,
+      pushDomain: e.LIVE_PUSH_DOMAIN ?? `${e.LIVE_BIZID}.livepush.myqcloud.com`,
+      playDomain: e.LIVE_PLAY_DOMAIN ?? `${e.LIVE_BIZID}.liveplay.myqcloud.com`,
+      apiBaseUrl: e.LIVE_API_BASE_URL,
+      timeoutMs: e.LIVE_API_TIMEOUT_MS,
+      checkStreamBeforeEvict: e.CHECK_STREAM_BEFORE_EVICT,
+    },
+    im: {
+      sdkAppId: e.IM_SDK_APP_ID,
+      secretKey: e.IM_SECRET_KEY,
+      administrator: e.IM_ADMINISTRATOR,
+      accountType: e.IM_ACCOUNT_TYPE,
+      apiBaseUrl: e.IM_API_BASE_URL.replace(/\/+$/, ''),
+      notifyMode: e.IM_NOTIFY_MODE,
+      timeoutMs: e.IM_TIMEOUT_MS,
+      maxAttempts: e.IM_MAX_ATTEMPTS,
+    },
+    sessionTtlSeconds: e.SESSION_TTL,
+    sessionSecret: e.SESSION_SECRET ?? `derived:${e.IM_SECRET_KEY}`,
+    corsOrigins: e.CORS_ALLOW_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    authMode: e.AUTH_MODE,
+    jwt: { secret: e.AUTH_JWT_SECRET, jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_JWT_ISSUER, audience: e.AUTH_JWT_AUDIENCE },
+    rateLimit: { perUserPerMinute: e.RATE_LIMIT_PER_USER, perIpPerMinute: e.RATE_LIMIT_PER_IP },
+    sweepBatch: e.SWEEP_BATCH,
+    rooms: {
+      double_room: limits('double_room', 2),
+      multi_room: limits('multi_room', e.MULTI_ROOM_MAX_MEMBERS),
+      live_room: limits('live_room', e.LIVE_ROOM_MAX_MEMBERS),
+    },
+  };
+}

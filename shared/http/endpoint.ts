@@ -1,0 +1,178 @@
+/**
+ * One endpoint = one definition: its route, method, input schema, who may call
+ * it, and one `run`. `scfHandler` turns a definition into an SCF
+ * `main_handler`; the router and the local gateway reuse the same pipeline.
+ */
+import type { z } from 'zod';
+import { ConfigError, ROOM_TYPES, type RoomType } from '../config';
+import { AppError, Code, authFailed, badRequest } from '../errors';
+import { log } from '../log';
+import { runtime, type Runtime } from '../runtime';
+import type { Actor } from '../auth/token';
+import { toHttpRequest, newRequestId, type HttpRequest, type ScfContext } from './event';
+import { corsHeaders, errorEnvelope, respond, successEnvelope, type ScfResponse } from './response';
+
+/** Bodies are tiny JSON documents; anything larger is refused before parsing. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface Call<Input> {
+  req: HttpRequest;
+  input: Input;
+  rt: Runtime;
+  /** Room endpoints: the `{roomType}` path segment. */
+  roomType: RoomType;
+  /**
+   * The caller, from `userID` + `token` in the query (auth 'session'). Its
+   * token is verified; the session itself is checked by the store call the
+   * endpoint makes (inside the same Lua script), or by `rooms.checkSession`.
+   */
+  actor: Actor;
+}
+
+export interface EndpointDef<S extends z.ZodType = z.ZodType> {
+  action: string;
+  scope: 'room' | 'utils';
+  method: 'GET' | 'POST';
+  /** Room types served (default: all three). */
+  roomTypes?: readonly RoomType[];
+  auth: 'session' | 'none';
+  /** Where the input comes from (default: body for POST, query for GET). */
+  inputFrom?: 'body' | 'query';
+  input: S;
+  run(call: Call<z.output<S>>): Promise<Record<string, unknown> | void>;
+}
+
+export type Endpoint = EndpointDef<z.ZodType>;
+
+export const defineEndpoint = <S extends z.ZodType>(def: EndpointDef<S>): Endpoint => def as unknown as Endpoint;
+
+export type ScfHandler = (event: unknown, context?: ScfContext) => Promise<ScfResponse>;
+
+let coldStart = true;
+
+const ROUTE = /^\/?(?:.*\/)?weapp\/([^/?]+)\/([^/?]+)\/?$/;
+
+/** `{roomType}` and `{action}` from path parameters or the path itself. */
+export function routeOf(req: HttpRequest): { group?: string; action?: string } {
+  const match = ROUTE.exec(req.path);
+  return { group: req.pathParams.roomType ?? match?.[1], action: req.pathParams.action ?? match?.[2] };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length > 0 ? issue.path.join('.') : 'input';
+  return `${field} ${issue.message}`;
+}
+
+function parseJsonBody(body: string | undefined): Record<string, unknown> {
+  if (body === undefined || body.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw badRequest('body is not valid JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw badRequest('body must be a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+function parseInput(def: Endpoint, req: HttpRequest): unknown {
+  const source = def.inputFrom ?? (def.method === 'GET' ? 'query' : 'body');
+  const raw = source === 'query' ? req.query : parseJsonBody(req.body);
+  const result = def.input.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    // Business-level length limits keep their protocol code (10); all else is a malformed request.
+    if (issue.code === 'custom' && (issue as { params?: { code?: number } }).params?.code === Code.VALUE_TOO_LONG) {
+      throw new AppError(Code.VALUE_TOO_LONG, describeIssue(issue));
+    }
+    throw new AppError(Code.INVALID_PARAM, describeIssue(issue), 400);
+  }
+  return result.data;
+}
+
+function resolveRoomType(def: Endpoint, group: string | undefined): RoomType | undefined {
+  if (def.scope === 'utils') return undefined;
+  const allowed = def.roomTypes ?? ROOM_TYPES;
+  if (!group || !(allowed as readonly string[]).includes(group)) {
+    throw new AppError(Code.NOT_FOUND, `unknown room type "${group ?? ''}" for ${def.action}: use one of ${allowed.join(', ')}`, 404);
+  }
+  return group as RoomType;
+}
+
+/**
+ * Runs one request through an endpoint: event -> request -> checks -> run ->
+ * envelope, and one log line. Never throws.
+ */
+export async function handle(def: Endpoint | undefined, event: unknown, context: ScfContext = {}, routed?: HttpRequest): Promise<ScfResponse> {
+  const started = performance.now();
+  const cold = coldStart;
+  coldStart = false;
+  let requestId = context.request_id ?? newRequestId();
+  let cors = corsHeaders(['*'], undefined);
+  let status = 200;
+  let envelope: Record<string, unknown>;
+  let user: string | undefined;
+  let roomType: string | undefined;
+  try {
+    const req = routed ?? toHttpRequest(event, context, def ? { method: def.method, path: defaultPath(def) } : {});
+    requestId = req.requestId;
+    const rt = runtime();
+    cors = corsHeaders(rt.config.corsOrigins, req.headers.origin);
+    if (req.method === 'OPTIONS') return respond(204, { code: Code.OK, message: 'ok' }, requestId, cors);
+    const route = routeOf(req);
+    if (!def || (route.action !== undefined && route.action !== def.action)) {
+      throw new AppError(Code.NOT_FOUND, `unknown action "${route.action ?? ''}"`, 404);
+    }
+    if (req.method !== def.method) throw new AppError(Code.METHOD_NOT_ALLOWED, `${def.action} accepts ${def.method} only`, 405);
+    if (req.body !== undefined && Buffer.byteLength(req.body) > MAX_BODY_BYTES) {
+      throw new AppError(Code.BODY_TOO_LARGE, `body is larger than ${MAX_BODY_BYTES} bytes`, 413);
+    }
+    const type = resolveRoomType(def, route.group);
+    roomType = type;
+    user = req.query.userID;
+    const input = parseInput(def, req);
+    let actor: Actor | undefined;
+    if (def.auth === 'session') {
+      actor = rt.sessions.actor(req.query.userID, req.query.token);
+      const bodyUser = (input as { userID?: unknown }).userID;
+      if (bodyUser !== undefined && bodyUser !== actor.userId) throw authFailed('body userID differs from the signed-in user');
+    }
+    const result = await def.run({ req, input, rt, roomType: type as RoomType, actor: actor as Actor });
+    envelope = successEnvelope(result);
+  } catch (error) {
+    ({ status, envelope } = failure(error, requestId));
+  }
+  log({
+    event: 'request',
+    endpoint: def?.action ?? 'unknown',
+    roomType,
+    user,
+    code: envelope.code,
+    status,
+    ms: Math.round((performance.now() - started) * 100) / 100,
+    requestId,
+    ...(cold ? { coldStart: true } : {}),
+  });
+  return respond(status, envelope, requestId, cors);
+}
+
+function failure(error: unknown, requestId: string): { status: number; envelope: Record<string, unknown> } {
+  if (error instanceof AppError) return { status: error.status, envelope: errorEnvelope(error) };
+  if (error instanceof ConfigError) {
+    log({ event: 'config_error', requestId, problems: error.problems });
+    return { status: 500, envelope: { code: Code.CONFIG_INVALID, message: error.message } };
+  }
+  log({ event: 'internal_error', requestId, error: error instanceof Error ? error.stack : String(error) });
+  return { status: 500, envelope: { code: Code.INTERNAL, message: `internal error (request ${requestId})` } };
+}
+
+/** A console test event without a path is taken as addressed to this endpoint. */
+function defaultPath(def: Endpoint): string | undefined {
+  return def.scope === 'utils' ? `/weapp/utils/${def.action}` : undefined;
+}
+
+/** The SCF entry point for one endpoint (`exports.main_handler`). */
+export const scfHandler =
+  (def: Endpoint): ScfHandler =>
+  (event, context) =>
+    handle(def, event, context);

@@ -1,0 +1,260 @@
+/**
+ * Tencent IM REST client (PROTOCOL.md §4): the room's IM group and the
+ * "pushers changed" notification clients reload `get_pushers` on.
+ *
+ * One axios instance with keep-alive agents per client, so warm invocations
+ * reuse the TLS connection. The admin UserSig is signed once and reused until
+ * near its expiry: signing per call costs a zlib + HMAC for nothing.
+ */
+import { randomInt } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import axios, { type AxiosInstance } from 'axios';
+import { issueUserSig } from '../sign/usersig';
+
+export type NotifyMode = 'system' | 'custom' | 'both';
+
+export interface ImSettings {
+  /** e.g. `https://console.tim.qq.com` (no trailing slash needed). */
+  baseUrl: string;
+  sdkAppId: number;
+  secretKey: string;
+  /** The IM admin account the calls are made as; also the owner of every group. */
+  administrator: string;
+  /** Which channel carries `notifyPusherChange` (system notifications are closed to new IM customers). */
+  notifyMode: NotifyMode;
+  /** Per attempt. */
+  timeoutMs: number;
+  /** Attempts in total, including the first. */
+  maxAttempts: number;
+  /** First retry waits about this long; doubles per retry, capped at 2 s. */
+  baseDelayMs: number;
+}
+
+export interface ImClient {
+  /** Creates the room's AVChatRoom group; an already existing group counts as success. */
+  createGroup(groupId: string, name?: string): Promise<void>;
+  /** Destroys the group; a group that is already gone counts as success. */
+  destroyGroup(groupId: string): Promise<void>;
+  /** Tells the group's members to reload the pusher list, on the configured channel(s). */
+  notifyPusherChange(groupId: string): Promise<void>;
+  /** Whether IM accepts our admin signature (for `check_config`); never throws. */
+  adminSigCheck(): Promise<{ ok: boolean; detail: string }>;
+}
+
+/** `errorCode` for a call that got no usable IM answer (network error, timeout). */
+export const IM_NO_ANSWER = -1;
+/** `errorCode` for an HTTP error status or a body that is not an IM answer. */
+export const IM_BAD_ANSWER = -2;
+
+/** An IM call that failed for good: `errorCode` is IM's ErrorCode, or IM_NO_ANSWER / IM_BAD_ANSWER. */
+export class ImError extends Error {
+  constructor(
+    readonly service: string,
+    readonly errorCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ImError';
+  }
+}
+
+/** The exact content old clients parse; do not reformat. */
+export const PUSHER_CHANGE_CONTENT = '{"cmd":"notifyPusherChange","data":""}';
+
+// Rate limits (60007, 60011, 60018, 60019, 10006, 10023) and IM-internal
+// failures (10002, 60008, 70169, 70500): the same request may succeed later.
+const RETRYABLE_IM_CODES = new Set([60007, 60011, 60018, 60019, 10006, 10023, 10002, 60008, 70169, 70500]);
+const GROUP_ALREADY_EXISTS = new Set([10021, 10025]);
+const GROUP_ALREADY_GONE = new Set([10010, 10015]);
+
+const ADMIN_SIG_TTL_SECONDS = 24 * 3600;
+const ADMIN_SIG_RENEW_BEFORE_SECONDS = 3600;
+const MAX_BACKOFF_MS = 2000;
+/** IM caps a group name at 30 bytes. */
+const MAX_GROUP_NAME_BYTES = 30;
+
+type Log = (event: Record<string, unknown>) => void;
+
+interface ImAnswer {
+  ActionStatus?: unknown;
+  ErrorCode?: unknown;
+  ErrorInfo?: unknown;
+  [field: string]: unknown;
+}
+
+/** One attempt's outcome: an IM answer, or why there is none and whether trying again may help. */
+type Attempt = { answer: ImAnswer; errorCode: number } | { failure: string; errorCode: number; retryable: boolean };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const random32 = () => randomInt(0, 2 ** 32);
+
+/** Exponential backoff with "equal jitter": half fixed, half random, so retrying callers spread out. */
+function backoffMs(baseDelayMs: number, retry: number): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, baseDelayMs * 2 ** retry);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+/** Cuts `text` to at most `maxBytes` UTF-8 bytes without splitting a character. */
+function truncateUtf8(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let out = '';
+  for (const ch of text) {
+    bytes += Buffer.byteLength(ch, 'utf8');
+    if (bytes > maxBytes) break;
+    out += ch;
+  }
+  return out;
+}
+
+export function createImClient(settings: ImSettings, log: Log = () => {}): ImClient {
+  const http_ = axios.create({
+    baseURL: settings.baseUrl.replace(/\/+$/, ''),
+    timeout: settings.timeoutMs,
+    httpAgent: new http.Agent({ keepAlive: true }),
+    httpsAgent: new https.Agent({ keepAlive: true }),
+    headers: { 'Content-Type': 'application/json' },
+    // Statuses are judged below; axios must not turn them into exceptions carrying the signed URL.
+    validateStatus: () => true,
+    maxRedirects: 0,
+  });
+
+  let adminSig: { sig: string; renewAt: number } | undefined;
+  function adminUserSig(): string {
+    const now = Math.floor(Date.now() / 1000);
+    if (!adminSig || now >= adminSig.renewAt) {
+      adminSig = {
+        sig: issueUserSig({ sdkAppId: settings.sdkAppId, secretKey: settings.secretKey }, settings.administrator, ADMIN_SIG_TTL_SECONDS),
+        renewAt: now + ADMIN_SIG_TTL_SECONDS - ADMIN_SIG_RENEW_BEFORE_SECONDS,
+      };
+    }
+    return adminSig.sig;
+  }
+
+  async function attempt(service: string, command: string, body: unknown): Promise<Attempt> {
+    const params = {
+      sdkappid: String(settings.sdkAppId),
+      identifier: settings.administrator,
+      usersig: adminUserSig(),
+      random: String(random32()),
+      contenttype: 'json',
+    };
+    try {
+      const res = await http_.post(`/v4/${service}/${command}`, body, { params });
+      if (res.status === 429 || res.status >= 500) return { failure: `HTTP ${res.status}`, errorCode: IM_BAD_ANSWER, retryable: true };
+      if (res.status < 200 || res.status >= 300) return { failure: `HTTP ${res.status}`, errorCode: IM_BAD_ANSWER, retryable: false };
+      const answer: unknown = res.data;
+      if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) {
+        return { failure: 'answer is not a JSON object', errorCode: IM_BAD_ANSWER, retryable: false };
+      }
+      const imAnswer = answer as ImAnswer;
+      const code = typeof imAnswer.ErrorCode === 'number' ? imAnswer.ErrorCode : imAnswer.ActionStatus === 'OK' ? 0 : IM_BAD_ANSWER;
+      return { answer: imAnswer, errorCode: code };
+    } catch (error) {
+      // Network errors and timeouts: the message says which, never the URL (it holds the usersig).
+      const why = axios.isAxiosError(error) ? `${error.code ?? 'network error'}: ${error.message}` : String(error);
+      return { failure: why, errorCode: IM_NO_ANSWER, retryable: true };
+    }
+  }
+
+  /**
+   * Calls `service/command`, retrying what may pass later. Resolves with IM's
+   * answer when it is OK or its ErrorCode is in `acceptedCodes`; else throws ImError.
+   */
+  async function call(service: string, command: string, body: unknown, acceptedCodes: ReadonlySet<number> = new Set(), maxAttempts = settings.maxAttempts): Promise<ImAnswer> {
+    const attempts = Math.max(1, Math.floor(maxAttempts));
+    for (let n = 1; ; n++) {
+      const started = Date.now();
+      const result = await attempt(service, command, body);
+      log({ event: 'im_call', command, attempt: n, errorCode: result.errorCode, ms: Date.now() - started });
+
+      let retryable: boolean;
+      let why: string;
+      if ('answer' in result) {
+        const ok = result.answer.ActionStatus === 'OK' && result.errorCode === 0;
+        if (ok || acceptedCodes.has(result.errorCode)) return result.answer;
+        retryable = RETRYABLE_IM_CODES.has(result.errorCode);
+        why = `IM error ${result.errorCode}${typeof result.answer.ErrorInfo === 'string' ? ` (${result.answer.ErrorInfo})` : ''}`;
+      } else {
+        retryable = result.retryable;
+        why = result.failure;
+      }
+      if (!retryable || n >= attempts) {
+        throw new ImError(service, result.errorCode, `${service}/${command} failed after ${n} attempt(s): ${why}`);
+      }
+      await sleep(backoffMs(settings.baseDelayMs, n - 1));
+    }
+  }
+
+  const groupSvc = 'group_open_http_svc';
+
+  return {
+    async createGroup(groupId, name) {
+      await call(
+        groupSvc,
+        'create_group',
+        {
+          Owner_Account: settings.administrator,
+          Type: 'AVChatRoom',
+          GroupId: groupId,
+          Name: truncateUtf8(name && name.length > 0 ? name : groupId, MAX_GROUP_NAME_BYTES),
+        },
+        GROUP_ALREADY_EXISTS,
+      );
+    },
+
+    async destroyGroup(groupId) {
+      await call(groupSvc, 'destroy_group', { GroupId: groupId }, GROUP_ALREADY_GONE);
+    },
+
+    async notifyPusherChange(groupId) {
+      const sends: Promise<unknown>[] = [];
+      if (settings.notifyMode !== 'custom') {
+        sends.push(call(groupSvc, 'send_group_system_notification', { GroupId: groupId, Content: PUSHER_CHANGE_CONTENT }));
+      }
+      if (settings.notifyMode !== 'system') {
+        sends.push(
+          call(groupSvc, 'send_group_msg', {
+            GroupId: groupId,
+            Random: random32(),
+            MsgBody: [{ MsgType: 'TIMCustomElem', MsgContent: { Data: PUSHER_CHANGE_CONTENT, Desc: 'notifyPusherChange', Ext: '' } }],
+          }),
+        );
+      }
+      // Both channels run to the end (each with its own retries) before a failure is reported.
+      const outcomes = await Promise.allSettled(sends);
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+
+    async adminSigCheck() {
+      try {
+        // Cheapest call that needs a valid admin signature; one attempt, a check must answer fast.
+        await call('im_open_login_svc', 'account_check', { CheckItem: [{ UserID: settings.administrator }] }, new Set(), 1);
+        return { ok: true, detail: 'IM accepted the administrator signature' };
+      } catch (error) {
+        return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+      }
+    },
+  };
+}
+
+/** For deployments without IM credentials: every call only leaves a log line. */
+export function createOfflineImClient(log: Log): ImClient {
+  const skipped = (command: string, groupId?: string) => log({ event: 'im_call_skipped', command, groupId, reason: 'IM offline' });
+  return {
+    async createGroup(groupId) {
+      skipped('create_group', groupId);
+    },
+    async destroyGroup(groupId) {
+      skipped('destroy_group', groupId);
+    },
+    async notifyPusherChange(groupId) {
+      skipped('notify_pusher_change', groupId);
+    },
+    async adminSigCheck() {
+      skipped('account_check');
+      return { ok: false, detail: 'IM is offline (no credentials configured)' };
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The Redis client: one per container, reused across warm invocations.
+ * Commands fail fast while Redis is away (503 to the client, never a hang) and
+ * the client reconnects by itself as soon as Redis is back.
+ */
+import Redis, { Cluster, type RedisOptions } from 'ioredis';
+import { SCRIPTS } from './rooms/scripts';
+
+export type RedisClient = Redis | Cluster;
+
+const COMMON: RedisOptions = {
+  // SCF clients time out after a few seconds; a command must answer well before that.
+  commandTimeout: 2000,
+  connectTimeout: 2000,
+  maxRetriesPerRequest: 1,
+  // Reconnect quickly: the fault test expects recovery within 2 s of Redis returning.
+  retryStrategy: (attempt) => Math.min(50 * attempt, 500),
+  enableAutoPipelining: true,
+};
+
+export function connectRedis(url: string, cluster: boolean): RedisClient {
+  const client = cluster
+    ? new Redis.Cluster([url], { redisOptions: COMMON, clusterRetryStrategy: (attempt) => Math.min(50 * attempt, 500), enableAutoPipelining: true })
+    : new Redis(url, COMMON);
+  // Without a listener ioredis prints every reconnect error; the request path reports them instead.
+  client.on('error', () => undefined);
+  defineScripts(client);
+  return client;
+}
+
+/** Registers the room scripts as commands (EVALSHA, falling back to EVAL once per connection). */
+export function defineScripts(client: { defineCommand: Redis['defineCommand'] }): void {
+  for (const [name, { keys, lua }] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: keys, lua });
+}
+
+/** True for connection trouble (as opposed to a script or reply error). */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ReplyError') return /CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN/.test(error.message);
+  return true;
+}

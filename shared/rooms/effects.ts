@@ -1,0 +1,28 @@
+/**
+ * IM side effects of room changes, performed after the change is committed.
+ * Each was recorded in the room partition's outbox by the same script that
+ * made the change; it is acknowledged once done. A failed effect stays in the
+ * outbox and the sweeper retries it when its lease runs out, so a crash or an
+ * IM outage never loses a group destruction or a notification.
+ */
+import type { RoomType } from '../config';
+import { ImError } from '../im/client';
+import { log } from '../log';
+import type { Runtime } from '../runtime';
+import type { Effect } from './store';
+
+/** The group is gone or invalid: retrying cannot help. */
+const PERMANENT_IM_ERRORS = new Set([10007, 10010, 10015]);
+
+export async function performEffect(rt: Runtime, type: RoomType, roomId: string, effect: Effect | undefined): Promise<void> {
+  if (!effect) return;
+  try {
+    if (effect === 'notify') await rt.im.notifyPusherChange(roomId);
+    else await rt.im.destroyGroup(roomId);
+  } catch (error) {
+    const permanent = error instanceof ImError && PERMANENT_IM_ERRORS.has(error.errorCode);
+    log({ event: 'effect_failed', effect, roomType: type, roomId, permanent, error: error instanceof Error ? error.message : String(error) });
+    if (!permanent) return; // left in the outbox: the sweeper retries after the lease
+  }
+  await rt.rooms.ackEffect(type, roomId, effect);
+}

@@ -1,0 +1,375 @@
+/**
+ * The room rules, as Lua. Every state change of a room is one of these scripts,
+ * so concurrent requests cannot oversubscribe a seat or corrupt a counter.
+ *
+ * Key layout (see keys.ts): every key of a room type shares the hash tag
+ * `{<roomType>}`, so each script touches exactly one Cluster slot, and the
+ * room list and deadline index live beside the rooms and change in the same
+ * atomic step. The session copy for that partition is checked inside the
+ * same script, which is what makes `pusher_heartbeat` one round trip.
+ *
+ * Common ARGV of the room scripts:
+ *   1 actor userID   2 now (ms)   3 roomID   4 heartbeat timeout (ms)
+ *   5 idle timeout (ms)   6 key backstop TTL (ms)   7 effect lease (ms)
+ * Common KEYS: 1 session 2 room 3 pushers 4 beats 5 custom 6 audience
+ *   7 room list 8 deadline index 9 effect outbox
+ *
+ * Replies start with a status word; TypeScript maps it to a protocol code.
+ */
+
+const PRELUDE = `
+local K_SESS, K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD, K_LIST, K_DUE, K_OUTBOX =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local actor, now, roomId = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local hbTimeout, idleTimeout, backstop, lease = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+
+local function authorised()
+  return redis.call('GET', K_SESS) == actor
+end
+
+-- A seat counts only while its heartbeat deadline is in the future: a silent
+-- pusher is gone from every read at once, before the sweeper reaps it.
+local function isLiveSeat(user)
+  local deadline = redis.call('ZSCORE', K_BEATS, user)
+  return deadline ~= false and tonumber(deadline) > now
+end
+
+local function liveSeatCount()
+  return redis.call('ZCOUNT', K_BEATS, '(' .. now, '+inf')
+end
+
+-- The deadline index holds each room's next moment of interest: its idle
+-- reclaim time while nobody entered it, else its earliest heartbeat deadline.
+local function schedule()
+  if redis.call('HGET', K_ROOM, 'a') == '1' then
+    local first = redis.call('ZRANGE', K_BEATS, 0, 0, 'WITHSCORES')
+    redis.call('ZADD', K_DUE, first[2] or now, roomId)
+  else
+    redis.call('ZADD', K_DUE, tonumber(redis.call('HGET', K_ROOM, 't')) + idleTimeout, roomId)
+  end
+end
+
+-- Backstop: even if no code ever touches the room again, its keys expire.
+local function touch()
+  for _, key in ipairs({K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD}) do
+    redis.call('PEXPIRE', key, backstop)
+  end
+end
+
+local function deleteRoom()
+  redis.call('DEL', K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD)
+  redis.call('ZREM', K_LIST, roomId)
+  redis.call('ZREM', K_DUE, roomId)
+end
+
+-- Side effects (IM notify / destroy group) are recorded in the outbox with a
+-- lease in the same atomic step; the caller performs and acknowledges them, and
+-- the sweeper retries any whose lease ran out (a crash between commit and IM).
+local function effect(kind)
+  redis.call('ZADD', K_OUTBOX, now + lease, kind .. '|' .. roomId)
+  return kind
+end
+
+-- The one owner of "who leaves and what follows" (delete_pusher and reaping).
+local function removeSeat(user, creatorEndsRoom)
+  local creator = redis.call('HGET', K_ROOM, 'c')
+  if creatorEndsRoom == '1' and user == creator then
+    deleteRoom()
+    return effect('destroy')
+  end
+  redis.call('HDEL', K_PUSHERS, user)
+  redis.call('ZREM', K_BEATS, user)
+  if redis.call('HLEN', K_PUSHERS) == 0 then
+    deleteRoom()
+    return effect('destroy')
+  end
+  return 'notify'
+end
+`;
+
+const DETAIL = `
+local function roomDetail(withAudience)
+  local room = redis.call('HMGET', K_ROOM, 'i', 'c', 'm')
+  local live = redis.call('ZRANGEBYSCORE', K_BEATS, '(' .. now, '+inf')
+  local pushers = {}
+  if #live > 0 then pushers = redis.call('HMGET', K_PUSHERS, unpack(live)) end
+  local reply = {'OK', roomId, room[1] or '', room[2] or '', room[3] or '',
+    redis.call('HGETALL', K_CUSTOM), pushers}
+  if withAudience == '1' then reply[8] = redis.call('HLEN', K_AUD) end
+  return reply
+end
+`;
+
+const script = (body: string, withDetail = false) => PRELUDE + (withDetail ? DETAIL : '') + body;
+
+export const SCRIPTS = {
+  /** KEYS[1] session; ARGV[1] actor. */
+  checkSession: {
+    keys: 1,
+    lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return 'OK' end return 'AUTH'`,
+  },
+
+  /** ARGV[8] roomInfo. */
+  createRoom: {
+    keys: 9,
+    lua: script(`
+if not authorised() then return {'AUTH'} end
+if redis.call('EXISTS', K_ROOM) == 1 then return {'EXISTS'} end
+redis.call('HSET', K_ROOM, 'c', actor, 'i', ARGV[8], 't', now, 'a', '0')
+redis.call('ZREM', K_OUTBOX, 'destroy|' .. roomId)
+schedule()
+touch()
+return {'OK'}
+`),
+  },
+
+  /**
+   * add_pusher. ARGV[8] pusher JSON, ARGV[9] max seats, ARGV[10] create when
+   * missing ('1' only after the IM group exists), ARGV[11] roomInfo,
+   * ARGV[12] the caller's mixed-stream play URL (kept if the caller is creator).
+   */
+  joinRoom: {
+    keys: 9,
+    lua: script(`
+if not authorised() then return {'AUTH'} end
+local created = 0
+if redis.call('EXISTS', K_ROOM) == 0 then
+  if ARGV[10] ~= '1' then return {'NO_ROOM'} end
+  redis.call('HSET', K_ROOM, 'c', actor, 'i', ARGV[11], 't', now, 'a', '0')
+  redis.call('ZREM', K_OUTBOX, 'destroy|' .. roomId)
+  created = 1
+end
+if not isLiveSeat(actor) and liveSeatCount() >= tonumber(ARGV[9]) then return {'FULL'} end
+redis.call('HSET', K_PUSHERS, actor, ARGV[8])
+redis.call('ZADD', K_BEATS, now + hbTimeout, actor)
+if redis.call('HGET', K_ROOM, 'c') == actor then redis.call('HSET', K_ROOM, 'm', ARGV[12]) end
+if redis.call('HGET', K_ROOM, 'a') ~= '1' then
+  redis.call('HSET', K_ROOM, 'a', '1')
+  redis.call('ZADD', K_LIST, tonumber(redis.call('HGET', K_ROOM, 't')), roomId)
+end
+schedule()
+touch()
+-- The first pusher of a new room has nobody to tell.
+if created == 1 then return {'OK', created, ''} end
+return {'OK', created, effect('notify')}
+`),
+  },
+
+  /** delete_pusher. ARGV[8] creator ends room ('1'/'0'). */
+  leaveRoom: {
+    keys: 9,
+    lua: script(`
+if not authorised() then return {'AUTH'} end
+if redis.call('HEXISTS', K_PUSHERS, actor) == 0 then return {'NOT_MEMBER'} end
+local outcome = removeSeat(actor, ARGV[8])
+if outcome == 'notify' then
+  schedule()
+  touch()
+  effect('notify')
+end
+return {'OK', outcome}
+`),
+  },
+
+  heartbeat: {
+    keys: 9,
+    lua: script(`
+if not authorised() then return {'AUTH'} end
+if not isLiveSeat(actor) then return {'NOT_MEMBER'} end
+redis.call('ZADD', K_BEATS, now + hbTimeout, actor)
+schedule()
+touch()
+return {'OK'}
+`),
+  },
+
+  destroyRoom: {
+    keys: 9,
+    lua: script(`
+if not authorised() then return {'AUTH'} end
+local creator = redis.call('HGET', K_ROOM, 'c')
+if not creator then return {'NO_ROOM'} end
+if creator ~= actor then return {'NOT_CREATOR'} end
+deleteRoom()
+return {'OK', effect('destroy')}
+`),
+  },
+
+  /**
+   * get_pushers / get_custom_info. ARGV[8] include audience count.
+   * A room created but never entered, or whose seats all timed out, reads as missing.
+   */
+  getRoom: {
+    keys: 9,
+    lua: script(
+      `
+if not authorised() then return {'AUTH'} end
+if redis.call('HGET', K_ROOM, 'a') ~= '1' or liveSeatCount() == 0 then return {'NO_ROOM'} end
+return roomDetail(ARGV[8])
+`,
+      true,
+    ),
+  },
+
+  /**
+   * get_room_list: one page of the creation-ordered list. ARGV[8] offset,
+   * ARGV[9] count, ARGV[10] key base of the partition, ARGV[11] audience count.
+   * Entries of rooms that no longer exist (expired by TTL) are dropped here.
+   */
+  listRooms: {
+    keys: 9,
+    lua: script(
+      `
+if not authorised() then return {'AUTH'} end
+local offset, count, base = tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10]
+local ids = redis.call('ZRANGE', K_LIST, offset, offset + count - 1)
+local rooms = {}
+for _, id in ipairs(ids) do
+  roomId = id
+  K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD = base .. 'r:' .. id, base .. 'p:' .. id, base .. 'b:' .. id, base .. 'c:' .. id, base .. 'a:' .. id
+  if redis.call('EXISTS', K_ROOM) == 0 then
+    redis.call('ZREM', K_LIST, id)
+  elseif liveSeatCount() > 0 then
+    local detail = roomDetail(ARGV[11])
+    table.remove(detail, 1)
+    rooms[#rooms + 1] = detail
+  end
+end
+return {'OK', rooms}
+`,
+      true,
+    ),
+  },
+
+  /** set_custom_field. ARGV[8] field, ARGV[9] op (inc/dec/set), ARGV[10] JSON value for set. */
+  customField: {
+    keys: 9,
+    lua: script(`
+if not authorised() then return {'AUTH'} end
+if redis.call('HGET', K_ROOM, 'a') ~= '1' then return {'NO_ROOM'} end
+local field, op = ARGV[8], ARGV[9]
+if op == 'set' then
+  redis.call('HSET', K_CUSTOM, field, ARGV[10])
+else
+  local current = tonumber(redis.call('HGET', K_CUSTOM, field) or '0')
+  if current == nil or current ~= math.floor(current) then return {'NOT_INT'} end
+  redis.call('HSET', K_CUSTOM, field, string.format('%d', current + (op == 'inc' and 1 or -1)))
+end
+touch()
+return {'OK', redis.call('HGETALL', K_CUSTOM)}
+`),
+  },
+
+  /** add_audience / delete_audience. ARGV[8] op add/remove, ARGV[9] userInfo, ARGV[10] list cap. */
+  audience: {
+    keys: 9,
+    lua: script(`
+if not authorised() then return {'AUTH'} end
+if redis.call('HGET', K_ROOM, 'a') ~= '1' then return {'NO_ROOM'} end
+if ARGV[8] == 'remove' then
+  redis.call('HDEL', K_AUD, actor)
+  return {'OK'}
+end
+if redis.call('HEXISTS', K_AUD, actor) == 0 and redis.call('HLEN', K_AUD) >= tonumber(ARGV[10]) then
+  return {'AUD_FULL'}
+end
+redis.call('HSET', K_AUD, actor, ARGV[9])
+touch()
+return {'OK'}
+`),
+  },
+
+  getAudiences: {
+    keys: 9,
+    lua: script(`
+if not authorised() then return {'AUTH'} end
+if redis.call('HGET', K_ROOM, 'a') ~= '1' then return {'NO_ROOM'} end
+return {'OK', redis.call('HGETALL', K_AUD)}
+`),
+  },
+
+  /**
+   * Sweeper: reaps rooms whose deadline passed and claims outbox effects whose
+   * lease ran out. KEYS: 7 list, 8 deadline index, 9 outbox (others unused).
+   * ARGV[8] batch size, ARGV[9] key base, ARGV[10] creator ends room,
+   * ARGV[11] users to spare (comma list of "room|user" whose stream is live).
+   * Reply: {'OK', effects (kind|roomID ...), more due (0/1)}.
+   */
+  reapDue: {
+    keys: 9,
+    lua: script(`
+local batch, base, creatorEnds = tonumber(ARGV[8]), ARGV[9], ARGV[10]
+local spared = {}
+for item in string.gmatch(ARGV[11] or '', '[^,]+') do spared[item] = true end
+local effects = {}
+local due = redis.call('ZRANGEBYSCORE', K_DUE, '-inf', now, 'LIMIT', 0, batch)
+for _, id in ipairs(due) do
+  roomId = id
+  K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD = base .. 'r:' .. id, base .. 'p:' .. id, base .. 'b:' .. id, base .. 'c:' .. id, base .. 'a:' .. id
+  if redis.call('EXISTS', K_ROOM) == 0 then
+    redis.call('ZREM', K_DUE, id)
+    redis.call('ZREM', K_LIST, id)
+  elseif redis.call('HGET', K_ROOM, 'a') ~= '1' then
+    -- Created, never entered, idle deadline passed (schedule() put it here).
+    deleteRoom()
+    effects[#effects + 1] = effect('destroy') .. '|' .. id
+  else
+    local outcome = nil
+    for _, user in ipairs(redis.call('ZRANGEBYSCORE', K_BEATS, '-inf', now)) do
+      if spared[id .. '|' .. user] then
+        redis.call('ZADD', K_BEATS, now + hbTimeout, user)
+      else
+        outcome = removeSeat(user, creatorEnds)
+        if outcome == 'destroy' then break end
+      end
+    end
+    if outcome == 'destroy' then
+      effects[#effects + 1] = 'destroy|' .. id
+    else
+      if redis.call('HLEN', K_PUSHERS) == 0 then
+        deleteRoom()
+        effects[#effects + 1] = effect('destroy') .. '|' .. id
+      else
+        schedule()
+        touch()
+        if outcome == 'notify' then effects[#effects + 1] = effect('notify') .. '|' .. id end
+      end
+    end
+  end
+end
+-- Effects whose lease ran out: a request or sweeper died before acknowledging.
+for _, entry in ipairs(redis.call('ZRANGEBYSCORE', K_OUTBOX, '-inf', now, 'LIMIT', 0, batch)) do
+  local kind, id = string.match(entry, '^([^|]+)|(.*)$')
+  if kind == 'destroy' and redis.call('EXISTS', base .. 'r:' .. id) == 1 then
+    -- The room id was taken again; destroying its group now would break the new room.
+    redis.call('ZREM', K_OUTBOX, entry)
+  else
+    redis.call('ZADD', K_OUTBOX, now + lease, entry)
+    effects[#effects + 1] = entry
+  end
+end
+local more = redis.call('ZCOUNT', K_DUE, '-inf', now) > 0 and 1 or 0
+return {'OK', effects, more}
+`),
+  },
+
+  /** Pushers whose heartbeat is overdue in due rooms (for the optional live-stream check). KEYS 8 due. ARGV[8] batch, ARGV[9] base. */
+  overdueSeats: {
+    keys: 9,
+    lua: script(`
+local batch, base = tonumber(ARGV[8]), ARGV[9]
+local seats = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_DUE, '-inf', now, 'LIMIT', 0, batch)) do
+  local kb = base .. 'b:' .. id
+  for _, user in ipairs(redis.call('ZRANGEBYSCORE', kb, '-inf', now)) do
+    seats[#seats + 1] = id
+    seats[#seats + 1] = user
+    seats[#seats + 1] = redis.call('HGET', base .. 'p:' .. id, user) or ''
+  end
+end
+return seats
+`),
+  },
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;

@@ -1,0 +1,71 @@
+/**
+ * Room operations that span Redis and the IM service. The order is the rule:
+ * the IM group exists before its room does, and notifications go out only
+ * after the change is committed.
+ */
+import type { RoomType } from '../config';
+import { AppError, Code } from '../errors';
+import type { Actor } from '../auth/token';
+import type { Runtime } from '../runtime';
+import { accelerateUrl, mixedPlayUrl, parsePushUrl, randomRoomId } from '../sign/live-urls';
+import { performEffect } from './effects';
+
+async function ensureGroup(rt: Runtime, roomId: string): Promise<void> {
+  try {
+    await rt.im.createGroup(roomId);
+  } catch (error) {
+    throw new AppError(Code.IM_GROUP_FAILED, `creating the IM group failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export function liveSigning(rt: Runtime) {
+  const { bizid, pushSecretKey, pushDomain, playDomain, validTimeSeconds } = rt.config.live;
+  return { bizid, pushSecretKey, pushDomain, playDomain, validTimeSeconds };
+}
+
+export async function createRoom(rt: Runtime, actor: Actor, type: RoomType, roomInfo: string, requestedId?: string): Promise<string> {
+  const roomId = requestedId ?? randomRoomId();
+  // Checked first so an unauthenticated caller cannot make IM groups.
+  await rt.rooms.checkSession(actor, type);
+  await ensureGroup(rt, roomId);
+  await rt.rooms.createRoom(actor, type, roomId, roomInfo);
+  return roomId;
+}
+
+export interface PusherInput {
+  roomId: string;
+  userName: string;
+  userAvatar: string;
+  pushURL: string;
+  roomInfo: string;
+}
+
+/** add_pusher; answers `roomID` when this call created the room. */
+export async function addPusher(rt: Runtime, actor: Actor, type: RoomType, input: PusherInput): Promise<{ roomID?: string }> {
+  const live = liveSigning(rt);
+  const stream = parsePushUrl(live, input.pushURL);
+  const seat = {
+    userID: actor.userId,
+    userName: input.userName,
+    userAvatar: input.userAvatar,
+    accelerateURL: accelerateUrl(live, stream.subId),
+    streamID: stream.streamId,
+  };
+  const mixed = mixedPlayUrl(live, stream.subId);
+  let outcome = await rt.rooms.join(actor, type, input.roomId, seat, mixed);
+  if (outcome.missing) {
+    await ensureGroup(rt, input.roomId);
+    outcome = await rt.rooms.join(actor, type, input.roomId, seat, mixed, { roomInfo: input.roomInfo });
+  }
+  if (outcome.missing) throw new Error('room missing after creation');
+  await performEffect(rt, type, input.roomId, outcome.effect);
+  return outcome.created ? { roomID: input.roomId } : {};
+}
+
+export async function deletePusher(rt: Runtime, actor: Actor, type: RoomType, roomId: string): Promise<void> {
+  await performEffect(rt, type, roomId, await rt.rooms.leave(actor, type, roomId));
+}
+
+export async function destroyRoom(rt: Runtime, actor: Actor, type: RoomType, roomId: string): Promise<void> {
+  await performEffect(rt, type, roomId, await rt.rooms.destroy(actor, type, roomId));
+}

@@ -1,0 +1,252 @@
+/**
+ * The room store: typed calls over the Lua scripts of scripts.ts. It owns the
+ * mapping from script outcomes to protocol codes; the rules themselves live
+ * in the scripts, once.
+ */
+import type { RoomLimits, RoomType } from '../config';
+import { AppError, Code, authFailed, storeUnavailable } from '../errors';
+import type { Actor } from '../auth/token';
+import { isConnectionError, type RedisClient } from '../redis';
+import { keyList, partitionBase, roomKeys } from './keys';
+import type { ScriptName } from './scripts';
+
+export type Effect = 'notify' | 'destroy';
+
+export interface Pusher {
+  userID: string;
+  userName: string;
+  userAvatar: string;
+  accelerateURL: string;
+}
+
+/** What the store keeps per seat (never the push URL: it carries the push signature). */
+export interface Seat extends Pusher {
+  streamID: string;
+}
+
+export interface RoomDetail {
+  roomID: string;
+  roomInfo: string;
+  roomCreator: string;
+  mixedPlayURL: string;
+  /** The custom counters as a JSON string, as the protocol wants. */
+  custom: string;
+  pushers: Pusher[];
+  audienceCount?: number;
+}
+
+export interface PendingEffect {
+  type: RoomType;
+  roomId: string;
+  effect: Effect;
+}
+
+type Reply = [string, ...unknown[]];
+type ScriptCall = (...args: (string | number)[]) => Promise<Reply>;
+
+/** Keeps an effect's outbox entry this long before the sweeper retries it. */
+export const EFFECT_LEASE_MS = 30_000;
+/** How long room keys outlive their last deadline when nothing reaps them. */
+const BACKSTOP_GRACE_MS = 60_000;
+
+const statusError: Record<string, (roomId: string) => AppError> = {
+  EXISTS: (roomId) => new AppError(Code.ROOM_EXISTS, 'room already exists', 200, { roomID: roomId }),
+  AUTH: () => authFailed('token is missing, expired or revoked'),
+  NO_ROOM: () => new AppError(Code.ROOM_NOT_FOUND, 'room does not exist'),
+  NOT_CREATOR: () => new AppError(Code.ROOM_NOT_FOUND, 'only the room creator can destroy the room'),
+  NOT_MEMBER: () => new AppError(Code.NOT_A_MEMBER, 'you are not a pusher in this room'),
+  FULL: () => new AppError(Code.ROOM_FULL, 'room is full'),
+  AUD_FULL: () => new AppError(Code.INVALID_PARAM, 'audience list is full'),
+  NOT_INT: () => new AppError(Code.INVALID_PARAM, 'fieldName holds a value that is not an integer counter'),
+};
+
+function pairs(flat: unknown): [string, string][] {
+  const list = flat as string[];
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < list.length; i += 2) out.push([list[i] as string, list[i + 1] as string]);
+  return out;
+}
+
+/** Custom values are stored JSON-encoded so `set` keeps strings and numbers apart. */
+export function customJson(flat: unknown): string {
+  const custom: Record<string, unknown> = {};
+  for (const [field, value] of pairs(flat)) custom[field] = JSON.parse(value);
+  return JSON.stringify(custom);
+}
+
+function toPusher(json: unknown): Pusher | undefined {
+  if (typeof json !== 'string') return undefined;
+  const seat = JSON.parse(json) as Seat;
+  return { userID: seat.userID, userName: seat.userName, userAvatar: seat.userAvatar, accelerateURL: seat.accelerateURL };
+}
+
+function toDetail(reply: unknown[]): RoomDetail {
+  const [roomID, roomInfo, roomCreator, mixedPlayURL, custom, pushers, audienceCount] = reply;
+  const detail: RoomDetail = {
+    roomID: String(roomID),
+    roomInfo: String(roomInfo),
+    roomCreator: String(roomCreator),
+    mixedPlayURL: String(mixedPlayURL),
+    custom: customJson(custom),
+    pushers: (pushers as unknown[]).map(toPusher).filter((p): p is Pusher => p !== undefined),
+  };
+  if (audienceCount !== undefined) detail.audienceCount = Number(audienceCount);
+  return detail;
+}
+
+export class RoomStore {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly prefix: string,
+    private readonly limits: Record<RoomType, RoomLimits>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private async call(name: ScriptName, keys: string[], args: (string | number)[]): Promise<Reply> {
+    const fn = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name];
+    try {
+      return await fn.call(this.redis, ...keys, ...args);
+    } catch (error) {
+      if (isConnectionError(error)) throw storeUnavailable((error as Error).message);
+      throw error;
+    }
+  }
+
+  /** Runs a room script with the common KEYS/ARGV; throws the protocol error for a refusal. */
+  private async room(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[] = []): Promise<unknown[]> {
+    const limits = this.limits[type];
+    const keys = keyList(roomKeys(this.prefix, type, roomId, actor?.sessionId ?? '-'));
+    const backstop = Math.max(limits.heartbeatTimeoutMs, limits.idleTimeoutMs) + BACKSTOP_GRACE_MS;
+    const reply = await this.call(name, keys, [
+      actor?.userId ?? '',
+      this.now(),
+      roomId,
+      limits.heartbeatTimeoutMs,
+      limits.idleTimeoutMs,
+      backstop,
+      EFFECT_LEASE_MS,
+      ...extra,
+    ]);
+    const [status, ...rest] = reply;
+    if (status === 'OK') return rest;
+    const error = statusError[status];
+    if (!error) throw new Error(`room script ${name} answered ${status}`);
+    throw error(roomId);
+  }
+
+  async checkSession(actor: Actor, type: RoomType): Promise<void> {
+    const keys = roomKeys(this.prefix, type, '-', actor.sessionId);
+    const status = (await this.call('checkSession', [keys.session], [actor.userId])) as unknown as string;
+    if (status !== 'OK') throw statusError.AUTH!('');
+  }
+
+  async createRoom(actor: Actor, type: RoomType, roomId: string, roomInfo: string): Promise<void> {
+    await this.room('createRoom', actor, type, roomId, [roomInfo]);
+  }
+
+  /**
+   * Seats `actor` (or updates its seat). Without `create`, a missing room
+   * answers `{missing: true}` so the caller can make the IM group first.
+   */
+  async join(
+    actor: Actor,
+    type: RoomType,
+    roomId: string,
+    seat: Seat,
+    mixedPlayURL: string,
+    create?: { roomInfo: string },
+  ): Promise<{ missing: true } | { missing: false; created: boolean; effect: Effect | undefined }> {
+    const args = [JSON.stringify(seat), this.limits[type].maxMembers, create ? '1' : '0', create?.roomInfo ?? '', mixedPlayURL];
+    try {
+      const [created, effect] = await this.room('joinRoom', actor, type, roomId, args);
+      return { missing: false, created: created === 1, effect: (effect || undefined) as Effect | undefined };
+    } catch (error) {
+      if (error instanceof AppError && error.code === Code.ROOM_NOT_FOUND) return { missing: true };
+      throw error;
+    }
+  }
+
+  async leave(actor: Actor, type: RoomType, roomId: string): Promise<Effect> {
+    const [effect] = await this.room('leaveRoom', actor, type, roomId, [this.limits[type].creatorEndsRoom ? '1' : '0']);
+    return effect as Effect;
+  }
+
+  async heartbeat(actor: Actor, type: RoomType, roomId: string): Promise<void> {
+    await this.room('heartbeat', actor, type, roomId);
+  }
+
+  async destroy(actor: Actor, type: RoomType, roomId: string): Promise<Effect> {
+    const [effect] = await this.room('destroyRoom', actor, type, roomId);
+    return effect as Effect;
+  }
+
+  async getRoom(actor: Actor, type: RoomType, roomId: string): Promise<RoomDetail> {
+    return toDetail(await this.room('getRoom', actor, type, roomId, [type === 'live_room' ? '1' : '0']));
+  }
+
+  async listRooms(actor: Actor, type: RoomType, offset: number, count: number): Promise<RoomDetail[]> {
+    const [rooms] = await this.room('listRooms', actor, type, '-', [offset, count, partitionBase(this.prefix, type), type === 'live_room' ? '1' : '0']);
+    return (rooms as unknown[][]).map(toDetail);
+  }
+
+  /** set_custom_field; answers the custom counters as a JSON string. */
+  async setCustomField(actor: Actor, type: RoomType, roomId: string, field: string, op: 'inc' | 'dec' | 'set', value: string | number | undefined): Promise<string> {
+    const [custom] = await this.room('customField', actor, type, roomId, [field, op, JSON.stringify(value ?? '')]);
+    return customJson(custom);
+  }
+
+  async addAudience(actor: Actor, type: RoomType, roomId: string, userInfo: string): Promise<void> {
+    await this.room('audience', actor, type, roomId, ['add', userInfo, this.limits[type].maxAudiences]);
+  }
+
+  async removeAudience(actor: Actor, type: RoomType, roomId: string): Promise<void> {
+    await this.room('audience', actor, type, roomId, ['remove', '', 0]);
+  }
+
+  async getAudiences(actor: Actor, type: RoomType, roomId: string): Promise<{ userID: string; userInfo: string }[]> {
+    const [flat] = await this.room('getAudiences', actor, type, roomId);
+    return pairs(flat).map(([userID, userInfo]) => ({ userID, userInfo }));
+  }
+
+  /**
+   * One sweeper step for a room type: reaps due rooms, claims effects whose
+   * lease ran out. `spare` lists `room|user` seats to keep (their stream is live).
+   */
+  async reapDue(type: RoomType, batch: number, spare: string[] = []): Promise<{ effects: PendingEffect[]; more: boolean }> {
+    const [effects, more] = await this.room('reapDue', undefined, type, '-', [
+      batch,
+      partitionBase(this.prefix, type),
+      this.limits[type].creatorEndsRoom ? '1' : '0',
+      spare.join(','),
+    ]);
+    return {
+      effects: (effects as string[]).map((entry) => {
+        const bar = entry.indexOf('|');
+        return { type, effect: entry.slice(0, bar) as Effect, roomId: entry.slice(bar + 1) };
+      }),
+      more: more === 1,
+    };
+  }
+
+  /** Seats past their heartbeat deadline in due rooms: `[roomId, userId, streamID]`. */
+  async overdueSeats(type: RoomType, batch: number): Promise<{ roomId: string; userId: string; streamId: string }[]> {
+    const keys = keyList(roomKeys(this.prefix, type, '-', '-'));
+    const flat = (await this.call('overdueSeats', keys, ['', this.now(), '-', 0, 0, 0, 0, batch, partitionBase(this.prefix, type)])) as unknown as string[];
+    const seats: { roomId: string; userId: string; streamId: string }[] = [];
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      const json = flat[i + 2] as string;
+      seats.push({ roomId: flat[i] as string, userId: flat[i + 1] as string, streamId: json ? (JSON.parse(json) as Seat).streamID : '' });
+    }
+    return seats;
+  }
+
+  /** Marks an effect done (removes its outbox entry). */
+  async ackEffect(type: RoomType, roomId: string, effect: Effect): Promise<void> {
+    try {
+      await this.redis.zrem(roomKeys(this.prefix, type, roomId, '-').outbox, `${effect}|${roomId}`);
+    } catch (error) {
+      if (isConnectionError(error)) throw storeUnavailable((error as Error).message);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The sweeper: reaps rooms whose deadline passed (silent pushers, idle rooms)
+ * and performs the IM side effects, including any a crashed request left in
+ * the outbox. Cost grows with the number of due rooms, not with all rooms: it
+ * reads the deadline index from its earliest entry. Safe to run concurrently
+ * with itself and with requests: each reap is one atomic script, so a seat is
+ * reaped once and only the run that reaped it notifies.
+ */
+import { ROOM_TYPES, type RoomType } from '../config';
+import { log } from '../log';
+import type { Runtime } from '../runtime';
+import { performEffect } from './effects';
+import type { PendingEffect } from './store';
+
+/** Bounds one run so a backlog is worked off over several runs, never in one long one. */
+const MAX_BATCHES_PER_RUN = 20;
+const EFFECT_CONCURRENCY = 16;
+
+export interface SweepReport {
+  effects: number;
+  batches: number;
+  spared: number;
+}
+
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(workers);
+}
+
+/** Seats whose stream is still up get more time (CHECK_STREAM_BEFORE_EVICT, like the old servers). */
+async function liveSeats(rt: Runtime, type: RoomType): Promise<string[]> {
+  const overdue = await rt.rooms.overdueSeats(type, rt.config.sweepBatch);
+  const spared: string[] = [];
+  await inParallel(overdue, EFFECT_CONCURRENCY, async (seat) => {
+    try {
+      if (seat.streamId && (await rt.live.isStreamLive(seat.streamId))) spared.push(`${seat.roomId}|${seat.userId}`);
+    } catch (error) {
+      // Unknown stream state: evict, as a silent client would be.
+      log({ event: 'stream_check_failed', roomId: seat.roomId, error: error instanceof Error ? error.message : String(error) });
+    }
+  });
+  return spared;
+}
+
+export async function sweep(rt: Runtime): Promise<SweepReport> {
+  const report: SweepReport = { effects: 0, batches: 0, spared: 0 };
+  for (const type of ROOM_TYPES) {
+    const spare = rt.config.live.checkStreamBeforeEvict ? await liveSeats(rt, type) : [];
+    report.spared += spare.length;
+    for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
+      const { effects, more } = await rt.rooms.reapDue(type, rt.config.sweepBatch, batch === 0 ? spare : []);
+      report.batches++;
+      report.effects += effects.length;
+      await inParallel<PendingEffect>(effects, EFFECT_CONCURRENCY, (e) => performEffect(rt, e.type, e.roomId, e.effect));
+      if (!more) break;
+    }
+  }
+  return report;
+}

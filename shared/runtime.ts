@@ -1,0 +1,66 @@
+/**
+ * The services one container shares across warm invocations: configuration,
+ * the Redis client, the stores and the cloud API clients. Built on first use
+ * from the environment; the local gateway and tests install their own.
+ */
+import { loadConfig, type Config } from './config';
+import { createImClient, type ImClient } from './im/client';
+import { createLiveApiClient, type LiveApiClient } from './live/client';
+import { log } from './log';
+import { connectRedis, type RedisClient } from './redis';
+import { SessionStore } from './auth/sessions';
+import { RoomStore } from './rooms/store';
+
+export interface Runtime {
+  config: Config;
+  redis: RedisClient;
+  rooms: RoomStore;
+  sessions: SessionStore;
+  im: ImClient;
+  live: LiveApiClient;
+}
+
+let current: Runtime | undefined;
+
+export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: ImClient; live?: LiveApiClient } = {}): Runtime {
+  let redis = parts.redis;
+  if (!redis) {
+    if (!config.redisUrl) throw new Error('REDIS_URL is required');
+    redis = connectRedis(config.redisUrl, config.redisCluster);
+  }
+  const im =
+    parts.im ??
+    createImClient(
+      {
+        baseUrl: config.im.apiBaseUrl,
+        sdkAppId: config.im.sdkAppId,
+        secretKey: config.im.secretKey,
+        administrator: config.im.administrator,
+        notifyMode: config.im.notifyMode,
+        timeoutMs: config.im.timeoutMs,
+        maxAttempts: config.im.maxAttempts,
+        baseDelayMs: 100,
+      },
+      log,
+    );
+  const live =
+    parts.live ?? createLiveApiClient({ baseUrl: config.live.apiBaseUrl, appId: config.live.appId, apiKey: config.live.apiKey, timeoutMs: config.live.timeoutMs }, log);
+  return {
+    config,
+    redis,
+    rooms: new RoomStore(redis, config.keyPrefix, config.rooms),
+    sessions: new SessionStore(redis, config.keyPrefix, config.sessionSecret, config.sessionTtlSeconds),
+    im,
+    live,
+  };
+}
+
+/** The container's runtime; throws ConfigError (naming the variables) when the environment is wrong. */
+export function runtime(): Runtime {
+  current ??= buildRuntime(loadConfig());
+  return current;
+}
+
+export function installRuntime(next: Runtime | undefined): void {
+  current = next;
+}

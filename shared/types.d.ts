@@ -1,0 +1,7 @@
+declare module 'tls-sig-api-v2' {
+  export class Api {
+    constructor(sdkAppId: number, key: string);
+    genUserSig(userId: string, expireSeconds: number): string;
+    genSig(userId: string, expireSeconds: number, userBuf: Buffer | null): string;
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Test harness: a runtime on the real Redis at REDIS_URL (default
+ * redis://127.0.0.1:6379) under a key prefix of its own, with the IM and live
+ * APIs served by the loopback fake. Handlers are invoked exactly as SCF would,
+ * through the router with an API Gateway-shaped event.
+ */
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../shared/config';
+import { setLogSink } from '../../shared/log';
+import { connectRedis } from '../../shared/redis';
+import { buildRuntime, installRuntime, type Runtime } from '../../shared/runtime';
+import { pushUrl } from '../../shared/sign/live-urls';
+import { issueUserSig } from '../../shared/sign/usersig';
+import { main_handler as route } from '../../functions/router';
+import { startFakeCloud, type FakeCloud } from './fake-cloud';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const REDIS_CLUSTER = process.env.REDIS_CLUSTER === 'true';
+
+export const CLOUD = {
+  sdkAppId: 1400000000,
+  secretKey: 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90',
+  administrator: 'administrator',
+  liveAppId: '1250000000',
+  liveApiKey: '0123456789abcdef0123456789abcdef',
+  bizid: '8888',
+  pushSecretKey: 'e12c46f2612d5106e2034781ab261ca3',
+};
+
+export function testEnv(fake: FakeCloud | undefined, prefix: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    REDIS_URL,
+    REDIS_CLUSTER: String(REDIS_CLUSTER),
+    REDIS_KEY_PREFIX: prefix,
+    LIVE_APP_ID: CLOUD.liveAppId,
+    LIVE_BIZID: CLOUD.bizid,
+    LIVE_PUSH_SECRET_KEY: CLOUD.pushSecretKey,
+    LIVE_API_KEY: CLOUD.liveApiKey,
+    IM_SDK_APP_ID: String(CLOUD.sdkAppId),
+    IM_SECRET_KEY: CLOUD.secretKey,
+    IM_ADMINISTRATOR: CLOUD.administrator,
+    ...(fake ? { IM_API_BASE_URL: fake.imBaseUrl, LIVE_API_BASE_URL: fake.liveBaseUrl } : {}),
+    IM_TIMEOUT_MS: '500',
+    ...overrides,
+  };
+}
+
+export interface Harness {
+  rt: Runtime;
+  fake: FakeCloud;
+  prefix: string;
+  logs: string[];
+  /** Deletes every key of this harness's prefix. */
+  clean(): Promise<void>;
+  close(): Promise<void>;
+  /** Rebuilds the runtime with other settings (same prefix and fake). */
+  reconfigure(overrides: Record<string, string>): Promise<void>;
+}
+
+export async function deleteByPrefix(rt: Runtime, prefix: string): Promise<void> {
+  const nodes = 'nodes' in rt.redis ? rt.redis.nodes('master') : [rt.redis];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) await node.del(key);
+    } while (cursor !== '0');
+  }
+}
+
+export async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
+  const fake = await startFakeCloud({
+    sdkAppId: CLOUD.sdkAppId,
+    secretKey: CLOUD.secretKey,
+    administrator: CLOUD.administrator,
+    liveAppId: CLOUD.liveAppId,
+    liveApiKey: CLOUD.liveApiKey,
+  });
+  const prefix = `test-${randomBytes(4).toString('hex')}`;
+  const logs: string[] = [];
+  setLogSink((line) => logs.push(line));
+  const build = (extra: Record<string, string>) => {
+    const config = loadConfig(testEnv(fake, prefix, { ...overrides, ...extra }));
+    return buildRuntime(config, { redis: connectRedis(config.redisUrl!, config.redisCluster) });
+  };
+  const harness: Harness = {
+    rt: build({}),
+    fake,
+    prefix,
+    logs,
+    clean: () => deleteByPrefix(harness.rt, prefix),
+    async close() {
+      await deleteByPrefix(harness.rt, prefix);
+      await harness.rt.redis.quit();
+      installRuntime(undefined);
+      await fake.close();
+    },
+    async reconfigure(extra) {
+      await harness.rt.redis.quit();
+      harness.rt = build(extra);
+      installRuntime(harness.rt);
+    },
+  };
+  installRuntime(harness.rt);
+  return harness;
+}
+
+export interface Answer {
+  status: number;
+  body: Record<string, unknown> & { code: number; message: string };
+  headers: Record<string, string>;
+}
+
+/** Invokes the router like an API Gateway trigger would. */
+export async function invoke(
+  path: string,
+  options: { method?: string; query?: Record<string, string>; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
+  const response = await route({
+    httpMethod: options.method ?? (path.startsWith('/weapp/utils/') ? 'GET' : 'POST'),
+    path,
+    headers: { 'content-type': 'application/json', ...(options.headers ?? {}) },
+    queryStringParameters: options.query ?? {},
+    pathParameters: {},
+    body: options.rawBody ?? (options.body === undefined ? '' : JSON.stringify(options.body)),
+    isBase64Encoded: false,
+    requestContext: { requestId: randomBytes(6).toString('hex'), sourceIp: '127.0.0.1' },
+  });
+  return { status: response.statusCode, body: JSON.parse(response.body), headers: response.headers };
+}
+
+export const userSigFor = (userId: string) => issueUserSig({ sdkAppId: CLOUD.sdkAppId, secretKey: CLOUD.secretKey }, userId);
+
+export interface Client {
+  userId: string;
+  token: string;
+  call(roomType: string, action: string, body?: Record<string, unknown>): Promise<Answer>;
+}
+
+/** Logs a user in through the real login endpoint and returns a client bound to its token. */
+export async function signIn(userId: string, roomType = 'multi_room'): Promise<Client> {
+  const answer = await invoke(`/weapp/${roomType}/login`, {
+    query: { sdkAppID: String(CLOUD.sdkAppId), accountType: '0', userID: userId, userSig: userSigFor(userId) },
+  });
+  if (answer.body.code !== 0) throw new Error(`login failed: ${JSON.stringify(answer.body)}`);
+  const token = answer.body.token as string;
+  return {
+    userId,
+    token,
+    call: (type, action, body = {}) => invoke(`/weapp/${type}/${action}`, { query: { userID: userId, token }, body: { userID: userId, ...body } }),
+  };
+}
+
+/** A push URL signed the way get_push_url signs it. */
+export function pushUrlFor(userId: string, suffix = 'ab12'): string {
+  return pushUrl(
+    { bizid: CLOUD.bizid, pushSecretKey: CLOUD.pushSecretKey, pushDomain: `${CLOUD.bizid}.livepush.myqcloud.com`, playDomain: `${CLOUD.bizid}.liveplay.myqcloud.com`, validTimeSeconds: 3600 },
+    `${CLOUD.bizid}_${userId}_${suffix}`,
+  );
+}
