@@ -103,7 +103,7 @@ const envSchema = z.object({
   AUTH_JWT_ISSUER: z.string().optional(),
   AUTH_JWT_AUDIENCE: z.string().optional(),
   RATE_LIMIT_PER_USER: z.coerce.number({ error: 'must be an integer' }).int().min(0).default(600),
-  RATE_LIMIT_PER_IP: z.coerce.number({ error: 'must be an integer' }).int().min(0).default(1200),
+  RATE_LIMIT_PER_IP: z.coerce.number({ error: 'must be an integer' }).int().min(0).default(6000),
   SWEEP_BATCH: positiveInt(10000).default(200),
   MULTI_ROOM_MAX_MEMBERS: positiveInt(50).default(4),
   LIVE_ROOM_MAX_MEMBERS: positiveInt(50).default(4),

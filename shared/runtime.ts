@@ -10,12 +10,14 @@ import { log } from './log';
 import { connectRedis, type RedisClient } from './redis';
 import { SessionStore } from './auth/sessions';
 import { RoomStore } from './rooms/store';
+import { IpRateLimiter } from './auth/rate-limit';
 
 export interface Runtime {
   config: Config;
   redis: RedisClient;
   rooms: RoomStore;
   sessions: SessionStore;
+  ipLimiter: IpRateLimiter;
   im: ImClient;
   live: LiveApiClient;
 }
@@ -48,8 +50,9 @@ export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: 
   return {
     config,
     redis,
-    rooms: new RoomStore(redis, config.keyPrefix, config.rooms),
+    rooms: new RoomStore(redis, config.keyPrefix, config.rooms, config.rateLimit),
     sessions: new SessionStore(redis, config.keyPrefix, config.sessionSecret, config.sessionTtlSeconds),
+    ipLimiter: new IpRateLimiter(redis, config.keyPrefix, config.rateLimit.perIpPerMinute),
     im,
     live,
   };

@@ -35,10 +35,10 @@ export class SessionStore {
   }
 
   /** CPU-only token check; Redis confirms the session inside the store call that follows. */
-  actor(userId: string | undefined, token: string | undefined): Actor {
+  actor(userId: string | undefined, token: string | undefined, clientIp = ''): Actor {
     if (!userId) throw authFailed('userID is missing from the query');
     if (!token) throw authFailed('token is missing from the query');
-    const actor = verifyToken(this.secret, userId, token);
+    const actor = verifyToken(this.secret, userId, token, clientIp);
     if (!actor) throw authFailed('token is not valid for this userID');
     return actor;
   }

@@ -8,6 +8,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 export interface Actor {
   readonly userId: string;
   readonly sessionId: string;
+  /** Where the request came from, for per-IP quotas. */
+  readonly clientIp: string;
   /** Only verifyToken makes an Actor, so a store call cannot skip the token check. */
   readonly __verified: true;
 }
@@ -23,12 +25,12 @@ export function newToken(secret: string, userId: string): { token: string; sessi
 const TOKEN_SHAPE = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{22})$/;
 
 /** The Actor for a well-formed, authentic token of `userId`; undefined otherwise. Redis still decides whether it is live. */
-export function verifyToken(secret: string, userId: string, token: string): Actor | undefined {
+export function verifyToken(secret: string, userId: string, token: string, clientIp = ''): Actor | undefined {
   const match = TOKEN_SHAPE.exec(token);
   if (!match) return undefined;
   const [, sessionId, given] = match as unknown as [string, string, string];
   const expected = mac(secret, userId, sessionId);
   const givenBytes = Buffer.from(given, 'base64url');
   if (givenBytes.length !== expected.length || !timingSafeEqual(givenBytes, expected)) return undefined;
-  return { userId, sessionId, __verified: true };
+  return { userId, sessionId, clientIp, __verified: true };
 }

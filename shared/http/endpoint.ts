@@ -132,8 +132,9 @@ export async function handle(def: Endpoint | undefined, event: unknown, context:
     user = req.query.userID;
     const input = parseInput(def, req);
     let actor: Actor | undefined;
-    if (def.auth === 'session') {
-      actor = rt.sessions.actor(req.query.userID, req.query.token);
+    if (def.auth === 'none') await rt.ipLimiter.hit(req.sourceIp);
+    else {
+      actor = rt.sessions.actor(req.query.userID, req.query.token, req.sourceIp);
       const bodyUser = (input as { userID?: unknown }).userID;
       if (bodyUser !== undefined && bodyUser !== actor.userId) throw authFailed('body userID differs from the signed-in user');
     }

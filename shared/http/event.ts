@@ -61,6 +61,11 @@ function bodyText(body: unknown, base64: unknown): string | undefined {
   return JSON.stringify(body);
 }
 
+/** An IP address as a safe key part (it ends up in Redis key names). */
+function clientIp(raw: string | undefined): string {
+  return raw && /^[0-9A-Fa-f:.]{2,45}$/.test(raw) ? raw : 'unknown';
+}
+
 export const newRequestId = () => randomBytes(12).toString('hex');
 
 export function eventKind(event: unknown): EventKind | undefined {
@@ -109,10 +114,7 @@ export function toHttpRequest(event: unknown, context: ScfContext = {}, defaults
     body: bodyText(event.body, event.isBase64Encoded),
     pathParams: stringMap(event.pathParameters),
     requestId,
-    sourceIp:
-      (typeof requestContext.sourceIp === 'string' && requestContext.sourceIp) ||
-      headers['x-scf-remote-addr'] ||
-      headers['x-forwarded-for']?.split(',')[0]?.trim() ||
-      'unknown',
+    // Only addresses the platform sets: X-Forwarded-For is the client's to forge.
+    sourceIp: clientIp((typeof requestContext.sourceIp === 'string' && requestContext.sourceIp) || headers['x-scf-remote-addr']),
   };
 }

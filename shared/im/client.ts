@@ -89,10 +89,13 @@ type Attempt = { answer: ImAnswer; errorCode: number } | { failure: string; erro
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const random32 = () => randomInt(0, 2 ** 32);
 
-/** Exponential backoff with "equal jitter": half fixed, half random, so retrying callers spread out. */
-function backoffMs(baseDelayMs: number, retry: number): number {
+/**
+ * Wait before retry number `retry` (0-based): exponential with "equal jitter"
+ * (half fixed, half random, so retrying containers spread out), capped at 2 s.
+ */
+export function backoffMs(baseDelayMs: number, retry: number): number {
   const ceiling = Math.min(MAX_BACKOFF_MS, baseDelayMs * 2 ** retry);
-  return 600;
+  return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
 /** Cuts `text` to at most `maxBytes` UTF-8 bytes without splitting a character. */

@@ -11,6 +11,8 @@
  * Common ARGV of the room scripts:
  *   1 actor userID   2 now (ms)   3 roomID   4 heartbeat timeout (ms)
  *   5 idle timeout (ms)   6 key backstop TTL (ms)   7 effect lease (ms)
+ *   8 client IP   9 per-user limit/min   10 per-IP limit/min (0 = off)
+ * then the script's own arguments, read with arg(1), arg(2), ...
  * Common KEYS: 1 session 2 room 3 pushers 4 beats 5 custom 6 audience
  *   7 room list 8 deadline index 9 effect outbox
  *
@@ -23,8 +25,23 @@ local K_SESS, K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD, K_LIST, K_DUE, K_OUTB
 local actor, now, roomId = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local hbTimeout, idleTimeout, backstop, lease = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 
-local function authorised()
-  return redis.call('GET', K_SESS) == actor
+local function arg(i) return ARGV[10 + i] end
+
+-- Fixed one-minute windows per user and per client IP, counted in this
+-- partition, in the same round trip as the request itself.
+local function overLimit(kind, who, limit)
+  if limit <= 0 then return false end
+  local key = string.gsub(K_LIST, 'list$', 'rl:' .. kind .. ':' .. who .. ':' .. math.floor(now / 60000))
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('PEXPIRE', key, 60000) end
+  return count > limit
+end
+
+-- Session check first (a stranger cannot spend someone's quota), then quotas.
+local function admit()
+  if redis.call('GET', K_SESS) ~= actor then return 'AUTH' end
+  if overLimit('u', actor, tonumber(ARGV[9])) or overLimit('ip', ARGV[8], tonumber(ARGV[10])) then return 'RATE' end
+  return nil
 end
 
 -- A seat counts only while its heartbeat deadline is in the future: a silent
@@ -109,13 +126,14 @@ export const SCRIPTS = {
     lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return 'OK' end return 'AUTH'`,
   },
 
-  /** ARGV[8] roomInfo. */
+  /** arg(1) roomInfo. */
   createRoom: {
     keys: 9,
     lua: script(`
-if not authorised() then return {'AUTH'} end
+local refused = admit()
+if refused then return {refused} end
 if redis.call('EXISTS', K_ROOM) == 1 then return {'EXISTS'} end
-redis.call('HSET', K_ROOM, 'c', actor, 'i', ARGV[8], 't', now, 'a', '0')
+redis.call('HSET', K_ROOM, 'c', actor, 'i', arg(1), 't', now, 'a', '0')
 redis.call('ZREM', K_OUTBOX, 'destroy|' .. roomId)
 schedule()
 touch()
@@ -124,25 +142,26 @@ return {'OK'}
   },
 
   /**
-   * add_pusher. ARGV[8] pusher JSON, ARGV[9] max seats, ARGV[10] create when
-   * missing ('1' only after the IM group exists), ARGV[11] roomInfo,
-   * ARGV[12] the caller's mixed-stream play URL (kept if the caller is creator).
+   * add_pusher. arg(1) pusher JSON, arg(2) max seats, arg(3) create when
+   * missing ('1' only after the IM group exists), arg(4) roomInfo,
+   * arg(5) the caller's mixed-stream play URL (kept if the caller is creator).
    */
   joinRoom: {
     keys: 9,
     lua: script(`
-if not authorised() then return {'AUTH'} end
+local refused = admit()
+if refused then return {refused} end
 local created = 0
 if redis.call('EXISTS', K_ROOM) == 0 then
-  if ARGV[10] ~= '1' then return {'NO_ROOM'} end
-  redis.call('HSET', K_ROOM, 'c', actor, 'i', ARGV[11], 't', now, 'a', '0')
+  if arg(3) ~= '1' then return {'NO_ROOM'} end
+  redis.call('HSET', K_ROOM, 'c', actor, 'i', arg(4), 't', now, 'a', '0')
   redis.call('ZREM', K_OUTBOX, 'destroy|' .. roomId)
   created = 1
 end
-if not isLiveSeat(actor) and liveSeatCount() >= tonumber(ARGV[9]) then return {'FULL'} end
-redis.call('HSET', K_PUSHERS, actor, ARGV[8])
+if not isLiveSeat(actor) and liveSeatCount() >= tonumber(arg(2)) then return {'FULL'} end
+redis.call('HSET', K_PUSHERS, actor, arg(1))
 redis.call('ZADD', K_BEATS, now + hbTimeout, actor)
-if redis.call('HGET', K_ROOM, 'c') == actor then redis.call('HSET', K_ROOM, 'm', ARGV[12]) end
+if redis.call('HGET', K_ROOM, 'c') == actor then redis.call('HSET', K_ROOM, 'm', arg(5)) end
 if redis.call('HGET', K_ROOM, 'a') ~= '1' then
   redis.call('HSET', K_ROOM, 'a', '1')
   redis.call('ZADD', K_LIST, tonumber(redis.call('HGET', K_ROOM, 't')), roomId)
@@ -155,13 +174,14 @@ return {'OK', created, effect('notify')}
 `),
   },
 
-  /** delete_pusher. ARGV[8] creator ends room ('1'/'0'). */
+  /** delete_pusher. arg(1) creator ends room ('1'/'0'). */
   leaveRoom: {
     keys: 9,
     lua: script(`
-if not authorised() then return {'AUTH'} end
+local refused = admit()
+if refused then return {refused} end
 if redis.call('HEXISTS', K_PUSHERS, actor) == 0 then return {'NOT_MEMBER'} end
-local outcome = removeSeat(actor, ARGV[8])
+local outcome = removeSeat(actor, arg(1))
 if outcome == 'notify' then
   schedule()
   touch()
@@ -174,7 +194,8 @@ return {'OK', outcome}
   heartbeat: {
     keys: 9,
     lua: script(`
-if not authorised() then return {'AUTH'} end
+local refused = admit()
+if refused then return {refused} end
 if not isLiveSeat(actor) then return {'NOT_MEMBER'} end
 redis.call('ZADD', K_BEATS, now + hbTimeout, actor)
 schedule()
@@ -186,7 +207,8 @@ return {'OK'}
   destroyRoom: {
     keys: 9,
     lua: script(`
-if not authorised() then return {'AUTH'} end
+local refused = admit()
+if refused then return {refused} end
 local creator = redis.call('HGET', K_ROOM, 'c')
 if not creator then return {'NO_ROOM'} end
 if creator ~= actor then return {'NOT_CREATOR'} end
@@ -196,32 +218,34 @@ return {'OK', effect('destroy')}
   },
 
   /**
-   * get_pushers / get_custom_info. ARGV[8] include audience count.
+   * get_pushers / get_custom_info. arg(1) include audience count.
    * A room created but never entered, or whose seats all timed out, reads as missing.
    */
   getRoom: {
     keys: 9,
     lua: script(
       `
-if not authorised() then return {'AUTH'} end
+local refused = admit()
+if refused then return {refused} end
 if redis.call('HGET', K_ROOM, 'a') ~= '1' or liveSeatCount() == 0 then return {'NO_ROOM'} end
-return roomDetail(ARGV[8])
+return roomDetail(arg(1))
 `,
       true,
     ),
   },
 
   /**
-   * get_room_list: one page of the creation-ordered list. ARGV[8] offset,
-   * ARGV[9] count, ARGV[10] key base of the partition, ARGV[11] audience count.
+   * get_room_list: one page of the creation-ordered list. arg(1) offset,
+   * arg(2) count, arg(3) key base of the partition, arg(4) audience count.
    * Entries of rooms that no longer exist (expired by TTL) are dropped here.
    */
   listRooms: {
     keys: 9,
     lua: script(
       `
-if not authorised() then return {'AUTH'} end
-local offset, count, base = tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10]
+local refused = admit()
+if refused then return {refused} end
+local offset, count, base = tonumber(arg(1)), tonumber(arg(2)), arg(3)
 local ids = redis.call('ZRANGE', K_LIST, offset, offset + count - 1)
 local rooms = {}
 for _, id in ipairs(ids) do
@@ -230,7 +254,7 @@ for _, id in ipairs(ids) do
   if redis.call('EXISTS', K_ROOM) == 0 then
     redis.call('ZREM', K_LIST, id)
   elseif liveSeatCount() > 0 then
-    local detail = roomDetail(ARGV[11])
+    local detail = roomDetail(arg(4))
     table.remove(detail, 1)
     rooms[#rooms + 1] = detail
   end
@@ -241,15 +265,16 @@ return {'OK', rooms}
     ),
   },
 
-  /** set_custom_field. ARGV[8] field, ARGV[9] op (inc/dec/set), ARGV[10] JSON value for set. */
+  /** set_custom_field. arg(1) field, arg(2) op (inc/dec/set), arg(3) JSON value for set. */
   customField: {
     keys: 9,
     lua: script(`
-if not authorised() then return {'AUTH'} end
+local refused = admit()
+if refused then return {refused} end
 if redis.call('HGET', K_ROOM, 'a') ~= '1' then return {'NO_ROOM'} end
-local field, op = ARGV[8], ARGV[9]
+local field, op = arg(1), arg(2)
 if op == 'set' then
-  redis.call('HSET', K_CUSTOM, field, ARGV[10])
+  redis.call('HSET', K_CUSTOM, field, arg(3))
 else
   local current = tonumber(redis.call('HGET', K_CUSTOM, field) or '0')
   if current == nil or current ~= math.floor(current) then return {'NOT_INT'} end
@@ -260,20 +285,21 @@ return {'OK', redis.call('HGETALL', K_CUSTOM)}
 `),
   },
 
-  /** add_audience / delete_audience. ARGV[8] op add/remove, ARGV[9] userInfo, ARGV[10] list cap. */
+  /** add_audience / delete_audience. arg(1) op add/remove, arg(2) userInfo, arg(3) list cap. */
   audience: {
     keys: 9,
     lua: script(`
-if not authorised() then return {'AUTH'} end
+local refused = admit()
+if refused then return {refused} end
 if redis.call('HGET', K_ROOM, 'a') ~= '1' then return {'NO_ROOM'} end
-if ARGV[8] == 'remove' then
+if arg(1) == 'remove' then
   redis.call('HDEL', K_AUD, actor)
   return {'OK'}
 end
-if redis.call('HEXISTS', K_AUD, actor) == 0 and redis.call('HLEN', K_AUD) >= tonumber(ARGV[10]) then
+if redis.call('HEXISTS', K_AUD, actor) == 0 and redis.call('HLEN', K_AUD) >= tonumber(arg(3)) then
   return {'AUD_FULL'}
 end
-redis.call('HSET', K_AUD, actor, ARGV[9])
+redis.call('HSET', K_AUD, actor, arg(2))
 touch()
 return {'OK'}
 `),
@@ -282,7 +308,8 @@ return {'OK'}
   getAudiences: {
     keys: 9,
     lua: script(`
-if not authorised() then return {'AUTH'} end
+local refused = admit()
+if refused then return {refused} end
 if redis.call('HGET', K_ROOM, 'a') ~= '1' then return {'NO_ROOM'} end
 return {'OK', redis.call('HGETALL', K_AUD)}
 `),
@@ -291,16 +318,16 @@ return {'OK', redis.call('HGETALL', K_AUD)}
   /**
    * Sweeper: reaps rooms whose deadline passed and claims outbox effects whose
    * lease ran out. KEYS: 7 list, 8 deadline index, 9 outbox (others unused).
-   * ARGV[8] batch size, ARGV[9] key base, ARGV[10] creator ends room,
-   * ARGV[11] users to spare (comma list of "room|user" whose stream is live).
+   * arg(1) batch size, arg(2) key base, arg(3) creator ends room,
+   * arg(4) users to spare (comma list of "room|user" whose stream is live).
    * Reply: {'OK', effects (kind|roomID ...), more due (0/1)}.
    */
   reapDue: {
     keys: 9,
     lua: script(`
-local batch, base, creatorEnds = tonumber(ARGV[8]), ARGV[9], ARGV[10]
+local batch, base, creatorEnds = tonumber(arg(1)), arg(2), arg(3)
 local spared = {}
-for item in string.gmatch(ARGV[11] or '', '[^,]+') do spared[item] = true end
+for item in string.gmatch(arg(4) or '', '[^,]+') do spared[item] = true end
 local effects = {}
 local due = redis.call('ZRANGEBYSCORE', K_DUE, '-inf', now, 'LIMIT', 0, batch)
 for _, id in ipairs(due) do
@@ -353,11 +380,11 @@ return {'OK', effects, more}
 `),
   },
 
-  /** Pushers whose heartbeat is overdue in due rooms (for the optional live-stream check). KEYS 8 due. ARGV[8] batch, ARGV[9] base. */
+  /** Pushers whose heartbeat is overdue in due rooms (for the optional live-stream check). KEYS 8 due. arg(1) batch, arg(2) base. */
   overdueSeats: {
     keys: 9,
     lua: script(`
-local batch, base = tonumber(ARGV[8]), ARGV[9]
+local batch, base = tonumber(arg(1)), arg(2)
 local seats = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_DUE, '-inf', now, 'LIMIT', 0, batch)) do
   local kb = base .. 'b:' .. id

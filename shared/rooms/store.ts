@@ -57,6 +57,7 @@ const statusError: Record<string, (roomId: string) => AppError> = {
   NOT_MEMBER: () => new AppError(Code.NOT_A_MEMBER, 'you are not a pusher in this room'),
   FULL: () => new AppError(Code.ROOM_FULL, 'room is full'),
   AUD_FULL: () => new AppError(Code.INVALID_PARAM, 'audience list is full'),
+  RATE: () => new AppError(Code.RATE_LIMITED, 'too many requests; slow down', 429),
   NOT_INT: () => new AppError(Code.INVALID_PARAM, 'fieldName holds a value that is not an integer counter'),
 };
 
@@ -99,6 +100,7 @@ export class RoomStore {
     private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly limits: Record<RoomType, RoomLimits>,
+    private readonly rateLimit: { perUserPerMinute: number; perIpPerMinute: number } = { perUserPerMinute: 0, perIpPerMinute: 0 },
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -125,6 +127,9 @@ export class RoomStore {
       limits.idleTimeoutMs,
       backstop,
       EFFECT_LEASE_MS,
+      actor?.clientIp ?? '',
+      actor ? this.rateLimit.perUserPerMinute : 0,
+      actor ? this.rateLimit.perIpPerMinute : 0,
       ...extra,
     ]);
     const [status, ...rest] = reply;
@@ -231,7 +236,7 @@ export class RoomStore {
   /** Seats past their heartbeat deadline in due rooms: `[roomId, userId, streamID]`. */
   async overdueSeats(type: RoomType, batch: number): Promise<{ roomId: string; userId: string; streamId: string }[]> {
     const keys = keyList(roomKeys(this.prefix, type, '-', '-'));
-    const flat = (await this.call('overdueSeats', keys, ['', this.now(), '-', 0, 0, 0, 0, batch, partitionBase(this.prefix, type)])) as unknown as string[];
+    const flat = (await this.call('overdueSeats', keys, ['', this.now(), '-', 0, 0, 0, 0, '', 0, 0, batch, partitionBase(this.prefix, type)])) as unknown as string[];
     const seats: { roomId: string; userId: string; streamId: string }[] = [];
     for (let i = 0; i + 2 < flat.length; i += 3) {
       const json = flat[i + 2] as string;

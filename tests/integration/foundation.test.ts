@@ -4,7 +4,7 @@ import { verifyUserSig } from '../../shared/sign/usersig';
 import { main_handler as routerHandler } from '../../functions/router';
 import { main_handler as loginHandler } from '../../functions/login';
 import { main_handler as testPushUrlHandler } from '../../functions/get_test_pushurl';
-import { CLOUD, invoke, signIn, startHarness, userSigFor, type Harness } from '../support/harness';
+import { CLOUD, invoke, signIn, startHarness, stateKeys, userSigFor, type Harness } from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -28,7 +28,7 @@ describe('login and sessions', () => {
     expect(pushUrl.body.code).toBe(0);
     expect(out.body.code).toBe(0);
     expect(after.body.code).toBe(7);
-    expect(await h.rt.redis.keys(`${h.prefix}:*`)).toEqual([]);
+    expect(await stateKeys(h.rt, h.prefix)).toEqual([]);
   });
 
   it('refuses forged, foreign, expired or missing signatures with code 7 and a reason', async () => {
@@ -47,7 +47,7 @@ describe('login and sessions', () => {
       expect(answer.body.message).toMatch(reason);
       expect(typeof answer.body.result).toBe('string');
     }
-    expect(await h.rt.redis.keys(`${h.prefix}:*`)).toEqual([]);
+    expect(await stateKeys(h.rt, h.prefix)).toEqual([]);
   });
 
   it('refuses a missing, wrong, or other user\'s token, and a body userID that differs', async () => {
@@ -70,6 +70,27 @@ describe('login and sessions', () => {
     await new Promise((r) => setTimeout(r, 450));
     expect((await alice.call('double_room', 'get_push_url')).body.code).toBe(7);
     await h.reconfigure({});
+  });
+});
+
+describe('quotas', () => {
+  it('limits requests per user and per IP with HTTP 429, without touching room state', async () => {
+    await h.reconfigure({ RATE_LIMIT_PER_USER: '3', RATE_LIMIT_PER_IP: '5' });
+    try {
+      const alice = await signIn('alice');
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) codes.push((await alice.call('multi_room', 'get_room_list', { index: 0, cnt: 5 })).body.code);
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) statuses.push((await invoke('/weapp/utils/get_test_rtmpaccurl')).status);
+      // Prepare-free: the per-IP window of the utilities is separate from the room partitions.
+      expect(codes).toEqual([0, 0, 0, 429, 429]);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
+      const limited = await alice.call('multi_room', 'get_room_list', {});
+      expect(limited.status).toBe(429);
+      expect(limited.body.message).toMatch(/too many requests/);
+    } finally {
+      await h.reconfigure({});
+    }
   });
 });
 
@@ -112,7 +133,7 @@ describe('bad input', () => {
   it('answers the envelope with the right status for malformed requests, changing nothing', async () => {
     const alice = await signIn('alice');
     const auth = { userID: 'alice', token: alice.token };
-    const before = (await h.rt.redis.keys(`${h.prefix}:*`)).sort();
+    const before = (await stateKeys(h.rt, h.prefix)).sort();
     const cases: [Parameters<typeof invoke>, number, number, RegExp][] = [
       [['/weapp/multi_room/create_room', { query: auth, rawBody: '{not json' }], 400, 1, /not valid JSON/],
       [['/weapp/multi_room/create_room', { query: auth, rawBody: '[1,2]' }], 400, 1, /JSON object/],
@@ -131,7 +152,7 @@ describe('bad input', () => {
       expect(answer.body.message).toMatch(message);
       expect(answer.body.requestId).toBeTruthy();
     }
-    expect((await h.rt.redis.keys(`${h.prefix}:*`)).sort()).toEqual(before);
+    expect((await stateKeys(h.rt, h.prefix)).sort()).toEqual(before);
   });
 
   it('answers CORS preflights', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sweep } from '../../shared/rooms/sweeper';
-import { pushUrlFor, signIn, startHarness, type Client, type Harness } from '../support/harness';
+import { pushUrlFor, signIn, signInAll, startHarness, type Client, type Harness } from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -20,7 +20,7 @@ const notificationsFor = (roomId: string) => h.fake.notifications.filter((n) => 
 
 describe('multi_room lifecycle', () => {
   it('creates, fills, refuses a third pusher and lists the room', async () => {
-    const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((u) => signIn(u)));
+    const [alice, bob, carol] = await signInAll('alice', 'bob', 'carol');
     await h.reconfigure({ MULTI_ROOM_MAX_MEMBERS: '2', HEARTBEAT_TIMEOUT: '5' });
     const created = await alice.call('multi_room', 'create_room', { roomInfo: 'standup' });
     const roomID = created.body.roomID as string;
@@ -46,7 +46,7 @@ describe('multi_room lifecycle', () => {
   });
 
   it('reaps a silent pusher within the heartbeat timeout plus a sweep, notifying the others', async () => {
-    const [alice, bob] = await Promise.all(['alice', 'bob'].map((u) => signIn(u)));
+    const [alice, bob] = await signInAll('alice', 'bob');
     await join(alice, 'multi_room', 'r1');
     await join(bob, 'multi_room', 'r1');
     const before = notificationsFor('r1');
@@ -78,7 +78,7 @@ describe('multi_room lifecycle', () => {
   });
 
   it('ends a live room when its creator leaves, and keeps audience counts exact', async () => {
-    const [host, guest, viewer] = await Promise.all(['host', 'guest', 'viewer'].map((u) => signIn(u)));
+    const [host, guest, viewer] = await signInAll('host', 'guest', 'viewer');
     await h.reconfigure({ HEARTBEAT_TIMEOUT: '5' });
     expect((await join(host, 'live_room', 'show')).body).toMatchObject({ code: 0, roomID: 'show' });
     await join(guest, 'live_room', 'show');

@@ -41,6 +41,9 @@ export function testEnv(fake: FakeCloud | undefined, prefix: string, overrides: 
     IM_ADMINISTRATOR: CLOUD.administrator,
     ...(fake ? { IM_API_BASE_URL: fake.imBaseUrl, LIVE_API_BASE_URL: fake.liveBaseUrl } : {}),
     IM_TIMEOUT_MS: '500',
+    // Every test request comes from 127.0.0.1; quotas have their own tests.
+    RATE_LIMIT_PER_USER: '0',
+    RATE_LIMIT_PER_IP: '0',
     ...overrides,
   };
 }
@@ -158,4 +161,17 @@ export function pushUrlFor(userId: string, suffix = 'ab12'): string {
     { bizid: CLOUD.bizid, pushSecretKey: CLOUD.pushSecretKey, pushDomain: `${CLOUD.bizid}.livepush.myqcloud.com`, playDomain: `${CLOUD.bizid}.liveplay.myqcloud.com`, validTimeSeconds: 3600 },
     `${CLOUD.bizid}_${userId}_${suffix}`,
   );
+}
+
+/** Signs several users in; typed as a tuple so tests can destructure it. */
+export async function signInAll<const T extends readonly string[]>(...users: T): Promise<{ [K in keyof T]: Client }> {
+  return (await Promise.all(users.map((u) => signIn(u)))) as { [K in keyof T]: Client };
+}
+
+/** Room and session state under a prefix; request quota counters are not state. */
+export async function stateKeys(rt: Runtime, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  const nodes = 'nodes' in rt.redis ? rt.redis.nodes('master') : [rt.redis];
+  for (const node of nodes) keys.push(...(await node.keys(`${prefix}:*`)));
+  return keys.filter((k) => !/:rl:|\{ratelimit\}/.test(k)).sort();
 }

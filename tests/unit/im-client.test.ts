@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError, Code } from '../../shared/errors';
-import { IM_NO_ANSWER, IM_BAD_ANSWER, ImError, PUSHER_CHANGE_CONTENT, createImClient, createOfflineImClient, type ImSettings } from '../../shared/im/client';
+import { IM_NO_ANSWER, IM_BAD_ANSWER, ImError, backoffMs, PUSHER_CHANGE_CONTENT, createImClient, createOfflineImClient, type ImSettings } from '../../shared/im/client';
 import { createLiveApiClient, createOfflineLiveApiClient, type LiveApiSettings } from '../../shared/live/client';
 import { issueUserSig } from '../../shared/sign/usersig';
 import { startFakeCloud, type FakeCloud } from '../support/fake-cloud';
@@ -273,6 +273,34 @@ describe('IM retries', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it('backs off exponentially with jitter, capped at 2 s', () => {
+    for (let i = 0; i < 50; i++) {
+      const first = backoffMs(100, 0);
+      const third = backoffMs(100, 2);
+      const late = backoffMs(100, 10);
+      expect(first).toBeGreaterThanOrEqual(50);
+      expect(first).toBeLessThanOrEqual(100);
+      expect(third).toBeGreaterThanOrEqual(200);
+      expect(third).toBeLessThanOrEqual(400);
+      expect(late).toBeGreaterThanOrEqual(1000);
+      expect(late).toBeLessThanOrEqual(2000);
+    }
+    const samples = new Set(Array.from({ length: 20 }, () => backoffMs(100, 3)));
+    expect(samples.size).toBeGreaterThan(1);
+  });
+
+  it('waits between attempts', async () => {
+    const im = createImClient(imSettings({ maxAttempts: 3, baseDelayMs: 40 }), log);
+    fake.failNext('create_group', 2, { errorCode: 60007 });
+
+    const started = Date.now();
+    await im.createGroup('room_1');
+
+    // At least 20 ms then 40 ms (half of 40 and of 80), well under the 2 s cap.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(55);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('does not retry at all with maxAttempts 1', async () => {
     const im = createImClient(imSettings({ maxAttempts: 1 }), log);
     fake.failNext('create_group', 1, { errorCode: 60007 });
@@ -295,6 +323,33 @@ describe('IM admin signature', () => {
     const randoms = fake.calls.map((c) => Number(c.query.random));
     expect(randoms.every((r) => Number.isInteger(r) && r >= 0 && r <= 0xffffffff)).toBe(true);
     expect(new Set(randoms).size).toBe(3);
+  });
+
+  describe('with a moving clock', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('keeps the admin UserSig for most of its day, then renews it', async () => {
+      // Only Date is faked: sockets and retry timers keep running.
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const start = new Date('2030-01-01T00:00:00Z').getTime();
+      vi.setSystemTime(start);
+      const im = createImClient(imSettings(), log);
+
+      await im.createGroup('room_1');
+      vi.setSystemTime(start + 60_000);
+      await im.createGroup('room_2');
+      vi.setSystemTime(start + 22 * 3600_000);
+      await im.createGroup('room_3');
+      vi.setSystemTime(start + 23 * 3600_000 + 1000);
+      await im.createGroup('room_4');
+
+      const sigs = imCalls('create_group').map((c) => c.query.usersig);
+      expect(new Set(sigs.slice(0, 3)).size).toBe(1);
+      expect(sigs[3]).not.toBe(sigs[0]);
+      expect(fake.groups.size).toBe(4);
+    });
   });
 
   it('the fake rejects a UserSig signed with another key (70003), and the client does not retry it', async () => {
