@@ -26,6 +26,7 @@ export interface Config {
     appId: string;
     bizid: string;
     pushSecretKey: string;
+    playSecretKey: string | undefined;
     apiKey: string;
     validTimeSeconds: number;
     pushDomain: string;
@@ -80,6 +81,7 @@ const envSchema = z.object({
   LIVE_BIZID: digits(1, 10, 'the live bizid (digits)'),
   LIVE_PUSH_SECRET_KEY: hex32,
   LIVE_API_KEY: hex32,
+  LIVE_PLAY_SECRET_KEY: hex32.optional(),
   LIVE_VALID_TIME: seconds.default(604800),
   LIVE_PUSH_DOMAIN: host.optional(),
   LIVE_PLAY_DOMAIN: host.optional(),
@@ -176,6 +178,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       appId: e.LIVE_APP_ID,
       bizid: e.LIVE_BIZID,
       pushSecretKey: e.LIVE_PUSH_SECRET_KEY.toLowerCase(),
+      playSecretKey: e.LIVE_PLAY_SECRET_KEY?.toLowerCase(),
       apiKey: e.LIVE_API_KEY.toLowerCase(),
       validTimeSeconds: e.LIVE_VALID_TIME,
       pushDomain: e.LIVE_PUSH_DOMAIN ?? `${e.LIVE_BIZID}.livepush.myqcloud.com`,

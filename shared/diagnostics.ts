@@ -33,6 +33,7 @@ export async function checkConfiguration(rt: Runtime): Promise<ConfigReport> {
     LIVE_BIZID: { ok: true, detail: `bizid ${config.live.bizid}` },
     LIVE_PUSH_SECRET_KEY: { ok: true, detail: 'set, 32 hex characters' },
     LIVE_API_KEY: { ok: true, detail: 'set, 32 hex characters' },
+    LIVE_PLAY_SECRET_KEY: { ok: true, detail: config.live.playSecretKey ? 'set, 32 hex characters' : 'not set: play URLs are signed with the push key' },
     LIVE_PUSH_DOMAIN: { ok: true, detail: config.live.pushDomain },
     LIVE_PLAY_DOMAIN: { ok: true, detail: config.live.playDomain },
     IM_SDK_APP_ID: { ok: true, detail: String(config.im.sdkAppId) },
@@ -48,6 +49,9 @@ export async function checkConfiguration(rt: Runtime): Promise<ConfigReport> {
   const warnings: string[] = [];
   if (config.authMode === 'demo') {
     warnings.push('AUTH_MODE=demo: anyone can obtain a UserSig for any userID from get_login_info; use jwt or off in production');
+  }
+  if (!config.live.playSecretKey) {
+    warnings.push('LIVE_PLAY_SECRET_KEY is not set: accelerate URLs shown to room members are signed with the push key and so also allow pushing to that stream');
   }
   const ok = redis.ok && im.ok && Object.values(settings).every((v) => v.ok);
   return { ok, settings, redis, im, warnings };

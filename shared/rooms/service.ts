@@ -19,8 +19,8 @@ async function ensureGroup(rt: Runtime, roomId: string): Promise<void> {
 }
 
 export function liveSigning(rt: Runtime) {
-  const { bizid, pushSecretKey, pushDomain, playDomain, validTimeSeconds } = rt.config.live;
-  return { bizid, pushSecretKey, pushDomain, playDomain, validTimeSeconds };
+  const { bizid, pushSecretKey, playSecretKey, pushDomain, playDomain, validTimeSeconds } = rt.config.live;
+  return { bizid, pushSecretKey, playSecretKey, pushDomain, playDomain, validTimeSeconds };
 }
 
 export async function createRoom(rt: Runtime, actor: Actor, type: RoomType, roomInfo: string, requestedId?: string): Promise<string> {

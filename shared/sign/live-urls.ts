@@ -10,6 +10,12 @@ import { invalidParam } from '../errors';
 export interface LiveSigning {
   bizid: string;
   pushSecretKey: string;
+  /**
+   * Play anti-leech key. Without it play URLs are signed with the push key, as
+   * the old servers did; but then a listed accelerate URL also authorises
+   * pushing to that stream (same key, stream and txTime), so set it in production.
+   */
+  playSecretKey?: string;
   pushDomain: string;
   playDomain: string;
   /** How long a freshly signed URL stays valid (its `txTime` = now + this). */
@@ -30,9 +36,9 @@ export function txTimeFor(nowSeconds: number, validTimeSeconds: number): string 
 }
 
 /** `bizid=..&txSecret=..&txTime=..` for `streamName`, valid from `nowSeconds`. */
-export function signedQuery(live: LiveSigning, streamName: string, nowSeconds = nowInSeconds()): string {
+export function signedQuery(live: LiveSigning, streamName: string, nowSeconds = nowInSeconds(), key = live.pushSecretKey): string {
   const txTime = txTimeFor(nowSeconds, live.validTimeSeconds);
-  return `bizid=${live.bizid}&txSecret=${txSecret(live.pushSecretKey, streamName, txTime)}&txTime=${txTime}`;
+  return `bizid=${live.bizid}&txSecret=${txSecret(key, streamName, txTime)}&txTime=${txTime}`;
 }
 
 /** Signed RTMP push URL: `rtmp://{pushDomain}/live/{streamName}?bizid=..&txSecret=..&txTime=..`. */
@@ -42,7 +48,7 @@ export function pushUrl(live: LiveSigning, streamName: string, nowSeconds = nowI
 
 /** Signed RTMP play URL on the play domain (low-latency playback needs the same signature as a push). */
 function signedPlayUrl(live: LiveSigning, streamName: string, nowSeconds: number): string {
-  return `rtmp://${live.playDomain}/live/${streamName}?${signedQuery(live, streamName, nowSeconds)}`;
+  return `rtmp://${live.playDomain}/live/${streamName}?${signedQuery(live, streamName, nowSeconds, live.playSecretKey ?? live.pushSecretKey)}`;
 }
 
 /**

@@ -240,3 +240,15 @@ describe('UserSig', () => {
     rejected(verifyUserSig(key, 'alice', bomb), /decode/);
   });
 });
+
+describe('play signing key', () => {
+  it('signs play URLs with LIVE_PLAY_SECRET_KEY when set, so a listed accelerate URL cannot be used to push', () => {
+    const base = { bizid: '8888', pushSecretKey: 'e12c46f2612d5106e2034781ab261ca3', pushDomain: 'p', playDomain: 'q', validTimeSeconds: 60 };
+    const shared = accelerateUrl(base, 'alice_ab12', 1000).split('?')[1];
+    const separate = accelerateUrl({ ...base, playSecretKey: '0123456789abcdef0123456789abcdef' }, 'alice_ab12', 1000).split('?')[1];
+    const push = pushUrl(base, '8888_alice_ab12', 1000).split('?')[1];
+    expect(shared).toBe(push);
+    expect(separate).not.toBe(push);
+    expect(separate).toMatch(/^bizid=8888&txSecret=[0-9a-f]{32}&txTime=[0-9A-F]+$/);
+  });
+});
