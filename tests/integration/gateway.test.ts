@@ -1,0 +1,103 @@
+/**
+ * The local gateway over real HTTP, on both stores it can use: the embedded
+ * emulation of `npm start` and the real Redis. IM and live calls go to the
+ * loopback fake, so notifications and group destruction are observable.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setLogSink } from '../../shared/log';
+import { startGateway, type Gateway } from '../../scripts/gateway';
+import { startFakeCloud, type FakeCloud } from '../support/fake-cloud';
+import { CLOUD, deleteByPrefix, pushUrlFor, testEnv } from '../support/harness';
+
+const HEARTBEAT_MS = 600;
+const SWEEP_MS = 200;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function http(gw: Gateway, path: string, query: Record<string, string> = {}, body?: unknown) {
+  const url = `${gw.url}/weapp/${path}?${new URLSearchParams(query)}`;
+  const response = await fetch(url, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> & { code: number } };
+}
+
+describe.each([
+  ['embedded store (npm start default)', false],
+  ['real Redis', true],
+])('local gateway on %s', (_name, realRedis) => {
+  let fake: FakeCloud;
+  let gw: Gateway;
+  const prefix = `test-gw-${randomBytes(3).toString('hex')}`;
+
+  beforeAll(async () => {
+    setLogSink(() => undefined);
+    fake = await startFakeCloud({ sdkAppId: CLOUD.sdkAppId, secretKey: CLOUD.secretKey, administrator: CLOUD.administrator, liveAppId: CLOUD.liveAppId, liveApiKey: CLOUD.liveApiKey });
+    const env = testEnv(fake, prefix, { HEARTBEAT_TIMEOUT: String(HEARTBEAT_MS / 1000), MULTI_ROOM_MAX_MEMBERS: '2' });
+    if (!realRedis) delete env.REDIS_URL;
+    gw = await startGateway({ env, port: 0, sweepIntervalMs: SWEEP_MS, quiet: true });
+  });
+  afterAll(async () => {
+    if (realRedis) await deleteByPrefix(gw.runtime, prefix);
+    await gw.close();
+    await fake.close();
+  });
+
+  async function login(userID: string): Promise<Record<string, string>> {
+    const info = await http(gw, 'utils/get_login_info', { userID });
+    const answer = await http(gw, 'multi_room/login', { sdkAppID: String(info.body.sdkAppID), accountType: '0', userID, userSig: String(info.body.userSig) }, {});
+    expect(answer.body.code).toBe(0);
+    return { userID, token: String(answer.body.token) };
+  }
+
+  it('get_login_info -> login -> get_push_url -> logout -> token refused', async () => {
+    const alice = await login('alice');
+    const pushUrl = await http(gw, 'multi_room/get_push_url', alice, { userID: 'alice' });
+    expect(pushUrl.body.pushURL).toMatch(/^rtmp:\/\/.+\/live\/8888_alice_[0-9a-f]{4}\?bizid=8888&txSecret=/);
+    expect((await http(gw, 'multi_room/logout', alice, {})).body.code).toBe(0);
+    const refused = await http(gw, 'multi_room/get_push_url', alice, { userID: 'alice' });
+    expect([refused.status, refused.body.code]).toEqual([200, 7]);
+  });
+
+  it('plays the scripted session: fill, refuse, time out, notify, audience, destroy', async () => {
+    const [alice, bob, carol, viewer] = await Promise.all(['alice', 'bob', 'carol', 'viewer'].map(login)) as Record<string, string>[];
+    const enter = (who: Record<string, string>, roomID: string, type = 'multi_room') =>
+      http(gw, `${type}/add_pusher`, who!, { userID: who!.userID, roomID, userName: who!.userID, userAvatar: '', pushURL: pushUrlFor(who!.userID!) });
+
+    // Two users create and fill a multi room; a third is refused.
+    const room = await http(gw, 'multi_room/create_room', alice!, { userID: 'alice', roomInfo: 'demo' });
+    const roomID = String(room.body.roomID);
+    expect((await enter(alice!, roomID)).body.code).toBe(0);
+    expect((await enter(bob!, roomID)).body.code).toBe(0);
+    expect((await enter(carol!, roomID)).body.code).toBe(5001);
+
+    // Bob stops heartbeating; alice keeps going and is told when bob disappears.
+    const notifiedBefore = fake.notifications.filter((n) => n.groupId === roomID).length;
+    const started = Date.now();
+    let goneAfter = -1;
+    while (Date.now() - started < HEARTBEAT_MS + 3 * SWEEP_MS + 1000) {
+      await http(gw, 'multi_room/pusher_heartbeat', alice!, { userID: 'alice', roomID });
+      const pushers = (await http(gw, 'multi_room/get_pushers', alice!, { userID: 'alice', roomID })).body.pushers as { userID: string }[];
+      const notified = fake.notifications.filter((n) => n.groupId === roomID).length > notifiedBefore;
+      if (pushers.length === 1 && notified) {
+        goneAfter = Date.now() - started;
+        break;
+      }
+      await sleep(50);
+    }
+    console.log(`scripted session on ${_name}: silent pusher gone and others notified after ${goneAfter} ms (timeout ${HEARTBEAT_MS} ms, sweep every ${SWEEP_MS} ms)`);
+    expect(goneAfter).toBeGreaterThan(0);
+    expect(goneAfter).toBeLessThanOrEqual(HEARTBEAT_MS + SWEEP_MS + 250);
+
+    // A live room gains and loses audience with a correct count.
+    expect((await enter(alice!, 'live_demo', 'live_room')).body.code).toBe(0);
+    for (const who of [viewer!, bob!, viewer!]) await http(gw, 'live_room/add_audience', who, { userID: who.userID, roomID: 'live_demo', userInfo: '{}' });
+    expect((await http(gw, 'live_room/get_audiences', alice!, { roomID: 'live_demo' })).body.audienceCount).toBe(2);
+    await http(gw, 'live_room/delete_audience', bob!, { userID: 'bob', roomID: 'live_demo' });
+    await http(gw, 'live_room/delete_audience', bob!, { userID: 'bob', roomID: 'live_demo' });
+    expect((await http(gw, 'live_room/get_audiences', alice!, { roomID: 'live_demo' })).body.audienceCount).toBe(1);
+
+    // Destroying the room destroys its IM group.
+    expect(fake.groups.has(roomID)).toBe(true);
+    expect((await http(gw, 'multi_room/destroy_room', alice!, { userID: 'alice', roomID })).body.code).toBe(0);
+    expect(fake.groups.has(roomID)).toBe(false);
+  });
+});
