@@ -17,6 +17,7 @@ export const endpoint = defineEndpoint({
   async run({ input, rt }) {
     const { sdkAppID, userID, userSig } = input;
     if (!sdkAppID || !userID || !userSig) throw authFailed('sdkAppID, userID and userSig are required', { result: 'missing parameters' });
+    if (!/^[A-Za-z0-9_@.-]{1,32}$/.test(userID)) throw authFailed('userID is not a valid IM account', { result: 'invalid userID' });
     if (sdkAppID !== String(rt.config.im.sdkAppId)) throw authFailed('sdkAppID does not match', { result: 'sdkAppID does not match' });
     const verdict = verifyUserSig({ sdkAppId: rt.config.im.sdkAppId, secretKey: rt.config.im.secretKey }, userID, userSig);
     if (!verdict.ok) throw authFailed(verdict.reason, { result: verdict.reason });

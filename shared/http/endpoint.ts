@@ -91,7 +91,10 @@ function parseInput(def: Endpoint, req: HttpRequest): unknown {
 }
 
 function resolveRoomType(def: Endpoint, group: string | undefined): RoomType | undefined {
-  if (def.scope === 'utils') return undefined;
+  if (def.scope === 'utils') {
+    if (group !== undefined && group !== 'utils') throw new AppError(Code.NOT_FOUND, `${def.action} is served under /weapp/utils/`, 404);
+    return undefined;
+  }
   const allowed = def.roomTypes ?? ROOM_TYPES;
   if (!group || !(allowed as readonly string[]).includes(group)) {
     throw new AppError(Code.NOT_FOUND, `unknown room type "${group ?? ''}" for ${def.action}: use one of ${allowed.join(', ')}`, 404);

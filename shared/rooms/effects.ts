@@ -24,5 +24,11 @@ export async function performEffect(rt: Runtime, type: RoomType, roomId: string,
     log({ event: 'effect_failed', effect, roomType: type, roomId, permanent, error: error instanceof Error ? error.message : String(error) });
     if (!permanent) return; // left in the outbox: the sweeper retries after the lease
   }
-  await rt.rooms.ackEffect(type, roomId, effect);
+  try {
+    await rt.rooms.ackEffect(type, roomId, effect);
+  } catch (error) {
+    // The change and its effect both happened; an unacknowledged entry only
+    // means the sweeper repeats the effect once after the lease (harmless).
+    log({ event: 'effect_ack_failed', effect, roomType: type, roomId, error: error instanceof Error ? error.message : String(error) });
+  }
 }
