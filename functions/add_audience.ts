@@ -1,15 +1,11 @@
 /** add_audience (live rooms): the caller joins the audience list (counted once). */
-import { z } from 'zod';
-import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
-import { roomId, userId, userInfo } from '../shared/http/fields';
+import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
+import { roomRequest, userInfo } from '../shared/http/fields';
 
-export const endpoint = defineEndpoint({
+export const endpoint = roomEndpoint({
   action: 'add_audience',
-  scope: 'room',
-  method: 'POST',
   roomTypes: ['live_room'],
-  auth: 'session',
-  input: z.object({ userID: userId.optional(), roomID: roomId, userInfo: userInfo.default('') }),
+  input: roomRequest.extend({ userInfo: userInfo.default('') }),
   async run({ input, rt, roomType, actor }) {
     await rt.rooms.addAudience(actor, roomType, input.roomID, input.userInfo);
   },

@@ -1,17 +1,11 @@
 /** add_pusher: takes (or updates) the caller's seat; creates the room if missing. */
-import { z } from 'zod';
-import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
-import { pushUrl, roomId, roomInfo, userAvatar, userId, userName } from '../shared/http/fields';
+import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
+import { pushUrl, roomInfo, roomRequest, userAvatar, userName } from '../shared/http/fields';
 import { addPusher } from '../shared/rooms/service';
 
-export const endpoint = defineEndpoint({
+export const endpoint = roomEndpoint({
   action: 'add_pusher',
-  scope: 'room',
-  method: 'POST',
-  auth: 'session',
-  input: z.object({
-    userID: userId.optional(),
-    roomID: roomId,
+  input: roomRequest.extend({
     userName: userName.default(''),
     userAvatar: userAvatar.default(''),
     pushURL: pushUrl,

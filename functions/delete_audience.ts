@@ -1,15 +1,11 @@
 /** delete_audience (live rooms): the caller leaves the audience list. */
-import { z } from 'zod';
-import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
-import { roomId, userId } from '../shared/http/fields';
+import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
+import { roomRequest } from '../shared/http/fields';
 
-export const endpoint = defineEndpoint({
+export const endpoint = roomEndpoint({
   action: 'delete_audience',
-  scope: 'room',
-  method: 'POST',
   roomTypes: ['live_room'],
-  auth: 'session',
-  input: z.object({ userID: userId.optional(), roomID: roomId }),
+  input: roomRequest,
   async run({ input, rt, roomType, actor }) {
     await rt.rooms.removeAudience(actor, roomType, input.roomID);
   },

@@ -1,15 +1,11 @@
 /** delete_pusher: the caller leaves its seat (the room may end with it). */
-import { z } from 'zod';
-import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
-import { roomId, userId } from '../shared/http/fields';
+import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
+import { roomRequest } from '../shared/http/fields';
 import { deletePusher } from '../shared/rooms/service';
 
-export const endpoint = defineEndpoint({
+export const endpoint = roomEndpoint({
   action: 'delete_pusher',
-  scope: 'room',
-  method: 'POST',
-  auth: 'session',
-  input: z.object({ userID: userId.optional(), roomID: roomId }),
+  input: roomRequest,
   async run({ input, rt, roomType, actor }) {
     await deletePusher(rt, actor, roomType, input.roomID);
   },

@@ -1,15 +1,11 @@
 /** destroy_room: the creator ends the room and its IM group. */
-import { z } from 'zod';
-import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
-import { roomId, userId } from '../shared/http/fields';
+import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
+import { roomRequest } from '../shared/http/fields';
 import { destroyRoom } from '../shared/rooms/service';
 
-export const endpoint = defineEndpoint({
+export const endpoint = roomEndpoint({
   action: 'destroy_room',
-  scope: 'room',
-  method: 'POST',
-  auth: 'session',
-  input: z.object({ userID: userId.optional(), roomID: roomId }),
+  input: roomRequest,
   async run({ input, rt, roomType, actor }) {
     await destroyRoom(rt, actor, roomType, input.roomID);
   },

@@ -1,15 +1,11 @@
 /** get_audiences (live rooms): the audience list and its distinct count. */
-import { z } from 'zod';
-import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
-import { roomId, userId } from '../shared/http/fields';
+import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
+import { roomRequest } from '../shared/http/fields';
 
-export const endpoint = defineEndpoint({
+export const endpoint = roomEndpoint({
   action: 'get_audiences',
-  scope: 'room',
-  method: 'POST',
   roomTypes: ['live_room'],
-  auth: 'session',
-  input: z.object({ userID: userId.optional(), roomID: roomId }),
+  input: roomRequest,
   async run({ input, rt, roomType, actor }) {
     const audiences = await rt.rooms.getAudiences(actor, roomType, input.roomID);
     return { audienceCount: audiences.length, audiences };

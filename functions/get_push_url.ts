@@ -1,15 +1,12 @@
 /** get_push_url: a signed RTMP push URL for the caller's stream. */
 import { z } from 'zod';
-import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
+import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
 import { roomId, userId } from '../shared/http/fields';
 import { liveSigning } from '../shared/rooms/service';
 import { pushUrl, userStreamName } from '../shared/sign/live-urls';
 
-export const endpoint = defineEndpoint({
+export const endpoint = roomEndpoint({
   action: 'get_push_url',
-  scope: 'room',
-  method: 'POST',
-  auth: 'session',
   input: z.object({ userID: userId.optional(), roomID: roomId.optional() }),
   async run({ input, rt, roomType, actor }) {
     await rt.rooms.checkSession(actor, roomType);

@@ -1,14 +1,10 @@
 /** get_pushers: the room detail (pushers without their push URLs). */
-import { z } from 'zod';
-import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
-import { roomId, userId } from '../shared/http/fields';
+import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
+import { roomRequest } from '../shared/http/fields';
 
-export const endpoint = defineEndpoint({
+export const endpoint = roomEndpoint({
   action: 'get_pushers',
-  scope: 'room',
-  method: 'POST',
-  auth: 'session',
-  input: z.object({ userID: userId.optional(), roomID: roomId }),
+  input: roomRequest,
   async run({ input, rt, roomType, actor }) {
     return { ...(await rt.rooms.getRoom(actor, roomType, input.roomID)) };
   },

@@ -1,13 +1,10 @@
 /** get_room_list: one page of entered rooms in creation order. */
 import { z } from 'zod';
-import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
+import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
 import { intLike, userId } from '../shared/http/fields';
 
-export const endpoint = defineEndpoint({
+export const endpoint = roomEndpoint({
   action: 'get_room_list',
-  scope: 'room',
-  method: 'POST',
-  auth: 'session',
   input: z.object({
     userID: userId.optional(),
     index: intLike.pipe(z.number().int().min(0, 'must be 0 or more').max(1_000_000, 'is too large')).default(0),

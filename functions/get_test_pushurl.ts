@@ -1,14 +1,11 @@
 /** utils/get_test_pushurl: push and play URLs of a random test stream. */
 import { z } from 'zod';
-import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
+import { utilsEndpoint, scfHandler } from '../shared/http/endpoint';
 import { liveSigning } from '../shared/rooms/service';
 import { testUrls } from '../shared/sign/live-urls';
 
-export const endpoint = defineEndpoint({
+export const endpoint = utilsEndpoint({
   action: 'get_test_pushurl',
-  scope: 'utils',
-  method: 'GET',
-  auth: 'none',
   input: z.object({}),
   async run({ rt }) {
     return { ...testUrls(liveSigning(rt)) };

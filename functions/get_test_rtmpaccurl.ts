@@ -1,14 +1,11 @@
 /** utils/get_test_rtmpaccurl: the signed low-latency play URL of the test clock stream. */
 import { z } from 'zod';
-import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
+import { utilsEndpoint, scfHandler } from '../shared/http/endpoint';
 import { liveSigning } from '../shared/rooms/service';
 import { testRtmpAccUrl } from '../shared/sign/live-urls';
 
-export const endpoint = defineEndpoint({
+export const endpoint = utilsEndpoint({
   action: 'get_test_rtmpaccurl',
-  scope: 'utils',
-  method: 'GET',
-  auth: 'none',
   input: z.object({}),
   async run({ rt }) {
     return { url_rtmpacc: testRtmpAccUrl(liveSigning(rt)) };

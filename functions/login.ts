@@ -1,16 +1,14 @@
 /** login: proves identity with an IM UserSig and opens a session (PROTOCOL.md §5). */
 import { z } from 'zod';
 import { authFailed } from '../shared/errors';
-import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
+import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
 import { verifyUserSig } from '../shared/sign/usersig';
 
 // Old clients send missing parameters expecting code 7, not 1: every field is checked in run().
 const optional = z.string().optional();
 
-export const endpoint = defineEndpoint({
+export const endpoint = roomEndpoint({
   action: 'login',
-  scope: 'room',
-  method: 'POST',
   auth: 'none',
   inputFrom: 'query',
   input: z.object({ sdkAppID: optional, accountType: optional, userID: optional, userSig: optional }),

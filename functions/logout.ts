@@ -1,12 +1,9 @@
 /** logout: revokes the caller's session token. */
 import { z } from 'zod';
-import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
+import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
 
-export const endpoint = defineEndpoint({
+export const endpoint = roomEndpoint({
   action: 'logout',
-  scope: 'room',
-  method: 'POST',
-  auth: 'session',
   input: z.object({ userID: z.string().optional() }),
   async run({ rt, actor }) {
     await rt.sessions.close(actor);

@@ -1,8 +1,8 @@
 /** merge_stream (live rooms): forwards the client's mix parameters to the live API. */
 import { z } from 'zod';
 import { AppError, Code, cloudApiFailed } from '../shared/errors';
-import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
-import { roomId, userId } from '../shared/http/fields';
+import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
+import { roomRequest } from '../shared/http/fields';
 
 function mergeParams(value: unknown): Record<string, unknown> {
   let parsed = value;
@@ -17,13 +17,10 @@ function mergeParams(value: unknown): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-export const endpoint = defineEndpoint({
+export const endpoint = roomEndpoint({
   action: 'merge_stream',
-  scope: 'room',
-  method: 'POST',
   roomTypes: ['live_room'],
-  auth: 'session',
-  input: z.object({ userID: userId.optional(), roomID: roomId, mergeParams: z.unknown() }),
+  input: roomRequest.extend({ mergeParams: z.unknown() }),
   async run({ input, rt, roomType, actor }) {
     const params = mergeParams(input.mergeParams);
     // The room must exist (this also checks the session).

@@ -1,14 +1,10 @@
 /** pusher_heartbeat: the hot path; one Redis round trip including the session check. */
-import { z } from 'zod';
-import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
-import { roomId, userId } from '../shared/http/fields';
+import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
+import { roomRequest } from '../shared/http/fields';
 
-export const endpoint = defineEndpoint({
+export const endpoint = roomEndpoint({
   action: 'pusher_heartbeat',
-  scope: 'room',
-  method: 'POST',
-  auth: 'session',
-  input: z.object({ userID: userId.optional(), roomID: roomId }),
+  input: roomRequest,
   async run({ input, rt, roomType, actor }) {
     await rt.rooms.heartbeat(actor, roomType, input.roomID);
   },

@@ -1,18 +1,13 @@
 /** set_custom_field (live rooms): inc/dec an integer counter, or set a value. */
 import { z } from 'zod';
-import { defineEndpoint, scfHandler } from '../shared/http/endpoint';
-import { roomId, userId } from '../shared/http/fields';
+import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
+import { roomRequest } from '../shared/http/fields';
 
-export const endpoint = defineEndpoint({
+export const endpoint = roomEndpoint({
   action: 'set_custom_field',
-  scope: 'room',
-  method: 'POST',
   roomTypes: ['live_room'],
-  auth: 'session',
-  input: z
-    .object({
-      userID: userId.optional(),
-      roomID: roomId,
+  input: roomRequest
+    .extend({
       fieldName: z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ - .'),
       operation: z.enum(['inc', 'dec', 'set'], { error: 'must be inc, dec or set' }),
       value: z.union([z.string().max(256, 'is longer than 256 characters'), z.number().finite()], { error: 'must be a short string or a number' }).optional(),

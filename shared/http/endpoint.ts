@@ -46,6 +46,16 @@ export type Endpoint = EndpointDef<z.ZodType>;
 
 export const defineEndpoint = <S extends z.ZodType>(def: EndpointDef<S>): Endpoint => def as unknown as Endpoint;
 
+type Defaults = 'scope' | 'method' | 'auth';
+
+/** A room endpoint: `POST /weapp/{roomType}/{action}` for a signed-in user. */
+export const roomEndpoint = <S extends z.ZodType>(def: Omit<EndpointDef<S>, Defaults> & Partial<Pick<EndpointDef<S>, 'auth'>>): Endpoint =>
+  defineEndpoint({ scope: 'room', method: 'POST', auth: 'session', ...def });
+
+/** A utility endpoint: `GET /weapp/utils/{action}`, no session. */
+export const utilsEndpoint = <S extends z.ZodType>(def: Omit<EndpointDef<S>, Defaults>): Endpoint =>
+  defineEndpoint({ scope: 'utils', method: 'GET', auth: 'none', ...def });
+
 export type ScfHandler = (event: unknown, context?: ScfContext) => Promise<ScfResponse>;
 
 let coldStart = true;

@@ -28,3 +28,6 @@ export const pushUrl = z.string({ error: 'must be a string' }).max(1024, 'is lon
 
 /** Query flags arrive as strings; bodies may carry numbers as strings too (old clients). */
 export const intLike = z.union([z.number(), z.string().regex(/^\d+$/, 'must be an integer').transform(Number)], { error: 'must be an integer' });
+
+/** The body every room action carries: the room, and the caller repeated (checked against the token). */
+export const roomRequest = z.object({ userID: userId.optional(), roomID: roomId });
