@@ -100,8 +100,9 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
       await fake.close();
     },
     async reconfigure(extra) {
+      const next = build(extra); // throws on a bad configuration, leaving the current runtime in place
       await harness.rt.redis.quit();
-      harness.rt = build(extra);
+      harness.rt = next;
       installRuntime(harness.rt);
     },
   };
