@@ -1,10 +1,11 @@
 /** merge_stream (live rooms): forwards the client's mix parameters to the live API. */
 import { z } from 'zod';
-import { AppError, Code, cloudApiFailed } from '../shared/errors';
+import { AppError, Code, cloudApiFailed, invalidParam } from '../shared/errors';
 import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
 import { roomRequest } from '../shared/http/fields';
 
 function mergeParams(value: unknown): Record<string, unknown> {
+  if (value === undefined || value === null || value === '') throw invalidParam('mergeParams');
   let parsed = value;
   if (typeof value === 'string') {
     try {

@@ -1,9 +1,8 @@
 /**
- * Sessions in Redis. A session is copied into each room-type partition so that
- * every room script can check it in the same atomic step (one round trip for
- * `pusher_heartbeat`); login writes the copies concurrently, logout removes them.
+ * Sessions in Redis, in the same slot as the rooms so that every room script
+ * checks the session in the same atomic step (one round trip for
+ * `pusher_heartbeat`).
  */
-import { ROOM_TYPES } from '../config';
 import { authFailed, storeUnavailable } from '../errors';
 import { isConnectionError, type RedisClient } from '../redis';
 import { sessionKey } from '../rooms/keys';
@@ -30,7 +29,7 @@ export class SessionStore {
   async open(userId: string): Promise<string> {
     const { token, sessionId } = newToken(this.secret, userId);
     const ttlMs = Math.round(this.ttlSeconds * 1000);
-    await this.guard(Promise.all(ROOM_TYPES.map((type) => this.redis.set(sessionKey(this.prefix, type, sessionId), userId, 'PX', ttlMs))));
+    await this.guard(this.redis.set(sessionKey(this.prefix, sessionId), userId, 'PX', ttlMs));
     return token;
   }
 
@@ -43,20 +42,11 @@ export class SessionStore {
     return actor;
   }
 
-  /** Revokes every copy; refuses a token whose session is already gone. */
+  /** Revokes the session; refuses a token whose session is already gone. */
   async close(actor: Actor): Promise<void> {
     const removed = await this.guard(
-      Promise.all(
-        ROOM_TYPES.map((type) =>
-          this.redis.eval(
-            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-            1,
-            sessionKey(this.prefix, type, actor.sessionId),
-            actor.userId,
-          ),
-        ),
-      ),
+      this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, sessionKey(this.prefix, actor.sessionId), actor.userId),
     );
-    if (!removed.some((n) => n === 1)) throw authFailed('token is missing, expired or revoked');
+    if (removed !== 1) throw authFailed('token is missing, expired or revoked');
   }
 }

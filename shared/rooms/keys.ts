@@ -1,9 +1,10 @@
 /**
- * Redis key names. All keys of one room type share the hash tag `{roomType}`:
- * one Cluster slot per room type, so every room script, its room list and its
- * deadline index are atomic together (README "Data layout" explains the trade).
+ * Redis key names. Every key of the service's room state shares the hash tag
+ * `{rooms}`: one Cluster slot, so each room script, the room lists, the
+ * deadline indexes, the sessions and the cross-type room id check are atomic
+ * together (README "Data layout" explains the trade).
  */
-import type { RoomType } from '../config';
+import { ROOM_TYPES, type RoomType } from '../config';
 
 export interface RoomKeys {
   session: string;
@@ -15,17 +16,22 @@ export interface RoomKeys {
   list: string;
   due: string;
   outbox: string;
+  /** The same room id in the other room types: IM group ids are one namespace. */
+  otherTypes: [string, string];
 }
 
-/** Prefix shared by every key of one room-type partition, e.g. `rs:{multi_room}:`. */
-export const partitionBase = (prefix: string, type: RoomType) => `${prefix}:{${type}}:`;
+const slot = (prefix: string) => `${prefix}:{rooms}:`;
 
-export const sessionKey = (prefix: string, type: RoomType, sessionId: string) => `${partitionBase(prefix, type)}s:${sessionId}`;
+/** Prefix of every key of one room type, e.g. `rs:{rooms}:multi_room:`. */
+export const partitionBase = (prefix: string, type: RoomType) => `${slot(prefix)}${type}:`;
+
+export const sessionKey = (prefix: string, sessionId: string) => `${slot(prefix)}s:${sessionId}`;
 
 export function roomKeys(prefix: string, type: RoomType, roomId: string, sessionId: string): RoomKeys {
   const base = partitionBase(prefix, type);
+  const others = ROOM_TYPES.filter((t) => t !== type).map((t) => `${partitionBase(prefix, t)}r:${roomId}`);
   return {
-    session: `${base}s:${sessionId}`,
+    session: sessionKey(prefix, sessionId),
     room: `${base}r:${roomId}`,
     pushers: `${base}p:${roomId}`,
     beats: `${base}b:${roomId}`,
@@ -34,8 +40,9 @@ export function roomKeys(prefix: string, type: RoomType, roomId: string, session
     list: `${base}list`,
     due: `${base}due`,
     outbox: `${base}outbox`,
+    otherTypes: [others[0]!, others[1]!],
   };
 }
 
 /** KEYS in the order the scripts expect (scripts.ts header). */
-export const keyList = (k: RoomKeys) => [k.session, k.room, k.pushers, k.beats, k.custom, k.audience, k.list, k.due, k.outbox];
+export const keyList = (k: RoomKeys) => [k.session, k.room, k.pushers, k.beats, k.custom, k.audience, k.list, k.due, k.outbox, ...k.otherTypes];

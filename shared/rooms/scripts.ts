@@ -2,11 +2,11 @@
  * The room rules, as Lua. Every state change of a room is one of these scripts,
  * so concurrent requests cannot oversubscribe a seat or corrupt a counter.
  *
- * Key layout (see keys.ts): every key of a room type shares the hash tag
- * `{<roomType>}`, so each script touches exactly one Cluster slot, and the
- * room list and deadline index live beside the rooms and change in the same
- * atomic step. The session copy for that partition is checked inside the
- * same script, which is what makes `pusher_heartbeat` one round trip.
+ * Key layout (see keys.ts): every key shares the hash tag `{rooms}`, so each
+ * script touches exactly one Cluster slot, and the room list and deadline
+ * index live beside the rooms and change in the same atomic step. The session
+ * is checked inside the same script, which is what makes `pusher_heartbeat`
+ * one round trip.
  *
  * Common ARGV of the room scripts:
  *   1 actor userID   2 now (ms)   3 roomID   4 heartbeat timeout (ms)
@@ -14,7 +14,8 @@
  *   8 client IP   9 per-user limit/min   10 per-IP limit/min (0 = off)
  * then the script's own arguments, read with arg(1), arg(2), ...
  * Common KEYS: 1 session 2 room 3 pushers 4 beats 5 custom 6 audience
- *   7 room list 8 deadline index 9 effect outbox
+ *   7 room list 8 deadline index 9 effect outbox 10-11 this room id in the
+ *   other two room types (IM group ids are one namespace across types)
  *
  * Replies start with a status word; TypeScript maps it to a protocol code.
  */
@@ -22,6 +23,12 @@
 const PRELUDE = `
 local K_SESS, K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD, K_LIST, K_DUE, K_OUTBOX =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+
+-- A room id is also its IM group id, and IM has one namespace: a room of
+-- another type with this id would share (and could destroy) our group.
+local function idUsedByOtherType()
+  return redis.call('EXISTS', KEYS[10], KEYS[11]) > 0
+end
 local actor, now, roomId = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local hbTimeout, idleTimeout, backstop, lease = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 
@@ -120,19 +127,23 @@ end
 const script = (body: string, withDetail = false) => PRELUDE + (withDetail ? DETAIL : '') + body;
 
 export const SCRIPTS = {
-  /** KEYS[1] session; ARGV[1] actor. */
+  /** Session and quotas only (get_push_url, and create_room before it makes the IM group). */
   checkSession: {
-    keys: 1,
-    lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return 'OK' end return 'AUTH'`,
+    keys: 11,
+    lua: script(`
+local refused = admit()
+if refused then return {refused} end
+return {'OK'}
+`),
   },
 
   /** arg(1) roomInfo. */
   createRoom: {
-    keys: 9,
+    keys: 11,
     lua: script(`
 local refused = admit()
 if refused then return {refused} end
-if redis.call('EXISTS', K_ROOM) == 1 then return {'EXISTS'} end
+if redis.call('EXISTS', K_ROOM) == 1 or idUsedByOtherType() then return {'EXISTS'} end
 redis.call('HSET', K_ROOM, 'c', actor, 'i', arg(1), 't', now, 'a', '0')
 redis.call('ZREM', K_OUTBOX, 'destroy|' .. roomId)
 schedule()
@@ -147,12 +158,13 @@ return {'OK'}
    * arg(5) the caller's mixed-stream play URL (kept if the caller is creator).
    */
   joinRoom: {
-    keys: 9,
+    keys: 11,
     lua: script(`
 local refused = admit()
 if refused then return {refused} end
 local created = 0
 if redis.call('EXISTS', K_ROOM) == 0 then
+  if idUsedByOtherType() then return {'EXISTS'} end
   if arg(3) ~= '1' then return {'NO_ROOM'} end
   redis.call('HSET', K_ROOM, 'c', actor, 'i', arg(4), 't', now, 'a', '0')
   redis.call('ZREM', K_OUTBOX, 'destroy|' .. roomId)
@@ -176,7 +188,7 @@ return {'OK', created, effect('notify')}
 
   /** delete_pusher. arg(1) creator ends room ('1'/'0'). */
   leaveRoom: {
-    keys: 9,
+    keys: 11,
     lua: script(`
 local refused = admit()
 if refused then return {refused} end
@@ -192,7 +204,7 @@ return {'OK', outcome}
   },
 
   heartbeat: {
-    keys: 9,
+    keys: 11,
     lua: script(`
 local refused = admit()
 if refused then return {refused} end
@@ -205,7 +217,7 @@ return {'OK'}
   },
 
   destroyRoom: {
-    keys: 9,
+    keys: 11,
     lua: script(`
 local refused = admit()
 if refused then return {refused} end
@@ -222,7 +234,7 @@ return {'OK', effect('destroy')}
    * A room created but never entered, or whose seats all timed out, reads as missing.
    */
   getRoom: {
-    keys: 9,
+    keys: 11,
     lua: script(
       `
 local refused = admit()
@@ -240,7 +252,7 @@ return roomDetail(arg(1))
    * Entries of rooms that no longer exist (expired by TTL) are dropped here.
    */
   listRooms: {
-    keys: 9,
+    keys: 11,
     lua: script(
       `
 local refused = admit()
@@ -267,7 +279,7 @@ return {'OK', rooms}
 
   /** set_custom_field. arg(1) field, arg(2) op (inc/dec/set), arg(3) JSON value for set. */
   customField: {
-    keys: 9,
+    keys: 11,
     lua: script(`
 local refused = admit()
 if refused then return {refused} end
@@ -277,7 +289,8 @@ if op == 'set' then
   redis.call('HSET', K_CUSTOM, field, arg(3))
 else
   local current = tonumber(redis.call('HGET', K_CUSTOM, field) or '0')
-  if current == nil or current ~= math.floor(current) then return {'NOT_INT'} end
+  -- Past 2^53 doubles stop being exact integers (and %d wraps): not a counter.
+  if current == nil or current ~= math.floor(current) or math.abs(current) >= 9007199254740991 then return {'NOT_INT'} end
   redis.call('HSET', K_CUSTOM, field, string.format('%d', current + (op == 'inc' and 1 or -1)))
 end
 touch()
@@ -287,7 +300,7 @@ return {'OK', redis.call('HGETALL', K_CUSTOM)}
 
   /** add_audience / delete_audience. arg(1) op add/remove, arg(2) userInfo, arg(3) list cap. */
   audience: {
-    keys: 9,
+    keys: 11,
     lua: script(`
 local refused = admit()
 if refused then return {refused} end
@@ -306,7 +319,7 @@ return {'OK'}
   },
 
   getAudiences: {
-    keys: 9,
+    keys: 11,
     lua: script(`
 local refused = admit()
 if refused then return {refused} end
@@ -319,23 +332,33 @@ return {'OK', redis.call('HGETALL', K_AUD)}
    * Sweeper: reaps rooms whose deadline passed and claims outbox effects whose
    * lease ran out. KEYS: 7 list, 8 deadline index, 9 outbox (others unused).
    * arg(1) batch size, arg(2) key base, arg(3) creator ends room,
-   * arg(4) users to spare (comma list of "room|user" whose stream is live).
+   * arg(4) users to spare (comma list of "room|user" whose stream is live),
+   * arg(5) key bases of all room types (comma list).
    * Reply: {'OK', effects (kind|roomID ...), more due (0/1)}.
    */
   reapDue: {
-    keys: 9,
+    keys: 11,
     lua: script(`
 local batch, base, creatorEnds = tonumber(arg(1)), arg(2), arg(3)
 local spared = {}
 for item in string.gmatch(arg(4) or '', '[^,]+') do spared[item] = true end
+-- A group may only be destroyed while no room of any type uses its id.
+local function groupInUse(id)
+  for typeBase in string.gmatch(arg(5), '[^,]+') do
+    if redis.call('EXISTS', typeBase .. 'r:' .. id) == 1 then return true end
+  end
+  return false
+end
 local effects = {}
 local due = redis.call('ZRANGEBYSCORE', K_DUE, '-inf', now, 'LIMIT', 0, batch)
 for _, id in ipairs(due) do
   roomId = id
   K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD = base .. 'r:' .. id, base .. 'p:' .. id, base .. 'b:' .. id, base .. 'c:' .. id, base .. 'a:' .. id
   if redis.call('EXISTS', K_ROOM) == 0 then
+    -- The keys expired by TTL (nothing reaped the room in time): its group is still there.
     redis.call('ZREM', K_DUE, id)
     redis.call('ZREM', K_LIST, id)
+    if not groupInUse(id) then effects[#effects + 1] = effect('destroy') .. '|' .. id end
   elseif redis.call('HGET', K_ROOM, 'a') ~= '1' then
     -- Created, never entered, idle deadline passed (schedule() put it here).
     deleteRoom()
@@ -367,7 +390,7 @@ end
 -- Effects whose lease ran out: a request or sweeper died before acknowledging.
 for _, entry in ipairs(redis.call('ZRANGEBYSCORE', K_OUTBOX, '-inf', now, 'LIMIT', 0, batch)) do
   local kind, id = string.match(entry, '^([^|]+)|(.*)$')
-  if kind == 'destroy' and redis.call('EXISTS', base .. 'r:' .. id) == 1 then
+  if kind == 'destroy' and groupInUse(id) then
     -- The room id was taken again; destroying its group now would break the new room.
     redis.call('ZREM', K_OUTBOX, entry)
   else
@@ -382,7 +405,7 @@ return {'OK', effects, more}
 
   /** Pushers whose heartbeat is overdue in due rooms (for the optional live-stream check). KEYS 8 due. arg(1) batch, arg(2) base. */
   overdueSeats: {
-    keys: 9,
+    keys: 11,
     lua: script(`
 local batch, base = tonumber(arg(1)), arg(2)
 local seats = {}

@@ -6,14 +6,18 @@
 import type { RoomType } from '../config';
 import { AppError, Code } from '../errors';
 import type { Actor } from '../auth/token';
+import { IM_NO_ANSWER, ImError } from '../im/client';
 import type { Runtime } from '../runtime';
 import { accelerateUrl, mixedPlayUrl, parsePushUrl, randomRoomId } from '../sign/live-urls';
 import { performEffect } from './effects';
 
-async function ensureGroup(rt: Runtime, roomId: string): Promise<void> {
+async function ensureGroup(rt: Runtime, type: RoomType, roomId: string): Promise<void> {
   try {
     await rt.im.createGroup(roomId);
   } catch (error) {
+    // Unanswered: IM may still have made the group. Unless the room is created
+    // after all (which cancels it), the sweeper destroys it after the lease.
+    if (error instanceof ImError && error.errorCode === IM_NO_ANSWER) await rt.rooms.recordEffect(type, roomId, 'destroy');
     throw new AppError(Code.IM_GROUP_FAILED, `creating the IM group failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
@@ -27,7 +31,7 @@ export async function createRoom(rt: Runtime, actor: Actor, type: RoomType, room
   const roomId = requestedId ?? randomRoomId();
   // Checked first so an unauthenticated caller cannot make IM groups.
   await rt.rooms.checkSession(actor, type);
-  await ensureGroup(rt, roomId);
+  await ensureGroup(rt, type, roomId);
   await rt.rooms.createRoom(actor, type, roomId, roomInfo);
   return roomId;
 }
@@ -54,7 +58,7 @@ export async function addPusher(rt: Runtime, actor: Actor, type: RoomType, input
   const mixed = mixedPlayUrl(live, stream.subId);
   let outcome = await rt.rooms.join(actor, type, input.roomId, seat, mixed);
   if (outcome.missing) {
-    await ensureGroup(rt, input.roomId);
+    await ensureGroup(rt, type, input.roomId);
     outcome = await rt.rooms.join(actor, type, input.roomId, seat, mixed, { roomInfo: input.roomInfo });
   }
   if (outcome.missing) throw new Error('room missing after creation');

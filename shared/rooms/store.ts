@@ -7,6 +7,7 @@ import type { RoomLimits, RoomType } from '../config';
 import { AppError, Code, authFailed, storeUnavailable } from '../errors';
 import type { Actor } from '../auth/token';
 import { isConnectionError, type RedisClient } from '../redis';
+import { ROOM_TYPES } from '../config';
 import { keyList, partitionBase, roomKeys } from './keys';
 import type { ScriptName } from './scripts';
 
@@ -70,7 +71,8 @@ function pairs(flat: unknown): [string, string][] {
 
 /** Custom values are stored JSON-encoded so `set` keeps strings and numbers apart. */
 export function customJson(flat: unknown): string {
-  const custom: Record<string, unknown> = {};
+  // No prototype: a field named `__proto__` is data like any other.
+  const custom: Record<string, unknown> = Object.create(null);
   for (const [field, value] of pairs(flat)) custom[field] = JSON.parse(value);
   return JSON.stringify(custom);
 }
@@ -115,7 +117,15 @@ export class RoomStore {
   }
 
   /** Runs a room script with the common KEYS/ARGV; throws the protocol error for a refusal. */
-  private async room(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[] = []): Promise<unknown[]> {
+  private async room(
+    name: ScriptName,
+    actor: Actor | undefined,
+    type: RoomType,
+    roomId: string,
+    extra: (string | number)[] = [],
+    /** False when this request's quota was already counted (create_room's session check). */
+    countQuota = true,
+  ): Promise<unknown[]> {
     const limits = this.limits[type];
     const keys = keyList(roomKeys(this.prefix, type, roomId, actor?.sessionId ?? '-'));
     const backstop = Math.max(limits.heartbeatTimeoutMs, limits.idleTimeoutMs) + BACKSTOP_GRACE_MS;
@@ -128,8 +138,8 @@ export class RoomStore {
       backstop,
       EFFECT_LEASE_MS,
       actor?.clientIp ?? '',
-      actor ? this.rateLimit.perUserPerMinute : 0,
-      actor ? this.rateLimit.perIpPerMinute : 0,
+      actor && countQuota ? this.rateLimit.perUserPerMinute : 0,
+      actor && countQuota ? this.rateLimit.perIpPerMinute : 0,
       ...extra,
     ]);
     const [status, ...rest] = reply;
@@ -139,14 +149,13 @@ export class RoomStore {
     throw error(roomId);
   }
 
+  /** Session and quota check, for actions that must know before touching anything else. */
   async checkSession(actor: Actor, type: RoomType): Promise<void> {
-    const keys = roomKeys(this.prefix, type, '-', actor.sessionId);
-    const status = (await this.call('checkSession', [keys.session], [actor.userId])) as unknown as string;
-    if (status !== 'OK') throw statusError.AUTH!('');
+    await this.room('checkSession', actor, type, '-');
   }
 
   async createRoom(actor: Actor, type: RoomType, roomId: string, roomInfo: string): Promise<void> {
-    await this.room('createRoom', actor, type, roomId, [roomInfo]);
+    await this.room('createRoom', actor, type, roomId, [roomInfo], false);
   }
 
   /**
@@ -223,6 +232,7 @@ export class RoomStore {
       partitionBase(this.prefix, type),
       this.limits[type].creatorEndsRoom ? '1' : '0',
       spare.join(','),
+      ROOM_TYPES.map((t) => partitionBase(this.prefix, t)).join(','),
     ]);
     return {
       effects: (effects as string[]).map((entry) => {
@@ -243,6 +253,16 @@ export class RoomStore {
       seats.push({ roomId: flat[i] as string, userId: flat[i + 1] as string, streamId: json ? (JSON.parse(json) as Seat).streamID : '' });
     }
     return seats;
+  }
+
+  /** Records an effect for the sweeper to perform after the lease (e.g. a group IM may have made after a timeout). */
+  async recordEffect(type: RoomType, roomId: string, effect: Effect): Promise<void> {
+    try {
+      await this.redis.zadd(roomKeys(this.prefix, type, roomId, '-').outbox, this.now() + EFFECT_LEASE_MS, `${effect}|${roomId}`);
+    } catch (error) {
+      if (isConnectionError(error)) throw storeUnavailable((error as Error).message);
+      throw error;
+    }
   }
 
   /** Marks an effect done (removes its outbox entry). */

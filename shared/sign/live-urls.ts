@@ -60,7 +60,8 @@ function signedPlayUrl(live: LiveSigning, streamName: string, nowSeconds: number
 export function userStreamName(live: LiveSigning, userId: string, roomId?: string): string {
   // PROTOCOL names a room stream `{roomId}_{userId}`; we keep the `{bizid}_` prefix in
   // front of it because add_pusher only accepts streams of this bizid (§4 Fix).
-  return roomId ? `${live.bizid}_${roomId}_${userId}` : `${live.bizid}_${userId}_${randomHex(2)}`;
+  // Room ids may hold characters stream names may not (`:`): those become `_`.
+  return roomId ? `${live.bizid}_${roomId.replace(/[^A-Za-z0-9_\-.@]/g, '_')}_${userId}` : `${live.bizid}_${userId}_${randomHex(2)}`;
 }
 
 // Characters Tencent allows in a stream name; anything else (`/`, `%`, `?`, …)

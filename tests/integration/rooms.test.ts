@@ -63,7 +63,7 @@ describe('multi_room lifecycle', () => {
     expect(notificationsFor('r1')).toBe(before + 1);
     await sweep(h.rt);
     expect(notificationsFor('r1')).toBe(before + 1);
-    expect(await h.rt.redis.hkeys(`${h.prefix}:{multi_room}:p:r1`)).toEqual(['alice']);
+    expect(await h.rt.redis.hkeys(`${h.prefix}:{rooms}:multi_room:p:r1`)).toEqual(['alice']);
   });
 
   it('reclaims a room nobody entered and destroys its group', async () => {
@@ -74,7 +74,7 @@ describe('multi_room lifecycle', () => {
     await sleep(450);
     await sweep(h.rt);
     expect(h.fake.groups.has('idle1')).toBe(false);
-    expect(await h.rt.redis.exists(`${h.prefix}:{double_room}:r:idle1`)).toBe(0);
+    expect(await h.rt.redis.exists(`${h.prefix}:{rooms}:double_room:r:idle1`)).toBe(0);
   });
 
   it('ends a live room when its creator leaves, and keeps audience counts exact', async () => {
@@ -97,7 +97,7 @@ describe('multi_room lifecycle', () => {
 
     expect((await host.call('live_room', 'delete_pusher', { roomID: 'show' })).body.code).toBe(0);
     expect(h.fake.groups.has('show')).toBe(false);
-    expect(await h.rt.redis.keys(`${h.prefix}:{live_room}:*show*`)).toEqual([]);
+    expect(await h.rt.redis.keys(`${h.prefix}:{rooms}:live_room:*show*`)).toEqual([]);
     expect((await guest.call('live_room', 'get_pushers', { roomID: 'show' })).body.code).toBe(3);
   });
 });

@@ -1,0 +1,218 @@
+/**
+ * Redis commands per endpoint. Every command the runtime's client sends is
+ * counted where ioredis hands it to a connection (`sendCommand`, which the
+ * auto-pipeliner and the NOSCRIPT fallback also go through); on a single
+ * Redis a MONITOR connection confirms the server received exactly those from
+ * the runtime's connection. Each flow runs twice: once cold, once with the
+ * scripts warm, and the warm counts are asserted.
+ */
+import { createHash } from 'node:crypto';
+import Redis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCRIPTS } from '../../shared/rooms/scripts';
+import { REDIS_CLUSTER, REDIS_URL, invoke, pushUrlFor, signIn, startHarness, userSigFor, CLOUD, type Answer, type Client, type Harness } from '../support/harness';
+
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+const SCRIPT_BY_SHA = new Map(Object.entries(SCRIPTS).map(([name, { lua }]) => [sha1(lua), name]));
+
+interface WireCommand {
+  name: string;
+  args: unknown[];
+}
+
+/** `EVALSHA(joinRoom)`, `EVAL(...)`, `SET`, ... */
+function label(command: WireCommand): string {
+  const name = command.name.toUpperCase();
+  if (name === 'EVALSHA' || name === 'EVAL') {
+    const first = String(command.args[0]);
+    return `${name}(${SCRIPT_BY_SHA.get(first) ?? SCRIPT_BY_SHA.get(sha1(first)) ?? 'inline'})`;
+  }
+  return name;
+}
+
+let h: Harness;
+let recording: string[] | undefined;
+let monitor: { conn: Redis; addr: string; seen: string[][] } | undefined;
+
+/** Counts every command the runtime's client sends while `recording` is set. */
+function tap(client: unknown): void {
+  const target = client as { sendCommand: (command: WireCommand, ...rest: unknown[]) => unknown };
+  const original = target.sendCommand;
+  target.sendCommand = function (this: unknown, command: WireCommand, ...rest: unknown[]) {
+    recording?.push(label(command));
+    return original.call(this, command, ...rest);
+  };
+}
+
+let markers = 0;
+/** What MONITOR saw from the runtime's connection since the last marker (the marker itself excluded). */
+async function monitored(): Promise<string[] | undefined> {
+  if (!monitor) return undefined;
+  const marker = `cost-marker-${++markers}`;
+  await h.rt.redis.echo(marker);
+  const deadline = Date.now() + 5000;
+  let at = -1;
+  while ((at = monitor.seen.findIndex((args) => args[0]?.toLowerCase() === 'echo' && args[1] === marker)) < 0) {
+    if (Date.now() > deadline) throw new Error('MONITOR never showed the marker');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const before = monitor.seen.splice(0, at + 1).slice(0, -1);
+  return before.map((args) => {
+    const name = args[0]!.toUpperCase();
+    return name === 'EVALSHA' || name === 'EVAL' ? label({ name, args: args.slice(1) }) : name;
+  });
+}
+
+type Row = { endpoint: string; cold?: string[]; warm?: string[]; server?: string[] };
+const rows = new Map<string, Row>();
+
+async function measure(pass: 'cold' | 'warm', endpoint: string, act: () => Promise<Answer>): Promise<Answer> {
+  await monitored(); // drain anything before this call
+  recording = [];
+  const answer = await act();
+  const sent = recording;
+  recording = undefined;
+  const server = await monitored();
+  expect(answer.body.code, `${endpoint}: ${answer.body.message}`).toBe(0);
+  const row = rows.get(endpoint) ?? { endpoint };
+  row[pass] = sent;
+  if (pass === 'warm' && server) row.server = server;
+  rows.set(endpoint, row);
+  return answer;
+}
+
+const join = (c: Client, type: string, roomID: string) =>
+  c.call(type, 'add_pusher', { roomID, userName: c.userId, userAvatar: '', pushURL: pushUrlFor(c.userId) });
+
+/** One walk through every endpoint; `p` keeps the two passes' rooms and users apart. */
+async function flow(pass: 'cold' | 'warm', p: string): Promise<void> {
+  const [alice, bob] = await Promise.all([signIn(`alice${p}`), signIn(`bob${p}`)]);
+  const carolId = `carol${p}`;
+  const login = await measure(pass, 'login', () =>
+    invoke('/weapp/multi_room/login', { query: { sdkAppID: String(CLOUD.sdkAppId), accountType: '0', userID: carolId, userSig: userSigFor(carolId) } }),
+  );
+  const carol: Client = {
+    userId: carolId,
+    token: login.body.token as string,
+    call: (type, action, body = {}) => invoke(`/weapp/${type}/${action}`, { query: { userID: carolId, token: login.body.token as string }, body: { userID: carolId, ...body } }),
+  };
+  const X = `x${p}`;
+  const L = `l${p}`;
+  await measure(pass, 'get_push_url', () => alice.call('multi_room', 'get_push_url'));
+  await measure(pass, 'create_room', () => alice.call('multi_room', 'create_room', { roomID: X, roomInfo: 'i' }));
+  await measure(pass, 'add_pusher (enter created room)', () => join(alice, 'multi_room', X));
+  await measure(pass, 'add_pusher (join existing room)', () => join(bob, 'multi_room', X));
+  await measure(pass, 'add_pusher (member re-adds)', () => join(bob, 'multi_room', X));
+  await measure(pass, 'add_pusher (creates the room)', () => join(carol, 'multi_room', `y${p}`));
+  await measure(pass, 'pusher_heartbeat', () => bob.call('multi_room', 'pusher_heartbeat', { roomID: X }));
+  await measure(pass, 'get_pushers', () => bob.call('multi_room', 'get_pushers', { roomID: X }));
+  await measure(pass, 'get_room_list', () => bob.call('multi_room', 'get_room_list', { index: 0, cnt: 20 }));
+  await measure(pass, 'delete_pusher (others stay)', () => bob.call('multi_room', 'delete_pusher', { roomID: X }));
+  await measure(pass, 'delete_pusher (last one: room ends)', () => carol.call('multi_room', 'delete_pusher', { roomID: `y${p}` }));
+  await measure(pass, 'destroy_room', () => alice.call('multi_room', 'destroy_room', { roomID: X }));
+  await join(alice, 'live_room', L);
+  await measure(pass, 'merge_stream', () => alice.call('live_room', 'merge_stream', { roomID: L, mergeParams: { a: 1 } }));
+  await measure(pass, 'set_custom_field', () => bob.call('live_room', 'set_custom_field', { roomID: L, fieldName: 'likes', operation: 'inc' }));
+  await measure(pass, 'get_custom_info', () => bob.call('live_room', 'get_custom_info', { roomID: L }));
+  await measure(pass, 'add_audience', () => bob.call('live_room', 'add_audience', { roomID: L, userInfo: 'b' }));
+  await measure(pass, 'get_audiences', () => bob.call('live_room', 'get_audiences', { roomID: L }));
+  await measure(pass, 'delete_audience', () => bob.call('live_room', 'delete_audience', { roomID: L }));
+  await measure(pass, 'logout', () => carol.call('multi_room', 'logout'));
+  await measure(pass, 'utils/get_login_info', () => invoke('/weapp/utils/get_login_info', { query: { userID: 'dave' } }));
+  await measure(pass, 'utils/get_test_pushurl', () => invoke('/weapp/utils/get_test_pushurl'));
+  await measure(pass, 'utils/get_test_rtmpaccurl', () => invoke('/weapp/utils/get_test_rtmpaccurl'));
+  await alice.call('live_room', 'delete_pusher', { roomID: L });
+}
+
+const count = (row: Row | undefined, which: 'cold' | 'warm' | 'server' = 'warm') => row?.[which]?.length ?? -1;
+const summary = (commands: string[] | undefined) => {
+  const tally = new Map<string, number>();
+  for (const c of commands ?? []) tally.set(c, (tally.get(c) ?? 0) + 1);
+  return [...tally].map(([c, n]) => (n > 1 ? `${n}x ${c}` : c)).join(', ') || '-';
+};
+
+beforeAll(async () => {
+  // Production quota defaults, so quota counting is part of what is measured.
+  h = await startHarness({ HEARTBEAT_TIMEOUT: '30', RATE_LIMIT_PER_USER: '600', RATE_LIMIT_PER_IP: '6000' });
+  tap(h.rt.redis);
+  if (!REDIS_CLUSTER) {
+    const info = String(await h.rt.redis.call('CLIENT', 'INFO'));
+    const addr = /\baddr=(\S+)/.exec(info)?.[1];
+    if (!addr) throw new Error(`cannot tell the runtime's client address from ${info}`);
+    const conn = new Redis(REDIS_URL);
+    const seen: string[][] = [];
+    const mon = await conn.monitor();
+    mon.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source === addr) seen.push(args);
+    });
+    monitor = { conn: mon, addr, seen };
+    await conn.quit();
+  }
+  await flow('cold', 'c');
+  await flow('warm', 'w');
+  const width = Math.max(...[...rows.keys()].map((k) => k.length));
+  const lines = [
+    `${'endpoint'.padEnd(width)} | cold | warm | server | warm commands`,
+    `${'-'.repeat(width)}-|------|------|--------|--------------`,
+    ...[...rows.values()].map(
+      (r) => `${r.endpoint.padEnd(width)} | ${String(count(r, 'cold')).padStart(4)} | ${String(count(r)).padStart(4)} | ${monitor ? String(count(r, 'server')).padStart(6) : '     -'} | ${summary(r.warm)}`,
+    ),
+  ];
+  console.log(`Redis commands per request (RATE_LIMIT_PER_USER=600, RATE_LIMIT_PER_IP=6000)\n${lines.join('\n')}`);
+}, 60_000);
+
+afterAll(async () => {
+  if (monitor) monitor.conn.disconnect();
+  await h.close();
+});
+
+describe('Redis commands per endpoint (warm scripts)', () => {
+  it('pusher_heartbeat is exactly one command: the heartbeat script, session check included', () => {
+    expect(rows.get('pusher_heartbeat')?.warm).toEqual(['EVALSHA(heartbeat)']);
+  });
+
+  it('add_pusher joining an existing room is the join script plus the outbox ack', () => {
+    for (const endpoint of ['add_pusher (enter created room)', 'add_pusher (join existing room)', 'add_pusher (member re-adds)']) {
+      expect(rows.get(endpoint)?.warm, endpoint).toEqual(['EVALSHA(joinRoom)', 'ZREM']);
+    }
+  });
+
+  it('add_pusher creating a room is join (missing), IM, create-join: two commands', () => {
+    expect(rows.get('add_pusher (creates the room)')?.warm).toEqual(['EVALSHA(joinRoom)', 'EVALSHA(joinRoom)']);
+  });
+
+  it('every other room endpoint sends at most two commands', () => {
+    const room = [...rows.values()].filter((r) => !r.endpoint.startsWith('utils/') && r.endpoint !== 'login' && r.endpoint !== 'logout');
+    expect(room.length).toBeGreaterThanOrEqual(18);
+    for (const row of room) expect(count(row), `${row.endpoint}: ${summary(row.warm)}`).toBeLessThanOrEqual(2);
+    expect(rows.get('create_room')?.warm).toEqual(['EVALSHA(checkSession)', 'EVALSHA(createRoom)']);
+    expect(rows.get('destroy_room')?.warm).toEqual(['EVALSHA(destroyRoom)', 'ZREM']);
+    expect(rows.get('delete_pusher (others stay)')?.warm).toEqual(['EVALSHA(leaveRoom)', 'ZREM']);
+    expect(rows.get('delete_pusher (last one: room ends)')?.warm).toEqual(['EVALSHA(leaveRoom)', 'ZREM']);
+    for (const endpoint of ['get_pushers', 'get_room_list', 'get_custom_info', 'set_custom_field', 'add_audience', 'delete_audience', 'get_audiences', 'merge_stream', 'get_push_url']) {
+      expect(count(rows.get(endpoint)), endpoint).toBe(1);
+    }
+  });
+
+  it('login writes one session (plus the per-IP quota when on)', () => {
+    expect(rows.get('login')?.warm).toEqual(['EVAL(inline)', 'SET']);
+  });
+
+  it('logout removes the session in one command', () => {
+    expect(rows.get('logout')?.warm).toEqual(['EVAL(inline)']);
+  });
+
+  it('the utilities cost only their per-IP quota check', () => {
+    for (const endpoint of ['utils/get_login_info', 'utils/get_test_pushurl', 'utils/get_test_rtmpaccurl']) {
+      expect(rows.get(endpoint)?.warm, endpoint).toEqual(['EVAL(inline)']);
+    }
+  });
+
+  it('cold scripts cost no extra command (ioredis sends EVAL on a connection\'s first use, not EVALSHA + NOSCRIPT)', () => {
+    for (const row of rows.values()) expect(count(row, 'cold'), row.endpoint).toBe(count(row));
+  });
+
+  it.skipIf(REDIS_CLUSTER)('the Redis server received exactly the counted commands from the runtime connection', () => {
+    for (const row of rows.values()) expect(row.server?.map((c) => c.replace(/^EVAL\(/, 'EVALSHA(').replace('EVALSHA(inline)', 'EVAL(inline)')), row.endpoint).toEqual(row.warm);
+  });
+});
