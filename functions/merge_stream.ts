@@ -15,6 +15,11 @@ function mergeParams(value: unknown): Record<string, unknown> {
     }
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new AppError(Code.VALUE_TOO_LONG, 'mergeParams is not a JSON object');
+  try {
+    JSON.stringify(parsed); // the live client serialises it; refuse what cannot be
+  } catch {
+    throw new AppError(Code.VALUE_TOO_LONG, 'mergeParams is nested too deeply');
+  }
   return parsed as Record<string, unknown>;
 }
 

@@ -53,6 +53,15 @@ async function emulatedRedis(): Promise<RedisClient> {
   return client;
 }
 
+/** A path segment as written when it is not valid percent-encoding (the router then answers 404). */
+function decodePart(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -95,7 +104,22 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     });
   installRuntime(rt);
 
-  const server = createServer(async (req, res) => {
+  const server = createServer((req, res) => {
+    serve(req)
+      .then((answer) => {
+        res.writeHead(answer.statusCode, answer.headers);
+        res.end(answer.body);
+      })
+      .catch((error: unknown) => {
+        // A client that aborted mid-body, or a URL Node cannot parse: answer, never crash.
+        log({ event: 'gateway_error', error: error instanceof Error ? error.message : String(error) });
+        if (res.headersSent || res.destroyed) return;
+        res.writeHead(400, { 'Content-Type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ code: 1, message: 'malformed HTTP request' }));
+      });
+  });
+
+  async function serve(req: IncomingMessage) {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const body = await readBody(req);
     const match = /^\/weapp\/([^/]+)\/([^/]+)\/?$/.exec(url.pathname);
@@ -104,15 +128,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       path: url.pathname,
       headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v ?? ''])),
       queryStringParameters: Object.fromEntries(url.searchParams),
-      pathParameters: match ? { roomType: decodeURIComponent(match[1]!), action: decodeURIComponent(match[2]!) } : {},
+      pathParameters: match ? { roomType: decodePart(match[1]!), action: decodePart(match[2]!) } : {},
       body,
       isBase64Encoded: false,
       requestContext: { requestId: randomBytes(12).toString('hex'), sourceIp: req.socket.remoteAddress ?? 'unknown', stage: 'local' },
     };
-    const answer = await route(event, {});
-    res.writeHead(answer.statusCode, answer.headers);
-    res.end(answer.body);
-  });
+    return route(event, {});
+  }
+
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(options.port ?? config.port, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

@@ -120,7 +120,7 @@ export async function handle(def: Endpoint | undefined, event: unknown, context:
   const started = performance.now();
   const cold = coldStart;
   coldStart = false;
-  let requestId = context.request_id ?? newRequestId();
+  let requestId = context.request_id || newRequestId();
   let cors = corsHeaders(['*'], undefined);
   let status = 200;
   let envelope: Record<string, unknown>;

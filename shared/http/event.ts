@@ -58,7 +58,11 @@ function bodyText(body: unknown, base64: unknown): string | undefined {
   if (body === undefined || body === null || body === '') return undefined;
   if (typeof body === 'string') return base64 === true ? Buffer.from(body, 'base64').toString('utf8') : body;
   // The console lets people paste the body as an object.
-  return JSON.stringify(body);
+  try {
+    return JSON.stringify(body);
+  } catch {
+    throw new AppError(Code.INVALID_PARAM, 'body cannot be serialised as JSON (nested too deeply)', 400);
+  }
 }
 
 /** An IP address as a safe key part (it ends up in Redis key names). */

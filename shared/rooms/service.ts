@@ -4,7 +4,7 @@
  * after the change is committed.
  */
 import type { RoomType } from '../config';
-import { AppError, Code } from '../errors';
+import { AppError, Code, invalidParam } from '../errors';
 import type { Actor } from '../auth/token';
 import { IM_NO_ANSWER, ImError } from '../im/client';
 import type { Runtime } from '../runtime';
@@ -48,6 +48,11 @@ export interface PusherInput {
 export async function addPusher(rt: Runtime, actor: Actor, type: RoomType, input: PusherInput): Promise<{ roomID?: string }> {
   const live = liveSigning(rt);
   const stream = parsePushUrl(live, input.pushURL);
+  // The stream must be the caller's own (as get_push_url names it), or anyone
+  // could list someone else's stream under their name.
+  if (!stream.subId.startsWith(`${actor.userId}_`) && !stream.subId.endsWith(`_${actor.userId}`)) {
+    throw invalidParam('pushURL', "is not a stream of the caller (use get_push_url's URL)");
+  }
   const seat = {
     userID: actor.userId,
     userName: input.userName,

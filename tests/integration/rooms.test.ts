@@ -66,6 +66,15 @@ describe('multi_room lifecycle', () => {
     expect(await h.rt.redis.hkeys(`${h.prefix}:{rooms}:multi_room:p:r1`)).toEqual(['alice']);
   });
 
+  it("refuses a push URL of someone else's stream, even when correctly signed", async () => {
+    const [alice, bob] = await signInAll('alice', 'bob');
+    await join(alice, 'multi_room', 'r2');
+    const hijack = await bob.call('multi_room', 'add_pusher', { roomID: 'r2', pushURL: pushUrlFor('alice') });
+    expect(hijack.body.code).toBe(1);
+    expect(hijack.body.message).toMatch(/pushURL is not a stream of the caller/);
+    expect(await h.rt.redis.hkeys(`${h.prefix}:{rooms}:multi_room:p:r2`)).toEqual(['alice']);
+  });
+
   it('reclaims a room nobody entered and destroys its group', async () => {
     const alice = await signIn('alice');
     const { body } = await alice.call('double_room', 'create_room', { roomID: 'idle1' });
