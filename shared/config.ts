@@ -123,6 +123,14 @@ const overrideSchema = z.object({
   MAX_AUDIENCES: positiveInt(10000).optional(),
 });
 
+/** Every variable name the service reads (for deploy checks and docs). */
+export const CONFIG_VARIABLES: readonly string[] = [
+  ...new Set([
+    ...Object.keys(envSchema.shape),
+    ...ROOM_TYPES.flatMap((type) => Object.keys(overrideSchema.shape).map((name) => `${type.toUpperCase()}_${name}`)),
+  ]),
+];
+
 type Env = Record<string, string | undefined>;
 
 /** Empty strings count as unset: SCF consoles and .env files often leave `NAME=`. */

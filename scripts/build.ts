@@ -1,0 +1,176 @@
+/**
+ * `npm run build`: one self-contained bundle per SCF function.
+ *
+ * Every `functions/<name>.ts` (the router and the sweeper included) becomes
+ * `dist/<name>/index.js`, the directory the multi-scf component uploads as that
+ * function's code (handler `index.main_handler`). A cold start then loads one
+ * small file instead of resolving hundreds of node_modules files.
+ *
+ * Prints the bundle sizes, writes `dist/manifest.json` ({function: {bytes}}) and
+ * fails when a bundle is larger than 600 KB or pulls in a devDependency (the
+ * gateway's ioredis-mock, test helpers) that must never ship.
+ */
+import { build as esbuild, type Plugin } from 'esbuild';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+
+export const ROOT = resolve(__dirname, '..');
+export const FUNCTIONS_DIR = join(ROOT, 'functions');
+export const DIST_DIR = join(ROOT, 'dist');
+
+/**
+ * The runtime in serverless.yml is Nodejs20.19: jose (AUTH_MODE=jwt) needs the
+ * WebCrypto and fetch globals that Node 16 lacks. deploy-check keeps the two in step.
+ */
+export const NODE_TARGET = 'node20';
+export const MAX_BUNDLE_BYTES = 600 * 1024;
+
+/**
+ * tls-sig-api-v2's package.json names `main` twice; Node takes the last (the file
+ * that exists), esbuild the first (a missing file). Point both at what Node loads.
+ */
+const ALIASES = { 'tls-sig-api-v2': require.resolve('tls-sig-api-v2', { paths: [ROOT] }) };
+
+/**
+ * Two tables the service never reads, dropped so a bundle stays a third smaller
+ * (and a cold start parses that much less):
+ *  - zod re-exports every locale as `z.locales`, reachable through the `z`
+ *    namespace, so tree shaking keeps all of them (~260 KB). Validation messages
+ *    come from the English locale, which zod imports on its own; `z.locales`
+ *    keeps only `en`.
+ *  - axios -> form-data -> mime-types -> mime-db (~130 KB) guesses the content
+ *    type of files in multipart uploads; the IM and live clients only send JSON.
+ */
+const trimUnusedTables: Plugin = {
+  name: 'trim-unused-tables',
+  setup(build) {
+    const zodLocale = (file: string) => require.resolve(`zod/v4/locales/${file}`, { paths: [ROOT] });
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'trimmed' } : undefined,
+    );
+    build.onLoad({ filter: /^zod-locales$/, namespace: 'trimmed' }, () => ({
+      contents: `export { default as en } from ${JSON.stringify(zodLocale('en.js'))};`,
+      resolveDir: ROOT,
+    }));
+    build.onResolve({ filter: /^mime-db$/ }, () => ({ path: 'mime-db', namespace: 'trimmed' }));
+    build.onLoad({ filter: /^mime-db$/, namespace: 'trimmed' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+  },
+};
+
+export interface BundleInfo {
+  bytes: number;
+}
+export type Manifest = Record<string, BundleInfo>;
+
+export interface BuildResult {
+  outdir: string;
+  manifest: Manifest;
+  /** Oversized bundles, devDependencies or non-production sources pulled in. */
+  problems: string[];
+}
+
+/** Function names: one per `functions/*.ts` file. */
+export function functionNames(dir = FUNCTIONS_DIR): string[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.endsWith('.test.ts'))
+    .map((file) => file.slice(0, -'.ts'.length))
+    .sort();
+}
+
+export const bundlePath = (name: string, outdir = DIST_DIR) => join(outdir, name, 'index.js');
+
+function devDependencies(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
+  return Object.keys(pkg.devDependencies ?? {});
+}
+
+/** Sources a production bundle may contain: the functions, shared/ and runtime dependencies. */
+function foreignInputs(inputs: string[]): string[] {
+  const dev = devDependencies();
+  const problems = new Set<string>();
+  for (const input of inputs) {
+    const path = input.split(sep).join('/');
+    const pkg = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1];
+    if (pkg && dev.includes(pkg)) problems.add(`devDependency ${pkg} (${path})`);
+    if (!pkg && !/^(functions|shared)\/|^trimmed:/.test(path)) problems.add(`non-production source ${path}`);
+  }
+  return [...problems];
+}
+
+export async function buildFunctions(options: { outdir?: string; functions?: string[] } = {}): Promise<BuildResult> {
+  const outdir = options.outdir ?? DIST_DIR;
+  const names = options.functions ?? functionNames();
+  const problems: string[] = [];
+  for (const name of names) {
+    const source = readFileSync(join(FUNCTIONS_DIR, `${name}.ts`), 'utf8');
+    if (!/export\s+(const|async\s+function|function)\s+main_handler\b/.test(source)) problems.push(`functions/${name}.ts does not export main_handler`);
+  }
+
+  // Stale bundles of deleted functions would otherwise be deployed.
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  const result = await esbuild({
+    absWorkingDir: ROOT,
+    entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, join(FUNCTIONS_DIR, `${name}.ts`)])),
+    outdir,
+    bundle: true,
+    platform: 'node',
+    target: NODE_TARGET,
+    format: 'cjs',
+    minify: true,
+    // ioredis tells reply errors from connection errors by class name (ReplyError); minified names would break that.
+    keepNames: true,
+    // Stack traces map back to the TypeScript when the function runs with NODE_OPTIONS=--enable-source-maps.
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'linked',
+    metafile: true,
+    logLevel: 'warning',
+    alias: ALIASES,
+    plugins: [trimUnusedTables],
+  });
+
+  const manifest: Manifest = {};
+  for (const [output, meta] of Object.entries(result.metafile.outputs)) {
+    if (!meta.entryPoint) continue;
+    const name = relative(outdir, resolve(ROOT, output)).split(sep)[0]!;
+    const bytes = statSync(resolve(ROOT, output)).size;
+    manifest[name] = { bytes };
+    if (bytes > MAX_BUNDLE_BYTES) problems.push(`${name}: ${kb(bytes)} KB is over the ${kb(MAX_BUNDLE_BYTES)} KB limit`);
+    for (const foreign of foreignInputs(Object.keys(meta.inputs))) problems.push(`${name}: bundles ${foreign}`);
+  }
+  const sorted = Object.fromEntries(Object.entries(manifest).sort(([a], [b]) => a.localeCompare(b)));
+  writeFileSync(join(outdir, 'manifest.json'), JSON.stringify(sorted, null, 2) + '\n');
+  for (const name of names) if (!existsSync(bundlePath(name, outdir))) problems.push(`${name}: no bundle was written`);
+  return { outdir, manifest: sorted, problems };
+}
+
+export const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+
+export function sizeTable(manifest: Manifest): string {
+  const names = Object.keys(manifest);
+  const width = Math.max('function'.length, ...names.map((n) => n.length));
+  const lines = [`${'function'.padEnd(width)}  ${'KB'.padStart(7)}`, `${'-'.repeat(width)}  ${'-'.repeat(7)}`];
+  for (const name of names) lines.push(`${name.padEnd(width)}  ${kb(manifest[name]!.bytes).padStart(7)}`);
+  const total = names.reduce((sum, name) => sum + manifest[name]!.bytes, 0);
+  lines.push(`${'-'.repeat(width)}  ${'-'.repeat(7)}`, `${`total (${names.length})`.padEnd(width)}  ${kb(total).padStart(7)}`);
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const { outdir, manifest, problems } = await buildFunctions();
+  process.stdout.write(`${sizeTable(manifest)}\n\n`);
+  if (problems.length > 0) {
+    process.stderr.write(`build failed:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`${Object.keys(manifest).length} bundles in ${relative(ROOT, outdir)}/ (${Math.round(performance.now() - started)} ms)\n`);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`build failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,129 @@
+/**
+ * Cold start of every bundle: for each function, N fresh Node processes (default
+ * 5), each loading `dist/<function>/index.js` and answering `events/<function>.json`
+ * once, exactly as `npm run invoke` does. Prints the medians.
+ *
+ *   npx tsx scripts/coldstart.ts [--runs N] [--local] [--json] [function ...]
+ *
+ * The environment is the current one (REDIS_URL, IM_*, LIVE_* ...). With
+ * --local it is the test setup instead: the Redis at REDIS_URL (default
+ * 127.0.0.1:6379) under a throwaway key prefix, and the loopback fake of the IM
+ * and live APIs, so the numbers include a real Redis connection and real IM
+ * calls over HTTP. Run `npm run build` first.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import Redis from 'ioredis';
+import { bundlePath, functionNames, kb } from './build';
+import { eventPath, readEvent, runBundle } from './invoke';
+
+export interface ColdStart {
+  name: string;
+  bytes: number;
+  requireMs: number;
+  firstMs: number;
+  totalMs: number;
+}
+
+export const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/** Median over `runs` fresh processes; runs are sequential so they do not compete for the CPU. */
+export async function measureColdStart(name: string, env: NodeJS.ProcessEnv, runs = 5): Promise<ColdStart> {
+  const file = bundlePath(name);
+  const event = readEvent(eventPath(name));
+  const requires: number[] = [];
+  const firsts: number[] = [];
+  for (let run = 0; run < runs; run += 1) {
+    const { ready, invocations, exitCode, stderr } = await runBundle(file, [event], { env, name });
+    const first = invocations[0]!;
+    if (first.error || exitCode !== 0) throw new Error(`${name}: ${first.error ?? `exit code ${exitCode}`} ${stderr}`);
+    requires.push(ready.requireMs);
+    firsts.push(first.ms);
+  }
+  const requireMs = median(requires);
+  const firstMs = median(firsts);
+  return { name, bytes: statSync(file).size, requireMs, firstMs, totalMs: median(requires.map((r, i) => r + firsts[i]!)) };
+}
+
+export function coldStartTable(rows: ColdStart[]): string {
+  const width = Math.max('function'.length, ...rows.map((r) => r.name.length));
+  const cols = ['KB', 'require ms', 'first call ms', 'cold start ms'];
+  const header = `${'function'.padEnd(width)}  ${cols.map((c) => c.padStart(13)).join('  ')}`;
+  const lines = [header, '-'.repeat(header.length)];
+  for (const r of rows) {
+    const cells = [kb(r.bytes), r.requireMs.toFixed(1), r.firstMs.toFixed(1), r.totalMs.toFixed(1)];
+    lines.push(`${r.name.padEnd(width)}  ${cells.map((c) => c.padStart(13)).join('  ')}`);
+  }
+  return lines.join('\n');
+}
+
+/** The test setup: local Redis under a fresh prefix, fake IM/live APIs on 127.0.0.1. */
+async function localEnv(): Promise<{ env: NodeJS.ProcessEnv; close(): Promise<void> }> {
+  // Test support is loaded only here, so the script itself never depends on it.
+  const { startFakeCloud } = await import('../tests/support/fake-cloud');
+  const { CLOUD, testEnv } = await import('../tests/support/harness');
+  const fake = await startFakeCloud({
+    sdkAppId: CLOUD.sdkAppId,
+    secretKey: CLOUD.secretKey,
+    administrator: CLOUD.administrator,
+    liveAppId: CLOUD.liveAppId,
+    liveApiKey: CLOUD.liveApiKey,
+  });
+  const prefix = `coldstart-${randomBytes(4).toString('hex')}`;
+  const config = testEnv(undefined, prefix, { IM_API_BASE_URL: fake.imBaseUrl, LIVE_API_BASE_URL: fake.liveBaseUrl });
+  return {
+    env: { PATH: process.env.PATH, ...config },
+    async close() {
+      const redis = new Redis(config.REDIS_URL!);
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await redis.quit();
+      await fake.close();
+    },
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const args = [...argv];
+  let runs = 5;
+  const runsAt = args.indexOf('--runs');
+  if (runsAt !== -1) {
+    runs = Number(args[runsAt + 1]);
+    if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs needs a positive integer');
+    args.splice(runsAt, 2);
+  }
+  const flag = (name: string) => {
+    const at = args.indexOf(name);
+    if (at !== -1) args.splice(at, 1);
+    return at !== -1;
+  };
+  const local = flag('--local');
+  const json = flag('--json');
+  const unknown = args.find((arg) => arg.startsWith('-'));
+  if (unknown) throw new Error(`unknown option ${unknown} (usage: coldstart.ts [--runs N] [--local] [--json] [function ...])`);
+  const names = args.length > 0 ? args : functionNames();
+  for (const name of names) {
+    if (!existsSync(bundlePath(name))) throw new Error(`${bundlePath(name)} is missing: run \`npm run build\` first`);
+  }
+  const setup = local ? await localEnv() : { env: process.env, close: async () => undefined };
+  try {
+    const rows: ColdStart[] = [];
+    for (const name of names) rows.push(await measureColdStart(name, setup.env, runs));
+    const setting = `median of ${runs} fresh processes per function (node ${process.version}, ${local ? 'local Redis + fake cloud' : 'current environment'})`;
+    if (json) process.stdout.write(`${JSON.stringify({ runs, node: process.version, local, functions: rows }, null, 2)}\n`);
+    else process.stdout.write(`${setting}\n${coldStartTable(rows)}\n`);
+  } finally {
+    await setup.close();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`coldstart failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
