@@ -5,7 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/redis-cluster.sh start
-trap 'scripts/redis-cluster.sh stop' EXIT
+# One run at a time on this machine: a second run would share the cluster and
+# the first one to finish would stop it under the other.
+exec 9>"${TMPDIR:-/tmp}/roomservice-test-cluster-$(id -u).lock"
+flock 9
 
-REDIS_URL=redis://127.0.0.1:7001 REDIS_CLUSTER=true npx vitest run "${@:-tests/integration}"
+# The lock stays with this shell: the daemonized nodes must not inherit it.
+scripts/redis-cluster.sh start 9>&-
+trap 'scripts/redis-cluster.sh stop 9>&-' EXIT
+trap 'exit 130' INT TERM
+
+REDIS_URL=redis://127.0.0.1:7001 REDIS_CLUSTER=true npx vitest run "${@:-tests/integration}" 9>&-

@@ -94,6 +94,14 @@ local function effect(kind)
   return kind
 end
 
+-- Written before the IM group of a missing room is created: the group goes
+-- unless the room comes to exist (the creating scripts remove this entry). So
+-- a create_group that timed out yet succeeded, a refusal or a Redis outage
+-- after it, or a crash in between never leaves a group without a room.
+local function expectGroup()
+  redis.call('ZADD', K_OUTBOX, now + lease, 'destroy|' .. roomId)
+end
+
 -- The one owner of "who leaves and what follows" (delete_pusher and reaping).
 local function removeSeat(user, creatorEndsRoom)
   local creator = redis.call('HGET', K_ROOM, 'c')
@@ -137,6 +145,22 @@ return {'OK'}
 `),
   },
 
+  /**
+   * create_room before its IM call: session, quota (counted here, once per
+   * request) and a taken id are settled first, so a refused caller makes no
+   * IM group; then the group's cleanup is recorded (see expectGroup).
+   */
+  prepareCreate: {
+    keys: 11,
+    lua: script(`
+local refused = admit()
+if refused then return {refused} end
+if redis.call('EXISTS', K_ROOM) == 1 or idUsedByOtherType() then return {'EXISTS'} end
+expectGroup()
+return {'OK'}
+`),
+  },
+
   /** arg(1) roomInfo. */
   createRoom: {
     keys: 11,
@@ -165,7 +189,10 @@ if refused then return {refused} end
 local created = 0
 if redis.call('EXISTS', K_ROOM) == 0 then
   if idUsedByOtherType() then return {'EXISTS'} end
-  if arg(3) ~= '1' then return {'NO_ROOM'} end
+  if arg(3) ~= '1' then
+    expectGroup() -- the caller creates the IM group next
+    return {'NO_ROOM'}
+  end
   redis.call('HSET', K_ROOM, 'c', actor, 'i', arg(4), 't', now, 'a', '0')
   redis.call('ZREM', K_OUTBOX, 'destroy|' .. roomId)
   created = 1

@@ -6,7 +6,6 @@
 import type { RoomType } from '../config';
 import { AppError, Code, invalidParam } from '../errors';
 import type { Actor } from '../auth/token';
-import { IM_NO_ANSWER, ImError } from '../im/client';
 import type { Runtime } from '../runtime';
 import { accelerateUrl, mixedPlayUrl, parsePushUrl, randomRoomId } from '../sign/live-urls';
 import { performEffect } from './effects';
@@ -15,9 +14,8 @@ async function ensureGroup(rt: Runtime, type: RoomType, roomId: string): Promise
   try {
     await rt.im.createGroup(roomId);
   } catch (error) {
-    // Unanswered: IM may still have made the group. Unless the room is created
-    // after all (which cancels it), the sweeper destroys it after the lease.
-    if (error instanceof ImError && error.errorCode === IM_NO_ANSWER) await rt.rooms.recordEffect(type, roomId, 'destroy');
+    // The group's cleanup was recorded before this call (prepareCreate, or joinRoom
+    // answering NO_ROOM): if IM made the group after all, the sweeper destroys it.
     throw new AppError(Code.IM_GROUP_FAILED, `creating the IM group failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
@@ -29,8 +27,8 @@ export function liveSigning(rt: Runtime) {
 
 export async function createRoom(rt: Runtime, actor: Actor, type: RoomType, roomInfo: string, requestedId?: string): Promise<string> {
   const roomId = requestedId ?? randomRoomId();
-  // Checked first so an unauthenticated caller cannot make IM groups.
-  await rt.rooms.checkSession(actor, type);
+  // Session, quota and a taken id first, so a refused caller makes no IM group.
+  await rt.rooms.prepareCreate(actor, type, roomId);
   await ensureGroup(rt, type, roomId);
   await rt.rooms.createRoom(actor, type, roomId, roomInfo);
   return roomId;

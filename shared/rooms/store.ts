@@ -154,6 +154,14 @@ export class RoomStore {
     await this.room('checkSession', actor, type, '-');
   }
 
+  /**
+   * create_room before its IM call: refuses a bad session, a caller over quota
+   * and a taken id, and records the group's cleanup, which creating the room cancels.
+   */
+  async prepareCreate(actor: Actor, type: RoomType, roomId: string): Promise<void> {
+    await this.room('prepareCreate', actor, type, roomId);
+  }
+
   async createRoom(actor: Actor, type: RoomType, roomId: string, roomInfo: string): Promise<void> {
     await this.room('createRoom', actor, type, roomId, [roomInfo], false);
   }
@@ -172,7 +180,8 @@ export class RoomStore {
   ): Promise<{ missing: true } | { missing: false; created: boolean; effect: Effect | undefined }> {
     const args = [JSON.stringify(seat), this.limits[type].maxMembers, create ? '1' : '0', create?.roomInfo ?? '', mixedPlayURL];
     try {
-      const [created, effect] = await this.room('joinRoom', actor, type, roomId, args);
+      // The creating run is the request's second: the first one counted the quota.
+      const [created, effect] = await this.room('joinRoom', actor, type, roomId, args, !create);
       return { missing: false, created: created === 1, effect: (effect || undefined) as Effect | undefined };
     } catch (error) {
       if (error instanceof AppError && error.code === Code.ROOM_NOT_FOUND) return { missing: true };

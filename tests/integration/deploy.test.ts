@@ -49,7 +49,10 @@ function redisAdmin(): Redis | Cluster {
 }
 
 async function masters(redis: Redis | Cluster): Promise<Redis[]> {
-  return 'nodes' in redis ? redis.nodes('master') : [redis];
+  if (!('nodes' in redis)) return [redis];
+  // A new cluster client lists no node until it is ready.
+  await redis.ping();
+  return redis.nodes('master');
 }
 
 describe('deployment files', () => {
@@ -173,13 +176,14 @@ describe('built bundles in fresh processes', () => {
     const clientName = `deploy-test-${randomBytes(4).toString('hex')}`;
     const url = `${env.REDIS_URL}${env.REDIS_URL!.includes('?') ? '&' : '?'}connectionName=${clientName}`;
     const redis = redisAdmin();
+    /** The named connection(s) of the bundle process, as `id@port`. */
     const connections = async () => {
-      let count = 0;
+      const ids: string[] = [];
       for (const node of await masters(redis)) {
         const list = (await node.client('LIST')) as string;
-        count += list.split('\n').filter((line) => line.includes(` name=${clientName} `)).length;
+        for (const line of list.split('\n')) if (line.includes(` name=${clientName} `)) ids.push(`${/\bid=(\d+)/.exec(line)?.[1]}@${node.options.port}`);
       }
-      return count;
+      return ids;
     };
     const event = readEvent(eventPath('check_config'));
     const proc = await BundleProcess.start(bundle('check_config'), { env: { ...env, REDIS_URL: url }, name: 'check_config' });
@@ -196,9 +200,11 @@ describe('built bundles in fresh processes', () => {
       expect(envelope(second).body.code).toBe(0);
       expect(requestLog(first).coldStart).toBe(true);
       expect(requestLog(second)).not.toHaveProperty('coldStart');
-      expect(afterSecond).toBe(afterFirst);
-      // A cluster client keeps one connection per node, and names only the first.
-      if (!REDIS_CLUSTER) expect(afterFirst).toBe(1);
+      // Never a second named connection, and never a replaced one.
+      expect(new Set([...afterFirst, ...afterSecond]).size).toBeLessThanOrEqual(1);
+      // A cluster client names only its startup node's connection, which opens
+      // lazily on the first command routed there (maybe not in these two calls).
+      if (!REDIS_CLUSTER) expect([afterFirst.length, afterSecond]).toEqual([1, afterFirst]);
     } finally {
       expect(await proc.close()).toBe(0);
       await redis.quit();

@@ -185,7 +185,7 @@ describe('Redis commands per endpoint (warm scripts)', () => {
     const room = [...rows.values()].filter((r) => !r.endpoint.startsWith('utils/') && r.endpoint !== 'login' && r.endpoint !== 'logout');
     expect(room.length).toBeGreaterThanOrEqual(18);
     for (const row of room) expect(count(row), `${row.endpoint}: ${summary(row.warm)}`).toBeLessThanOrEqual(2);
-    expect(rows.get('create_room')?.warm).toEqual(['EVALSHA(checkSession)', 'EVALSHA(createRoom)']);
+    expect(rows.get('create_room')?.warm).toEqual(['EVALSHA(prepareCreate)', 'EVALSHA(createRoom)']);
     expect(rows.get('destroy_room')?.warm).toEqual(['EVALSHA(destroyRoom)', 'ZREM']);
     expect(rows.get('delete_pusher (others stay)')?.warm).toEqual(['EVALSHA(leaveRoom)', 'ZREM']);
     expect(rows.get('delete_pusher (last one: room ends)')?.warm).toEqual(['EVALSHA(leaveRoom)', 'ZREM']);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sweep } from '../../shared/rooms/sweeper';
-import { pushUrlFor, signIn, signInAll, startHarness, type Client, type Harness } from '../support/harness';
+import { pushUrlFor, signIn, signInAll, startHarness, stateKeys, type Client, type Harness } from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -106,7 +106,7 @@ describe('multi_room lifecycle', () => {
 
     expect((await host.call('live_room', 'delete_pusher', { roomID: 'show' })).body.code).toBe(0);
     expect(h.fake.groups.has('show')).toBe(false);
-    expect(await h.rt.redis.keys(`${h.prefix}:{rooms}:live_room:*show*`)).toEqual([]);
+    expect((await stateKeys(h.rt, h.prefix)).filter((k) => k.includes(':live_room:') && k.endsWith(':show'))).toEqual([]);
     expect((await guest.call('live_room', 'get_pushers', { roomID: 'show' })).body.code).toBe(3);
   });
 });

@@ -5,6 +5,7 @@
  * through the router with an API Gateway-shaped event.
  */
 import { randomBytes } from 'node:crypto';
+import type Redis from 'ioredis';
 import { loadConfig } from '../../shared/config';
 import { setLogSink } from '../../shared/log';
 import { connectRedis } from '../../shared/redis';
@@ -60,9 +61,20 @@ export interface Harness {
   reconfigure(overrides: Record<string, string>): Promise<void>;
 }
 
+/**
+ * Every master that holds keys. A Cluster client lists its nodes only once it
+ * is ready (right after connecting `nodes()` is empty), so wait for that first.
+ */
+async function masters(rt: Runtime): Promise<Redis[]> {
+  if (!('nodes' in rt.redis)) return [rt.redis];
+  await rt.redis.ping();
+  const nodes = rt.redis.nodes('master');
+  if (nodes.length === 0) throw new Error('cluster client lists no master');
+  return nodes;
+}
+
 export async function deleteByPrefix(rt: Runtime, prefix: string): Promise<void> {
-  const nodes = 'nodes' in rt.redis ? rt.redis.nodes('master') : [rt.redis];
-  for (const node of nodes) {
+  for (const node of await masters(rt)) {
     let cursor = '0';
     do {
       const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
@@ -172,7 +184,6 @@ export async function signInAll<const T extends readonly string[]>(...users: T):
 /** Room and session state under a prefix; request quota counters are not state. */
 export async function stateKeys(rt: Runtime, prefix: string): Promise<string[]> {
   const keys: string[] = [];
-  const nodes = 'nodes' in rt.redis ? rt.redis.nodes('master') : [rt.redis];
-  for (const node of nodes) keys.push(...(await node.keys(`${prefix}:*`)));
+  for (const node of await masters(rt)) keys.push(...(await node.keys(`${prefix}:*`)));
   return keys.filter((k) => !/:rl:|\{ratelimit\}/.test(k)).sort();
 }
