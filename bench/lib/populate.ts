@@ -6,13 +6,13 @@
  *   b:<id>  zset userID -> heartbeat deadline (ms)
  *   list    zset roomID -> created ms          (entered rooms only)
  *   due     zset roomID -> earliest deadline   (schedule())
- * and PEXPIRE on the room keys as touch() does. `checkShape` compares a room
+ * and PEXPIRE on the room keys as touch() does (written by a bulk Lua script). `checkShape` compares a room
  * made this way with one made through the handlers, so a change of the layout
  * makes the bench fail loudly instead of measuring something unrealistic.
  */
 import type Redis from 'ioredis';
 import type { RoomType } from '../../shared/config';
-import { roomKeys } from '../../shared/rooms/keys';
+import { partitionBase, roomKeys } from '../../shared/rooms/keys';
 import { liveSigning } from '../../shared/rooms/service';
 import { accelerateUrl, mixedPlayUrl, parsePushUrl } from '../../shared/sign/live-urls';
 import type { Runtime } from '../../shared/runtime';
@@ -33,7 +33,26 @@ export interface RoomSpec {
   overdueAt?: number;
 }
 
+/**
+ * Seats are made by the same functions as add_pusher (signed accelerate URL,
+ * stream id), once per template user; each room's users get a copy with their
+ * own id. Only the signature hex is then not theirs: same sizes, same shape.
+ */
+const TEMPLATE = 'u0tmpl0';
+const templates = new Map<string, { seat: string; mixed: string }>();
+
 function seatFor(rt: Runtime, userId: string) {
+  const key = `${rt.config.keyPrefix}|${userId.length}`;
+  let template = templates.get(key);
+  if (!template) {
+    template = signedSeat(rt, TEMPLATE.padEnd(userId.length, 'x'));
+    templates.set(key, template);
+  }
+  const from = TEMPLATE.padEnd(userId.length, 'x');
+  return { seat: template.seat.split(from).join(userId), mixed: template.mixed.split(from).join(userId) };
+}
+
+function signedSeat(rt: Runtime, userId: string) {
   const live = liveSigning(rt);
   const stream = parsePushUrl(live, pushUrlFor(userId));
   return {
@@ -48,7 +67,43 @@ function seatFor(rt: Runtime, userId: string) {
   };
 }
 
-/** Writes rooms in pipelines of `chunk` rooms; `createdBase + index` is each room's creation time. */
+/**
+ * Writes one batch of rooms per call, server-side (the same commands the room
+ * scripts issue, without their checks): far fewer client round trips than a
+ * pipeline of single commands. KEYS: list, due. ARGV: base, replace, then per
+ * room: id creator info created mixed ttl seats, and per seat: user json deadline.
+ */
+const WRITE_ROOMS = `
+local base, replace = ARGV[1], ARGV[2] == '1'
+local i, n = 3, 0
+while i <= #ARGV do
+  local id, creator, info, created, mixed, ttl, seats = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4], ARGV[i+5], tonumber(ARGV[i+6])
+  i = i + 7
+  local kr, kp, kb = base .. 'r:' .. id, base .. 'p:' .. id, base .. 'b:' .. id
+  if replace then redis.call('DEL', kr, kp, kb) end
+  redis.call('HSET', kr, 'c', creator, 'i', info, 't', created, 'a', '1', 'm', mixed)
+  local earliest, earliestText = nil, nil
+  local hash, zset = {}, {}
+  for _ = 1, seats do
+    local user, seat, deadline = ARGV[i], ARGV[i+1], ARGV[i+2]
+    i = i + 3
+    hash[#hash + 1], hash[#hash + 2] = user, seat
+    zset[#zset + 1], zset[#zset + 2] = deadline, user
+    if earliest == nil or tonumber(deadline) < earliest then earliest, earliestText = tonumber(deadline), deadline end
+  end
+  redis.call('HSET', kp, unpack(hash))
+  redis.call('ZADD', kb, unpack(zset))
+  redis.call('ZADD', KEYS[1], created, id)
+  redis.call('ZADD', KEYS[2], earliestText, id)
+  redis.call('PEXPIRE', kr, ttl)
+  redis.call('PEXPIRE', kp, ttl)
+  redis.call('PEXPIRE', kb, ttl)
+  n = n + 1
+end
+return n
+`;
+
+/** Writes rooms in batches of `chunk`; `createdBase + index` is each room's creation time. */
 export async function writeRooms(
   client: Redis,
   rt: Runtime,
@@ -58,46 +113,42 @@ export async function writeRooms(
   options: { replace?: boolean; chunk?: number } = {},
 ): Promise<number> {
   const prefix = rt.config.keyPrefix;
-  const chunk = options.chunk ?? 1000;
-  let pipeline = client.pipeline();
-  let inPipeline = 0;
+  const k = roomKeys(prefix, type, '-', '-');
+  const base = partitionBase(prefix, type);
+  const chunk = options.chunk ?? 500;
+  let args: (string | number)[] = [];
+  let inBatch = 0;
   let written = 0;
+  // One batch in flight while the next is built: Redis and Node work in parallel.
+  let inFlight: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    if (inBatch === 0) return;
+    const batch = args;
+    args = [];
+    inBatch = 0;
+    await inFlight;
+    inFlight = client.eval(WRITE_ROOMS, 2, k.list, k.due, base, options.replace ? '1' : '0', ...batch).then((n) => {
+      written += Number(n);
+    });
+  };
   for (const spec of specs) {
-    const id = roomIdAt(spec.index);
-    const k = roomKeys(prefix, type, id, '-');
     const count = pushersAt(spec.index);
-    const seats: string[] = [];
-    const beats: (string | number)[] = [];
+    const creator = userAt(spec.index, 0);
+    const seats: (string | number)[] = [];
     let mixed = '';
-    let earliest = Infinity;
     for (let s = 0; s < count; s++) {
       const user = userAt(spec.index, s);
       const made = seatFor(rt, user);
       if (s === 0) mixed = made.mixed;
-      seats.push(user, made.seat);
-      const deadline = s < (spec.overdueSeats ?? 0) ? spec.overdueAt! : spec.deadline;
-      earliest = Math.min(earliest, deadline);
-      beats.push(deadline, user);
+      seats.push(user, made.seat, s < (spec.overdueSeats ?? 0) ? spec.overdueAt! : spec.deadline);
     }
-    const created = createdBase + spec.index;
     const ttl = Math.max(spec.deadline - Date.now(), 1000) + BACKSTOP_GRACE_MS;
-    if (options.replace) pipeline.del(k.room, k.pushers, k.beats);
-    pipeline.hset(k.room, 'c', userAt(spec.index, 0), 'i', `{"title":"bench room ${spec.index}","cover":"https://example.com/c/${spec.index}.png"}`, 't', created, 'a', '1', 'm', mixed);
-    pipeline.hset(k.pushers, ...seats);
-    pipeline.zadd(k.beats, ...beats);
-    pipeline.zadd(k.list, created, id);
-    pipeline.zadd(k.due, earliest, id);
-    pipeline.pexpire(k.room, ttl);
-    pipeline.pexpire(k.pushers, ttl);
-    pipeline.pexpire(k.beats, ttl);
-    written++;
-    if (++inPipeline >= chunk) {
-      await pipeline.exec();
-      pipeline = client.pipeline();
-      inPipeline = 0;
-    }
+    const info = `{"title":"bench room ${spec.index}","cover":"https://example.com/c/${spec.index}.png"}`;
+    args.push(roomIdAt(spec.index), creator, info, createdBase + spec.index, mixed, ttl, count, ...seats);
+    if (++inBatch >= chunk) await flush();
   }
-  if (inPipeline > 0) await pipeline.exec();
+  await flush();
+  await inFlight;
   return written;
 }
 

@@ -6,8 +6,9 @@
  */
 import type Redis from 'ioredis';
 import { main_handler as heartbeat } from '../../functions/pusher_heartbeat';
-import { connectRedis } from '../../shared/redis';
-import { apiEvent, Bed, REDIS_URL, type User } from '../lib/bed';
+import { connectRedis, type RedisClient } from '../../shared/redis';
+import { buildRuntime, installRuntime, type Runtime } from '../../shared/runtime';
+import { adminClient, apiEvent, Bed, REDIS_URL, type User } from '../lib/bed';
 import { closedLoop, median, round } from '../lib/stats';
 
 export const CALLERS = 64;
@@ -23,6 +24,61 @@ export interface HeartbeatResult {
   handlerMedian: number;
   rawMedian: number;
   failed: number;
+  /**
+   * CPU time per request (median over windows): this process (handler or
+   * client work) and the Redis server (INFO cpu; includes any other client's
+   * load on the same server during the window).
+   */
+  cpuUsPerRequest: { handler: { node: number; redis: number }; raw: { node: number; redis: number } };
+  /**
+   * Where the handler's cost goes (CPU us per request, 64 callers, median of
+   * windows): the handler with a store that answers at once (no Redis), the
+   * heartbeat's own EVALSHA (captured from the handler) replayed without the
+   * handler, and the same command shape against a script that only returns OK.
+   */
+  breakdown: Record<'handlerNoRedis' | 'heartbeatScript' | 'sameShapeTrivialScript' | 'rawOneLiner' | 'handler', { node: number; redis: number; perSecond: number }>;
+}
+
+/** A Redis client stand-in whose every command answers ['OK'] at once (for the no-Redis handler cost). */
+function instantRedis(): RedisClient {
+  // Answered in a later turn of the event loop, as a network reply would be.
+  const answer = () => new Promise<string[]>((resolve) => setImmediate(resolve, ['OK']));
+  return new Proxy({}, { get: (_target, prop) => (prop === 'then' ? undefined : answer) }) as unknown as RedisClient;
+}
+
+/** The EVALSHA commands (full argument lists) the handler sends, one per caller. */
+async function captureCommands(rt: Runtime, run: () => Promise<void>): Promise<(string | number | Buffer)[][]> {
+  const client = rt.redis as unknown as { sendCommand: (command: { name: string; args: (string | number | Buffer)[] }, ...rest: unknown[]) => unknown };
+  const original = client.sendCommand;
+  const captured: (string | number | Buffer)[][] = [];
+  client.sendCommand = function (this: unknown, command, ...rest) {
+    if (command.name === 'evalsha') captured.push([...command.args]);
+    return original.call(this, command, ...rest);
+  };
+  try {
+    await run();
+  } finally {
+    client.sendCommand = original;
+  }
+  return captured;
+}
+
+async function redisCpuSeconds(): Promise<number> {
+  const info = await adminClient().info('cpu');
+  return Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+}
+
+/** closedLoop plus CPU accounting for this process and the Redis server. */
+async function window(callers: number, once: (caller: number) => Promise<boolean>, warmMs: number, measureMs: number) {
+  const warm = await closedLoop(callers, once, 0, warmMs);
+  void warm;
+  const node0 = process.cpuUsage();
+  const redis0 = await redisCpuSeconds();
+  const run = await closedLoop(callers, once, 0, measureMs);
+  const node = process.cpuUsage(node0);
+  const redis = (await redisCpuSeconds()) - redis0;
+  const n = Math.max(1, run.completed);
+  return { ...run, nodeUs: (node.user + node.system) / n, redisUs: (redis * 1e6) / n };
 }
 
 /** 16 multi_rooms with 4 pushers each: one seated, signed-in user per caller. */
@@ -44,16 +100,19 @@ export async function runHeartbeat(bed: Bed, options: { reps: number; warmMs: nu
   bed.use();
 
   const path = '/weapp/multi_room/pusher_heartbeat';
+  let invocation = 0;
   const handlerOnce = async (caller: number) => {
     const { user, roomID } = seated[caller]!;
-    const response = await heartbeat(apiEvent(path, { userID: user.userId, token: user.token }, { userID: user.userId, roomID }), {});
+    // SCF calls main_handler(event, context); its context always carries request_id.
+    const context = { request_id: `scf-${++invocation}`, function_name: 'pusher_heartbeat' };
+    const response = await heartbeat(apiEvent(path, { userID: user.userId, token: user.token }, { userID: user.userId, roomID }), context);
     return response.statusCode === 200 && response.body.startsWith('{"code":0,');
   };
 
   // The baseline: the same client factory and options, one EVALSHA per call.
   const raw = connectRedis(REDIS_URL, false) as Redis;
   raw.defineCommand('benchZadd', { numberOfKeys: 1, lua: "return redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])" });
-  const rawKeys = seated.map(({ roomID }) => `${bed.prefix}:{multi_room}:raw:b:${roomID}`);
+  const rawKeys = seated.map(({ roomID }) => `${bed.prefix}:{rooms}:multi_room:raw:b:${roomID}`);
   const zadd = (raw as unknown as { benchZadd: (key: string, score: number, member: string) => Promise<number> }).benchZadd.bind(raw);
   const rawOnce = async (caller: number) => {
     const reply = await zadd(rawKeys[caller]!, Date.now() + 20_000, seated[caller]!.user.userId);
@@ -61,27 +120,70 @@ export async function runHeartbeat(bed: Bed, options: { reps: number; warmMs: nu
   };
 
   // Warm both paths (script caches, JIT) before anything is counted.
-  await closedLoop(CALLERS, handlerOnce, 1000, 1);
-  await closedLoop(CALLERS, rawOnce, 1000, 1);
+  await closedLoop(CALLERS, handlerOnce, 0, 1000);
+  await closedLoop(CALLERS, rawOnce, 0, 1000);
 
   const handlerPerSecond: number[] = [];
   const rawPerSecond: number[] = [];
   const ratios: number[] = [];
+  const cpu = { hn: [] as number[], hr: [] as number[], rn: [] as number[], rr: [] as number[] };
   let failed = 0;
   for (let rep = 0; rep < options.reps; rep++) {
     // Alternate the order so drift (thermal, other load) hits both sides alike.
     const first = rep % 2 === 0 ? handlerOnce : rawOnce;
     const second = rep % 2 === 0 ? rawOnce : handlerOnce;
-    const a = await closedLoop(CALLERS, first, options.warmMs, options.measureMs);
-    const b = await closedLoop(CALLERS, second, options.warmMs, options.measureMs);
+    const a = await window(CALLERS, first, options.warmMs, options.measureMs);
+    const b = await window(CALLERS, second, options.warmMs, options.measureMs);
     const [h, r] = rep % 2 === 0 ? [a, b] : [b, a];
     failed += h.failed + r.failed;
+    cpu.hn.push(h.nodeUs);
+    cpu.hr.push(h.redisUs);
+    cpu.rn.push(r.nodeUs);
+    cpu.rr.push(r.redisUs);
     handlerPerSecond.push(round(h.perSecond, 0));
     rawPerSecond.push(round(r.perSecond, 0));
     ratios.push(round(h.perSecond / r.perSecond, 3));
   }
+  // Breakdown (shorter windows, after the main figure).
+  const breakdownWindows = 3;
+  const measureAll = async (once: (caller: number) => Promise<boolean>) => {
+    const runs = [];
+    for (let i = 0; i < breakdownWindows; i++) runs.push(await window(CALLERS, once, options.warmMs, Math.min(options.measureMs, 1500)));
+    if (runs.some((r) => r.failed > 0)) throw new Error('wrong answers in the heartbeat breakdown');
+    return {
+      node: round(median(runs.map((r) => r.nodeUs)), 1),
+      redis: round(median(runs.map((r) => r.redisUs)), 1),
+      perSecond: round(median(runs.map((r) => r.perSecond)), 0),
+    };
+  };
+  const commands = await captureCommands(bed.rt, async () => {
+    await Promise.all(seated.map((_, caller) => handlerOnce(caller)));
+  });
+  if (commands.length !== CALLERS) throw new Error(`captured ${commands.length} heartbeat commands, expected ${CALLERS}`);
+  const trivialSha = (await adminClient().script('LOAD', "return {'OK'}")) as string;
+  const rawEvalsha = raw as unknown as { evalsha: (...args: (string | number | Buffer)[]) => Promise<unknown> };
+  const replay = (sha?: string) => async (caller: number) => {
+    const [original, ...rest] = commands[caller]!;
+    const reply = (await rawEvalsha.evalsha(sha ?? original!, ...rest)) as unknown[];
+    return reply[0] === 'OK';
+  };
+  const stubRt = buildRuntime(bed.rt.config, { redis: instantRedis(), im: bed.rt.im, live: bed.rt.live });
+  const breakdown = {} as HeartbeatResult['breakdown'];
+  // Same runtime classes as production; only the Redis client is the instant stand-in.
+  installRuntime(stubRt);
+  try {
+    breakdown.handlerNoRedis = await measureAll(handlerOnce);
+  } finally {
+    bed.use();
+  }
+  breakdown.heartbeatScript = await measureAll(replay());
+  breakdown.sameShapeTrivialScript = await measureAll(replay(trivialSha));
+  breakdown.rawOneLiner = await measureAll(rawOnce);
+  breakdown.handler = await measureAll(handlerOnce);
+
   await raw.quit().catch(() => undefined);
   return {
+    breakdown,
     callers: CALLERS,
     reps: options.reps,
     handlerPerSecond,
@@ -91,5 +193,9 @@ export async function runHeartbeat(bed: Bed, options: { reps: number; warmMs: nu
     handlerMedian: round(median(handlerPerSecond), 0),
     rawMedian: round(median(rawPerSecond), 0),
     failed,
+    cpuUsPerRequest: {
+      handler: { node: round(median(cpu.hn), 1), redis: round(median(cpu.hr), 1) },
+      raw: { node: round(median(cpu.rn), 1), redis: round(median(cpu.rr), 1) },
+    },
   };
 }

@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import { ConfigError, ROOM_TYPES, type RoomType } from '../config';
 import { AppError, Code, authFailed, badRequest } from '../errors';
-import { log } from '../log';
+import { log, logTrusted } from '../log';
 import { runtime, type Runtime } from '../runtime';
 import type { Actor } from '../auth/token';
 import { toHttpRequest, newRequestId, type HttpRequest, type ScfContext } from './event';
@@ -120,7 +120,8 @@ export async function handle(def: Endpoint | undefined, event: unknown, context:
   const started = performance.now();
   const cold = coldStart;
   coldStart = false;
-  let requestId = context.request_id || newRequestId();
+  // SCF always passes one; a random id is made only when nothing names the request.
+  let requestId = context.request_id || '';
   let cors = corsHeaders(['*'], undefined);
   let status = 200;
   let envelope: Record<string, unknown>;
@@ -154,9 +155,10 @@ export async function handle(def: Endpoint | undefined, event: unknown, context:
     const result = await def.run({ req, input, rt, roomType: type as RoomType, actor: actor as Actor });
     envelope = successEnvelope(result);
   } catch (error) {
+    requestId ||= newRequestId();
     ({ status, envelope } = failure(error, requestId));
   }
-  log({
+  logTrusted({
     event: 'request',
     endpoint: def?.action ?? 'unknown',
     roomType,

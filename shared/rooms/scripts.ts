@@ -20,7 +20,8 @@
  * Replies start with a status word; TypeScript maps it to a protocol code.
  */
 
-const PRELUDE = `
+/** Keys, arguments, and the session and quota checks: what every room script needs. */
+const ADMISSION = `
 local K_SESS, K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD, K_LIST, K_DUE, K_OUTBOX =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 
@@ -50,7 +51,10 @@ local function admit()
   if overLimit('u', actor, tonumber(ARGV[9])) or overLimit('ip', ARGV[8], tonumber(ARGV[10])) then return 'RATE' end
   return nil
 end
+`;
 
+/** The room rules shared by the state-changing scripts. */
+const RULES = `
 -- A seat counts only while its heartbeat deadline is in the future: a silent
 -- pusher is gone from every read at once, before the sweeper reaps it.
 local function isLiveSeat(user)
@@ -132,7 +136,7 @@ local function roomDetail(withAudience)
 end
 `;
 
-const script = (body: string, withDetail = false) => PRELUDE + (withDetail ? DETAIL : '') + body;
+const script = (body: string, withDetail = false) => ADMISSION + RULES + (withDetail ? DETAIL : '') + body;
 
 export const SCRIPTS = {
   /** Session and quotas only (get_push_url, and create_room before it makes the IM group). */
@@ -232,15 +236,25 @@ return {'OK', outcome}
 
   heartbeat: {
     keys: 11,
-    lua: script(`
+    // The hot path, kept lean: only the admission checks, not the full rule set.
+    lua:
+      ADMISSION +
+      `
 local refused = admit()
 if refused then return {refused} end
-if not isLiveSeat(actor) then return {'NOT_MEMBER'} end
+local deadline = redis.call('ZSCORE', K_BEATS, actor)
+if not deadline or tonumber(deadline) <= now then return {'NOT_MEMBER'} end
 redis.call('ZADD', K_BEATS, now + hbTimeout, actor)
-schedule()
-touch()
+-- A live seat implies an entered room, whose next deadline is its earliest heartbeat.
+local first = redis.call('ZRANGE', K_BEATS, 0, 0, 'WITHSCORES')
+redis.call('ZADD', K_DUE, first[2], roomId)
+-- Refreshing five key TTLs was most of a beat's cost; doing it once half the
+-- backstop has run keeps the same bound on how long a dead room's keys live.
+if redis.call('PTTL', K_ROOM) < backstop / 2 then
+  for _, key in ipairs({K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD}) do redis.call('PEXPIRE', key, backstop) end
+end
 return {'OK'}
-`),
+`,
   },
 
   destroyRoom: {

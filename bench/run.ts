@@ -1,0 +1,294 @@
+/**
+ * `npm run bench`: performance figures of RoomService measured in one run on
+ * the real Redis at REDIS_URL (default redis://127.0.0.1:6379). Every figure
+ * is a ratio or a scaling factor taken inside this run, so it compares across
+ * machines better than absolute numbers. Prints a table and writes
+ * bench/results.json. All keys live under one fresh prefix and are deleted at
+ * the end.
+ *
+ *   npm run bench                       all sections (~3 min on 2 cores)
+ *   npm run bench -- --only=heartbeat   some sections: heartbeat, roundtrips,
+ *                                       list, sweep, memory, bundles, gateway
+ *   npm run bench -- --quick            shorter windows, fewer repeats
+ *   npm run bench -- --profile-gateway=/tmp/gw   CPU profile of the gateway process
+ *   node --cpu-prof --import tsx bench/run.ts --only=heartbeat   profile the in-process part
+ *   npx tsx bench/profile-summary.ts <file.cpuprofile>            read a profile
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setLogSink } from '../shared/log';
+import { installRuntime } from '../shared/runtime';
+import { adminClient, Bed, closeAdmin, closeFakeCloud, deleteByPrefix, REDIS_URL, RUN_PREFIX } from './lib/bed';
+import { median, round } from './lib/stats';
+import { runBundles, type BundleResult } from './sections/bundles';
+import { runGateway, type GatewayResult } from './sections/gateway';
+import { runHeartbeat, type HeartbeatResult } from './sections/heartbeat';
+import { indexEntryBytes, runMemory, type MemoryResult } from './sections/memory';
+import { runRoundTrips, type TripRow } from './sections/roundtrips';
+import { BIG, DUE, LIST_SMALL, populate, runList, runSweep, SWEEP_SMALL, type ListResult, type ScaleBeds, type SweepResult } from './sections/scale';
+
+const SECTIONS = ['heartbeat', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const gatewayProfileDir = argv.find((a) => a.startsWith('--profile-gateway='))?.slice('--profile-gateway='.length);
+const only = new Set<Section>(onlyArg ? (onlyArg.split(',') as Section[]) : SECTIONS);
+for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; use ${SECTIONS.join(', ')}`);
+
+const settings = quick
+  ? { hb: { reps: 3, warmMs: 300, measureMs: 1200 }, list: { samples: 100, warm: 20 }, sweep: { reps: 5 }, gw: { warmSeconds: 1, seconds: 4 } }
+  : { hb: { reps: 8, warmMs: 300, measureMs: 2000 }, list: { samples: 400, warm: 40 }, sweep: { reps: 15 }, gw: { warmSeconds: 2, seconds: 10 } };
+
+const progress = (text: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${text}\n`);
+const t0 = performance.now();
+
+interface Row {
+  figure: string;
+  measured: string;
+  target: string;
+  verdict: 'pass' | 'MISS' | 'report' | 'n/a' | 'error';
+}
+
+function table(rows: Row[]): string {
+  const head: Row = { figure: 'figure', measured: 'measured', target: 'target', verdict: 'report' };
+  const widths = (['figure', 'measured', 'target'] as const).map((k) => Math.max(...[head, ...rows].map((r) => r[k].length)));
+  const line = (r: Row, verdict: string) =>
+    `| ${r.figure.padEnd(widths[0]!)} | ${r.measured.padEnd(widths[1]!)} | ${r.target.padEnd(widths[2]!)} | ${verdict.padEnd(7)} |`;
+  return [line(head, 'verdict'), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|---------|`, ...rows.map((r) => line(r, r.verdict))].join('\n');
+}
+
+async function main(): Promise<void> {
+  // Handlers still build every log line; the bench only drops them instead of printing.
+  let logLines = 0;
+  setLogSink(() => {
+    logLines++;
+  });
+  const admin = adminClient();
+  const redisVersion = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? 'unknown';
+  progress(`prefix ${RUN_PREFIX}:*, Redis ${redisVersion} at ${REDIS_URL.replace(/\/\/[^@]*@/, '//***@')}, ${os.cpus().length} CPUs${quick ? ', quick mode' : ''}`);
+
+  const rows: Row[] = [];
+  const results: Record<string, unknown> = {};
+  const errors: Record<string, string> = {};
+  const beds: Bed[] = [];
+  const open = async (name: string) => {
+    const bed = await Bed.open(name);
+    beds.push(bed);
+    return bed;
+  };
+  const attempt = async (section: Section | 'populate', work: () => Promise<void>) => {
+    if (section !== 'populate' && !only.has(section)) return;
+    progress(`${section} ...`);
+    const started = performance.now();
+    try {
+      await work();
+    } catch (error) {
+      errors[section] = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      progress(`${section} FAILED: ${errors[section]}`);
+      rows.push({ figure: section, measured: `error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 80)}`, target: '', verdict: 'error' });
+    }
+    progress(`${section} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  };
+
+  try {
+    await attempt('heartbeat', async () => {
+      const hb: HeartbeatResult = await runHeartbeat(await open('hb'), settings.hb);
+      results.heartbeat = hb;
+      rows.push({
+        figure: 'heartbeat handler / raw EVALSHA (64 callers)',
+        measured: `${hb.ratio.toFixed(3)} (${hb.handlerMedian} vs ${hb.rawMedian} req/s; ratios ${Math.min(...hb.ratios).toFixed(2)}-${Math.max(...hb.ratios).toFixed(2)}${hb.failed ? `; ${hb.failed} wrong answers` : ''})`,
+        target: '>= 0.6',
+        verdict: hb.failed > 0 ? 'error' : hb.ratio >= 0.6 ? 'pass' : 'MISS',
+      });
+    });
+
+    await attempt('roundtrips', async () => {
+      const trips: TripRow[] = await runRoundTrips(await open('rt'));
+      results.roundTrips = trips;
+      const hb = trips.filter((t) => t.endpoint === 'pusher_heartbeat');
+      const others = trips.filter((t) => t.endpoint !== 'pusher_heartbeat');
+      const worst = others.reduce((a, b) => (b.roundTrips > a.roundTrips ? b : a));
+      const over = trips.filter((t) => !t.ok);
+      rows.push({
+        figure: 'Redis round trips per request',
+        measured: `heartbeat ${hb.map((t) => t.roundTrips).join('/')}, others max ${worst.roundTrips} (${worst.endpoint})${over.length ? `; over: ${[...new Set(over.map((t) => t.endpoint))].join(', ')}` : ''}`,
+        target: 'heartbeat 1, others <= 2',
+        verdict: over.length === 0 ? 'pass' : 'MISS',
+      });
+    });
+
+    let scale: ScaleBeds | undefined;
+    const needScale = only.has('list') || only.has('sweep') || only.has('memory');
+    if (needScale) {
+      await attempt('populate', async () => {
+        progress(`writing ${BIG.toLocaleString('en')} + ${LIST_SMALL} + ${SWEEP_SMALL.toLocaleString('en')} rooms ...`);
+        scale = await populate();
+        beds.push(scale.big, scale.listSmall, scale.sweepSmall);
+        results.populate = { rooms: BIG + LIST_SMALL + SWEEP_SMALL, ms: round(scale.populateMs, 0), shape: scale.shape };
+        progress(`wrote them in ${(scale.populateMs / 1000).toFixed(1)} s (shape matches handler-made rooms)`);
+      });
+    }
+    if (scale && only.has('list')) {
+      const ready = scale;
+      await attempt('list', async () => {
+        {
+          const list: ListResult = await runList(ready, settings.list);
+          results.roomList = list;
+          rows.push({
+            figure: `get_room_list(0,20) latency ${BIG / 1000}k rooms / ${LIST_SMALL}`,
+            measured: `${list.ratio.toFixed(3)} (median ${list.bigMs.median} vs ${list.smallMs.median} ms)`,
+            target: '<= 1.5',
+            verdict: list.ratio <= 1.5 ? 'pass' : 'MISS',
+          });
+        }
+      });
+    }
+    if (scale && only.has('sweep')) {
+      const beds3 = scale;
+      await attempt('sweep', async () => {
+        const sw: SweepResult = await runSweep(beds3, settings.sweep);
+        results.sweeper = sw;
+        rows.push({
+          figure: `sweep, ${DUE} due among ${BIG / 1000}k / among ${SWEEP_SMALL / 1000}k`,
+          measured: `${sw.ratio.toFixed(3)} (median ${round(median(sw.bigMs), 1)} vs ${round(median(sw.smallMs), 1)} ms; reapDue alone ${sw.reapRatio.toFixed(2)})`,
+          target: '<= 2',
+          verdict: sw.ratio <= 2 ? 'pass' : 'MISS',
+        });
+      });
+    }
+
+    await attempt('memory', async () => {
+      const index = scale ? await indexEntryBytes(scale.big, 'multi_room') : { list: 0, due: 0 };
+      const mem: MemoryResult = await runMemory(await open('mem'), index);
+      results.memory = mem;
+      rows.push({
+        figure: 'Redis memory of a full multi_room (4 pushers)',
+        measured: `${mem.totalBytes} B (keys ${Object.entries(mem.roomKeys).map(([k, v]) => `${k} ${v}`).join(', ')}; list ${mem.listEntryBytes} + due ${mem.dueEntryBytes}${scale ? '' : ' (index not measured: run with list or sweep)'})`,
+        target: '<= 6 KB (report)',
+        verdict: mem.totalBytes <= 6144 ? 'pass' : 'MISS',
+      });
+    });
+
+    await attempt('bundles', async () => {
+      const bundles: BundleResult = await runBundles({ coldstartTimeoutMs: 180_000 });
+      results.bundles = bundles;
+      if (bundles.rows.length === 0 || bundles.status === 'no-manifest') {
+        rows.push({ figure: 'cold start of each bundle', measured: bundles.note, target: '<= 150 ms', verdict: 'n/a' });
+        rows.push({ figure: 'bundle size per function', measured: bundles.note, target: 'report', verdict: 'n/a' });
+        return;
+      }
+      const withCold = bundles.rows.filter((r) => r.coldStartMs !== undefined);
+      const slowest = withCold.reduce<(typeof withCold)[number] | undefined>((a, b) => (!a || b.coldStartMs! > a.coldStartMs! ? b : a), undefined);
+      rows.push({
+        figure: 'cold start of each bundle',
+        measured: slowest
+          ? `max ${round(slowest.coldStartMs!, 1)} ms (${slowest.name}) over ${withCold.length} bundles, via ${bundles.note.split(' (after')[0]!.replace('scripts/coldstart.ts ', 'coldstart.ts ')}`
+          : bundles.note.slice(0, 120),
+        target: '<= 150 ms',
+        verdict: slowest ? (slowest.coldStartMs! <= 150 ? 'pass' : 'MISS') : 'n/a',
+      });
+      const sized = bundles.rows.filter((r) => r.bytes !== undefined);
+      const largest = sized.reduce<(typeof sized)[number] | undefined>((a, b) => (!a || b.bytes! > a.bytes! ? b : a), undefined);
+      rows.push({
+        figure: 'bundle size per function',
+        measured: largest ? `${sized.length} bundles, largest ${round(largest.bytes! / 1024, 1)} KiB (${largest.name})` : 'manifest has no sizes',
+        target: 'report',
+        verdict: 'report',
+      });
+    });
+
+    await attempt('gateway', async () => {
+      const gw: GatewayResult = await runGateway(await open('gw'), { ...settings.gw, profileDir: gatewayProfileDir });
+      results.gateway = gw;
+      const wrong = gw.errors + gw.non2xx + gw.wrongAnswers;
+      rows.push({
+        figure: `gateway heartbeat route, autocannon ${gw.connections} conns ${gw.durationSeconds}s`,
+        measured: `${gw.requestsPerSecond} req/s, p99 ${gw.latencyMs.p99} ms${wrong ? `, ${wrong} errors/wrong answers` : ''}`,
+        target: 'report',
+        verdict: wrong ? 'error' : 'report',
+      });
+    });
+  } finally {
+    installRuntime(undefined);
+    for (const bed of beds) await bed.close();
+    const deleted = await deleteByPrefix(admin, RUN_PREFIX);
+    const left = (await admin.scan('0', 'MATCH', `${RUN_PREFIX}:*`, 'COUNT', 10000))[1].length;
+    progress(`deleted ${deleted} keys under ${RUN_PREFIX}:*${left ? ` (${left} left!)` : ''}`);
+    await closeAdmin();
+    await closeFakeCloud();
+  }
+
+  const seconds = (performance.now() - t0) / 1000;
+  const tripRows = results.roundTrips as TripRow[] | undefined;
+  const out = {
+    runPrefix: RUN_PREFIX,
+    finishedAt: new Date().toISOString(),
+    durationSeconds: round(seconds, 1),
+    quick,
+    sections: [...only],
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, redis: redisVersion, platform: `${os.platform()} ${os.release()}` },
+    table: rows,
+    results,
+    errors,
+    handlerLogLines: logLines,
+  };
+  writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify(out, null, 2) + '\n');
+
+  process.stdout.write(`\nRoomService bench (${RUN_PREFIX}, ${os.cpus().length} CPUs, Node ${process.version}, Redis ${redisVersion})\n\n`);
+  process.stdout.write(table(rows) + '\n');
+  const hb = results.heartbeat as HeartbeatResult | undefined;
+  if (hb) {
+    const c = hb.cpuUsPerRequest;
+    process.stdout.write(
+      `\nHeartbeat CPU per request (median of windows): handler ${c.handler.node} us Node + ${c.handler.redis} us Redis; ` +
+        `raw EVALSHA ${c.raw.node} us Node + ${c.raw.redis} us Redis\n` +
+        `  ratios per window: ${hb.ratios.join(' ')}\n` +
+        `  breakdown (CPU us per request, Node + Redis, req/s):\n` +
+        Object.entries(hb.breakdown)
+          .map(([name, b]) => `    ${name.padEnd(24)} ${String(b.node).padStart(6)} + ${String(b.redis).padStart(6)}   ${String(b.perSecond).padStart(7)}/s\n`)
+          .join(''),
+    );
+  }
+  if (tripRows) {
+    process.stdout.write('\nRound trips per endpoint (one request in flight):\n');
+    for (const t of tripRows) {
+      process.stdout.write(`  ${t.ok ? ' ' : '!'} ${t.endpoint.padEnd(20)} ${t.roomType.padEnd(11)} ${String(t.roundTrips).padStart(2)}  ${t.commands.join(' ').padEnd(34)} ${t.scenario}\n`);
+    }
+  }
+  const bundles = results.bundles as BundleResult | undefined;
+  if (bundles && bundles.rows.length > 0) {
+    process.stdout.write('\nBundles:\n');
+    for (const b of bundles.rows) {
+      process.stdout.write(`  ${b.name.padEnd(22)} ${b.bytes !== undefined ? `${round(b.bytes / 1024, 1)} KiB` : '?'}${b.gzipBytes !== undefined ? ` (gzip ${round(b.gzipBytes / 1024, 1)} KiB)` : ''}${b.coldStartMs !== undefined ? `  cold start ${round(b.coldStartMs, 1)} ms` : ''}\n`);
+    }
+  }
+  process.stdout.write(`\nTotal ${seconds.toFixed(1)} s; results in bench/results.json\n`);
+  if (Object.keys(errors).length > 0) process.exitCode = 1;
+}
+
+/** Deletes this run's keys, then exits: on Ctrl-C, on kill, or when the run overstays its budget. */
+let stopping = false;
+function abort(why: string, code: number): void {
+  if (stopping) process.exit(code);
+  stopping = true;
+  progress(`${why}: deleting this run's keys ...`);
+  deleteByPrefix(adminClient(), RUN_PREFIX)
+    .catch(() => undefined)
+    .finally(() => process.exit(code));
+}
+process.on('SIGINT', () => abort('interrupted', 130));
+process.on('SIGTERM', () => abort('terminated', 143));
+// The whole run must stay under 10 minutes; a stuck section must not hold the machine.
+const WATCHDOG_MS = Number(process.env.BENCH_WATCHDOG_MS ?? 9 * 60_000);
+setTimeout(() => abort(`still running after ${WATCHDOG_MS / 1000} s`, 2), WATCHDOG_MS).unref();
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
