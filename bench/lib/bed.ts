@@ -8,8 +8,8 @@ import Redis from 'ioredis';
 import { loadConfig } from '../../shared/config';
 import { connectRedis } from '../../shared/redis';
 import { buildRuntime, installRuntime, type Runtime } from '../../shared/runtime';
-import { CLOUD, REDIS_URL, pushUrlFor, testEnv, userSigFor } from '../../tests/support/harness';
-import { startFakeCloud, type FakeCloud } from '../../tests/support/fake-cloud';
+import { CLOUD, REDIS_URL, pushUrlFor, startTestCloud, testEnv, userSigFor } from '../../tests/support/harness';
+import type { FakeCloud } from '../../tests/support/fake-cloud';
 import type { ScfHandler } from '../../shared/http/endpoint';
 import { main_handler as route } from '../../functions/router';
 
@@ -33,13 +33,7 @@ export const RUN_PREFIX = `bench-${randomBytes(4).toString('hex')}`;
 let fake: FakeCloud | undefined;
 
 export async function fakeCloud(): Promise<FakeCloud> {
-  fake ??= await startFakeCloud({
-    sdkAppId: CLOUD.sdkAppId,
-    secretKey: CLOUD.secretKey,
-    administrator: CLOUD.administrator,
-    liveAppId: CLOUD.liveAppId,
-    liveApiKey: CLOUD.liveApiKey,
-  });
+  fake ??= await startTestCloud();
   return fake;
 }
 

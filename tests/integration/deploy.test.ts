@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BUNDLE_BYTES, buildFunctions, bundlePath, functionNames, type BuildResult } from '../../scripts/build';
 import { DEPLOY_FILES, ROUTER_MODE_FUNCTIONS, checkServerlessFile, loadYaml } from '../../scripts/deploy-check';
 import { BundleProcess, eventPath, readEvent, runBundle, type Invocation } from '../../scripts/invoke';
-import { startFakeCloud, type FakeCloud } from '../support/fake-cloud';
-import { CLOUD, REDIS_CLUSTER, REDIS_URL, testEnv } from '../support/harness';
+import type { FakeCloud } from '../support/fake-cloud';
+import { REDIS_CLUSTER, REDIS_URL, startTestCloud, testEnv } from '../support/harness';
 
 const FUNCTIONS = functionNames();
 /** Endpoints whose console test event needs no login, so they answer code 0. */
@@ -91,13 +91,7 @@ describe('built bundles in fresh processes', () => {
     outdir = mkdtempSync(join(tmpdir(), 'roomservice-dist-'));
     [built, fake] = await Promise.all([
       buildFunctions({ outdir }),
-      startFakeCloud({
-        sdkAppId: CLOUD.sdkAppId,
-        secretKey: CLOUD.secretKey,
-        administrator: CLOUD.administrator,
-        liveAppId: CLOUD.liveAppId,
-        liveApiKey: CLOUD.liveApiKey,
-      }),
+      startTestCloud(),
     ]);
     // Only what SCF would give the function: PATH and the service's own variables.
     env = { PATH: process.env.PATH, ...testEnv(undefined, prefix, { IM_API_BASE_URL: fake.imBaseUrl, LIVE_API_BASE_URL: fake.liveBaseUrl }) };

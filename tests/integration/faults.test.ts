@@ -18,10 +18,9 @@ import { roomKeys } from '../../shared/rooms/keys';
 import { RoomStore } from '../../shared/rooms/store';
 import { sweep } from '../../shared/rooms/sweeper';
 import { buildRuntime, installRuntime, type Runtime } from '../../shared/runtime';
-import { startFakeCloud, type FakeCloud } from '../support/fake-cloud';
-import { CLOUD, invoke, pushUrlFor, signIn, signInAll, startHarness, testEnv, userSigFor, type Answer, type Client, type Harness } from '../support/harness';
+import type { FakeCloud } from '../support/fake-cloud';
+import { CLOUD, sleep, startTestCloud, invoke, pushUrlFor, signIn, signInAll, startHarness, testEnv, userSigFor, type Answer, type Client, type Harness } from '../support/harness';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const figure = (text: string) => console.log(`[faults] ${text}`);
 
 async function timed(work: () => Promise<Answer>): Promise<Answer & { ms: number }> {
@@ -134,7 +133,7 @@ describe('Redis stopped mid-run', () => {
     setLogSink(() => undefined);
     server = await PrivateRedis.create();
     await server.start();
-    fake = await startFakeCloud({ sdkAppId: CLOUD.sdkAppId, secretKey: CLOUD.secretKey, administrator: CLOUD.administrator, liveAppId: CLOUD.liveAppId, liveApiKey: CLOUD.liveApiKey });
+    fake = await startTestCloud();
     const prefix = `test-faults-${randomBytes(3).toString('hex')}`;
     // This server is standalone even when the suite runs against the cluster (REDIS_CLUSTER=true).
     const config = loadConfig(testEnv(fake, prefix, { REDIS_URL: server.url, REDIS_CLUSTER: 'false', HEARTBEAT_TIMEOUT: '120', ROOM_IDLE_TIMEOUT: '120' }));

@@ -7,12 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setLogSink } from '../../shared/log';
 import { startGateway, type Gateway } from '../../scripts/gateway';
-import { startFakeCloud, type FakeCloud } from '../support/fake-cloud';
-import { CLOUD, deleteByPrefix, pushUrlFor, testEnv } from '../support/harness';
+import type { FakeCloud } from '../support/fake-cloud';
+import { deleteByPrefix, pushUrlFor, sleep, startTestCloud, testEnv } from '../support/harness';
 
 const HEARTBEAT_MS = 600;
 const SWEEP_MS = 200;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function http(gw: Gateway, path: string, query: Record<string, string> = {}, body?: unknown) {
   const url = `${gw.url}/weapp/${path}?${new URLSearchParams(query)}`;
@@ -30,7 +29,7 @@ describe.each([
 
   beforeAll(async () => {
     setLogSink(() => undefined);
-    fake = await startFakeCloud({ sdkAppId: CLOUD.sdkAppId, secretKey: CLOUD.secretKey, administrator: CLOUD.administrator, liveAppId: CLOUD.liveAppId, liveApiKey: CLOUD.liveApiKey });
+    fake = await startTestCloud();
     const env = testEnv(fake, prefix, { HEARTBEAT_TIMEOUT: String(HEARTBEAT_MS / 1000), MULTI_ROOM_MAX_MEMBERS: '2' });
     if (!realRedis) delete env.REDIS_URL;
     gw = await startGateway({ env, port: 0, sweepIntervalMs: SWEEP_MS, quiet: true });

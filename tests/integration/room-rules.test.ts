@@ -9,7 +9,7 @@ import { EFFECT_LEASE_MS } from '../../shared/rooms/store';
 import { sweep } from '../../shared/rooms/sweeper';
 import { PUSHER_CHANGE_CONTENT } from '../../shared/im/client';
 import { parsePushUrl, txSecret } from '../../shared/sign/live-urls';
-import { CLOUD, pushUrlFor, signIn, signInAll, startHarness, stateKeys, type Answer, type Client, type Harness } from '../support/harness';
+import { CLOUD, sleep, pushUrlFor, signIn, signInAll, startHarness, stateKeys, type Answer, type Client, type Harness } from '../support/harness';
 
 const HEARTBEAT_S = 0.4;
 let h: Harness;
@@ -23,7 +23,6 @@ beforeEach(async () => {
   h.fake.reset();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Rooms that must not time out while a test walks through them. */
 const steady = (extra: Record<string, string> = {}) => h.reconfigure({ HEARTBEAT_TIMEOUT: '5', ...extra });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sweep } from '../../shared/rooms/sweeper';
-import { pushUrlFor, signIn, signInAll, startHarness, stateKeys, type Client, type Harness } from '../support/harness';
+import { sleep, pushUrlFor, signIn, signInAll, startHarness, stateKeys, type Client, type Harness } from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -13,7 +13,6 @@ beforeEach(async () => {
   h.fake.reset();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const join = (c: Client, type: string, roomID: string, extra: Record<string, unknown> = {}) =>
   c.call(type, 'add_pusher', { roomID, userName: c.userId.toUpperCase(), userAvatar: `https://a/${c.userId}.png`, pushURL: pushUrlFor(c.userId), ...extra });
 const notificationsFor = (roomId: string) => h.fake.notifications.filter((n) => n.groupId === roomId).length;

@@ -84,14 +84,14 @@ export async function deleteByPrefix(rt: Runtime, prefix: string): Promise<void>
   }
 }
 
+/** The loopback fake of the IM and live APIs, holding the test credentials. */
+export const startTestCloud = (): Promise<FakeCloud> =>
+  startFakeCloud({ sdkAppId: CLOUD.sdkAppId, secretKey: CLOUD.secretKey, administrator: CLOUD.administrator, liveAppId: CLOUD.liveAppId, liveApiKey: CLOUD.liveApiKey });
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 export async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
-  const fake = await startFakeCloud({
-    sdkAppId: CLOUD.sdkAppId,
-    secretKey: CLOUD.secretKey,
-    administrator: CLOUD.administrator,
-    liveAppId: CLOUD.liveAppId,
-    liveApiKey: CLOUD.liveApiKey,
-  });
+  const fake = await startTestCloud();
   const prefix = `test-${randomBytes(4).toString('hex')}`;
   const logs: string[] = [];
   setLogSink((line) => logs.push(line));
