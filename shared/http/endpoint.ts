@@ -60,6 +60,9 @@ export type ScfHandler = (event: unknown, context?: ScfContext) => Promise<ScfRe
 
 let coldStart = true;
 
+/** Used until the configuration (and its origin list) is known. */
+const OPEN_CORS = corsHeaders(['*'], undefined);
+
 const ROUTE = /^\/?(?:.*\/)?weapp\/([^/?]+)\/([^/?]+)\/?$/;
 
 /** `{roomType}` and `{action}` from path parameters or the path itself. */
@@ -122,7 +125,7 @@ export async function handle(def: Endpoint | undefined, event: unknown, context:
   coldStart = false;
   // SCF always passes one; a random id is made only when nothing names the request.
   let requestId = context.request_id || '';
-  let cors = corsHeaders(['*'], undefined);
+  let cors = OPEN_CORS;
   let status = 200;
   let envelope: Record<string, unknown>;
   let user: string | undefined;

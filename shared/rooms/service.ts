@@ -7,10 +7,10 @@ import type { RoomType } from '../config';
 import { AppError, Code, invalidParam } from '../errors';
 import type { Actor } from '../auth/token';
 import type { Runtime } from '../runtime';
-import { accelerateUrl, mixedPlayUrl, parsePushUrl, randomRoomId } from '../sign/live-urls';
+import { accelerateUrl, mixedPlayUrl, parsePushUrl, randomRoomId, type LiveSigning } from '../sign/live-urls';
 import { performEffect } from './effects';
 
-async function ensureGroup(rt: Runtime, type: RoomType, roomId: string): Promise<void> {
+async function ensureGroup(rt: Runtime, roomId: string): Promise<void> {
   try {
     await rt.im.createGroup(roomId);
   } catch (error) {
@@ -20,16 +20,14 @@ async function ensureGroup(rt: Runtime, type: RoomType, roomId: string): Promise
   }
 }
 
-export function liveSigning(rt: Runtime) {
-  const { bizid, pushSecretKey, playSecretKey, pushDomain, playDomain, validTimeSeconds } = rt.config.live;
-  return { bizid, pushSecretKey, playSecretKey, pushDomain, playDomain, validTimeSeconds };
-}
+/** The live settings double as the URL signing parameters. */
+export const liveSigning = (rt: Runtime): LiveSigning => rt.config.live;
 
 export async function createRoom(rt: Runtime, actor: Actor, type: RoomType, roomInfo: string, requestedId?: string): Promise<string> {
   const roomId = requestedId ?? randomRoomId();
   // Session, quota and a taken id first, so a refused caller makes no IM group.
   await rt.rooms.prepareCreate(actor, type, roomId);
-  await ensureGroup(rt, type, roomId);
+  await ensureGroup(rt, roomId);
   await rt.rooms.createRoom(actor, type, roomId, roomInfo);
   return roomId;
 }
@@ -61,7 +59,7 @@ export async function addPusher(rt: Runtime, actor: Actor, type: RoomType, input
   const mixed = mixedPlayUrl(live, stream.subId);
   let outcome = await rt.rooms.join(actor, type, input.roomId, seat, mixed);
   if (outcome.missing) {
-    await ensureGroup(rt, type, input.roomId);
+    await ensureGroup(rt, input.roomId);
     outcome = await rt.rooms.join(actor, type, input.roomId, seat, mixed, { roomInfo: input.roomInfo });
   }
   if (outcome.missing) throw new Error('room missing after creation');
