@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import Redis from 'ioredis';
 import { bundlePath, functionNames, kb } from './build';
-import { eventPath, readEvent, runBundle } from './invoke';
+import { eventPath, readEvent, runBundle, takeCount } from './invoke';
 
 export interface ColdStart {
   name: string;
@@ -82,13 +82,8 @@ async function localEnv(): Promise<{ env: NodeJS.ProcessEnv; close(): Promise<vo
 
 async function main(argv: string[]): Promise<void> {
   const args = [...argv];
-  let runs = 5;
-  const runsAt = args.indexOf('--runs');
-  if (runsAt !== -1) {
-    runs = Number(args[runsAt + 1]);
-    if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs needs a positive integer');
-    args.splice(runsAt, 2);
-  }
+  const runs = takeCount(args, '--runs', 5);
+  if (runs === undefined) throw new Error('--runs needs a positive integer');
   const flag = (name: string) => {
     const at = args.indexOf(name);
     if (at !== -1) args.splice(at, 1);

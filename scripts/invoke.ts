@@ -206,6 +206,18 @@ function describeResponse(response: unknown): string {
   return JSON.stringify(response, null, 2);
 }
 
+/**
+ * Removes `name N` from `args` and answers N (a positive integer), `fallback`
+ * when the option is absent, or undefined when N is not a positive integer.
+ */
+export function takeCount(args: string[], name: string, fallback: number): number | undefined {
+  const at = args.indexOf(name);
+  if (at === -1) return fallback;
+  const count = Number(args[at + 1]);
+  args.splice(at, 2);
+  return Number.isInteger(count) && count >= 1 ? count : undefined;
+}
+
 function usage(): never {
   process.stderr.write('usage: npm run invoke -- <function> [event.json] [--times N]\n');
   process.exit(2);
@@ -213,13 +225,8 @@ function usage(): never {
 
 async function main(argv: string[]): Promise<number> {
   const args = [...argv];
-  let times = 1;
-  const timesAt = args.indexOf('--times');
-  if (timesAt !== -1) {
-    times = Number(args[timesAt + 1]);
-    if (!Number.isInteger(times) || times < 1) usage();
-    args.splice(timesAt, 2);
-  }
+  const times = takeCount(args, '--times', 1);
+  if (times === undefined) usage();
   const [name, eventFile] = args;
   if (!name || args.length > 2) usage();
   const file = bundlePath(name);

@@ -30,6 +30,11 @@ local K_SESS, K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD, K_LIST, K_DUE, K_OUTB
 local function idUsedByOtherType()
   return redis.call('EXISTS', KEYS[10], KEYS[11]) > 0
 end
+
+-- create_room's refusal (code 11): this room exists, or another type uses the id.
+local function idTaken()
+  return redis.call('EXISTS', K_ROOM) == 1 or idUsedByOtherType()
+end
 local actor, now, roomId = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local hbTimeout, idleTimeout, backstop, lease = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 
@@ -159,7 +164,7 @@ return {'OK'}
     lua: script(`
 local refused = admit()
 if refused then return {refused} end
-if redis.call('EXISTS', K_ROOM) == 1 or idUsedByOtherType() then return {'EXISTS'} end
+if idTaken() then return {'EXISTS'} end
 expectGroup()
 return {'OK'}
 `),
@@ -171,7 +176,7 @@ return {'OK'}
     lua: script(`
 local refused = admit()
 if refused then return {refused} end
-if redis.call('EXISTS', K_ROOM) == 1 or idUsedByOtherType() then return {'EXISTS'} end
+if idTaken() then return {'EXISTS'} end
 redis.call('HSET', K_ROOM, 'c', actor, 'i', arg(1), 't', now, 'a', '0')
 redis.call('ZREM', K_OUTBOX, 'destroy|' .. roomId)
 schedule()
