@@ -1,41 +1,27 @@
-/** merge_stream (live rooms): forwards the client's mix parameters to the live API. */
+/**
+ * merge_stream (live rooms): what the old liveroom.js sends (a mix_streamv2
+ * request) becomes CreateCommonMixStream / CancelCommonMixStream. Only the
+ * room's creator mixes, only the streams of this room's pushers, and the
+ * session and output ids come from the room, never from the caller.
+ */
 import { z } from 'zod';
-import { AppError, Code, cloudApiFailed, invalidParam } from '../shared/errors';
 import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
 import { roomRequest } from '../shared/http/fields';
-
-function mergeParams(value: unknown): Record<string, unknown> {
-  if (value === undefined || value === null || value === '') throw invalidParam('mergeParams');
-  let parsed = value;
-  if (typeof value === 'string') {
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      throw new AppError(Code.VALUE_TOO_LONG, 'mergeParams is not valid JSON');
-    }
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new AppError(Code.VALUE_TOO_LONG, 'mergeParams is not a JSON object');
-  try {
-    JSON.stringify(parsed); // the live client serialises it; refuse what cannot be
-  } catch {
-    throw new AppError(Code.VALUE_TOO_LONG, 'mergeParams is nested too deeply');
-  }
-  return parsed as Record<string, unknown>;
-}
+import { mixRequest, mixSessionId, parseMergeParams } from '../shared/live/mix';
 
 export const endpoint = roomEndpoint({
   action: 'merge_stream',
   roomTypes: ['live_room'],
   input: roomRequest.extend({ mergeParams: z.unknown() }),
   async run({ input, rt, roomType, actor }) {
-    const params = mergeParams(input.mergeParams);
-    // The room must exist (this also checks the session).
-    await rt.rooms.getRoom(actor, roomType, input.roomID);
-    try {
-      return { result: await rt.live.startMixStream(params) };
-    } catch (error) {
-      throw cloudApiFailed('live API Mix_StreamV2', error instanceof Error ? error.message : String(error));
-    }
+    const request = parseMergeParams(input.mergeParams);
+    // Also checks the session; the room must exist with live seats.
+    const room = await rt.rooms.roomStreams(actor, roomType, input.roomID);
+    const mix = mixRequest(request, actor.userId, room);
+    const sessionId = mixSessionId(input.roomID);
+    const { requestId } = mix.cancel ? await rt.live.cancelMix(sessionId) : await rt.live.startMix(sessionId, mix.output, mix.inputs);
+    // The shape of the old mix_streamv2 answer, which liveroom.js reads.
+    return { result: { code: 0, message: 'success', timestamp: Math.floor(Date.now() / 1000), requestId } };
   },
 });
 

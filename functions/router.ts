@@ -20,6 +20,7 @@ import { endpoint as getPushers } from './get_pushers';
 import { endpoint as getRoomList } from './get_room_list';
 import { endpoint as getTestPushurl } from './get_test_pushurl';
 import { endpoint as getTestRtmpaccurl } from './get_test_rtmpaccurl';
+import { endpoint as liveStream } from './live_stream';
 import { endpoint as login } from './login';
 import { endpoint as logout } from './logout';
 import { endpoint as mergeStream } from './merge_stream';
@@ -29,7 +30,7 @@ import { endpoint as setCustomField } from './set_custom_field';
 export const ENDPOINTS: readonly Endpoint[] = [
   login, logout, getPushUrl, createRoom, destroyRoom, getRoomList, getPushers, addPusher, deletePusher, pusherHeartbeat,
   mergeStream, getCustomInfo, setCustomField, addAudience, deleteAudience, getAudiences,
-  getLoginInfo, getTestPushurl, getTestRtmpaccurl, checkConfig,
+  getLoginInfo, getTestPushurl, getTestRtmpaccurl, checkConfig, liveStream,
 ];
 
 const byRoute = new Map(ENDPOINTS.map((e) => [`${e.scope}/${e.action}`, e]));
@@ -42,6 +43,6 @@ export const main_handler: ScfHandler = async (event, context = {}) => {
     return handle(undefined, event, context); // answers the "unrecognised event" envelope
   }
   const { group, action } = routeOf(req);
-  const def = byRoute.get(`${group === 'utils' ? 'utils' : 'room'}/${action}`);
+  const def = byRoute.get(`${group === 'utils' || group === 'callbacks' ? group : 'room'}/${action}`);
   return handle(def, event, context, req);
 };

@@ -67,7 +67,7 @@ async function localEnv(): Promise<{ env: NodeJS.ProcessEnv; close(): Promise<vo
   const { startTestCloud, testEnv } = await import('../tests/support/harness');
   const fake = await startTestCloud();
   const prefix = `coldstart-${randomBytes(4).toString('hex')}`;
-  const config = testEnv(undefined, prefix, { IM_API_BASE_URL: fake.imBaseUrl, LIVE_API_BASE_URL: fake.liveBaseUrl });
+  const config = testEnv(undefined, prefix, { IM_API_BASE_URL: fake.imBaseUrl, CLOUD_API_BASE_URL: fake.cloudBaseUrl });
   return {
     env: { PATH: process.env.PATH, ...config },
     async close() {

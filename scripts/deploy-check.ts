@@ -201,7 +201,7 @@ function resolved(value: string, env: NodeJS.ProcessEnv): string {
 }
 
 function routeOf(endpoint: (typeof ENDPOINTS)[number]): { path: string; method: string } {
-  return { path: endpoint.scope === 'utils' ? `/weapp/utils/${endpoint.action}` : `/weapp/{roomType}/${endpoint.action}`, method: endpoint.method };
+  return { path: endpoint.scope === 'room' ? `/weapp/{roomType}/${endpoint.action}` : `/weapp/${endpoint.scope}/${endpoint.action}`, method: endpoint.method };
 }
 
 export function checkServerlessFile(file: string, options: CheckOptions = {}): CheckReport {

@@ -23,7 +23,7 @@ import { buildRuntime, installRuntime, type Runtime } from '../shared/runtime';
 import { main_handler as route } from '../functions/router';
 
 const IM_VARS = ['IM_SDK_APP_ID', 'IM_SECRET_KEY', 'IM_ADMINISTRATOR'] as const;
-const LIVE_VARS = ['LIVE_APP_ID', 'LIVE_BIZID', 'LIVE_PUSH_SECRET_KEY', 'LIVE_API_KEY'] as const;
+const LIVE_VARS = ['LIVE_APP_ID', 'LIVE_BIZID', 'LIVE_PUSH_SECRET_KEY'] as const;
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
@@ -39,10 +39,11 @@ function developmentEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; imOff
     LIVE_APP_ID: '1250000000',
     LIVE_BIZID: '8888',
     LIVE_PUSH_SECRET_KEY: hex(16),
-    LIVE_API_KEY: hex(16),
   };
   const filled = { ...env };
   for (const name of [...(imOffline ? IM_VARS : []), ...(liveOffline ? LIVE_VARS : [])]) if (unset(name)) filled[name] = dev[name];
+  // So stream callbacks can be tried locally (printed at start, random per start).
+  if (unset('LIVE_CALLBACK_KEY')) filled.LIVE_CALLBACK_KEY = hex(16);
   return { env: filled, imOffline, liveOffline };
 }
 
@@ -95,12 +96,13 @@ export interface GatewayOptions {
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const { env, imOffline, liveOffline } = developmentEnv(options.env ?? process.env);
   const config = loadConfig(env);
+  const cloudOffline = !config.cloud.credentials();
   const rt =
     options.runtime ??
     buildRuntime(config, {
       redis: config.redisUrl ? undefined : await emulatedRedis(),
       im: imOffline ? createOfflineImClient(log) : undefined,
-      live: liveOffline ? createOfflineLiveApiClient(log) : undefined,
+      live: cloudOffline ? createOfflineLiveApiClient(log) : undefined,
     });
   installRuntime(rt);
 
@@ -155,10 +157,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   if (!options.quiet) {
     const lines = [
-      `RoomService local gateway on http://127.0.0.1:${port}  (POST /weapp/{roomType}/{action}, GET /weapp/utils/{action})`,
+      `RoomService local gateway on http://127.0.0.1:${port}  (POST /weapp/{roomType}/{action}, GET /weapp/utils/{action}, POST /weapp/callbacks/live_stream)`,
       `  store:   ${config.redisUrl ? `Redis at ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}` : 'in-process Redis emulation (ioredis-mock); set REDIS_URL for a real Redis'}`,
       `  IM:      ${imOffline ? `simulated (no ${IM_VARS.join('/')}): calls are logged no-ops, development key generated` : `${config.im.apiBaseUrl} as ${config.im.administrator}`}`,
-      `  live:    ${liveOffline ? `simulated (no ${LIVE_VARS.join('/')}): development bizid ${config.live.bizid} and keys generated` : `bizid ${config.live.bizid}, API ${config.live.apiBaseUrl}`}`,
+      `  live:    ${liveOffline ? `development bizid ${config.live.bizid} and keys generated (no ${LIVE_VARS.join('/')})` : `bizid ${config.live.bizid}`}; cloud API ${cloudOffline ? 'simulated (no CLOUD_API_SECRET_ID/KEY): calls are logged no-ops' : (config.cloud.baseUrl ?? 'public endpoints')}`,
+      `  stream callbacks: ${env.LIVE_CALLBACK_KEY === (options.env ?? process.env).LIVE_CALLBACK_KEY ? 'LIVE_CALLBACK_KEY as set' : `development LIVE_CALLBACK_KEY ${config.live.callbackKey}`}`,
       `  sweeper: ${interval > 0 ? `every ${interval} ms` : 'off'}; auth mode: ${config.authMode}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');

@@ -3,6 +3,7 @@
  * interface (README "Configuration"); every problem is reported by name.
  */
 import { z } from 'zod';
+import { credentialsFromEnv, type CloudCredentials } from './cloud/client';
 
 export const ROOM_TYPES = ['double_room', 'multi_room', 'live_room'] as const;
 export type RoomType = (typeof ROOM_TYPES)[number];
@@ -27,13 +28,23 @@ export interface Config {
     bizid: string;
     pushSecretKey: string;
     playSecretKey: string | undefined;
-    apiKey: string;
     validTimeSeconds: number;
     pushDomain: string;
     playDomain: string;
-    apiBaseUrl: string;
-    timeoutMs: number;
     checkStreamBeforeEvict: boolean;
+    /** How long a silent pusher is kept while the stream state API fails or times out. */
+    checkStreamMaxSpareMs: number;
+    /** Key of the push/disconnect callbacks (`sign = md5(key + t)`); callbacks are refused without it. */
+    callbackKey: string | undefined;
+  };
+  /** Tencent Cloud API 3.0 (live now; the same credentials and transport for every service). */
+  cloud: {
+    /** `CLOUD_API_BASE_URL`: one origin for every service (tests, local gateway); else each service's public endpoint. */
+    baseUrl: string | undefined;
+    region: string | undefined;
+    timeoutMs: number;
+    /** The execution role's temporary credentials, else CLOUD_API_SECRET_ID/KEY; undefined when neither is set. */
+    credentials: () => CloudCredentials | undefined;
   };
   im: {
     sdkAppId: number;
@@ -41,7 +52,7 @@ export interface Config {
     administrator: string;
     accountType: string;
     apiBaseUrl: string;
-    notifyMode: 'system' | 'custom' | 'both';
+    notifyMode: 'auto' | 'system' | 'custom' | 'both';
     timeoutMs: number;
     maxAttempts: number;
   };
@@ -80,20 +91,24 @@ const envSchema = z.object({
   LIVE_APP_ID: digits(1, 12, 'the live appID (digits)'),
   LIVE_BIZID: digits(1, 10, 'the live bizid (digits)'),
   LIVE_PUSH_SECRET_KEY: hex32,
-  LIVE_API_KEY: hex32,
   LIVE_PLAY_SECRET_KEY: hex32.optional(),
   LIVE_VALID_TIME: seconds.default(604800),
   LIVE_PUSH_DOMAIN: host.optional(),
   LIVE_PLAY_DOMAIN: host.optional(),
-  LIVE_API_BASE_URL: url.default('http://fcgi.video.qcloud.com/common_access'),
-  LIVE_API_TIMEOUT_MS: positiveInt(60000).default(3000),
+  LIVE_CALLBACK_KEY: z.string().regex(/^[\x21-\x7e]{8,128}$/, 'must be 8-128 printable characters without spaces').optional(),
   CHECK_STREAM_BEFORE_EVICT: bool.default(false),
+  CHECK_STREAM_MAX_SPARE: seconds.default(60),
+  CLOUD_API_SECRET_ID: z.string().regex(/^[A-Za-z0-9]{8,128}$/, 'must be a SecretId (letters and digits)').optional(),
+  CLOUD_API_SECRET_KEY: z.string().regex(/^[A-Za-z0-9+/=_-]{8,128}$/, 'must be a SecretKey').optional(),
+  CLOUD_API_BASE_URL: url.optional(),
+  CLOUD_API_REGION: z.string().regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, 'must be a region id such as ap-guangzhou').optional(),
+  CLOUD_API_TIMEOUT_MS: positiveInt(60000).default(3000),
   IM_SDK_APP_ID: digits(1, 12, 'the IM SDKAppID (digits)').transform(Number),
   IM_SECRET_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be the 64 hex character IM secret key'),
   IM_ADMINISTRATOR: z.string().regex(/^[A-Za-z0-9_@.-]{1,32}$/, 'must be an IM account name (1-32 of A-Z a-z 0-9 _ - @ .)'),
   IM_ACCOUNT_TYPE: z.string().max(16, 'is too long').default('0'),
   IM_API_BASE_URL: url.default('https://console.tim.qq.com'),
-  IM_NOTIFY_MODE: z.enum(['system', 'custom', 'both'], { error: 'must be system, custom or both' }).default('system'),
+  IM_NOTIFY_MODE: z.enum(['auto', 'system', 'custom', 'both'], { error: 'must be auto, system, custom or both' }).default('auto'),
   IM_TIMEOUT_MS: positiveInt(60000).default(3000),
   IM_MAX_ATTEMPTS: positiveInt(10).default(3),
   SESSION_TTL: seconds.default(604800),
@@ -165,6 +180,9 @@ export function loadConfig(rawEnv: Env = process.env): Config {
   if (e.AUTH_MODE === 'jwt' && !e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL) {
     throw new ConfigError(['AUTH_JWT_SECRET or AUTH_JWKS_URL is required when AUTH_MODE=jwt']);
   }
+  if (Boolean(e.CLOUD_API_SECRET_ID) !== Boolean(e.CLOUD_API_SECRET_KEY)) {
+    throw new ConfigError([`${e.CLOUD_API_SECRET_ID ? 'CLOUD_API_SECRET_KEY' : 'CLOUD_API_SECRET_ID'} is required when ${e.CLOUD_API_SECRET_ID ? 'CLOUD_API_SECRET_ID' : 'CLOUD_API_SECRET_KEY'} is set`]);
+  }
 
   const limits = (type: RoomType, maxMembers: number): RoomLimits => {
     const o = overrides[type] ?? {};
@@ -187,13 +205,19 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       bizid: e.LIVE_BIZID,
       pushSecretKey: e.LIVE_PUSH_SECRET_KEY.toLowerCase(),
       playSecretKey: e.LIVE_PLAY_SECRET_KEY?.toLowerCase(),
-      apiKey: e.LIVE_API_KEY.toLowerCase(),
       validTimeSeconds: e.LIVE_VALID_TIME,
       pushDomain: e.LIVE_PUSH_DOMAIN ?? `${e.LIVE_BIZID}.livepush.myqcloud.com`,
       playDomain: e.LIVE_PLAY_DOMAIN ?? `${e.LIVE_BIZID}.liveplay.myqcloud.com`,
-      apiBaseUrl: e.LIVE_API_BASE_URL,
-      timeoutMs: e.LIVE_API_TIMEOUT_MS,
       checkStreamBeforeEvict: e.CHECK_STREAM_BEFORE_EVICT,
+      checkStreamMaxSpareMs: Math.round(e.CHECK_STREAM_MAX_SPARE * 1000),
+      callbackKey: e.LIVE_CALLBACK_KEY,
+    },
+    cloud: {
+      baseUrl: e.CLOUD_API_BASE_URL?.replace(/\/+$/, ''),
+      region: e.CLOUD_API_REGION,
+      timeoutMs: e.CLOUD_API_TIMEOUT_MS,
+      // The raw environment, read at each call: SCF may renew the role's temporary credentials.
+      credentials: credentialsFromEnv(rawEnv, { secretId: e.CLOUD_API_SECRET_ID, secretKey: e.CLOUD_API_SECRET_KEY }),
     },
     im: {
       sdkAppId: e.IM_SDK_APP_ID,

@@ -32,7 +32,11 @@ export async function checkConfiguration(rt: Runtime): Promise<ConfigReport> {
     LIVE_APP_ID: { ok: true, detail: `${config.live.appId.length} digits` },
     LIVE_BIZID: { ok: true, detail: `bizid ${config.live.bizid}` },
     LIVE_PUSH_SECRET_KEY: { ok: true, detail: 'set, 32 hex characters' },
-    LIVE_API_KEY: { ok: true, detail: 'set, 32 hex characters' },
+    CLOUD_API_CREDENTIALS: {
+      ok: config.cloud.credentials() !== undefined,
+      detail: config.cloud.credentials()?.token ? 'execution role (temporary credentials)' : config.cloud.credentials() ? 'CLOUD_API_SECRET_ID/KEY' : 'none: set CLOUD_API_SECRET_ID/KEY or give the function an execution role',
+    },
+    LIVE_CALLBACK_KEY: { ok: true, detail: config.live.callbackKey ? 'set' : 'not set: stream callbacks are refused' },
     LIVE_PLAY_SECRET_KEY: { ok: true, detail: config.live.playSecretKey ? 'set, 32 hex characters' : 'not set: play URLs are signed with the push key' },
     LIVE_PUSH_DOMAIN: { ok: true, detail: config.live.pushDomain },
     LIVE_PLAY_DOMAIN: { ok: true, detail: config.live.playDomain },
@@ -49,6 +53,9 @@ export async function checkConfiguration(rt: Runtime): Promise<ConfigReport> {
   const warnings: string[] = [];
   if (config.authMode === 'demo') {
     warnings.push('AUTH_MODE=demo: anyone can obtain a UserSig for any userID from get_login_info; use jwt or off in production');
+  }
+  if (!config.live.callbackKey) {
+    warnings.push('LIVE_CALLBACK_KEY is not set: push/disconnect callbacks are refused, so a stopped stream stays seated until its heartbeat times out');
   }
   if (!config.live.playSecretKey) {
     warnings.push('LIVE_PLAY_SECRET_KEY is not set: accelerate URLs shown to room members are signed with the push key and so also allow pushing to that stream');

@@ -3,6 +3,7 @@
  * the Redis client, the stores and the cloud API clients. Built on first use
  * from the environment; the local gateway and tests install their own.
  */
+import { createCloudApi, type CloudApi } from './cloud/client';
 import { loadConfig, type Config } from './config';
 import { createImClient, type ImClient } from './im/client';
 import { createLiveApiClient, type LiveApiClient } from './live/client';
@@ -19,6 +20,8 @@ export interface Runtime {
   sessions: SessionStore;
   ipLimiter: IpRateLimiter;
   im: ImClient;
+  /** Cloud API 3.0: one set of credentials and one transport for every service. */
+  cloud: CloudApi;
   live: LiveApiClient;
 }
 
@@ -45,8 +48,8 @@ export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: 
       },
       log,
     );
-  const live =
-    parts.live ?? createLiveApiClient({ baseUrl: config.live.apiBaseUrl, appId: config.live.appId, apiKey: config.live.apiKey, timeoutMs: config.live.timeoutMs }, log);
+  const cloud = createCloudApi(config.cloud, log);
+  const live = parts.live ?? createLiveApiClient(cloud, { pushDomain: config.live.pushDomain });
   return {
     config,
     redis,
@@ -54,6 +57,7 @@ export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: 
     sessions: new SessionStore(redis, config.keyPrefix, config.sessionSecret, config.sessionTtlSeconds),
     ipLimiter: new IpRateLimiter(redis, config.keyPrefix, config.rateLimit.perIpPerMinute),
     im,
+    cloud,
     live,
   };
 }

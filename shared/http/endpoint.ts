@@ -31,11 +31,13 @@ export interface Call<Input> {
 
 export interface EndpointDef<S extends z.ZodType = z.ZodType> {
   action: string;
-  scope: 'room' | 'utils';
+  /** `room`: /weapp/{roomType}/{action}; `utils`, `callbacks`: /weapp/utils|callbacks/{action}. */
+  scope: 'room' | 'utils' | 'callbacks';
   method: 'GET' | 'POST';
   /** Room types served (default: all three). */
   roomTypes?: readonly RoomType[];
-  auth: 'session' | 'none';
+  /** `signed`: a platform callback that verifies its own signature (no session, no IP quota). */
+  auth: 'session' | 'none' | 'signed';
   /** Where the input comes from (default: body for POST, query for GET). */
   inputFrom?: 'body' | 'query';
   input: S;
@@ -55,6 +57,10 @@ export const roomEndpoint = <S extends z.ZodType>(def: Omit<EndpointDef<S>, Defa
 /** A utility endpoint: `GET /weapp/utils/{action}`, no session. */
 export const utilsEndpoint = <S extends z.ZodType>(def: Omit<EndpointDef<S>, Defaults>): Endpoint =>
   defineEndpoint({ scope: 'utils', method: 'GET', auth: 'none', ...def });
+
+/** A callback of a Tencent platform: `POST /weapp/callbacks/{action}`, authenticated by its own signature. */
+export const callbackEndpoint = <S extends z.ZodType>(def: Omit<EndpointDef<S>, Defaults>): Endpoint =>
+  defineEndpoint({ scope: 'callbacks', method: 'POST', auth: 'signed', ...def });
 
 export type ScfHandler = (event: unknown, context?: ScfContext) => Promise<ScfResponse>;
 
@@ -104,8 +110,8 @@ function parseInput(def: Endpoint, req: HttpRequest): unknown {
 }
 
 function resolveRoomType(def: Endpoint, group: string | undefined): RoomType | undefined {
-  if (def.scope === 'utils') {
-    if (group !== undefined && group !== 'utils') throw new AppError(Code.NOT_FOUND, `${def.action} is served under /weapp/utils/`, 404);
+  if (def.scope !== 'room') {
+    if (group !== undefined && group !== def.scope) throw new AppError(Code.NOT_FOUND, `${def.action} is served under /weapp/${def.scope}/`, 404);
     return undefined;
   }
   const allowed = def.roomTypes ?? ROOM_TYPES;
@@ -150,7 +156,7 @@ export async function handle(def: Endpoint | undefined, event: unknown, context:
     const input = parseInput(def, req);
     let actor: Actor | undefined;
     if (def.auth === 'none') await rt.ipLimiter.hit(req.sourceIp);
-    else {
+    else if (def.auth === 'session') {
       actor = rt.sessions.actor(req.query.userID, req.query.token, req.sourceIp);
       const bodyUser = (input as { userID?: unknown }).userID;
       if (bodyUser !== undefined && bodyUser !== actor.userId) throw authFailed('body userID differs from the signed-in user');
@@ -187,7 +193,7 @@ function failure(error: unknown, requestId: string): { status: number; envelope:
 
 /** A console test event without a path is taken as addressed to this endpoint. */
 function defaultPath(def: Endpoint): string | undefined {
-  return def.scope === 'utils' ? `/weapp/utils/${def.action}` : undefined;
+  return def.scope === 'room' ? undefined : `/weapp/${def.scope}/${def.action}`;
 }
 
 /** The SCF entry point for one endpoint (`exports.main_handler`). */

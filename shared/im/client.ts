@@ -12,7 +12,12 @@ import https from 'node:https';
 import axios from 'axios';
 import { issueUserSig } from '../sign/usersig';
 
-export type NotifyMode = 'system' | 'custom' | 'both';
+/**
+ * `auto`: the system notification old clients read, switching for the life of
+ * the container to the custom group message once IM refuses that API for this
+ * account (closed to new IM customers since 2026). `both` sends the two.
+ */
+export type NotifyMode = 'auto' | 'system' | 'custom' | 'both';
 
 export interface ImSettings {
   /** e.g. `https://console.tim.qq.com` (no trailing slash needed). */
@@ -32,9 +37,12 @@ export interface ImSettings {
 }
 
 export interface ImClient {
-  /** Creates the room's AVChatRoom group; an already existing group counts as success. */
+  /**
+   * Creates the room's AVChatRoom group; a group we already own (10025) counts
+   * as success. A group id someone else uses is ImError 10021 (GROUP_ID_TAKEN).
+   */
   createGroup(groupId: string, name?: string): Promise<void>;
-  /** Destroys the group; a group that is already gone counts as success. */
+  /** Destroys the group; a group that is already gone (10010) counts as success. */
   destroyGroup(groupId: string): Promise<void>;
   /** Tells the group's members to reload the pusher list, on the configured channel(s). */
   notifyPusherChange(groupId: string): Promise<void>;
@@ -65,8 +73,19 @@ export const PUSHER_CHANGE_CONTENT = '{"cmd":"notifyPusherChange","data":""}';
 // Rate limits (60007, 60011, 60018, 60019, 10006, 10023) and IM-internal
 // failures (10002, 60008, 70169, 70500): the same request may succeed later.
 const RETRYABLE_IM_CODES = new Set([60007, 60011, 60018, 60019, 10006, 10023, 10002, 60008, 70169, 70500]);
-const GROUP_ALREADY_EXISTS = new Set([10021, 10025]);
-const GROUP_ALREADY_GONE = new Set([10010, 10015]);
+/** 10025: the id is in use and we (the administrator) own it: ours to reuse. */
+const GROUP_OURS_ALREADY = new Set([10025]);
+/** 10021: the id is used by someone else; the caller must pick another id. Not success. */
+export const GROUP_ID_TAKEN = 10021;
+/** 10010: dissolved or never existed. (10015 "invalid group id" is an error, not "gone".) */
+const GROUP_ALREADY_GONE = new Set([10010]);
+/**
+ * IM's answers when this account may not use an API at all: the command is
+ * disabled for this SDKAppID (10026), the request is disabled (60017), the
+ * command is not offered (10003), no permission (10007). What `auto` mode
+ * takes as "send_group_system_notification is closed to this account".
+ */
+export const API_REFUSED_CODES: ReadonlySet<number> = new Set([10026, 60017, 10003, 10007]);
 
 const ADMIN_SIG_TTL_SECONDS = 24 * 3600;
 const ADMIN_SIG_RENEW_BEFORE_SECONDS = 3600;
@@ -191,6 +210,19 @@ export function createImClient(settings: ImSettings, log: Log = () => {}): ImCli
 
   const groupSvc = 'group_open_http_svc';
 
+  /** `auto` mode: set once IM refused the system notification API; the container sends custom messages from then on. */
+  let systemRefused = false;
+
+  const sendSystemNotification = (groupId: string) => call(groupSvc, 'send_group_system_notification', { GroupId: groupId, Content: PUSHER_CHANGE_CONTENT });
+
+  // One Random for all attempts of this notice: IM drops a repeat with the same Random within 5 minutes.
+  const sendCustomMessage = (groupId: string) =>
+    call(groupSvc, 'send_group_msg', {
+      GroupId: groupId,
+      Random: random32(),
+      MsgBody: [{ MsgType: 'TIMCustomElem', MsgContent: { Data: PUSHER_CHANGE_CONTENT, Desc: 'notifyPusherChange', Ext: '' } }],
+    });
+
   return {
     async createGroup(groupId, name) {
       await call(
@@ -202,7 +234,7 @@ export function createImClient(settings: ImSettings, log: Log = () => {}): ImCli
           GroupId: groupId,
           Name: truncateUtf8(name && name.length > 0 ? name : groupId, MAX_GROUP_NAME_BYTES),
         },
-        GROUP_ALREADY_EXISTS,
+        GROUP_OURS_ALREADY,
       );
     },
 
@@ -211,19 +243,25 @@ export function createImClient(settings: ImSettings, log: Log = () => {}): ImCli
     },
 
     async notifyPusherChange(groupId) {
+      if (settings.notifyMode === 'auto') {
+        if (!systemRefused) {
+          try {
+            await sendSystemNotification(groupId);
+            return;
+          } catch (error) {
+            if (!(error instanceof ImError && API_REFUSED_CODES.has(error.errorCode))) throw error;
+            if (!systemRefused) {
+              systemRefused = true;
+              log({ event: 'im_notify_fallback', from: 'send_group_system_notification', to: 'send_group_msg', errorCode: error.errorCode, reason: 'IM refuses system notifications for this account; custom group messages from now on (this container)' });
+            }
+          }
+        }
+        await sendCustomMessage(groupId);
+        return;
+      }
       const sends: Promise<unknown>[] = [];
-      if (settings.notifyMode !== 'custom') {
-        sends.push(call(groupSvc, 'send_group_system_notification', { GroupId: groupId, Content: PUSHER_CHANGE_CONTENT }));
-      }
-      if (settings.notifyMode !== 'system') {
-        sends.push(
-          call(groupSvc, 'send_group_msg', {
-            GroupId: groupId,
-            Random: random32(),
-            MsgBody: [{ MsgType: 'TIMCustomElem', MsgContent: { Data: PUSHER_CHANGE_CONTENT, Desc: 'notifyPusherChange', Ext: '' } }],
-          }),
-        );
-      }
+      if (settings.notifyMode !== 'custom') sends.push(sendSystemNotification(groupId));
+      if (settings.notifyMode !== 'system') sends.push(sendCustomMessage(groupId));
       // Both channels run to the end (each with its own retries) before a failure is reported.
       const outcomes = await Promise.allSettled(sends);
       const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');

@@ -27,6 +27,9 @@ export const partitionBase = (prefix: string, type: RoomType) => `${slot(prefix)
 
 export const sessionKey = (prefix: string, sessionId: string) => `${slot(prefix)}s:${sessionId}`;
 
+/** A live stream's record: the seat pushing it and the push/stop callbacks already handled. */
+export const streamKey = (prefix: string, streamId: string) => `${slot(prefix)}st:${streamId}`;
+
 export function roomKeys(prefix: string, type: RoomType, roomId: string, sessionId: string): RoomKeys {
   const base = partitionBase(prefix, type);
   const others = ROOM_TYPES.filter((t) => t !== type).map((t) => `${partitionBase(prefix, t)}r:${roomId}`);

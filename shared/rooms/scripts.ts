@@ -111,7 +111,12 @@ local function expectGroup()
   redis.call('ZADD', K_OUTBOX, now + lease, 'destroy|' .. roomId)
 end
 
--- The one owner of "who leaves and what follows" (delete_pusher and reaping).
+-- Per seat, the room hash also holds 's:<user>' (the seat's stream id),
+-- 'l:<user>' (the live platform says that stream is being pushed) and
+-- 'u:<user>' ("since|deadline" of a silence kept while the stream state was unknown).
+
+-- The one owner of "who leaves and what follows" (delete_pusher, stream
+-- stopped, reaping).
 local function removeSeat(user, creatorEndsRoom)
   local creator = redis.call('HGET', K_ROOM, 'c')
   if creatorEndsRoom == '1' and user == creator then
@@ -120,11 +125,23 @@ local function removeSeat(user, creatorEndsRoom)
   end
   redis.call('HDEL', K_PUSHERS, user)
   redis.call('ZREM', K_BEATS, user)
+  redis.call('HDEL', K_ROOM, 's:' .. user, 'l:' .. user, 'u:' .. user)
   if redis.call('HLEN', K_PUSHERS) == 0 then
     deleteRoom()
     return effect('destroy')
   end
   return 'notify'
+end
+
+-- One seat leaves now (delete_pusher, a stopped stream): the others are told.
+local function leave(user, creatorEndsRoom)
+  local outcome = removeSeat(user, creatorEndsRoom)
+  if outcome == 'notify' then
+    schedule()
+    touch()
+    effect('notify')
+  end
+  return outcome
 end
 `;
 
@@ -188,7 +205,8 @@ return {'OK'}
   /**
    * add_pusher. arg(1) pusher JSON, arg(2) max seats, arg(3) create when
    * missing ('1' only after the IM group exists), arg(4) roomInfo,
-   * arg(5) the caller's mixed-stream play URL (kept if the caller is creator).
+   * arg(5) the caller's mixed-stream play URL (kept if the caller is creator),
+   * arg(6) the stream's record key, arg(7) stream id, arg(8) record TTL (ms).
    */
   joinRoom: {
     keys: 11,
@@ -210,6 +228,17 @@ if not isLiveSeat(actor) and liveSeatCount() >= tonumber(arg(2)) then return {'F
 redis.call('HSET', K_PUSHERS, actor, arg(1))
 redis.call('ZADD', K_BEATS, now + hbTimeout, actor)
 if redis.call('HGET', K_ROOM, 'c') == actor then redis.call('HSET', K_ROOM, 'm', arg(5)) end
+-- The stream's record leads push/stop callbacks to this seat; a push that
+-- began before the seat was taken counts as live at once.
+local streamKey, streamId = arg(6), arg(7)
+if redis.call('HGET', K_ROOM, 's:' .. actor) ~= streamId then
+  redis.call('HSET', K_ROOM, 's:' .. actor, streamId)
+  redis.call('HDEL', K_ROOM, 'l:' .. actor, 'u:' .. actor)
+end
+redis.call('HSET', streamKey, 'base', string.sub(K_LIST, 1, -5), 'room', roomId, 'user', actor)
+redis.call('PEXPIRE', streamKey, tonumber(arg(8)))
+local pushing = redis.call('HGET', streamKey, 'live')
+if pushing then redis.call('HSET', K_ROOM, 'l:' .. actor, pushing) end
 if redis.call('HGET', K_ROOM, 'a') ~= '1' then
   redis.call('HSET', K_ROOM, 'a', '1')
   redis.call('ZADD', K_LIST, tonumber(redis.call('HGET', K_ROOM, 't')), roomId)
@@ -229,13 +258,7 @@ return {'OK', created, effect('notify')}
 local refused = admit()
 if refused then return {refused} end
 if redis.call('HEXISTS', K_PUSHERS, actor) == 0 then return {'NOT_MEMBER'} end
-local outcome = removeSeat(actor, arg(1))
-if outcome == 'notify' then
-  schedule()
-  touch()
-  effect('notify')
-end
-return {'OK', outcome}
+return {'OK', leave(actor, arg(1))}
 `),
   },
 
@@ -378,16 +401,47 @@ return {'OK', redis.call('HGETALL', K_AUD)}
    * Sweeper: reaps rooms whose deadline passed and claims outbox effects whose
    * lease ran out. KEYS: 7 list, 8 deadline index, 9 outbox (others unused).
    * arg(1) batch size, arg(2) key base, arg(3) creator ends room,
-   * arg(4) users to spare (comma list of "room|user" whose stream is live),
-   * arg(5) key bases of all room types (comma list).
+   * arg(4) the stream state API's verdicts on overdue seats (comma list of
+   * "room|user=live" or "room|user=unknown"), arg(5) key bases of all room
+   * types (comma list), arg(6) seats per room, arg(7) longest silence kept
+   * on 'unknown' (ms).
    * Reply: {'OK', effects (kind|roomID ...), more due (0/1)}.
    */
   reapDue: {
     keys: 11,
     lua: script(`
 local batch, base, creatorEnds = tonumber(arg(1)), arg(2), arg(3)
-local spared = {}
-for item in string.gmatch(arg(4) or '', '[^,]+') do spared[item] = true end
+local maxSeats, maxUnknown = tonumber(arg(6)), tonumber(arg(7))
+local verdicts = {}
+for item in string.gmatch(arg(4) or '', '[^,]+') do
+  local seat, verdict = string.match(item, '^(.*)=(%a+)$')
+  if seat then verdicts[seat] = verdict end
+end
+-- A silent seat is kept while its stream is known to be up (a push callback,
+-- or the stream state API), or while that API fails, for at most maxUnknown
+-- from the first such answer; and only while the room stays within its
+-- seats: a seat someone else took meanwhile is never handed back.
+local function keepSilent(id, user)
+  local why = verdicts[id .. '|' .. user]
+  if redis.call('HEXISTS', K_ROOM, 'l:' .. user) == 1 then why = 'live' end
+  if not why or liveSeatCount() >= maxSeats then return false end
+  local deadline = now + hbTimeout
+  if why == 'unknown' then
+    local since = now
+    local mark = redis.call('HGET', K_ROOM, 'u:' .. user)
+    if mark then
+      local first, setDeadline = string.match(mark, '^([^|]+)|(.+)$')
+      -- The same silence: no heartbeat moved the deadline the last keep set.
+      if tonumber(setDeadline) == tonumber(redis.call('ZSCORE', K_BEATS, user)) then since = tonumber(first) end
+    end
+    if now - since >= maxUnknown then return false end
+    redis.call('HSET', K_ROOM, 'u:' .. user, since .. '|' .. deadline)
+  else
+    redis.call('HDEL', K_ROOM, 'u:' .. user)
+  end
+  redis.call('ZADD', K_BEATS, deadline, user)
+  return true
+end
 -- A group may only be destroyed while no room of any type uses its id.
 local function groupInUse(id)
   for typeBase in string.gmatch(arg(5), '[^,]+') do
@@ -412,9 +466,7 @@ for _, id in ipairs(due) do
   else
     local outcome = nil
     for _, user in ipairs(redis.call('ZRANGEBYSCORE', K_BEATS, '-inf', now)) do
-      if spared[id .. '|' .. user] then
-        redis.call('ZADD', K_BEATS, now + hbTimeout, user)
-      else
+      if not keepSilent(id, user) then
         outcome = removeSeat(user, creatorEnds)
         if outcome == 'destroy' then break end
       end
@@ -446,6 +498,67 @@ for _, entry in ipairs(redis.call('ZRANGEBYSCORE', K_OUTBOX, '-inf', now, 'LIMIT
 end
 local more = redis.call('ZCOUNT', K_DUE, '-inf', now) > 0 and 1 or 0
 return {'OK', effects, more}
+`),
+  },
+
+  /**
+   * A push (arg(4) '1') or stop ('0') callback of the live platform; no
+   * session: the caller checked the callback's signature. arg(1) the stream's
+   * record key, arg(2) stream id, arg(3) sequence (one push's start and stop
+   * share it), arg(5) event time (s), arg(6) record TTL (ms), arg(7) per room
+   * type "base|heartbeat|idle|backstop|creatorEnds" (comma list).
+   * Reply: {'OK', outcome, base, roomID, effect}; outcome 'duplicate',
+   * 'stale' (older than what the record already knows), 'recorded' (no seat
+   * has this stream), 'live' or 'removed'.
+   */
+  streamEvent: {
+    keys: 11,
+    lua: script(`
+local sk, streamId, seq, ev, at = arg(1), arg(2), arg(3), arg(4), tonumber(arg(5))
+local seen = 'd:' .. seq .. ':' .. ev
+if redis.call('HEXISTS', sk, seen) == 1 then return {'OK', 'duplicate'} end
+redis.call('HSET', sk, seen, '1')
+redis.call('PEXPIRE', sk, tonumber(arg(6)))
+local rec = redis.call('HMGET', sk, 'live', 'startAt', 'stopAt', 'base', 'room', 'user')
+if ev == '1' then
+  -- A start whose own stop was handled, or older than the last stop, is a late retry.
+  if redis.call('HEXISTS', sk, 'd:' .. seq .. ':0') == 1 or (rec[3] and at < tonumber(rec[3])) then return {'OK', 'stale'} end
+  redis.call('HSET', sk, 'live', seq, 'startAt', at)
+else
+  -- A stop older than a later start of this stream ended an earlier push.
+  if rec[1] and rec[1] ~= seq and tonumber(rec[2]) >= at then return {'OK', 'stale'} end
+  redis.call('HDEL', sk, 'live')
+  redis.call('HSET', sk, 'stopAt', at)
+end
+local base, user, creatorEnds = rec[4], rec[6], nil
+if not base then return {'OK', 'recorded'} end
+for item in string.gmatch(arg(7), '[^,]+') do
+  local b, hb, idle, bs, ce = string.match(item, '^([^|]+)|([^|]+)|([^|]+)|([^|]+)|([^|]+)$')
+  if b == base then hbTimeout, idleTimeout, backstop, creatorEnds = tonumber(hb), tonumber(idle), tonumber(bs), ce end
+end
+if not creatorEnds then return {'OK', 'recorded'} end
+roomId = rec[5]
+K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD = base .. 'r:' .. roomId, base .. 'p:' .. roomId, base .. 'b:' .. roomId, base .. 'c:' .. roomId, base .. 'a:' .. roomId
+K_LIST, K_DUE, K_OUTBOX = base .. 'list', base .. 'due', base .. 'outbox'
+-- The record may outlive the seat: only a seat whose current stream this is counts.
+if redis.call('HGET', K_ROOM, 's:' .. user) ~= streamId or redis.call('HEXISTS', K_PUSHERS, user) == 0 then return {'OK', 'recorded'} end
+if ev == '1' then
+  redis.call('HSET', K_ROOM, 'l:' .. user, seq)
+  return {'OK', 'live', base, roomId, ''}
+end
+return {'OK', 'removed', base, roomId, leave(user, creatorEnds)}
+`),
+  },
+
+  /** merge_stream: the room's creator and its live seats (userID, seat JSON). */
+  roomSeats: {
+    keys: 11,
+    lua: script(`
+local refused = admit()
+if refused then return {refused} end
+if redis.call('HGET', K_ROOM, 'a') ~= '1' or liveSeatCount() == 0 then return {'NO_ROOM'} end
+local live = redis.call('ZRANGEBYSCORE', K_BEATS, '(' .. now, '+inf')
+return {'OK', redis.call('HGET', K_ROOM, 'c'), live, redis.call('HMGET', K_PUSHERS, unpack(live))}
 `),
   },
 

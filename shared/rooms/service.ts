@@ -6,14 +6,32 @@
 import type { RoomType } from '../config';
 import { AppError, Code, invalidParam } from '../errors';
 import type { Actor } from '../auth/token';
+import { GROUP_ID_TAKEN, ImError } from '../im/client';
 import type { Runtime } from '../runtime';
 import { accelerateUrl, mixedPlayUrl, parsePushUrl, randomRoomId, type LiveSigning } from '../sign/live-urls';
+import { log } from '../log';
 import { performEffect } from './effects';
+import type { StreamEvent } from './store';
 
-async function ensureGroup(rt: Runtime, roomId: string): Promise<void> {
+/** IM 10021: another owner's group has this id. Code 6 (add_pusher); create_room picks another id or answers 11. */
+class GroupIdTaken extends AppError {
+  constructor(roomId: string) {
+    super(Code.IM_GROUP_FAILED, `room id ${roomId} is used by an IM group of someone else (IM 10021): choose another roomID`);
+  }
+}
+
+/** Tries for a generated room id before giving up (a clash needs another owner's group with a random id). */
+const GENERATED_ID_ATTEMPTS = 3;
+
+async function ensureGroup(rt: Runtime, type: RoomType, roomId: string): Promise<void> {
   try {
     await rt.im.createGroup(roomId);
   } catch (error) {
+    if (error instanceof ImError && error.errorCode === GROUP_ID_TAKEN) {
+      // Not our group: the cleanup recorded before this call must not destroy it.
+      await rt.rooms.ackEffect(type, roomId, 'destroy');
+      throw new GroupIdTaken(roomId);
+    }
     // The group's cleanup was recorded before this call (prepareCreate, or joinRoom
     // answering NO_ROOM): if IM made the group after all, the sweeper destroys it.
     throw new AppError(Code.IM_GROUP_FAILED, `creating the IM group failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -24,12 +42,21 @@ async function ensureGroup(rt: Runtime, roomId: string): Promise<void> {
 export const liveSigning = (rt: Runtime): LiveSigning => rt.config.live;
 
 export async function createRoom(rt: Runtime, actor: Actor, type: RoomType, roomInfo: string, requestedId?: string): Promise<string> {
-  const roomId = requestedId ?? randomRoomId();
-  // Session, quota and a taken id first, so a refused caller makes no IM group.
-  await rt.rooms.prepareCreate(actor, type, roomId);
-  await ensureGroup(rt, roomId);
-  await rt.rooms.createRoom(actor, type, roomId, roomInfo);
-  return roomId;
+  for (let attempt = 1; ; attempt++) {
+    const roomId = requestedId ?? randomRoomId();
+    // Session, quota and a taken id first, so a refused caller makes no IM group.
+    await rt.rooms.prepareCreate(actor, type, roomId);
+    try {
+      await ensureGroup(rt, type, roomId);
+    } catch (error) {
+      if (!(error instanceof GroupIdTaken)) throw error;
+      if (requestedId !== undefined) throw new AppError(Code.ROOM_EXISTS, error.message, 200, { roomID: roomId });
+      if (attempt >= GENERATED_ID_ATTEMPTS) throw error;
+      continue; // a generated id: draw another
+    }
+    await rt.rooms.createRoom(actor, type, roomId, roomInfo);
+    return roomId;
+  }
 }
 
 export interface PusherInput {
@@ -59,7 +86,7 @@ export async function addPusher(rt: Runtime, actor: Actor, type: RoomType, input
   const mixed = mixedPlayUrl(live, stream.subId);
   let outcome = await rt.rooms.join(actor, type, input.roomId, seat, mixed);
   if (outcome.missing) {
-    await ensureGroup(rt, input.roomId);
+    await ensureGroup(rt, type, input.roomId);
     outcome = await rt.rooms.join(actor, type, input.roomId, seat, mixed, { roomInfo: input.roomInfo });
   }
   if (outcome.missing) throw new Error('room missing after creation');
@@ -73,4 +100,23 @@ export async function deletePusher(rt: Runtime, actor: Actor, type: RoomType, ro
 
 export async function destroyRoom(rt: Runtime, actor: Actor, type: RoomType, roomId: string): Promise<void> {
   await performEffect(rt, type, roomId, await rt.rooms.destroy(actor, type, roomId));
+}
+
+/**
+ * A push / stop callback: a stop removes the seat pushing that stream exactly
+ * as delete_pusher does (notice, empty room ends, a live room ends with its
+ * creator), logged with the platform's reason; a start marks the seat live.
+ */
+export async function applyStreamEvent(rt: Runtime, event: StreamEvent, reason: { errcode?: unknown; errmsg?: unknown }): Promise<void> {
+  const result = await rt.rooms.streamEvent(event);
+  log({
+    event: 'live_callback',
+    streamId: event.streamId,
+    sequence: event.sequence,
+    started: event.started,
+    outcome: result.outcome,
+    ...('roomId' in result ? { roomType: result.type, roomId: result.roomId } : {}),
+    ...(result.outcome === 'removed' ? { reason: 'push stopped (live callback)', errcode: reason.errcode, errmsg: reason.errmsg } : {}),
+  });
+  if (result.outcome === 'removed') await performEffect(rt, result.type, result.roomId, result.effect);
 }

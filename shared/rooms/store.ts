@@ -8,7 +8,7 @@ import { AppError, Code, authFailed, storeUnavailable } from '../errors';
 import type { Actor } from '../auth/token';
 import { isConnectionError, type RedisClient } from '../redis';
 import { ROOM_TYPES } from '../config';
-import { keyList, partitionBase, roomKeys } from './keys';
+import { keyList, partitionBase, roomKeys, streamKey } from './keys';
 import type { ScriptName } from './scripts';
 
 export type Effect = 'notify' | 'destroy';
@@ -36,6 +36,23 @@ export interface RoomDetail {
   audienceCount?: number;
 }
 
+/** A push (`started`) or stop of a stream, as the live platform's callback reports it. */
+export interface StreamEvent {
+  streamId: string;
+  sequence: string;
+  started: boolean;
+  /** Unix seconds. */
+  eventTime: number;
+}
+
+export type StreamEventOutcome =
+  | { outcome: 'duplicate' | 'stale' | 'recorded' }
+  | { outcome: 'live'; type: RoomType; roomId: string }
+  | { outcome: 'removed'; type: RoomType; roomId: string; effect: Effect };
+
+/** The stream state API's verdict on an overdue seat: its stream is up, or the API gave no answer. */
+export type SpareVerdict = 'live' | 'unknown';
+
 export interface PendingEffect {
   type: RoomType;
   roomId: string;
@@ -49,6 +66,12 @@ type ScriptCall = (...args: (string | number)[]) => Promise<Reply>;
 export const EFFECT_LEASE_MS = 30_000;
 /** How long room keys outlive their last deadline when nothing reaps them. */
 const BACKSTOP_GRACE_MS = 60_000;
+/**
+ * How long a stream's record lives after its last seat or callback: longer
+ * than a broadcast, since heartbeats do not refresh it (only the seat's own
+ * room hash says whether the record still applies).
+ */
+export const STREAM_RECORD_TTL_MS = 24 * 3600_000;
 
 const statusError: Record<string, (roomId: string) => AppError> = {
   EXISTS: (roomId) => new AppError(Code.ROOM_EXISTS, 'room already exists', 200, { roomID: roomId }),
@@ -116,6 +139,17 @@ export class RoomStore {
     }
   }
 
+  private backstopMs(type: RoomType): number {
+    const limits = this.limits[type];
+    return Math.max(limits.heartbeatTimeoutMs, limits.idleTimeoutMs) + BACKSTOP_GRACE_MS;
+  }
+
+  /** A partition script run by the service itself (sweeper, callbacks): no session, no quota; the raw reply. */
+  private async system(name: ScriptName, type: RoomType, extra: (string | number)[]): Promise<unknown[]> {
+    const keys = keyList(roomKeys(this.prefix, type, '-', '-'));
+    return this.call(name, keys, ['', this.now(), '-', 0, 0, 0, EFFECT_LEASE_MS, '', 0, 0, ...extra]);
+  }
+
   /** Runs a room script with the common KEYS/ARGV; throws the protocol error for a refusal. */
   private async room(
     name: ScriptName,
@@ -128,7 +162,7 @@ export class RoomStore {
   ): Promise<unknown[]> {
     const limits = this.limits[type];
     const keys = keyList(roomKeys(this.prefix, type, roomId, actor?.sessionId ?? '-'));
-    const backstop = Math.max(limits.heartbeatTimeoutMs, limits.idleTimeoutMs) + BACKSTOP_GRACE_MS;
+    const backstop = this.backstopMs(type);
     const reply = await this.call(name, keys, [
       actor?.userId ?? '',
       this.now(),
@@ -178,7 +212,16 @@ export class RoomStore {
     mixedPlayURL: string,
     create?: { roomInfo: string },
   ): Promise<{ missing: true } | { missing: false; created: boolean; effect: Effect | undefined }> {
-    const args = [JSON.stringify(seat), this.limits[type].maxMembers, create ? '1' : '0', create?.roomInfo ?? '', mixedPlayURL];
+    const args = [
+      JSON.stringify(seat),
+      this.limits[type].maxMembers,
+      create ? '1' : '0',
+      create?.roomInfo ?? '',
+      mixedPlayURL,
+      streamKey(this.prefix, seat.streamID),
+      seat.streamID,
+      STREAM_RECORD_TTL_MS,
+    ];
     try {
       // The creating run is the request's second: the first one counted the quota.
       const [created, effect] = await this.room('joinRoom', actor, type, roomId, args, !create);
@@ -231,17 +274,32 @@ export class RoomStore {
     return pairs(flat).map(([userID, userInfo]) => ({ userID, userInfo }));
   }
 
+  /** merge_stream: the room's creator and the stream of each live seat (session checked). */
+  async roomStreams(actor: Actor, type: RoomType, roomId: string): Promise<{ creator: string; streams: Map<string, string> }> {
+    const [creator, users, seats] = (await this.room('roomSeats', actor, type, roomId)) as [string, string[], (string | null)[]];
+    const streams = new Map<string, string>();
+    users.forEach((user, i) => {
+      const json = seats[i];
+      if (typeof json === 'string') streams.set(user, (JSON.parse(json) as Seat).streamID);
+    });
+    return { creator: String(creator), streams };
+  }
+
   /**
    * One sweeper step for a room type: reaps due rooms, claims effects whose
-   * lease ran out. `spare` lists `room|user` seats to keep (their stream is live).
+   * lease ran out. `verdicts` maps overdue `room|user` seats to the stream
+   * state API's answer (seats with a live push callback are kept anyway);
+   * a kept seat never takes the room over its seats.
    */
-  async reapDue(type: RoomType, batch: number, spare: string[] = []): Promise<{ effects: PendingEffect[]; more: boolean }> {
+  async reapDue(type: RoomType, batch: number, verdicts: Map<string, SpareVerdict> = new Map(), maxUnknownSpareMs = 0): Promise<{ effects: PendingEffect[]; more: boolean }> {
     const [effects, more] = await this.room('reapDue', undefined, type, '-', [
       batch,
       partitionBase(this.prefix, type),
       this.limits[type].creatorEndsRoom ? '1' : '0',
-      spare.join(','),
+      [...verdicts].map(([seat, verdict]) => `${seat}=${verdict}`).join(','),
       ROOM_TYPES.map((t) => partitionBase(this.prefix, t)).join(','),
+      this.limits[type].maxMembers,
+      maxUnknownSpareMs,
     ]);
     return {
       effects: (effects as string[]).map((entry) => {
@@ -252,10 +310,33 @@ export class RoomStore {
     };
   }
 
+  /**
+   * Applies a push/stop callback once: a stop removes the seat pushing that
+   * stream exactly as delete_pusher would (the caller performs the effect).
+   */
+  async streamEvent(event: StreamEvent): Promise<StreamEventOutcome> {
+    const types = ROOM_TYPES.map((t) => {
+      const limits = this.limits[t];
+      return [partitionBase(this.prefix, t), limits.heartbeatTimeoutMs, limits.idleTimeoutMs, this.backstopMs(t), limits.creatorEndsRoom ? '1' : '0'].join('|');
+    });
+    // Any partition's KEYS will do: the script finds the seat's room type in the stream's record.
+    const [, outcome, base, roomId, effect] = (await this.system('streamEvent', 'live_room', [
+      streamKey(this.prefix, event.streamId),
+      event.streamId,
+      event.sequence,
+      event.started ? '1' : '0',
+      event.eventTime,
+      STREAM_RECORD_TTL_MS,
+      types.join(','),
+    ])) as [string, ...string[]];
+    if (outcome !== 'live' && outcome !== 'removed') return { outcome: outcome as 'duplicate' | 'stale' | 'recorded' };
+    const type = ROOM_TYPES.find((t) => partitionBase(this.prefix, t) === base)!;
+    return outcome === 'live' ? { outcome, type, roomId: roomId! } : { outcome, type, roomId: roomId!, effect: effect as Effect };
+  }
+
   /** Seats past their heartbeat deadline in due rooms: `[roomId, userId, streamID]`. */
   async overdueSeats(type: RoomType, batch: number): Promise<{ roomId: string; userId: string; streamId: string }[]> {
-    const keys = keyList(roomKeys(this.prefix, type, '-', '-'));
-    const flat = (await this.call('overdueSeats', keys, ['', this.now(), '-', 0, 0, 0, 0, '', 0, 0, batch, partitionBase(this.prefix, type)])) as unknown as string[];
+    const flat = (await this.system('overdueSeats', type, [batch, partitionBase(this.prefix, type)])) as string[];
     const seats: { roomId: string; userId: string; streamId: string }[] = [];
     for (let i = 0; i + 2 < flat.length; i += 3) {
       const json = flat[i + 2] as string;

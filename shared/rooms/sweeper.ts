@@ -10,7 +10,7 @@ import { ROOM_TYPES, type RoomType } from '../config';
 import { log } from '../log';
 import type { Runtime } from '../runtime';
 import { performEffect } from './effects';
-import type { PendingEffect } from './store';
+import type { PendingEffect, SpareVerdict } from './store';
 
 /** Bounds one run so a backlog is worked off over several runs, never in one long one. */
 const MAX_BATCHES_PER_RUN = 20;
@@ -30,28 +30,34 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
   await Promise.all(workers);
 }
 
-/** Seats whose stream is still up get more time (CHECK_STREAM_BEFORE_EVICT, like the old servers). */
-async function liveSeats(rt: Runtime, type: RoomType): Promise<string[]> {
+/**
+ * CHECK_STREAM_BEFORE_EVICT: asks the stream state API about each overdue
+ * seat. Per its doc a timeout or error counts as still online ('unknown'):
+ * the reap script keeps such a seat only within the room's seats and for at
+ * most CHECK_STREAM_MAX_SPARE, so a dead API cannot seat a ghost forever.
+ */
+async function streamVerdicts(rt: Runtime, type: RoomType): Promise<Map<string, SpareVerdict>> {
   const overdue = await rt.rooms.overdueSeats(type, rt.config.sweepBatch);
-  const spared: string[] = [];
+  const verdicts = new Map<string, SpareVerdict>();
   await inParallel(overdue, EFFECT_CONCURRENCY, async (seat) => {
+    if (!seat.streamId) return;
     try {
-      if (seat.streamId && (await rt.live.isStreamLive(seat.streamId))) spared.push(`${seat.roomId}|${seat.userId}`);
+      if ((await rt.live.streamState(seat.streamId)) === 'active') verdicts.set(`${seat.roomId}|${seat.userId}`, 'live');
     } catch (error) {
-      // Unknown stream state: evict, as a silent client would be.
+      verdicts.set(`${seat.roomId}|${seat.userId}`, 'unknown');
       log({ event: 'stream_check_failed', roomId: seat.roomId, error: error instanceof Error ? error.message : String(error) });
     }
   });
-  return spared;
+  return verdicts;
 }
 
 export async function sweep(rt: Runtime): Promise<SweepReport> {
   const report: SweepReport = { effects: 0, batches: 0, spared: 0 };
   for (const type of ROOM_TYPES) {
-    const spare = rt.config.live.checkStreamBeforeEvict ? await liveSeats(rt, type) : [];
-    report.spared += spare.length;
+    const verdicts = rt.config.live.checkStreamBeforeEvict ? await streamVerdicts(rt, type) : new Map<string, SpareVerdict>();
+    report.spared += verdicts.size;
     for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
-      const { effects, more } = await rt.rooms.reapDue(type, rt.config.sweepBatch, batch === 0 ? spare : []);
+      const { effects, more } = await rt.rooms.reapDue(type, rt.config.sweepBatch, batch === 0 ? verdicts : undefined, rt.config.live.checkStreamMaxSpareMs);
       report.batches++;
       report.effects += effects.length;
       await inParallel<PendingEffect>(effects, EFFECT_CONCURRENCY, (e) => performEffect(rt, e.type, e.roomId, e.effect));

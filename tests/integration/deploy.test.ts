@@ -94,7 +94,7 @@ describe('built bundles in fresh processes', () => {
       startTestCloud(),
     ]);
     // Only what SCF would give the function: PATH and the service's own variables.
-    env = { PATH: process.env.PATH, ...testEnv(undefined, prefix, { IM_API_BASE_URL: fake.imBaseUrl, LIVE_API_BASE_URL: fake.liveBaseUrl }) };
+    env = { PATH: process.env.PATH, ...testEnv(undefined, prefix, { IM_API_BASE_URL: fake.imBaseUrl, CLOUD_API_BASE_URL: fake.cloudBaseUrl }) };
   }, 60_000);
 
   afterAll(async () => {

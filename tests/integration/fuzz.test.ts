@@ -72,7 +72,7 @@ const USERS = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'd1', 'd2', 'l1', 'l2', 'a1',
 const ALL_IDS = new Set(ROOMS.map((r) => r.id));
 const roomsOf = (type: string) => ROOMS.filter((r) => r.type === type);
 
-const SECRETS = [CLOUD.secretKey, CLOUD.pushSecretKey, CLOUD.liveApiKey];
+const SECRETS = [CLOUD.secretKey, CLOUD.pushSecretKey, CLOUD.cloudSecretKey, CLOUD.callbackKey];
 
 const ROOM_ACTIONS = ENDPOINTS.filter((e) => e.scope === 'room').map((e) => e.action);
 const UTILS_ACTIONS = ENDPOINTS.filter((e) => e.scope === 'utils').map((e) => e.action);

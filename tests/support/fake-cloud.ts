@@ -1,25 +1,29 @@
 /**
- * A loopback fake of the two Tencent APIs the service calls: IM REST (`/v4/...`)
- * and the legacy live API (`/common_access`). It checks the signatures as the
- * real services do, keeps the state tests assert on (groups, notifications,
- * live streams) and can be told to fail, stall or rate-limit the next calls.
+ * A loopback fake of the Tencent APIs the service calls: IM REST (`/v4/...`)
+ * and Cloud API 3.0 (`POST /`, the `live` actions). It checks the signatures
+ * as the real services do (TC3-HMAC-SHA256 with its own implementation here,
+ * independent of shared/cloud), keeps the state tests assert on (groups,
+ * notifications, live streams, mix sessions) and can be told to fail, stall,
+ * rate-limit the next calls, or refuse an IM API for this account.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyUserSig } from '../../shared/sign/usersig';
 
 export interface RecordedCall {
-  api: 'im' | 'live';
-  /** IM: the command (`create_group`); live: the interface (`Mix_StreamV2`). */
+  api: 'im' | 'cloud';
+  /** IM: the command (`create_group`); Cloud API: the action (`CreateCommonMixStream`). */
   command: string;
   query: Record<string, string>;
   body: unknown;
+  /** Cloud API calls: whether the TC3 signature was accepted. */
+  signed?: boolean;
 }
 
 export interface FailureBehaviour {
-  /** IM ErrorCode (IM) or `ret` / `code` (live) to answer with. */
-  errorCode?: number;
+  /** IM ErrorCode (IM) or `Response.Error.Code` (Cloud API) to answer with. */
+  errorCode?: number | string;
   /** HTTP status to answer with (takes precedence over errorCode). */
   httpStatus?: number;
   /** Wait this long before answering; alone, the call then succeeds normally (late). */
@@ -28,13 +32,21 @@ export interface FailureBehaviour {
 
 export interface FakeCloud {
   imBaseUrl: string;
-  liveBaseUrl: string;
+  /** CLOUD_API_BASE_URL: every Cloud API 3.0 service on this origin. */
+  cloudBaseUrl: string;
   calls: RecordedCall[];
   groups: Set<string>;
+  /** Groups that exist but belong to another owner (create_group answers 10021). */
+  foreignGroups: Set<string>;
   notifications: { groupId: string; mode: 'system' | 'custom'; content: string }[];
+  /** Streams being pushed (`DescribeLiveStreamState` answers active), as `{domain}/{app}/{stream}` or bare stream names. */
   liveStreams: Set<string>;
+  /** Running mixes by MixStreamSessionId. */
+  mixSessions: Map<string, { output: string; inputs: { name: string; layer: number }[] }>;
   /** The next `howMany` calls of `command` behave as described. */
   failNext(command: string, howMany: number, behaviour: FailureBehaviour): void;
+  /** Every later call of IM `command` answers `errorCode` (an API this account may not use). */
+  refuse(command: string, errorCode: number): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -43,18 +55,26 @@ export interface FakeCloudOptions {
   sdkAppId: number;
   secretKey: string;
   administrator: string;
-  liveAppId: string;
-  liveApiKey: string;
+  /** Cloud API key pairs it accepts; a `token` makes it a temporary credential (X-TC-Token required). */
+  cloudCredentials: { secretId: string; secretKey: string; token?: string }[];
 }
 
 // IM error codes the fake answers with (the real service's numbers).
 const IM_SIG_INVALID = 70003;
 const IM_INVALID_PARAM = 10004;
 const IM_GROUP_EXISTS = 10021;
+const IM_GROUP_OURS = 10025;
 const IM_GROUP_MISSING = 10010;
 const IM_BAD_JSON = 90001;
-const LIVE_SIGN_FAILED = -4;
-const LIVE_INVALID_PARAM = -1;
+
+/** Which service each Cloud API action belongs to, at which version. */
+const CLOUD_ACTIONS: Record<string, { service: string; version: string }> = {
+  DescribeLiveStreamState: { service: 'live', version: '2018-08-01' },
+  CreateCommonMixStream: { service: 'live', version: '2018-08-01' },
+  CancelCommonMixStream: { service: 'live', version: '2018-08-01' },
+};
+/** Cloud API 3.0 refuses a request signed more than 5 minutes from its own clock. */
+const CLOUD_CLOCK_SKEW_S = 300;
 
 const UINT32 = /^(0|[1-9][0-9]{0,9})$/;
 const isUint32Text = (v: string | undefined) => v !== undefined && UINT32.test(v) && Number(v) <= 0xffffffff;
@@ -67,6 +87,9 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
   const groups = new Set<string>();
   const notifications: FakeCloud['notifications'] = [];
   const liveStreams = new Set<string>();
+  const foreignGroups = new Set<string>();
+  const mixSessions: FakeCloud['mixSessions'] = new Map();
+  const refusals = new Map<string, number>();
   const pendingFailures = new Map<string, { remaining: number; behaviour: FailureBehaviour }[]>();
   const timers = new Set<NodeJS.Timeout>();
 
@@ -103,7 +126,8 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
         if (typeof req.Name !== 'string' || req.Name.length === 0 || Buffer.byteLength(req.Name, 'utf8') > 30) {
           return imFail(IM_INVALID_PARAM, 'Name must be 1-30 bytes');
         }
-        if (groups.has(groupId)) return imFail(IM_GROUP_EXISTS, 'group id has been used');
+        if (foreignGroups.has(groupId)) return imFail(IM_GROUP_EXISTS, 'group id is used by someone else');
+        if (groups.has(groupId)) return imFail(IM_GROUP_OURS, 'group id is used and you are its owner');
         groups.add(groupId);
         return imOk({ GroupId: groupId });
       }
@@ -136,39 +160,80 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
     }
   }
 
-  /** Live answers put their status in `ret` (status query) or `code` (mixing). */
-  const liveFail = (command: string, code: number, message: string) =>
-    command === 'Mix_StreamV2' ? { code, message, timestamp: Math.floor(Date.now() / 1000) } : { ret: code, retcode: code, errmsg: message, message };
+  const cloudFail = (code: string, message: string) => ({ Response: { Error: { Code: code, Message: message }, RequestId: requestId() } });
+  const cloudOk = (fields: Record<string, unknown> = {}) => ({ Response: { ...fields, RequestId: requestId() } });
+  let requestCount = 0;
+  const requestId = () => `fake-${++requestCount}`;
 
-  function checkLiveQuery(query: Record<string, string>): string | undefined {
-    if (query.appid !== opts.liveAppId) return 'appid does not match';
-    const t = query.t ?? '';
-    if (!/^[0-9]+$/.test(t)) return 't is not a unix time';
-    if (Number(t) < Math.floor(Date.now() / 1000)) return 't is in the past';
-    const expected = createHash('md5').update(opts.liveApiKey + t, 'utf8').digest('hex');
-    if (query.sign !== expected) return 'sign does not match';
+  const hex = (data: string) => createHash('sha256').update(data).digest('hex');
+  const mac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+
+  /**
+   * TC3-HMAC-SHA256 as doc 213/30654 describes it, from what arrived: the
+   * headers the client says it signed (lower-cased names and values, trimmed),
+   * the body's hash, the scope date/service/tc3_request. Undefined when valid.
+   */
+  function checkTc3(headers: Record<string, string>, rawBody: string, action: string): { code: string; message: string } | undefined {
+    const auth = /^TC3-HMAC-SHA256 Credential=([^/]+)\/(\d{4}-\d{2}-\d{2})\/([a-z]+)\/tc3_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(headers.authorization ?? '');
+    if (!auth) return { code: 'AuthFailure.InvalidAuthorization', message: 'Authorization is not a TC3-HMAC-SHA256 header' };
+    const [, secretId, date, service, signedHeaders, signature] = auth as unknown as string[];
+    const credential = opts.cloudCredentials.find((c) => c.secretId === secretId);
+    if (!credential) return { code: 'AuthFailure.SecretIdNotFound', message: 'unknown SecretId' };
+    if (credential.token !== undefined && headers['x-tc-token'] !== credential.token) return { code: 'AuthFailure.TokenFailure', message: 'X-TC-Token missing or wrong' };
+    const timestamp = Number(headers['x-tc-timestamp']);
+    if (!Number.isInteger(timestamp) || Math.abs(timestamp - Date.now() / 1000) > CLOUD_CLOCK_SKEW_S) return { code: 'AuthFailure.SignatureExpire', message: 'X-TC-Timestamp too far from now' };
+    if (new Date(timestamp * 1000).toISOString().slice(0, 10) !== date) return { code: 'AuthFailure.SignatureFailure', message: 'credential date is not the timestamp\'s UTC date' };
+    if (service !== CLOUD_ACTIONS[action]?.service) return { code: 'AuthFailure.SignatureFailure', message: `signed for service ${service}` };
+    const names = signedHeaders!.split(';');
+    if (!names.includes('host') || !names.includes('content-type')) return { code: 'AuthFailure.SignatureFailure', message: 'host and content-type must be signed' };
+    const canonicalHeaders = names.map((name) => `${name}:${(headers[name] ?? '').trim().toLowerCase()}\n`).join('');
+    const canonical = `POST\n/\n\n${canonicalHeaders}\n${signedHeaders}\n${hex(rawBody)}`;
+    const toSign = `TC3-HMAC-SHA256\n${timestamp}\n${date}/${service}/tc3_request\n${hex(canonical)}`;
+    const key = mac(mac(mac('TC3' + credential.secretKey, date!), service!), 'tc3_request');
+    if (createHmac('sha256', key).update(toSign).digest('hex') !== signature) return { code: 'AuthFailure.SignatureFailure', message: 'signature does not match' };
     return undefined;
   }
 
-  function handleLive(command: string, method: string, query: Record<string, string>, body: unknown): unknown {
-    switch (command) {
-      case 'Live_Channel_GetStatus': {
-        const channel = query['Param.s.channel_id'];
-        if (!channel) return liveFail(command, LIVE_INVALID_PARAM, 'Param.s.channel_id missing');
-        const status = liveStreams.has(channel) ? 1 : 0;
-        return { ret: 0, retcode: 0, errmsg: '', message: '', output: [{ rate_type: 0, recv_type: 1, status }] };
+  const MIX_SESSION = /^[A-Za-z0-9_]{1,80}$/;
+
+  function handleCloud(action: string, params: Record<string, unknown>): unknown {
+    const text = (name: string) => (typeof params[name] === 'string' && params[name] !== '' ? (params[name] as string) : undefined);
+    switch (action) {
+      case 'DescribeLiveStreamState': {
+        const [app, domain, stream] = [text('AppName'), text('DomainName'), text('StreamName')];
+        if (!app || !domain || !stream) return cloudFail('MissingParameter', 'AppName, DomainName and StreamName are required');
+        const active = liveStreams.has(stream) || liveStreams.has(`${domain}/${app}/${stream}`);
+        return cloudOk({ StreamState: active ? 'active' : 'inactive' });
       }
-      case 'Mix_StreamV2': {
-        if (method !== 'POST' || body === null || typeof body !== 'object') return liveFail(command, LIVE_INVALID_PARAM, 'POST a JSON object');
-        return { code: 0, message: '', timestamp: Math.floor(Date.now() / 1000) };
+      case 'CreateCommonMixStream': {
+        const session = text('MixStreamSessionId');
+        const inputs = params.InputStreamList;
+        const output = (params.OutputParams as { OutputStreamName?: unknown } | undefined)?.OutputStreamName;
+        if (!session || !MIX_SESSION.test(session)) return cloudFail('InvalidParameter', 'MixStreamSessionId must be 1-80 letters, digits, underscores');
+        if (!Array.isArray(inputs) || inputs.length < 1 || inputs.length > 16) return cloudFail('InvalidParameter', 'InputStreamList must hold 1-16 inputs');
+        if (typeof output !== 'string' || output === '') return cloudFail('MissingParameter', 'OutputParams.OutputStreamName is required');
+        const parsed: { name: string; layer: number }[] = [];
+        for (const input of inputs as { InputStreamName?: unknown; LayoutParams?: { ImageLayer?: unknown } }[]) {
+          const layer = input?.LayoutParams?.ImageLayer;
+          if (typeof input?.InputStreamName !== 'string' || !Number.isInteger(layer)) return cloudFail('InvalidParameter', 'each input needs InputStreamName and LayoutParams.ImageLayer');
+          parsed.push({ name: input.InputStreamName, layer: layer as number });
+        }
+        mixSessions.set(session, { output, inputs: parsed });
+        return cloudOk();
+      }
+      case 'CancelCommonMixStream': {
+        const session = text('MixStreamSessionId');
+        if (!session) return cloudFail('MissingParameter', 'MixStreamSessionId is required');
+        mixSessions.delete(session);
+        return cloudOk();
       }
       default:
-        return liveFail(command, LIVE_INVALID_PARAM, `unknown interface ${command}`);
+        return cloudFail('InvalidAction', `unknown action ${action}`);
     }
   }
 
   /** Records the call, checks its signature, applies an injected failure, then answers normally. */
-  async function route(method: string, url: URL, rawBody: string): Promise<Answer> {
+  async function route(method: string, url: URL, rawBody: string, headers: Record<string, string>): Promise<Answer> {
     const query = Object.fromEntries(url.searchParams);
     let body: unknown;
     let bodyIsJson = true;
@@ -186,23 +251,28 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
       if (method !== 'POST') return { status: 405, body: 'POST only' };
       const rejected = checkImQuery(query);
       if (rejected) return { status: 200, body: imFail(IM_SIG_INVALID, rejected) };
+      const refusal = refusals.get(command);
+      if (refusal !== undefined) return { status: 200, body: imFail(refusal, 'this API is not available to this SDKAppID') };
       const failure = await injected(command);
       if (failure?.httpStatus !== undefined) return { status: failure.httpStatus, body: `injected HTTP ${failure.httpStatus}` };
-      if (failure?.errorCode !== undefined) return { status: 200, body: imFail(failure.errorCode, 'injected failure') };
+      if (failure?.errorCode !== undefined) return { status: 200, body: imFail(Number(failure.errorCode), 'injected failure') };
       if (!bodyIsJson) return { status: 200, body: imFail(IM_BAD_JSON, 'body is not JSON') };
       return { status: 200, body: handleIm(command, body) };
     }
 
-    if (url.pathname === '/common_access') {
-      const command = query.interface ?? '';
-      calls.push({ api: 'live', command, query, body });
-      const rejected = checkLiveQuery(query);
-      if (rejected) return { status: 200, body: liveFail(command, LIVE_SIGN_FAILED, rejected) };
-      const failure = await injected(command);
+    if (url.pathname === '/') {
+      const action = headers['x-tc-action'] ?? '';
+      const known = CLOUD_ACTIONS[action];
+      const rejected = method !== 'POST' ? { code: 'UnsupportedOperation', message: 'POST only here' } : checkTc3(headers, rawBody, action);
+      calls.push({ api: 'cloud', command: action, query, body, signed: rejected === undefined });
+      if (rejected) return { status: 200, body: cloudFail(rejected.code, rejected.message) };
+      if (!known) return { status: 200, body: cloudFail('InvalidAction', `unknown action ${action}`) };
+      if (headers['x-tc-version'] !== known.version) return { status: 200, body: cloudFail('InvalidParameterValue', `version must be ${known.version}`) };
+      const failure = await injected(action);
       if (failure?.httpStatus !== undefined) return { status: failure.httpStatus, body: `injected HTTP ${failure.httpStatus}` };
-      if (failure?.errorCode !== undefined) return { status: 200, body: liveFail(command, failure.errorCode, 'injected failure') };
-      if (!bodyIsJson) return { status: 200, body: liveFail(command, LIVE_INVALID_PARAM, 'body is not JSON') };
-      return { status: 200, body: handleLive(command, method, query, body) };
+      if (failure?.errorCode !== undefined) return { status: 200, body: cloudFail(String(failure.errorCode), 'injected failure') };
+      if (!bodyIsJson || body === null || typeof body !== 'object') return { status: 200, body: cloudFail('InvalidParameter', 'body is not a JSON object') };
+      return { status: 200, body: handleCloud(action, body as Record<string, unknown>) };
     }
 
     return { status: 404, body: 'not found' };
@@ -229,7 +299,8 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      route(req.method ?? 'GET', url, Buffer.concat(chunks).toString('utf8')).then(
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
+      route(req.method ?? 'GET', url, Buffer.concat(chunks).toString('utf8'), headers).then(
         (answer) => {
           // The client may have timed out and hung up meanwhile.
           if (res.destroyed || res.socket?.destroyed) return;
@@ -253,22 +324,30 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
 
   return {
     imBaseUrl: origin,
-    liveBaseUrl: `${origin}/common_access`,
+    cloudBaseUrl: origin,
     calls,
     groups,
+    foreignGroups,
     notifications,
     liveStreams,
+    mixSessions,
     failNext(command, howMany, behaviour) {
       if (howMany <= 0) return;
       const queue = pendingFailures.get(command) ?? [];
       queue.push({ remaining: howMany, behaviour });
       pendingFailures.set(command, queue);
     },
+    refuse(command, errorCode) {
+      refusals.set(command, errorCode);
+    },
     reset() {
       calls.length = 0;
       notifications.length = 0;
       groups.clear();
+      foreignGroups.clear();
       liveStreams.clear();
+      mixSessions.clear();
+      refusals.clear();
       pendingFailures.clear();
     },
     close() {

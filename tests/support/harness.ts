@@ -23,7 +23,9 @@ export const CLOUD = {
   secretKey: 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90',
   administrator: 'administrator',
   liveAppId: '1250000000',
-  liveApiKey: '0123456789abcdef0123456789abcdef',
+  cloudSecretId: 'AKIDtest0123456789abcdefTESTKEY0',
+  cloudSecretKey: 'testSecretKey0123456789abcdefXYZ',
+  callbackKey: 'callback-key-0123456789',
   bizid: '8888',
   pushSecretKey: 'e12c46f2612d5106e2034781ab261ca3',
 };
@@ -36,11 +38,13 @@ export function testEnv(fake: FakeCloud | undefined, prefix: string, overrides: 
     LIVE_APP_ID: CLOUD.liveAppId,
     LIVE_BIZID: CLOUD.bizid,
     LIVE_PUSH_SECRET_KEY: CLOUD.pushSecretKey,
-    LIVE_API_KEY: CLOUD.liveApiKey,
+    CLOUD_API_SECRET_ID: CLOUD.cloudSecretId,
+    CLOUD_API_SECRET_KEY: CLOUD.cloudSecretKey,
+    LIVE_CALLBACK_KEY: CLOUD.callbackKey,
     IM_SDK_APP_ID: String(CLOUD.sdkAppId),
     IM_SECRET_KEY: CLOUD.secretKey,
     IM_ADMINISTRATOR: CLOUD.administrator,
-    ...(fake ? { IM_API_BASE_URL: fake.imBaseUrl, LIVE_API_BASE_URL: fake.liveBaseUrl } : {}),
+    ...(fake ? { IM_API_BASE_URL: fake.imBaseUrl, CLOUD_API_BASE_URL: fake.cloudBaseUrl } : {}),
     IM_TIMEOUT_MS: '500',
     // Every test request comes from 127.0.0.1; quotas have their own tests.
     RATE_LIMIT_PER_USER: '0',
@@ -86,7 +90,12 @@ export async function deleteByPrefix(rt: Runtime, prefix: string): Promise<void>
 
 /** The loopback fake of the IM and live APIs, holding the test credentials. */
 export const startTestCloud = (): Promise<FakeCloud> =>
-  startFakeCloud({ sdkAppId: CLOUD.sdkAppId, secretKey: CLOUD.secretKey, administrator: CLOUD.administrator, liveAppId: CLOUD.liveAppId, liveApiKey: CLOUD.liveApiKey });
+  startFakeCloud({
+    sdkAppId: CLOUD.sdkAppId,
+    secretKey: CLOUD.secretKey,
+    administrator: CLOUD.administrator,
+    cloudCredentials: [{ secretId: CLOUD.cloudSecretId, secretKey: CLOUD.cloudSecretKey }],
+  });
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

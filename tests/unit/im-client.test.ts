@@ -1,16 +1,18 @@
-import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError, Code } from '../../shared/errors';
-import { IM_NO_ANSWER, IM_BAD_ANSWER, ImError, backoffMs, PUSHER_CHANGE_CONTENT, createImClient, createOfflineImClient, type ImSettings } from '../../shared/im/client';
-import { createLiveApiClient, createOfflineLiveApiClient, type LiveApiSettings } from '../../shared/live/client';
+import { CloudApiError, createCloudApi, credentialsFromEnv, type CloudApiSettings } from '../../shared/cloud/client';
+import { API_REFUSED_CODES, IM_NO_ANSWER, IM_BAD_ANSWER, ImError, backoffMs, PUSHER_CHANGE_CONTENT, createImClient, createOfflineImClient, type ImSettings } from '../../shared/im/client';
+import { createLiveApiClient, createOfflineLiveApiClient } from '../../shared/live/client';
 import { issueUserSig } from '../../shared/sign/usersig';
 import { startFakeCloud, type FakeCloud } from '../support/fake-cloud';
 
 const SDK_APP_ID = 1400000001;
 const SECRET_KEY = 'a'.repeat(32) + 'b'.repeat(32);
 const ADMIN = 'administrator';
-const LIVE_APP_ID = '1250000001';
-const LIVE_API_KEY = '0123456789abcdef0123456789abcdef';
+const SECRET_ID = 'AKIDunit0123456789abcdef';
+const CLOUD_SECRET = 'unitSecretKey0123456789abcdef';
+const ROLE = { secretId: 'AKIDrole0123456789', secretKey: 'roleSecretKey0123456789', token: 'role-session-token' };
+const PUSH_DOMAIN = '8888.livepush.myqcloud.com';
 
 let fake: FakeCloud;
 let logs: Record<string, unknown>[];
@@ -30,9 +32,12 @@ function imSettings(overrides: Partial<ImSettings> = {}): ImSettings {
   };
 }
 
-function liveSettings(overrides: Partial<LiveApiSettings> = {}): LiveApiSettings {
-  return { baseUrl: fake.liveBaseUrl, appId: LIVE_APP_ID, apiKey: LIVE_API_KEY, timeoutMs: 1000, ...overrides };
+function cloudSettings(overrides: Partial<CloudApiSettings> = {}): CloudApiSettings {
+  return { baseUrl: fake.cloudBaseUrl, region: undefined, timeoutMs: 1000, credentials: () => ({ secretId: SECRET_ID, secretKey: CLOUD_SECRET }), ...overrides };
 }
+
+const liveClient = (overrides: Partial<CloudApiSettings> = {}) => createLiveApiClient(createCloudApi(cloudSettings(overrides), log), { pushDomain: PUSH_DOMAIN });
+const cloudCalls = (action: string) => fake.calls.filter((c) => c.api === 'cloud' && c.command === action);
 
 const imCalls = (command: string) => fake.calls.filter((c) => c.api === 'im' && c.command === command);
 
@@ -47,7 +52,7 @@ async function thrown(action: () => Promise<unknown>): Promise<unknown> {
 }
 
 beforeAll(async () => {
-  fake = await startFakeCloud({ sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, administrator: ADMIN, liveAppId: LIVE_APP_ID, liveApiKey: LIVE_API_KEY });
+  fake = await startFakeCloud({ sdkAppId: SDK_APP_ID, secretKey: SECRET_KEY, administrator: ADMIN, cloudCredentials: [{ secretId: SECRET_ID, secretKey: CLOUD_SECRET }, ROLE] });
 });
 
 afterAll(async () => {
@@ -74,17 +79,29 @@ describe('IM groups', () => {
     expect(call?.query).toMatchObject({ sdkappid: String(SDK_APP_ID), identifier: ADMIN, contenttype: 'json' });
   });
 
-  it('treats an existing group (10021) as success, without retrying', async () => {
+  it('treats a group it already owns (10025) as success, without retrying', async () => {
     const im = createImClient(imSettings(), log);
     await im.createGroup('room_1');
 
     await im.createGroup('room_1');
 
     expect(imCalls('create_group')).toHaveLength(2);
-    expect(logs.at(-1)).toMatchObject({ event: 'im_call', command: 'create_group', attempt: 1, errorCode: 10021 });
+    expect(logs.at(-1)).toMatchObject({ event: 'im_call', command: 'create_group', attempt: 1, errorCode: 10025 });
   });
 
-  it('treats 10025 (group id used by someone else) as success', async () => {
+  it("fails with ImError 10021 for a group id someone else uses, without retrying (not success)", async () => {
+    const im = createImClient(imSettings(), log);
+    fake.foreignGroups.add('taken');
+
+    const error = await thrown(() => im.createGroup('taken'));
+
+    expect(error).toBeInstanceOf(ImError);
+    expect((error as ImError).errorCode).toBe(10021);
+    expect(imCalls('create_group')).toHaveLength(1);
+    expect(fake.groups.has('taken')).toBe(false);
+  });
+
+  it('treats 10025 (group id used, and the administrator owns it) as success', async () => {
     const im = createImClient(imSettings(), log);
     fake.failNext('create_group', 1, { errorCode: 10025 });
 
@@ -103,21 +120,69 @@ describe('IM groups', () => {
     expect((imCalls('create_group')[1]?.body as { Name: string }).Name).toBe('直播间直播间直播间直播间'.slice(0, 10));
   });
 
-  it('destroys a group, and a missing (10010) or invalid (10015) group is success', async () => {
+  it('destroys a group; a missing group (10010) is success, an invalid group id (10015) is an error', async () => {
     const im = createImClient(imSettings(), log);
     await im.createGroup('room_1');
 
     await im.destroyGroup('room_1');
     await im.destroyGroup('room_1');
     fake.failNext('destroy_group', 1, { errorCode: 10015 });
-    await im.destroyGroup('bad id');
+    const invalid = await thrown(() => im.destroyGroup('bad id'));
 
     expect(fake.groups.size).toBe(0);
+    expect((invalid as ImError).errorCode).toBe(10015);
     expect(imCalls('destroy_group').map((c) => c.body)).toEqual([{ GroupId: 'room_1' }, { GroupId: 'room_1' }, { GroupId: 'bad id' }]);
   });
 });
 
 describe('IM pusher-change notification', () => {
+  it("mode 'auto' sends the system notification while IM accepts it", async () => {
+    const im = createImClient(imSettings({ notifyMode: 'auto' }), log);
+    await im.createGroup('room_1');
+
+    await im.notifyPusherChange('room_1');
+    await im.notifyPusherChange('room_1');
+
+    expect(fake.notifications.map((n) => n.mode)).toEqual(['system', 'system']);
+    expect(imCalls('send_group_msg')).toHaveLength(0);
+  });
+
+  it.each([...API_REFUSED_CODES])(
+    "mode 'auto': once IM refuses system notifications (%i), every notice goes out as a custom message, exactly once each, and the switch is logged once",
+    async (code) => {
+      const im = createImClient(imSettings({ notifyMode: 'auto' }), log);
+      await im.createGroup('room_1');
+      await im.createGroup('room_2');
+      fake.refuse('send_group_system_notification', code);
+
+      await Promise.all([im.notifyPusherChange('room_1'), im.notifyPusherChange('room_2')]);
+      await im.notifyPusherChange('room_1');
+      await im.notifyPusherChange('room_2');
+
+      expect(fake.notifications.map((n) => `${n.mode}:${n.groupId}`).sort()).toEqual(['custom:room_1', 'custom:room_1', 'custom:room_2', 'custom:room_2']);
+      expect(fake.notifications.every((n) => n.content === PUSHER_CHANGE_CONTENT)).toBe(true);
+      // Only the calls in flight before the switch asked for the refused API.
+      expect(imCalls('send_group_system_notification')).toHaveLength(2);
+      expect(imCalls('send_group_msg')).toHaveLength(4);
+      expect(logs.filter((l) => l.event === 'im_notify_fallback')).toEqual([expect.objectContaining({ errorCode: code })]);
+    },
+  );
+
+  it("mode 'auto' does not switch on other failures: a bad request or a rate limit is reported as a failure", async () => {
+    const im = createImClient(imSettings({ notifyMode: 'auto', maxAttempts: 2 }), log);
+    await im.createGroup('room_1');
+    fake.failNext('send_group_system_notification', 1, { errorCode: 10004 });
+    fake.failNext('send_group_system_notification', 2, { errorCode: 60007 });
+
+    expect(((await thrown(() => im.notifyPusherChange('room_1'))) as ImError).errorCode).toBe(10004);
+    expect(((await thrown(() => im.notifyPusherChange('room_1'))) as ImError).errorCode).toBe(60007);
+    await im.notifyPusherChange('room_1');
+
+    expect(fake.notifications.map((n) => n.mode)).toEqual(['system']);
+    expect(imCalls('send_group_msg')).toHaveLength(0);
+    expect(logs.some((l) => l.event === 'im_notify_fallback')).toBe(false);
+  });
+
   it("mode 'system' sends the exact JSON content as a group system notification", async () => {
     const im = createImClient(imSettings({ notifyMode: 'system' }), log);
     await im.createGroup('room_1');
@@ -247,7 +312,7 @@ describe('IM retries', () => {
     expect(imCalls('destroy_group')).toHaveLength(1);
   });
 
-  it('retries a timeout; a late create then answers 10021, which is success', async () => {
+  it('retries a timeout; a late create then answers 10025 (ours already), which is success', async () => {
     const im = createImClient(imSettings({ timeoutMs: 100, maxAttempts: 3 }), log);
     fake.failNext('create_group', 1, { delayMs: 300 });
 
@@ -417,80 +482,92 @@ describe('IM admin signature', () => {
   });
 });
 
-describe('live REST API', () => {
-  it('signs with t = now + 60 and sign = md5(apiKey + t)', async () => {
-    const live = createLiveApiClient(liveSettings(), log);
-    const now = Math.floor(Date.now() / 1000);
+describe('Cloud API 3.0: live', () => {
+  it('asks DescribeLiveStreamState with a TC3-HMAC-SHA256 signature the fake verifies', async () => {
+    const live = liveClient();
+    fake.liveStreams.add('8888_alice');
 
-    await live.isStreamLive('1234_alice');
+    expect(await live.streamState('8888_alice')).toBe('active');
+    expect(await live.streamState('8888_bob')).toBe('inactive');
 
-    const [call] = fake.calls;
-    expect(call).toMatchObject({ api: 'live', command: 'Live_Channel_GetStatus' });
-    const t = Number(call?.query.t);
-    expect(t - now).toBeGreaterThanOrEqual(60);
-    expect(t - now).toBeLessThanOrEqual(61);
-    expect(call?.query.sign).toBe(createHash('md5').update(LIVE_API_KEY + call?.query.t).digest('hex'));
-    expect(call?.query).toMatchObject({ appid: LIVE_APP_ID, interface: 'Live_Channel_GetStatus', 'Param.s.channel_id': '1234_alice' });
+    const calls = cloudCalls('DescribeLiveStreamState');
+    expect(calls.map((c) => c.signed)).toEqual([true, true]);
+    expect(calls[0]?.body).toEqual({ AppName: 'live', DomainName: PUSH_DOMAIN, StreamName: '8888_alice' });
+    expect(logs.at(-1)).toMatchObject({ event: 'cloud_call', service: 'live', action: 'DescribeLiveStreamState', httpStatus: 200 });
   });
 
-  it('isStreamLive is true only for a stream being pushed', async () => {
-    const live = createLiveApiClient(liveSettings(), log);
-    fake.liveStreams.add('1234_alice');
+  it.each([
+    ['a wrong SecretKey', { credentials: () => ({ secretId: SECRET_ID, secretKey: 'wrong' + CLOUD_SECRET }) }, 'AuthFailure.SignatureFailure'],
+    ['an unknown SecretId', { credentials: () => ({ secretId: 'AKIDnobody', secretKey: CLOUD_SECRET }) }, 'AuthFailure.SecretIdNotFound'],
+    ['role credentials without their token', { credentials: () => ({ secretId: ROLE.secretId, secretKey: ROLE.secretKey }) }, 'AuthFailure.TokenFailure'],
+  ] as const)('the fake refuses %s and the client throws a 5004 naming the error code', async (_what, overrides, code) => {
+    const live = liveClient(overrides);
+    fake.liveStreams.add('8888_alice');
 
-    expect(await live.isStreamLive('1234_alice')).toBe(true);
-    expect(await live.isStreamLive('1234_bob')).toBe(false);
+    const error = await thrown(() => live.streamState('8888_alice'));
+
+    expect(error).toBeInstanceOf(CloudApiError);
+    expect(error).toMatchObject({ code: Code.CLOUD_API_FAILED, status: 502, errorCode: code });
+    expect(cloudCalls('DescribeLiveStreamState').map((c) => c.signed)).toEqual([false]);
+    expect(JSON.stringify(logs)).not.toContain(CLOUD_SECRET);
   });
 
-  it('a wrong API key is rejected by the fake and the client throws a 5004', async () => {
-    const live = createLiveApiClient(liveSettings({ apiKey: 'f'.repeat(32) }), log);
-    fake.liveStreams.add('1234_alice');
+  it("uses the execution role's temporary credentials (with X-TC-Token) before the configured key pair", async () => {
+    const env = { TENCENTCLOUD_SECRETID: ROLE.secretId, TENCENTCLOUD_SECRETKEY: ROLE.secretKey, TENCENTCLOUD_SESSIONTOKEN: ROLE.token };
+    const credentials = credentialsFromEnv(env, { secretId: 'AKIDconfigured', secretKey: 'configuredKey' });
+    const live = liveClient({ credentials });
 
-    const error = await thrown(() => live.isStreamLive('1234_alice'));
-
-    expect(error).toBeInstanceOf(AppError);
-    expect(error).toMatchObject({ code: Code.CLOUD_API_FAILED, status: 502 });
+    expect(credentials()).toEqual(ROLE);
+    expect(credentialsFromEnv({}, { secretId: 'AKIDconfigured', secretKey: 'configuredKey' })()).toEqual({ secretId: 'AKIDconfigured', secretKey: 'configuredKey' });
+    expect(credentialsFromEnv({}, {})()).toBeUndefined();
+    expect(await live.streamState('8888_alice')).toBe('inactive');
+    expect(cloudCalls('DescribeLiveStreamState')[0]?.signed).toBe(true);
   });
 
-  it('isStreamLive throws when ret != 0 or on HTTP errors', async () => {
-    const live = createLiveApiClient(liveSettings(), log);
-    fake.failNext('Live_Channel_GetStatus', 1, { errorCode: 20601 });
-    fake.failNext('Live_Channel_GetStatus', 1, { httpStatus: 500 });
+  it('without any credentials a call is a configuration error naming the variables, and nothing is sent', async () => {
+    const live = liveClient({ credentials: () => undefined });
 
-    expect(await thrown(() => live.isStreamLive('a'))).toMatchObject({ code: Code.CLOUD_API_FAILED, message: expect.stringContaining('20601') });
-    expect(await thrown(() => live.isStreamLive('a'))).toMatchObject({ code: Code.CLOUD_API_FAILED, message: expect.stringContaining('HTTP 500') });
+    const error = await thrown(() => live.streamState('8888_alice'));
+
+    expect(error).toMatchObject({ code: Code.CONFIG_INVALID, message: expect.stringContaining('CLOUD_API_SECRET_ID') });
+    expect(fake.calls).toHaveLength(0);
   });
 
-  it('startMixStream posts the merge parameters as given and returns the answer', async () => {
-    const live = createLiveApiClient(liveSettings(), log);
-    const mergeParams = {
-      timestamp: 1700000000,
-      eventId: 1700000000,
-      interface: { interfaceName: 'Mix_StreamV2', para: { app_id: LIVE_APP_ID, interface: 'mix_streamv2.start_mix_stream_advanced', input_stream_list: [] } },
-    };
+  it('CreateCommonMixStream / CancelCommonMixStream carry the documented parameter shapes', async () => {
+    const live = liveClient();
 
-    const answer = await live.startMixStream(mergeParams);
+    const started = await live.startMix('room_show', '8888_host', [
+      { streamName: '8888_host', layout: { imageLayer: 1 } },
+      { streamName: '8888_guest', layout: { imageLayer: 2, imageWidth: 160, imageHeight: 240, locationX: 400, locationY: 600 } },
+    ]);
 
-    expect(answer).toMatchObject({ code: 0, message: '' });
-    const [call] = fake.calls;
-    expect(call).toMatchObject({ api: 'live', command: 'Mix_StreamV2', body: mergeParams });
-    expect(call?.query.sign).toBe(createHash('md5').update(LIVE_API_KEY + call?.query.t).digest('hex'));
+    expect(started.requestId).toMatch(/^fake-/);
+    expect(cloudCalls('CreateCommonMixStream')[0]?.body).toEqual({
+      MixStreamSessionId: 'room_show',
+      InputStreamList: [
+        { InputStreamName: '8888_host', LayoutParams: { ImageLayer: 1 } },
+        { InputStreamName: '8888_guest', LayoutParams: { ImageLayer: 2, ImageWidth: 160, ImageHeight: 240, LocationX: 400, LocationY: 600 } },
+      ],
+      OutputParams: { OutputStreamName: '8888_host', OutputStreamType: 0 },
+    });
+    expect(fake.mixSessions.get('room_show')).toEqual({ output: '8888_host', inputs: [{ name: '8888_host', layer: 1 }, { name: '8888_guest', layer: 2 }] });
+
+    await live.cancelMix('room_show');
+
+    expect(cloudCalls('CancelCommonMixStream')[0]?.body).toEqual({ MixStreamSessionId: 'room_show' });
+    expect(fake.mixSessions.size).toBe(0);
   });
 
-  it("startMixStream returns the live API's own error answer", async () => {
-    const live = createLiveApiClient(liveSettings(), log);
-    fake.failNext('Mix_StreamV2', 1, { errorCode: 4001 });
+  it('an error answer, an HTTP error, a timeout or an unknown state throws a 5004', async () => {
+    const live = liveClient({ timeoutMs: 100 });
+    fake.failNext('DescribeLiveStreamState', 1, { errorCode: 'InternalError' });
+    fake.failNext('DescribeLiveStreamState', 1, { httpStatus: 500 });
+    fake.failNext('DescribeLiveStreamState', 1, { delayMs: 300 });
 
-    expect(await live.startMixStream({ a: 1 })).toMatchObject({ code: 4001 });
-  });
-
-  it('startMixStream throws on a timeout', async () => {
-    const live = createLiveApiClient(liveSettings({ timeoutMs: 100 }), log);
-    fake.failNext('Mix_StreamV2', 1, { delayMs: 300 });
-
-    const error = await thrown(() => live.startMixStream({ a: 1 }));
-
-    expect(error).toMatchObject({ code: Code.CLOUD_API_FAILED });
-    expect(JSON.stringify(logs)).not.toContain(LIVE_API_KEY);
+    expect(await thrown(() => live.streamState('a'))).toMatchObject({ code: Code.CLOUD_API_FAILED, message: expect.stringContaining('InternalError') });
+    expect(await thrown(() => live.streamState('a'))).toMatchObject({ code: Code.CLOUD_API_FAILED, message: expect.stringContaining('HTTP 500') });
+    expect(await thrown(() => live.streamState('a'))).toMatchObject({ code: Code.CLOUD_API_FAILED, message: expect.stringContaining('timeout') });
+    expect(JSON.stringify(logs)).not.toContain(CLOUD_SECRET);
   });
 });
 
@@ -511,9 +588,10 @@ describe('offline clients', () => {
   it('the offline live client reports nothing live and simulates mixing', async () => {
     const live = createOfflineLiveApiClient(log);
 
-    expect(await live.isStreamLive('1234_alice')).toBe(false);
-    expect(await live.startMixStream({ a: 1 })).toEqual({ code: 0, message: 'simulated' });
+    expect(await live.streamState('8888_alice')).toBe('inactive');
+    expect(await live.startMix('room_1', '8888_alice', [])).toEqual({ requestId: 'simulated' });
+    expect(await live.cancelMix('room_1')).toEqual({ requestId: 'simulated' });
     expect(fake.calls).toHaveLength(0);
-    expect(logs).toHaveLength(2);
+    expect(logs.map((l) => l.action)).toEqual(['DescribeLiveStreamState', 'CreateCommonMixStream', 'CancelCommonMixStream']);
   });
 });

@@ -1,0 +1,28 @@
+/**
+ * live_stream: the live platform's push / disconnect callback
+ * (`POST /weapp/callbacks/live_stream`). A stop removes the seat pushing that
+ * stream at once; a start keeps it from being reaped as silent. Anything that
+ * is not ours answers 200 `{code: 0}` too, so the platform does not retry it.
+ */
+import { z } from 'zod';
+import { callbackEndpoint, scfHandler } from '../shared/http/endpoint';
+import { readStreamEvent, verifyCallbackSignature } from '../shared/live/callback';
+import { log } from '../shared/log';
+import { applyStreamEvent } from '../shared/rooms/service';
+
+export const endpoint = callbackEndpoint({
+  action: 'live_stream',
+  // Judged in run: a bad signature must answer 403 whatever else the body holds.
+  input: z.record(z.string(), z.unknown()),
+  async run({ input, rt }) {
+    verifyCallbackSignature(rt.config.live.callbackKey, input);
+    const event = readStreamEvent(input, rt.config.live.bizid);
+    if ('ignored' in event) {
+      log({ event: 'live_callback_ignored', reason: event.ignored });
+      return;
+    }
+    await applyStreamEvent(rt, event, { errcode: input.errcode, errmsg: input.errmsg });
+  },
+});
+
+export const main_handler = scfHandler(endpoint);
