@@ -34,6 +34,27 @@ const pusherIds = (answer: Answer) => ((answer.body.pushers ?? []) as { userID: 
 const roomIds = (answer: Answer) => ((answer.body.rooms ?? []) as { roomID: string }[]).map((r) => r.roomID);
 
 const base = (type: RoomType) => `${h.prefix}:{rooms}:${type}:`;
+
+/** What liveroom.js sends to merge_stream: host stream first (the background), co-hosts as small windows. */
+function liveroomMix(host: string, inputs: string[], ids: { session?: string; output?: string } = {}) {
+  return {
+    timestamp: Math.floor(Date.now() / 1000),
+    eventId: Math.floor(Date.now() / 1000),
+    interface: {
+      interfaceName: 'Mix_StreamV2',
+      para: {
+        app_id: Number(CLOUD.liveAppId),
+        interface: 'mix_streamv2.start_mix_stream_advanced',
+        mix_stream_session_id: ids.session ?? host,
+        output_stream_id: ids.output ?? host,
+        input_stream_list: inputs.map((id, i) => ({
+          input_stream_id: id,
+          layout_params: i === 0 ? { image_layer: 1 } : { image_layer: i + 1, image_width: 160, image_height: 240, location_x: 400, location_y: 100 + 240 * i },
+        })),
+      },
+    },
+  };
+}
 /** The per-room keys (room, pushers, beats, custom, audience) that exist right now. */
 async function roomKeysOf(type: RoomType, roomId: string): Promise<string[]> {
   const names = ['r', 'p', 'b', 'c', 'a'].map((k) => `${base(type)}${k}:${roomId}`);
@@ -169,7 +190,7 @@ describe('live-only endpoints', () => {
     expect((await host.call('live_room', 'get_audiences', { roomID: 'show' })).body).toMatchObject({ code: 0, audienceCount: 1, audiences: [{ userID: 'viewer', userInfo: '{"nick":"v"}' }] });
     expect((await viewer.call('live_room', 'delete_audience', { roomID: 'show' })).body.code).toBe(0);
     expect((await host.call('live_room', 'get_audiences', { roomID: 'show' })).body).toMatchObject({ code: 0, audienceCount: 0, audiences: [] });
-    const merged = await host.call('live_room', 'merge_stream', { roomID: 'show', mergeParams: { interfaceName: 'Mix_StreamV2' } });
+    const merged = await host.call('live_room', 'merge_stream', { roomID: 'show', mergeParams: liveroomMix('8888_host_ab12', ['8888_host_ab12']) });
     expect(merged.body).toMatchObject({ code: 0, result: { code: 0 } });
   });
 });
@@ -690,49 +711,98 @@ describe('audience (live rooms)', () => {
 });
 
 describe('merge_stream (live rooms)', () => {
-  const mixes = () => h.fake.calls.filter((c) => c.api === 'live' && c.command === 'Mix_StreamV2');
-  const params = { timestamp: 1, eventId: 7, interface: { interfaceName: 'Mix_StreamV2', para: { app_id: 1, interface: 'mix_streamv2.start_mix_stream_advanced' } } };
+  const cloud = (action?: string) => h.fake.calls.filter((c) => c.api === 'cloud' && (!action || c.command === action));
 
-  it('forwards mergeParams given as an object or as a JSON string, and answers the live API result', async () => {
+  /** A host with a co-host in live room 'show'; a viewer; a pusher of another room. */
+  async function showWithCoHost() {
     await steady();
-    const host = await signIn('host');
+    const [host, guest, viewer, other] = await signInAll('host', 'guest', 'viewer', 'other');
     await join(host, 'live_room', 'show');
+    await join(guest, 'live_room', 'show');
+    await join(other, 'live_room', 'elsewhere');
+    return { host, guest, viewer, other };
+  }
+
+  it("translates liveroom.js's mix_streamv2 request (object or JSON string) into a signed CreateCommonMixStream with ids derived from the room", async () => {
+    const { host } = await showWithCoHost();
+    // The caller's own session and output ids are ignored.
+    const params = liveroomMix('8888_host_ab12', ['8888_host_ab12', '8888_guest_ab12'], { session: 'someone_elses_session', output: '8888_guest_ab12' });
 
     const asObject = await host.call('live_room', 'merge_stream', { roomID: 'show', mergeParams: params });
     const asString = await host.call('live_room', 'merge_stream', { roomID: 'show', mergeParams: JSON.stringify(params) });
 
-    expect(asObject.body).toMatchObject({ code: 0, result: { code: 0 } });
-    expect(asString.body).toMatchObject({ code: 0, result: { code: 0 } });
-    expect(mixes().map((c) => c.body)).toEqual([params, params]);
-    expect(mixes()[0]!.query).toMatchObject({ appid: CLOUD.liveAppId, interface: 'Mix_StreamV2' });
+    for (const answer of [asObject, asString]) expect(answer.body).toMatchObject({ code: 0, result: { code: 0, requestId: expect.stringMatching(/^fake-/) } });
+    const calls = cloud('CreateCommonMixStream');
+    expect(calls.map((c) => c.signed)).toEqual([true, true]);
+    expect(calls[0]!.body).toEqual({
+      MixStreamSessionId: 'room_show',
+      InputStreamList: [
+        { InputStreamName: '8888_host_ab12', LayoutParams: { ImageLayer: 1 } },
+        { InputStreamName: '8888_guest_ab12', LayoutParams: { ImageLayer: 2, ImageWidth: 160, ImageHeight: 240, LocationX: 400, LocationY: 340 } },
+      ],
+      OutputParams: { OutputStreamName: '8888_host_ab12', OutputStreamType: 0 },
+    });
+    expect([...h.fake.mixSessions.keys()]).toEqual(['room_show']);
   });
 
-  it('answers 10 for mergeParams that is not valid JSON, without calling the live API', async () => {
-    await steady();
-    const host = await signIn('host');
-    await join(host, 'live_room', 'show');
-    for (const mergeParams of ['{not json', '[1,2]', '"text"']) {
-      const answer = await host.call('live_room', 'merge_stream', { roomID: 'show', mergeParams });
-      expect(answer.body.code, mergeParams).toBe(10);
-      expect(answer.body.message).toMatch(/mergeParams/);
+  it('a cancel, or a start with only the host left, becomes CancelCommonMixStream', async () => {
+    const { host } = await showWithCoHost();
+    await host.call('live_room', 'merge_stream', { roomID: 'show', mergeParams: liveroomMix('8888_host_ab12', ['8888_host_ab12', '8888_guest_ab12']) });
+
+    const alone = await host.call('live_room', 'merge_stream', { roomID: 'show', mergeParams: liveroomMix('8888_host_ab12', ['8888_host_ab12']) });
+    const cancel = await host.call('live_room', 'merge_stream', { roomID: 'show', mergeParams: { interface: 'mix_streamv2.cancel_mix_stream', mix_stream_session_id: 'x' } });
+
+    expect([alone.body.code, cancel.body.code]).toEqual([0, 0]);
+    expect(cloud('CancelCommonMixStream').map((c) => c.body)).toEqual([{ MixStreamSessionId: 'room_show' }, { MixStreamSessionId: 'room_show' }]);
+    expect(h.fake.mixSessions.size).toBe(0);
+  });
+
+  it('refuses with code 1 or 10 and no cloud call: not the creator, a foreign or departed stream, not a mix request, not JSON', async () => {
+    const { host, guest, viewer } = await showWithCoHost();
+    const mix = liveroomMix('8888_host_ab12', ['8888_host_ab12', '8888_guest_ab12']);
+    const refusals: [Client, unknown, number, RegExp][] = [
+      [guest, mix, 1, /creator/],
+      [viewer, mix, 1, /creator/],
+      [guest, { interface: 'mix_streamv2.cancel_mix_stream' }, 1, /creator/],
+      [host, liveroomMix('8888_host_ab12', ['8888_host_ab12', '8888_other_ab12']), 1, /8888_other_ab12 is not the stream of a pusher of this room/],
+      [host, liveroomMix('8888_host_ab12', ['8888_host_ab12', '8888_guest_zz99']), 1, /not the stream of a pusher/],
+      [host, { interfaceName: 'Mix_StreamV2' }, 1, /mergeParams/],
+      [host, liveroomMix('8888_host_ab12', []), 1, /input_stream_list/],
+      [host, { interface: { para: { interface: 'mix_streamv2.start_mix_stream_advanced', input_stream_list: [{ input_stream_id: '8888_host_ab12', layout_params: { image_layer: -1 } }] } } }, 1, /image_layer/],
+      [host, '{not json', 10, /mergeParams/],
+      [host, '[1,2]', 10, /mergeParams/],
+      [host, '"text"', 10, /mergeParams/],
+    ];
+    for (const [who, mergeParams, code, message] of refusals) {
+      const answer = await who.call('live_room', 'merge_stream', { roomID: 'show', mergeParams });
+      expect([answer.status, answer.body.code], `${who.userId} ${JSON.stringify(mergeParams)}`).toEqual([200, code]);
+      expect(answer.body.message).toMatch(message);
     }
-    expect(mixes()).toEqual([]);
+    // A co-host who left no longer counts.
+    await guest.call('live_room', 'delete_pusher', { roomID: 'show' });
+    const departed = await host.call('live_room', 'merge_stream', { roomID: 'show', mergeParams: mix });
+    expect([departed.body.code, departed.body.message]).toEqual([1, expect.stringMatching(/8888_guest_ab12 is not the stream/)]);
+    expect(cloud()).toEqual([]);
   });
 
-  it('answers 5004 with HTTP 502 when the live API fails, and 3 for a missing room', async () => {
-    await steady();
-    const host = await signIn('host');
-    await join(host, 'live_room', 'show');
-    h.fake.failNext('Mix_StreamV2', 1, { httpStatus: 500 });
+  it('answers 5004 with HTTP 502 when the cloud API fails or refuses the signature, and 3 for a missing room', async () => {
+    const { host } = await showWithCoHost();
+    const mix = liveroomMix('8888_host_ab12', ['8888_host_ab12', '8888_guest_ab12']);
+    h.fake.failNext('CreateCommonMixStream', 1, { httpStatus: 500 });
 
-    const failed = await host.call('live_room', 'merge_stream', { roomID: 'show', mergeParams: params });
-    const missing = await host.call('live_room', 'merge_stream', { roomID: 'nowhere', mergeParams: params });
+    const failed = await host.call('live_room', 'merge_stream', { roomID: 'show', mergeParams: mix });
+    const missing = await host.call('live_room', 'merge_stream', { roomID: 'nowhere', mergeParams: mix });
+    await h.reconfigure({ HEARTBEAT_TIMEOUT: '5', CLOUD_API_SECRET_KEY: 'notTheSecretKey0123456789' });
+    const badSignature = await host.call('live_room', 'merge_stream', { roomID: 'show', mergeParams: mix });
 
     expect([failed.status, failed.body.code]).toEqual([502, 5004]);
-    expect(failed.body.message).toMatch(/Mix_StreamV2/);
-    expect(JSON.stringify(failed.body)).not.toContain(CLOUD.liveApiKey);
+    expect(failed.body.message).toMatch(/CreateCommonMixStream/);
     expect(missing.body.code).toBe(3);
-    expect(mixes()).toHaveLength(1);
+    expect([badSignature.status, badSignature.body.code]).toEqual([502, 5004]);
+    expect(badSignature.body.message).toMatch(/AuthFailure\.SignatureFailure/);
+    expect(cloud('CreateCommonMixStream').map((c) => c.signed)).toEqual([true, false]);
+    expect(h.fake.mixSessions.size).toBe(0);
+    expect(JSON.stringify([failed.body, badSignature.body])).not.toContain(CLOUD.cloudSecretKey);
   });
 });
 
@@ -951,7 +1021,7 @@ describe('notifications and the effect outbox', () => {
     const spared = await sweep(h.rt);
 
     expect(spared.spared).toBe(1);
-    expect(h.fake.calls.some((c) => c.command === 'Live_Channel_GetStatus' && c.query['Param.s.channel_id'] === '8888_b1_ab12')).toBe(true);
+    expect(h.fake.calls.some((c) => c.command === 'DescribeLiveStreamState' && c.signed && (c.body as { StreamName?: string }).StreamName === '8888_b1_ab12')).toBe(true);
     expect(pusherIds(await a.call('multi_room', 'get_pushers', { roomID: 'm1' }))).toEqual(['a1', 'b1']);
     expect(notificationsFor('m1')).toBe(before);
 
