@@ -519,7 +519,9 @@ local seen = 'd:' .. seq .. ':' .. ev
 if redis.call('HEXISTS', sk, seen) == 1 then return {'OK', 'duplicate'} end
 redis.call('HSET', sk, seen, '1')
 redis.call('PEXPIRE', sk, tonumber(arg(6)))
-local rec = redis.call('HMGET', sk, 'live', 'startAt', 'stopAt', 'base', 'room', 'user')
+-- HGET, not HMGET: the embedded store's HMGET answers a truthy null for a missing field.
+local rec = {}
+for i, field in ipairs({'live', 'startAt', 'stopAt', 'base', 'room', 'user'}) do rec[i] = redis.call('HGET', sk, field) end
 if ev == '1' then
   -- A start whose own stop was handled, or older than the last stop, is a late retry.
   if redis.call('HEXISTS', sk, 'd:' .. seq .. ':0') == 1 or (rec[3] and at < tonumber(rec[3])) then return {'OK', 'stale'} end

@@ -419,6 +419,36 @@ describe('leaving and ending rooms', () => {
 });
 
 describe('create_room', () => {
+  it("IM 10021 (someone else's group): a generated id draws another, leaving the other owner's group alone", async () => {
+    await steady();
+    const a = await signIn('a1');
+    h.fake.failNext('create_group', 1, { errorCode: 10021 });
+
+    const created = await a.call('multi_room', 'create_room', { roomInfo: 'mine' });
+
+    const [clash, ours] = imCalls('create_group').map((c) => (c.body as { GroupId: string }).GroupId);
+    expect(created.body).toMatchObject({ code: 0, roomID: ours });
+    expect(ours).not.toBe(clash);
+    expect(await roomKeysOf('multi_room', clash!)).toEqual([]);
+    expect(await outbox('multi_room')).toEqual([]);
+  });
+
+  it("IM 10021 for an explicit id: create_room answers 11 and add_pusher 6, with a message, and the other owner's group survives every sweep", async () => {
+    await steady();
+    const a = await signIn('a1');
+    h.fake.foreignGroups.add('theirs');
+
+    const created = await a.call('multi_room', 'create_room', { roomID: 'theirs' });
+    const joined = await join(a, 'multi_room', 'theirs');
+
+    expect(created.body).toMatchObject({ code: 11, roomID: 'theirs', message: expect.stringMatching(/10021.*choose another roomID/) });
+    expect(joined.body).toMatchObject({ code: 6, message: expect.stringMatching(/10021/) });
+    expect(await roomKeysOf('multi_room', 'theirs')).toEqual([]);
+    expect(await outbox('multi_room')).toEqual([]);
+    await sweep(h.rt);
+    expect(imCalls('destroy_group')).toEqual([]);
+  });
+
   it('refuses a taken roomID with 11 and the roomID, leaving the room as it was', async () => {
     await steady();
     const [a, b] = await signInAll('a1', 'b1');
