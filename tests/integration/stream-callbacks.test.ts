@@ -10,7 +10,7 @@ import { setLogSink } from '../../shared/log';
 import { sweep } from '../../shared/rooms/sweeper';
 import { installRuntime } from '../../shared/runtime';
 import { startGateway, type Gateway } from '../../scripts/gateway';
-import { CLOUD, invoke, pushUrlFor, signIn, signInAll, sleep, startHarness, startTestCloud, stateKeys, testEnv, userSigFor, type Answer, type Client, type Harness } from '../support/harness';
+import { CLOUD, invoke, pushUrlFor, signIn, signInAll, sleep, startHarness, startTestCloud, stateSnapshot, testEnv, userSigFor, type Answer, type Client, type Harness } from '../support/harness';
 import type { FakeCloud } from '../support/fake-cloud';
 
 const HEARTBEAT_S = 0.4;
@@ -46,11 +46,14 @@ const seated = (type: string, roomId: string) => h.rt.redis.hkeys(`${h.prefix}:{
 const notices = (roomId: string) => h.fake.notifications.filter((n) => n.groupId === roomId).length;
 const steady = (extra: Record<string, string> = {}) => h.reconfigure({ HEARTBEAT_TIMEOUT: '5', ...extra });
 
-/** Room and session state, serialized: equal snapshots mean nothing changed. */
-async function snapshot(): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const key of await stateKeys(h.rt, h.prefix)) out[key] = (await h.rt.redis.dumpBuffer(key))?.toString('hex') ?? 'gone';
-  return out;
+const snapshot = () => stateSnapshot(h.rt, h.prefix);
+
+/** `c` keeps beating in `roomId` for `ms` while everyone else stays silent. */
+async function beat(c: Client, roomId: string, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 150) {
+    await sleep(150);
+    await c.call('multi_room', 'pusher_heartbeat', { roomID: roomId });
+  }
 }
 
 describe('callback authentication', () => {
@@ -202,13 +205,6 @@ describe('push stopped (event_type 0)', () => {
 });
 
 describe('push started (event_type 1): a pushing seat is not reaped as silent', () => {
-  const beat = async (c: Client, roomId: string, ms: number) => {
-    for (let t = 0; t < ms; t += 150) {
-      await sleep(150);
-      await c.call('multi_room', 'pusher_heartbeat', { roomID: roomId });
-    }
-  };
-
   it('keeps a silent pusher the platform says is pushing (start before or after add_pusher), without asking any API, until its stop', async () => {
     const [a, b, c] = await signInAll('a1', 'b1', 'c1');
     await callback(pushEvent('c1', 'early', true)); // the push began before the seat was taken
@@ -261,10 +257,7 @@ describe('keeping a silent pusher never exceeds the room capacity (issue 13 item
     await join(a, 'multi_room', 'm1');
     await join(b, 'multi_room', 'm1');
     await vouch();
-    for (let t = 0; t < HEARTBEAT_S * 1000 + 200; t += 150) {
-      await sleep(150);
-      await a.call('multi_room', 'pusher_heartbeat', { roomID: 'm1' });
-    }
+    await beat(a, 'm1', HEARTBEAT_S * 1000 + 200);
     expect((await join(c, 'multi_room', 'm1')).body.code).toBe(0);
 
     await sweep(h.rt);

@@ -196,3 +196,10 @@ export async function stateKeys(rt: Runtime, prefix: string): Promise<string[]> 
   for (const node of await masters(rt)) keys.push(...(await node.keys(`${prefix}:*`)));
   return keys.filter((k) => !/:rl:|\{ratelimit\}/.test(k)).sort();
 }
+
+/** Every state key with its serialized value: equal snapshots mean nothing changed. */
+export async function stateSnapshot(rt: Runtime, prefix: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const key of await stateKeys(rt, prefix)) out[key] = (await rt.redis.dumpBuffer(key))?.toString('hex') ?? 'gone';
+  return out;
+}
