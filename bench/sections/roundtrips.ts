@@ -77,7 +77,8 @@ export async function runRoundTrips(bed: Bed): Promise<TripRow[]> {
   await room('get_custom_info', alice, 'live_room', 'custom counters', { roomID: 'rt_l1' });
   await room('merge_stream', carol, 'live_room', 'mix request (+live API)', {
     roomID: 'rt_l1',
-    mergeParams: { timestamp: Math.floor(Date.now() / 1000), eventId: 1, interface: { interfaceName: 'Mix_StreamV2', para: { app_id: 1250000000, interface: 'mix_streamv2.start_mix_stream_advanced', mix_stream_session_id: 'rt_l1', output_stream_id: '8888_carol', input_stream_list: [] } } },
+    // A cancel (the creator alone): the same room check and one Cloud API call as a start.
+    mergeParams: { timestamp: Math.floor(Date.now() / 1000), eventId: 1, interface: { interfaceName: 'Mix_StreamV2', para: { app_id: 1250000000, interface: 'mix_streamv2.cancel_mix_stream' } } },
   });
   await room('delete_audience', alice, 'live_room', 'audience leaves', { roomID: 'rt_l1' });
 

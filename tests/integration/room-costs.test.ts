@@ -111,7 +111,7 @@ async function flow(pass: 'cold' | 'warm', p: string): Promise<void> {
   await measure(pass, 'delete_pusher (last one: room ends)', () => carol.call('multi_room', 'delete_pusher', { roomID: `y${p}` }));
   await measure(pass, 'destroy_room', () => alice.call('multi_room', 'destroy_room', { roomID: X }));
   await join(alice, 'live_room', L);
-  await measure(pass, 'merge_stream', () => alice.call('live_room', 'merge_stream', { roomID: L, mergeParams: { a: 1 } }));
+  await measure(pass, 'merge_stream', () => alice.call('live_room', 'merge_stream', { roomID: L, mergeParams: { interface: 'mix_streamv2.cancel_mix_stream' } }));
   await measure(pass, 'set_custom_field', () => bob.call('live_room', 'set_custom_field', { roomID: L, fieldName: 'likes', operation: 'inc' }));
   await measure(pass, 'get_custom_info', () => bob.call('live_room', 'get_custom_info', { roomID: L }));
   await measure(pass, 'add_audience', () => bob.call('live_room', 'add_audience', { roomID: L, userInfo: 'b' }));
