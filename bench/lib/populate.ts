@@ -1,18 +1,20 @@
 /**
  * Writes rooms straight into Redis with pipelines, mirroring what the room
  * scripts (shared/rooms/scripts.ts) leave behind for an entered room:
- *   r:<id>  hash {c creator, i roomInfo, t created ms, a '1', m mixed play URL}
+ *   r:<id>  hash {c creator, i roomInfo, t created ms, a '1', m mixed play URL, s:<user> stream id}
  *   p:<id>  hash userID -> seat JSON {userID, userName, userAvatar, accelerateURL, streamID}
  *   b:<id>  zset userID -> heartbeat deadline (ms)
  *   list    zset roomID -> created ms          (entered rooms only)
  *   due     zset roomID -> earliest deadline   (schedule())
+ *   st:<stream> hash {base, room, user}        (the seat's stream record, 24 h TTL)
  * and PEXPIRE on the room keys as touch() does (written by a bulk Lua script). `checkShape` compares a room
  * made this way with one made through the handlers, so a change of the layout
  * makes the bench fail loudly instead of measuring something unrealistic.
  */
 import type Redis from 'ioredis';
 import type { RoomType } from '../../shared/config';
-import { partitionBase, roomKeys } from '../../shared/rooms/keys';
+import { partitionBase, roomKeys, streamKey } from '../../shared/rooms/keys';
+import { STREAM_RECORD_TTL_MS } from '../../shared/rooms/store';
 import { liveSigning } from '../../shared/rooms/service';
 import { accelerateUrl, mixedPlayUrl, parsePushUrl } from '../../shared/sign/live-urls';
 import type { Runtime } from '../../shared/runtime';
@@ -70,12 +72,13 @@ function signedSeat(rt: Runtime, userId: string) {
 /**
  * Writes one batch of rooms per call, server-side (the same commands the room
  * scripts issue, without their checks): far fewer client round trips than a
- * pipeline of single commands. KEYS: list, due. ARGV: base, replace, then per
- * room: id creator info created mixed ttl seats, and per seat: user json deadline.
+ * pipeline of single commands. KEYS: list, due. ARGV: base, replace, stream
+ * record key prefix, its TTL, then per room: id creator info created mixed ttl
+ * seats, and per seat: user json deadline stream.
  */
 const WRITE_ROOMS = `
-local base, replace = ARGV[1], ARGV[2] == '1'
-local i, n = 3, 0
+local base, replace, streams, streamTtl = ARGV[1], ARGV[2] == '1', ARGV[3], tonumber(ARGV[4])
+local i, n = 5, 0
 while i <= #ARGV do
   local id, creator, info, created, mixed, ttl, seats = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4], ARGV[i+5], tonumber(ARGV[i+6])
   i = i + 7
@@ -85,8 +88,11 @@ while i <= #ARGV do
   local earliest, earliestText = nil, nil
   local hash, zset = {}, {}
   for _ = 1, seats do
-    local user, seat, deadline = ARGV[i], ARGV[i+1], ARGV[i+2]
-    i = i + 3
+    local user, seat, deadline, stream = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3]
+    i = i + 4
+    redis.call('HSET', kr, 's:' .. user, stream)
+    redis.call('HSET', streams .. stream, 'base', base, 'room', id, 'user', user)
+    redis.call('PEXPIRE', streams .. stream, streamTtl)
     hash[#hash + 1], hash[#hash + 2] = user, seat
     zset[#zset + 1], zset[#zset + 2] = deadline, user
     if earliest == nil or tonumber(deadline) < earliest then earliest, earliestText = tonumber(deadline), deadline end
@@ -127,7 +133,7 @@ export async function writeRooms(
     args = [];
     inBatch = 0;
     await inFlight;
-    inFlight = client.eval(WRITE_ROOMS, 2, k.list, k.due, base, options.replace ? '1' : '0', ...batch).then((n) => {
+    inFlight = client.eval(WRITE_ROOMS, 2, k.list, k.due, base, options.replace ? '1' : '0', streamKey(prefix, ''), STREAM_RECORD_TTL_MS, ...batch).then((n) => {
       written += Number(n);
     });
   };
@@ -140,7 +146,7 @@ export async function writeRooms(
       const user = userAt(spec.index, s);
       const made = seatFor(rt, user);
       if (s === 0) mixed = made.mixed;
-      seats.push(user, made.seat, s < (spec.overdueSeats ?? 0) ? spec.overdueAt! : spec.deadline);
+      seats.push(user, made.seat, s < (spec.overdueSeats ?? 0) ? spec.overdueAt! : spec.deadline, (JSON.parse(made.seat) as { streamID: string }).streamID);
     }
     const ttl = Math.max(spec.deadline - Date.now(), 1000) + BACKSTOP_GRACE_MS;
     const info = `{"title":"bench room ${spec.index}","cover":"https://example.com/c/${spec.index}.png"}`;
@@ -163,7 +169,8 @@ export async function roomShape(client: Redis, prefix: string, type: RoomType, r
   for (const [name, key] of Object.entries({ room: k.room, pushers: k.pushers, beats: k.beats })) {
     const kind = await client.type(key);
     shape[name] = kind;
-    if (name === 'room' && kind === 'hash') shape.roomFields = (await client.hkeys(key)).sort().join(',');
+    // Per-seat fields ('s:<user>' ...) compare by kind, not by user name.
+    if (name === 'room' && kind === 'hash') shape.roomFields = (await client.hkeys(key)).map((f) => f.replace(/^(\w):.*$/, '$1:<user>')).sort().join(',');
     if (name === 'pushers' && kind === 'hash') {
       const first = Object.values(await client.hgetall(key))[0];
       shape.seatFields = first ? Object.keys(JSON.parse(first) as object).sort().join(',') : '';

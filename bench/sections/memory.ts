@@ -4,7 +4,7 @@
  * entries estimated from the 100,000-room partition (index bytes / entries).
  */
 import type { RoomType } from '../../shared/config';
-import { roomKeys } from '../../shared/rooms/keys';
+import { roomKeys, streamKey } from '../../shared/rooms/keys';
 import { adminClient, Bed } from '../lib/bed';
 import { round } from '../lib/stats';
 
@@ -42,6 +42,11 @@ export async function runMemory(bed: Bed, index: { list: number; due: number }):
   for (const [name, key] of Object.entries({ room: k.room, pushers: k.pushers, beats: k.beats, custom: k.custom, audience: k.audience })) {
     const bytes = await admin.memory('USAGE', key, 'SAMPLES', 0);
     if (bytes !== null) perKey[name] = Number(bytes);
+  }
+  // Each seat's stream record (push/stop callbacks find the seat through it).
+  perKey.streams = 0;
+  for (const stream of (await admin.hkeys(k.room)).filter((f) => f.startsWith('s:'))) {
+    perKey.streams += Number((await admin.memory('USAGE', streamKey(bed.prefix, (await admin.hget(k.room, stream))!), 'SAMPLES', 0)) ?? 0);
   }
   const roomKeysBytes = Object.values(perKey).reduce((a, b) => a + b, 0);
 
