@@ -19,6 +19,7 @@ const EFFECT_CONCURRENCY = 16;
 export interface SweepReport {
   effects: number;
   batches: number;
+  /** Overdue seats the stream state API vouched for (active, or no answer); the reap script decides which it keeps. */
   spared: number;
 }
 
