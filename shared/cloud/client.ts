@@ -102,7 +102,8 @@ export function createCloudApi(settings: CloudApiSettings, log: Log = () => {}) 
   return {
     /** A client for `service` at `version`; the same credentials and transport for every service. */
     service(service: string, version: string): CloudService {
-      const url = new URL(settings.baseUrl ?? `https://${service}.tencentcloudapi.com`);
+      // Cloud API 3.0 takes every action at `POST /` (the path a TC3 signature covers): an origin, not a path.
+      const url = new URL('/', settings.baseUrl ?? `https://${service}.tencentcloudapi.com`);
       return {
         async call(action, params) {
           const credentials = settings.credentials();

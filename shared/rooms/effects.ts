@@ -6,13 +6,17 @@
  * IM outage never loses a group destruction or a notification.
  */
 import type { RoomType } from '../config';
-import { ImError } from '../im/client';
+import { API_REFUSED_CODES, ImError } from '../im/client';
 import { log } from '../log';
 import type { Runtime } from '../runtime';
 import type { Effect } from './store';
 
-/** The group is gone or invalid: retrying cannot help. */
-const PERMANENT_IM_ERRORS = new Set([10007, 10010, 10015]);
+/**
+ * The group is gone or invalid, or IM refuses the API to this account (with
+ * IM_NOTIFY_MODE=system or both): retrying cannot help, and in `both` mode a
+ * retry would repeat the custom message that did go out.
+ */
+const PERMANENT_IM_ERRORS = new Set([10010, 10015, ...API_REFUSED_CODES]);
 
 export async function performEffect(rt: Runtime, type: RoomType, roomId: string, effect: Effect | undefined): Promise<void> {
   if (!effect) return;

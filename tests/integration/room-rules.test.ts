@@ -982,6 +982,38 @@ describe('notifications and the effect outbox', () => {
     expect(await outbox('multi_room')).toEqual([]);
   });
 
+  it('IM_NOTIFY_MODE=auto (the default) on an account IM refuses system notifications: every change reaches the group once, as a custom message', async () => {
+    await steady();
+    h.fake.refuse('send_group_system_notification', 10026);
+    const [a, b, c] = await signInAll('a1', 'b1', 'c1');
+    await join(a, 'multi_room', 'm1'); // creates the room: nobody to tell
+
+    await join(b, 'multi_room', 'm1');
+    await join(c, 'multi_room', 'm1');
+    await c.call('multi_room', 'delete_pusher', { roomID: 'm1' });
+    await sweep(h.rt);
+
+    const sent = h.fake.notifications.filter((n) => n.groupId === 'm1');
+    expect(sent.map((n) => n.mode)).toEqual(['custom', 'custom', 'custom']);
+    expect(sent.every((n) => n.content === PUSHER_CHANGE_CONTENT)).toBe(true);
+    expect(imCalls('send_group_system_notification')).toHaveLength(1); // only until the switch
+    expect(h.logs.filter((l) => l.includes('"im_notify_fallback"'))).toHaveLength(1);
+    expect(await outbox('multi_room')).toEqual([]);
+  });
+
+  it('IM_NOTIFY_MODE=both on such an account: the custom message goes out once per change, and the refused channel is not retried', async () => {
+    await steady({ IM_NOTIFY_MODE: 'both' });
+    h.fake.refuse('send_group_system_notification', 10026);
+    const [a, b] = await signInAll('a1', 'b1');
+    await join(a, 'multi_room', 'm1');
+
+    await join(b, 'multi_room', 'm1');
+    await sweep(h.rt);
+
+    expect(h.fake.notifications.filter((n) => n.groupId === 'm1').map((n) => n.mode)).toEqual(['custom']);
+    expect(await outbox('multi_room')).toEqual([]);
+  });
+
   it('a failed notification leaves the change committed and the effect in the outbox; a sweep after the lease delivers it once', async () => {
     await steady({ IM_MAX_ATTEMPTS: '2' });
     const [a, b] = await signInAll('a1', 'b1');
