@@ -259,8 +259,18 @@ export function buildPlan(file: string, env: NodeJS.ProcessEnv): DeployPlan {
   return { file, app, stage, region, namespace, codeBucket: `sls-cloudfunction-${region}-code`, functions, triggers, notes };
 }
 
+export interface PlanJson {
+  region: string;
+  app: string;
+  stage: string;
+  namespace: string;
+  functions: (Pick<PlannedFunction, 'name' | 'runtime' | 'handler' | 'memorySize' | 'timeout' | 'environment'> & { role?: string; vpc: PlannedFunction['vpc'] | null })[];
+  triggers: PlannedTrigger[];
+  notes: string[];
+}
+
 /** The plan as `--dry-run --json` prints it: every name, no secret value. */
-export function planJson(plan: DeployPlan): Record<string, unknown> {
+export function planJson(plan: DeployPlan): PlanJson {
   return {
     region: plan.region,
     app: plan.app,

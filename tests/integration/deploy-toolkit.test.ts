@@ -111,7 +111,7 @@ describe('deploy plan and dry run', () => {
     const plan = JSON.parse(stdout) as ReturnType<typeof planJson> & { problems: string[] };
     expect(plan.region).toBe('ap-shanghai');
     expect(plan.problems).toEqual([]);
-    const [router] = plan.functions as { name: string; environment: Record<string, string>; vpc: unknown; memorySize: number; timeout: number; handler: string }[];
+    const [router] = plan.functions;
     expect(router).toMatchObject({ name: 'roomservice-prod-roomservice-router', handler: 'index.main_handler', memorySize: 256, timeout: 10, vpc: { vpcId: 'vpc-abc12345' } });
     expect(Object.keys(router!.environment)).toEqual(expect.arrayContaining(Object.keys(setServiceVariables(env))));
     for (const name of ['IM_SECRET_KEY', 'LIVE_PUSH_SECRET_KEY', 'LIVE_PLAY_SECRET_KEY', 'LIVE_API_KEY']) expect(router!.environment[name]).toBe('***');
