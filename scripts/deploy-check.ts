@@ -366,7 +366,8 @@ export function checkServerlessFile(file: string, options: CheckOptions = {}): C
 
 // ---------------------------------------------------------------- command line
 
-function optionValue(args: string[], name: string): string | undefined {
+/** `--name value` or `--name=value`. */
+export function optionValue(args: string[], name: string): string | undefined {
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i]!;
     if (arg === `--${name}`) return args[i + 1];

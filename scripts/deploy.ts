@@ -21,7 +21,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../shared/config';
 import { DIST_DIR, ROOT, buildFunctions } from './build';
-import { checkServerlessFile, printReport } from './deploy-check';
+import { checkServerlessFile, optionValue, printReport } from './deploy-check';
 import { buildPlan, planJson, shownValue, type DeployPlan, type PlannedFunction, type PlannedTrigger } from './deploy-plan';
 import { zipDirectory } from './deploy-zip';
 import { loadDotEnv } from './dotenv';
@@ -234,15 +234,6 @@ export function packageFunctions(plan: DeployPlan, distDir = DIST_DIR): Record<s
 }
 
 // ---------------------------------------------------------------- command line
-
-function optionValue(args: string[], name: string): string | undefined {
-  for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i]!;
-    if (arg === `--${name}`) return args[i + 1];
-    if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
-  }
-  return undefined;
-}
 
 function describePlan(plan: DeployPlan, problems: string[]): string {
   const lines = [`plan for ${plan.file}: app ${plan.app}, stage ${plan.stage}, region ${plan.region}, namespace ${plan.namespace}`];
