@@ -133,7 +133,18 @@ export interface PlannedFunction {
 export type PlannedTrigger =
   | { type: 'timer'; function: string; name: string; cronExpression: string; enable: boolean; qualifier: string }
   | { type: 'http'; function: string; name: string; authType: string; netConfig: { enableIntranet: boolean; enableExtranet: boolean }; qualifier: string }
-  | { type: 'apigw'; function: string; service: string; path: string; method: string };
+  | {
+      type: 'apigw';
+      function: string;
+      service: string;
+      path: string;
+      method: string;
+      /** The rest of the route and its service as the YAML declares them (protocols, stage environment, CORS, parameters). */
+      protocols: string[];
+      environment: string;
+      enableCORS: boolean;
+      param?: unknown[];
+    };
 
 export interface DeployPlan {
   file: string;
@@ -250,7 +261,17 @@ export function buildPlan(file: string, env: NodeJS.ProcessEnv): DeployPlan {
       });
     } else if (trigger.type === 'apigw') {
       for (const api of (Array.isArray(p.apis) ? p.apis : []) as Loose[]) {
-        triggers.push({ type: 'apigw', function: nameOf(api.function), service: str(p.name) ?? instance, path: str(api.path) ?? '/', method: str(api.method) ?? 'ANY' });
+        triggers.push({
+          type: 'apigw',
+          function: nameOf(api.function),
+          service: str(p.name) ?? instance,
+          path: str(api.path) ?? '/',
+          method: str(api.method) ?? 'ANY',
+          protocols: Array.isArray(p.protocols) ? p.protocols.map(String) : ['https'],
+          environment: str(p.environment) ?? 'release',
+          enableCORS: api.enableCORS === true,
+          ...(Array.isArray(api.param) ? { param: api.param } : {}),
+        });
       }
     } else {
       throw new Error(`${file}: trigger type ${String(trigger.type)} is not one this deploy knows (timer, http, apigw)`);

@@ -119,18 +119,19 @@ export function toolkitTriggerInputs(plan: DeployPlan): Record<string, unknown>[
     }
   }
   for (const [service, apis] of gateways) {
+    const [first] = apis;
     out.push({
       type: 'apigw',
       parameters: {
         name: service,
         serviceName: service,
-        protocols: ['http', 'https'],
-        environment: 'release',
+        protocols: first!.protocols,
+        environment: first!.environment,
         endpoints: apis.map((api) => ({
           path: api.path,
           method: api.method,
-          enableCORS: true,
-          ...(api.path.includes('{roomType}') ? { param: [{ name: 'roomType', position: 'PATH', required: true, type: 'string' }] } : {}),
+          enableCORS: api.enableCORS,
+          ...(api.param ? { param: api.param } : {}),
           function: { name: api.function, functionName: api.function, functionNamespace: plan.namespace },
         })),
       },
@@ -247,7 +248,14 @@ function describePlan(plan: DeployPlan, problems: string[]): string {
   return lines.join('\n');
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export interface MainOptions {
+  /** Where the bundles are built (tests build into a temporary directory instead of dist/). */
+  outdir?: string;
+  /** Where the code packages are written before upload. */
+  workDir?: string;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, options: MainOptions = {}): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const target = optionValue(argv, 'target');
   const file = target ? relative(ROOT, resolve(ROOT, target, 'serverless.yml')) : 'serverless.yml';
@@ -277,17 +285,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     out(`FAIL the service would reject this configuration (set these in .env or the shell):\n${problems.map((p) => `     - ${p}`).join('\n')}`);
     return 1;
   }
-  const built = await buildFunctions();
+  const built = await buildFunctions({ outdir: options.outdir ?? DIST_DIR });
   if (built.problems.length > 0) {
     out(`FAIL build:\n${built.problems.map((p) => `     - ${p}`).join('\n')}`);
     return 1;
   }
-  const report = checkServerlessFile(file);
+  // The YAML names dist/ as the code; a build elsewhere is checked by the packaging below instead.
+  const report = checkServerlessFile(file, { skipDist: options.outdir !== undefined, env });
   printReport(report);
   if (report.problems.length > 0) return 1;
   for (const note of plan.notes) out(`note ${note}`);
 
-  const result = await deployPlan(plan, { credentials, packages: packageFunctions(plan), log: out });
+  const result = await deployPlan(plan, { credentials, packages: packageFunctions(plan, built.outdir), log: out, workDir: options.workDir });
   if (plan.triggers.some((t) => t.type === 'http')) {
     out(
       result.url

@@ -259,6 +259,32 @@ describe('deploy through tencent-component-toolkit, recorded', () => {
     expect(recorder.functions.size).toBe(0);
   });
 
+  it('npm run deploy end to end: builds, packages the real bundles, deploys, prints the base URL', async () => {
+    // Prepare
+    const outdir = mkdtempSync(join(tmpdir(), 'roomservice-dist-'));
+    const output = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+
+    try {
+      // Act
+      const code = await deployMain([], deployEnv(), { outdir, workDir: packageDir });
+      const printed = output.mock.calls.map(([chunk]) => String(chunk)).join('');
+      output.mockRestore();
+
+      // Assess
+      expect(code, printed).toBe(0);
+      expect(printed).toMatch(/^base URL: https:\/\/1250000000-url1\.ap-shanghai\.tencentscf\.com$/m);
+      const uploaded = recorder.ofAction('putObject');
+      expect(uploaded.map((u) => u.params.Key)).toEqual([expect.stringMatching(/^roomservice-prod-roomservice-router-[0-9a-f]{16}\.zip$/), expect.stringMatching(/^roomservice-prod-roomservice-sweeper-[0-9a-f]{16}\.zip$/)]);
+      const router = recorder.objects.get(`sls-cloudfunction-ap-shanghai-code-1250000000/${uploaded[0]!.params.Key}`)!;
+      expect(router.equals(zipDirectory(join(outdir, 'router')))).toBe(true);
+      expect(router.length).toBeGreaterThan(100 * 1024);
+      expect(recorder.ofAction('CreateFunction')).toHaveLength(2);
+    } finally {
+      output.mockRestore();
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('per-function mode plans one API Gateway route per endpoint for the toolkit', () => {
     // Act
     const plan = buildPlan('deploy/apigw/serverless.yml', deployEnv());
