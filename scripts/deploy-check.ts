@@ -2,7 +2,10 @@
  * `npm run deploy:check`: offline validation of the deployment files, so a
  * mistake fails here instead of half-way through a cloud deploy.
  *
- *   tsx scripts/deploy-check.ts [--target=DIR] [--skip-dist]
+ *   tsx scripts/deploy-check.ts [--target=DIR] [--skip-dist] [--fix]
+ *
+ * --fix first rewrites each file's `environments` list to the settings of
+ * shared/config.ts (after a setting is added there).
  *
  * Checks serverless.yml (router mode) and deploy/apigw/serverless.yml
  * (per-function mode), or only the one in --target:
@@ -25,7 +28,7 @@
  *    names fit SCF's 60 characters. A runtime outside the component's allow-list
  *    is a warning: `sls deploy` refuses it, `npm run deploy` does not.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { CONFIG_VARIABLES } from '../shared/config';
@@ -364,6 +367,31 @@ export function checkServerlessFile(file: string, options: CheckOptions = {}): C
   return report;
 }
 
+// ---------------------------------------------------------------- --fix
+
+/**
+ * Rewrites the `environments: &environments` list of a deploy file to exactly
+ * the service's variables (serviceVariables(), from shared/config.ts), keeping
+ * its indentation, so a new setting reaches the component's file with one
+ * command. Answers whether the file changed.
+ */
+export function syncEnvironments(file: string): boolean {
+  const abs = resolve(ROOT, file);
+  const lines = readFileSync(abs, 'utf8').split('\n');
+  const at = lines.findIndex((line) => /^\s+environments: &environments\s*$/.test(line));
+  if (at === -1) throw new Error(`${file}: no \`environments: &environments\` list to rewrite`);
+  let end = at + 1;
+  while (end < lines.length && /^\s+- \{ key: /.test(lines[end]!)) end += 1;
+  const indent = /^(\s*)/.exec(lines[at + 1] ?? '')?.[1] || `${/^(\s*)/.exec(lines[at]!)![1]}  `;
+  const names = serviceVariables();
+  const width = Math.max(...names.map((name) => name.length)) + 1;
+  const entries = names.map((name) => `${indent}- { key: ${`${name},`.padEnd(width)} value: '\${env:${name}}' }`);
+  const next = [...lines.slice(0, at + 1), ...entries, ...lines.slice(end)].join('\n');
+  if (next === lines.join('\n')) return false;
+  writeFileSync(abs, next);
+  return true;
+}
+
 // ---------------------------------------------------------------- command line
 
 /** `--name value` or `--name=value`. */
@@ -388,6 +416,7 @@ export function printReport(report: CheckReport, out: NodeJS.WritableStream = pr
 function main(argv: string[]): number {
   const target = optionValue(argv, 'target');
   const files = target ? [join(target, 'serverless.yml')] : DEPLOY_FILES.map((f) => f.file);
+  if (argv.includes('--fix')) for (const file of files) if (syncEnvironments(file)) process.stdout.write(`fixed ${file}: environments list = the settings of shared/config.ts\n`);
   const reports = files.map((file) => checkServerlessFile(file, { skipDist: argv.includes('--skip-dist') }));
   reports.forEach((report) => printReport(report));
   return reports.some((r) => r.problems.length > 0) ? 1 : 0;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ROOT } from '../../scripts/build';
-import { checkServerlessFile } from '../../scripts/deploy-check';
+import { checkServerlessFile, syncEnvironments } from '../../scripts/deploy-check';
 import { buildPlan, planJson, requiredVariables, serviceVariables } from '../../scripts/deploy-plan';
 import { deployPlan, main as deployMain, removePlan, toolkitTriggerInputs } from '../../scripts/deploy';
 import { zipDirectory } from '../../scripts/deploy-zip';
@@ -338,5 +338,20 @@ describe('deploy:check applies the component\'s transformation', () => {
     expect(required.problems).toEqual(['function router would deploy without IM_SECRET_KEY', 'function sweeper would deploy without IM_SECRET_KEY']);
     expect(optional.problems).toEqual([]);
     expect(optional.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^function router: `sls deploy` would not pass SWEEP_BATCH/)]));
+  });
+
+  it('--fix rewrites the environments list to the settings of shared/config.ts', () => {
+    // Prepare
+    const original = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
+    const file = join(dir, 'stale.yml');
+    writeFileSync(file, original.replace(/^.*key: SWEEP_BATCH,.*\n/m, ''));
+
+    // Act
+    const changed = syncEnvironments(file);
+    const again = syncEnvironments(file);
+
+    // Assess
+    expect([changed, again]).toEqual([true, false]);
+    expect(readFileSync(file, 'utf8')).toBe(original);
   });
 });
