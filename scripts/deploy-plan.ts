@@ -50,9 +50,6 @@ export const LOCAL_ONLY_VARIABLES: Readonly<Record<string, string>> = { PORT: 's
 /** SCF refuses user variables with these prefixes (doc 583/32748): the platform sets them. */
 export const RESERVED_PREFIXES = ['SCF_', 'QCLOUD_', 'TENCENTCLOUD_'] as const;
 
-/** What a function's SCF name may be (toolkit's GetFunction message: 2-60 characters). */
-export const SCF_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$/;
-
 /** The service variables a deploy passes through: every setting of shared/config.ts that SCF accepts. */
 export function serviceVariables(): string[] {
   return CONFIG_VARIABLES.filter((name) => !(name in LOCAL_ONLY_VARIABLES) && !RESERVED_PREFIXES.some((p) => name.startsWith(p)));
