@@ -141,9 +141,10 @@ export function toolkitTriggerInputs(plan: DeployPlan): Record<string, unknown>[
 }
 
 /**
- * The Function URL's public address in what the toolkit returned for the http
- * trigger. The API returns it inside the trigger description; rather than rely
- * on one field name, take the first `https://...tencentscf.com` address that is
+ * The Function URL's public address in a trigger as the API describes it. It
+ * is inside the trigger description (`NetConfig.ExtranetUrl` as far as public
+ * code reads it; Tencent's docs do not show the field), so rather than rely on
+ * one field name, take the first `https://...tencentscf.com` address that is
  * not the intranet one (`.in.`), looking into JSON strings too.
  */
 export function findFunctionUrl(value: unknown, depth = 0): string | undefined {
@@ -212,6 +213,9 @@ export async function deployPlan(plan: DeployPlan, options: { credentials: Crede
     const { triggerList } = (await manager.bulkCreateTriggers(triggers, plan.namespace)) as { triggerList: unknown };
     for (const trigger of plan.triggers) log(`trigger  ${trigger.type} -> ${trigger.function}`);
     url = findFunctionUrl(triggerList);
+    // CreateTrigger's answer may not carry the address yet; the function's trigger list does.
+    const urlTrigger = plan.triggers.find((t) => t.type === 'http');
+    if (!url && urlTrigger) url = findFunctionUrl(await scf.getTriggerList(urlTrigger.function, plan.namespace));
   }
   return { functions: plan.functions.map((fn) => fn.name), url, bucket };
 }

@@ -146,11 +146,14 @@ export function installToolkitRecorder(options: { appId?: string } = {}): Toolki
         let desc = String(p.TriggerDesc ?? '');
         // The API echoes a timer's cron wrapped as {"cron": ...} (the toolkit's timer module relies on it).
         if (p.Type === 'timer') desc = JSON.stringify({ cron: desc });
-        // A Function URL's address comes back in its description. The field name here is a stand-in:
-        // the deploy looks for the https://...tencentscf.com address wherever it is.
+        // A Function URL's address is in its description, NetConfig.ExtranetUrl (as a third-party
+        // tool reads it from GetFunction; not in Tencent's docs). CreateTrigger's own answer here
+        // leaves it out, the worst case: the deploy must then find it with ListTriggers.
+        const created = desc;
         if (p.Type === 'http') {
           urlCounter += 1;
-          desc = JSON.stringify({ ...JSON.parse(desc), UrlInfo: { ExtranetUrl: `https://${appId}-url${urlCounter}.${regionOf.current}.tencentscf.com` } });
+          const parsed = JSON.parse(desc) as { NetConfig?: Record<string, unknown> };
+          desc = JSON.stringify({ ...parsed, NetConfig: { ...parsed.NetConfig, ExtranetUrl: `https://${appId}-url${urlCounter}.${regionOf.current}.tencentscf.com` } });
         }
         const trigger: FakeTrigger = {
           Type: p.Type,
@@ -163,13 +166,16 @@ export function installToolkitRecorder(options: { appId?: string } = {}): Toolki
           ModTime: now(),
         };
         target.triggers.push(trigger);
-        return { TriggerInfo: { ...trigger } };
+        return { TriggerInfo: { ...trigger, TriggerDesc: created } };
       }
       case 'UpdateTrigger': {
         const trigger = fn(p.FunctionName).triggers.find((t) => t.TriggerName === p.TriggerName && t.Type === p.Type);
         if (!trigger) throw new ApiFailure('ResourceNotFound.Trigger', `trigger ${p.TriggerName} does not exist`);
-        const previous = JSON.parse(trigger.TriggerDesc) as Record<string, unknown>;
-        trigger.TriggerDesc = JSON.stringify({ ...JSON.parse(String(p.TriggerDesc)), ...(previous.UrlInfo ? { UrlInfo: previous.UrlInfo } : {}) });
+        // The address stays with the trigger across updates.
+        const previous = JSON.parse(trigger.TriggerDesc) as { NetConfig?: { ExtranetUrl?: string } };
+        const next = JSON.parse(String(p.TriggerDesc)) as { NetConfig?: Record<string, unknown> };
+        if (previous.NetConfig?.ExtranetUrl) next.NetConfig = { ...next.NetConfig, ExtranetUrl: previous.NetConfig.ExtranetUrl };
+        trigger.TriggerDesc = JSON.stringify(next);
         trigger.Enable = p.Enable === 'OPEN' ? 1 : 0;
         trigger.ModTime = now();
         return {};
