@@ -2,49 +2,50 @@
  * `npm run deploy:check`: offline validation of the deployment files, so a
  * mistake fails here instead of half-way through a cloud deploy.
  *
- *   tsx scripts/deploy-check.ts [--target=DIR] [--skip-dist]
- *   tsx scripts/deploy-check.ts [--target=DIR] --exec <components command> [args...]
+ *   tsx scripts/deploy-check.ts [--target=DIR] [--skip-dist] [--fix]
+ *
+ * --fix first rewrites each file's `environments` list to the settings of
+ * shared/config.ts (after a setting is added there).
  *
  * Checks serverless.yml (router mode) and deploy/apigw/serverless.yml
  * (per-function mode), or only the one in --target:
  *  - the fields used exist in the multi-scf component's schema (a typo such as
  *    `memory:` is an error, not a silently ignored key);
+ *  - applying the component's own input transformation (formatFaasInputs:
+ *    `environments` -> `environment.variables`), no function comes out without
+ *    a variable the service requires; one without an optional setting is a
+ *    warning (`npm run deploy` passes it anyway, `sls deploy` would not);
  *  - the functions are exactly the files of functions/ (per-function mode) or
  *    router + sweeper (router mode), each with `index.main_handler` and its
  *    bundle present in dist/ (unless --skip-dist);
- *  - every function gets every variable of shared/config.ts as `${env:NAME}`
- *    and no `${env:...}` names anything else than a config or deploy variable;
- *  - the sweeper's timer has a 7-field cron and `enable: true`;
+ *  - every variable entry is `${env:NAME}` of a config variable, and no
+ *    `${env:...}` names anything else than a config or deploy variable;
+ *  - the sweeper's timer has a 7-field cron and `enable: true`; the router has
+ *    one public Function URL (`http` trigger, extranet on, auth NONE);
  *  - the API Gateway routes are exactly the endpoints (method, path, function,
  *    CORS, the `roomType` path parameter);
- *  - the runtime matches the bundles' build target and the generated function
- *    names fit SCF's 60 characters.
- *
- * With --exec it then runs the Serverless Components CLI (`npm run deploy` uses
- * `--exec deploy`) on one file (the --target one, else serverless.yml): it reads
- * .env like the CLI does, fills the defaults the YAML cannot express
- * (Components variables have no default syntax), refuses to deploy a
- * configuration the service would reject, drops unset variables from a copy of
- * the file (see renderDeployFile) and sets SERVERLESS_PLATFORM_VENDOR=tencent so
- * the CLI talks to Tencent Cloud. `sls deploy` of serverless@3 cannot do this:
- * for a `component:` file it prints a notice and exits 0 without deploying.
+ *  - the runtime matches the bundles' build target, and the generated function
+ *    names fit SCF's 60 characters. A runtime outside the component's allow-list
+ *    is a warning: `sls deploy` refuses it, `npm run deploy` does not.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parseEnv } from 'node:util';
 import { z } from 'zod';
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../shared/config';
+import { CONFIG_VARIABLES } from '../shared/config';
 import { ENDPOINTS } from '../functions/router';
 import { NODE_TARGET, ROOT, functionNames } from './build';
+import {
+  DEPLOY_VARIABLES,
+  ENV_REF,
+  LOCAL_ONLY_VARIABLES,
+  RESERVED_PREFIXES,
+  componentFunctionInputs,
+  loadYaml,
+  requiredVariables,
+  serviceVariables,
+} from './deploy-plan';
 
-/** js-yaml ships with the Serverless Components CLI (the parser it reads these files with). */
-const yaml = require('js-yaml') as {
-  load(text: string, options?: { filename?: string; schema?: unknown }): unknown;
-  dump(value: unknown, options?: { lineWidth?: number }): string;
-  DEFAULT_SAFE_SCHEMA?: unknown;
-  DEFAULT_SCHEMA?: unknown;
-};
+export { loadYaml };
 
 export type DeployMode = 'router' | 'per-function';
 
@@ -56,27 +57,19 @@ export const DEPLOY_FILES: readonly { mode: DeployMode; file: string }[] = [
 /** Router mode deploys these two; per-function mode deploys every file of functions/. */
 export const ROUTER_MODE_FUNCTIONS = ['router', 'sweeper'] as const;
 
-/** Variables of the deployment itself (not of the service), with their defaults. */
-export const DEPLOY_VARIABLES: Readonly<Record<string, { default?: string; about: string }>> = {
-  APP: { default: 'roomservice', about: 'Serverless application name' },
-  STAGE: { default: 'dev', about: 'stage (dev, prod ...); part of every function name' },
-  REGION: { default: 'ap-guangzhou', about: 'SCF region, the same as the Redis instance' },
-  VPC_ID: { about: 'VPC of the TencentDB for Redis instance' },
-  SUBNET_ID: { about: 'subnet in that VPC for the functions' },
-};
-
-/** Config variables that mean nothing on SCF. */
-export const LOCAL_ONLY_VARIABLES: Readonly<Record<string, string>> = { PORT: 'serves the local gateway only' };
+/**
+ * The Node runtimes the published multi-scf component (0.3.14,
+ * serverless.component.yml) accepts; the scf component (0.9.x) has the same
+ * list. SCF itself offers newer ones, which only `npm run deploy` can use.
+ */
+export const COMPONENT_NODE_RUNTIMES = ['Nodejs6.10', 'Nodejs8.9', 'Nodejs10.15', 'Nodejs12.16', 'Nodejs14.18', 'Nodejs16.13'] as const;
 
 const SCF_NAME_MAX = 60;
-
-/** The variable names shared/config.ts reads. */
-export const configVariables = (): string[] => [...CONFIG_VARIABLES];
 
 // ---------------------------------------------------------------- schema
 
 /** The multi-scf component's inputs, as far as this project uses them (docs/configure.md of the component). */
-const ENV_REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
+const variableList = z.array(z.strictObject({ key: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), value: z.string() }));
 const memorySize = z
   .number()
   .int()
@@ -91,7 +84,10 @@ const functionSchema = z.strictObject({
   memorySize,
   timeout: z.number().int().min(1).max(900),
   vpc: z.strictObject({ vpcId: z.string(), subnetId: z.string() }),
-  environment: z.array(z.strictObject({ key: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), value: z.string() })),
+  // The component reads `environments`; `environment` is accepted and then replaced
+  // (formatFaasInputs), so the variable check below is what catches it.
+  environments: variableList.optional(),
+  environment: z.unknown().optional(),
   publicAccess: z.boolean().optional(),
   eip: z.boolean().optional(),
   installDependency: z.boolean().optional(),
@@ -106,6 +102,17 @@ const timerTrigger = z.strictObject({
     enable: z.boolean(),
     qualifier: z.string().optional(),
     argument: z.string().optional(),
+  }),
+});
+
+const httpTrigger = z.strictObject({
+  type: z.literal('http'),
+  function: z.string(),
+  parameters: z.strictObject({
+    name: z.string().min(1).optional(),
+    qualifier: z.string().optional(),
+    authType: z.enum(['NONE', 'CAM']).optional(),
+    netConfig: z.strictObject({ enableIntranet: z.boolean().optional(), enableExtranet: z.boolean().optional() }).optional(),
   }),
 });
 
@@ -154,10 +161,11 @@ const serverlessSchema = z.strictObject({
     src: z.strictObject({ src: z.string(), exclude: z.array(z.string()).optional() }),
     region: z.string().min(1),
     runtime: z.string().regex(/^Nodejs\d+\.\d+$/, 'must be a Node.js runtime id such as Nodejs20.19'),
+    description: z.string().optional(),
     namespace: z.string().optional(),
     type: z.literal('event').optional(),
     functions: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/), functionSchema),
-    triggers: z.array(z.discriminatedUnion('type', [timerTrigger, apigwTrigger])).optional(),
+    triggers: z.array(z.discriminatedUnion('type', [timerTrigger, httpTrigger, apigwTrigger])).optional(),
   }),
 });
 
@@ -177,11 +185,8 @@ export interface CheckReport {
   mode: DeployMode | undefined;
   functions: string[];
   problems: string[];
-}
-
-export function loadYaml(file: string): unknown {
-  const schema = yaml.DEFAULT_SAFE_SCHEMA ?? yaml.DEFAULT_SCHEMA;
-  return yaml.load(readFileSync(file, 'utf8'), { filename: file, schema });
+  /** What does not stop `npm run deploy` but would hurt `sls deploy`. */
+  warnings: string[];
 }
 
 /** Every `${env:NAME}` in the document. */
@@ -207,8 +212,9 @@ function routeOf(endpoint: (typeof ENDPOINTS)[number]): { path: string; method: 
 export function checkServerlessFile(file: string, options: CheckOptions = {}): CheckReport {
   const abs = resolve(ROOT, file);
   const shown = relative(ROOT, abs);
-  const report: CheckReport = { file: shown, mode: undefined, functions: [], problems: [] };
+  const report: CheckReport = { file: shown, mode: undefined, functions: [], problems: [], warnings: [] };
   const problem = (message: string) => report.problems.push(message);
+  const warning = (message: string) => report.warnings.push(message);
   if (!existsSync(abs)) {
     problem(`${shown} does not exist`);
     return report;
@@ -256,21 +262,34 @@ export function checkServerlessFile(file: string, options: CheckOptions = {}): C
     if (!options.skipDist && existsSync(distDir) && !existsSync(bundle)) problem(`function ${name}: ${relative(ROOT, bundle)} is missing: run \`npm run build\``);
   }
 
-  // Environment.
-  const config = configVariables();
-  const shipped = config.filter((name) => !(name in LOCAL_ONLY_VARIABLES));
+  // Environment, as the component builds it.
+  const config = [...CONFIG_VARIABLES];
+  const required = requiredVariables();
+  const shipped = serviceVariables();
   for (const [name, fn] of Object.entries(functions)) {
-    const keys = fn.environment.map((entry) => entry.key);
-    const missing = shipped.filter((key) => !keys.includes(key));
-    if (missing.length > 0) problem(`function ${name}: environment lacks ${missing.join(', ')}`);
-    const duplicated = keys.filter((key, i) => keys.indexOf(key) !== i);
-    if (duplicated.length > 0) problem(`function ${name}: environment repeats ${[...new Set(duplicated)].join(', ')}`);
-    for (const { key, value } of fn.environment) {
-      if (!config.includes(key)) problem(`function ${name}: environment variable ${key} is not a setting of shared/config.ts`);
+    const built = componentFunctionInputs({ runtime: doc.inputs.runtime, namespace: doc.inputs.namespace }, fn as Record<string, unknown>);
+    const keys = Object.keys(built.environment?.variables ?? {});
+    const lost = required.filter((key) => !keys.includes(key));
+    if (lost.length > 0) {
+      const why = fn.environments ? '' : fn.environment !== undefined
+        ? ' (it declares `environment:`, but multi-scf builds the variables from `environments:` and replaces `environment` with them)'
+        : ' (it has no `environments:` list)';
+      problem(`function ${name} would deploy without ${lost.join(', ')}${why}`);
+    }
+    const optional = shipped.filter((key) => !required.includes(key) && !keys.includes(key));
+    if (optional.length > 0 && lost.length === 0) warning(`function ${name}: \`sls deploy\` would not pass ${optional.join(', ')} (npm run deploy passes every setting that is set)`);
+    const entries = fn.environments ?? [];
+    const listed = entries.map((entry) => entry.key);
+    const duplicated = listed.filter((key, i) => listed.indexOf(key) !== i);
+    if (duplicated.length > 0) problem(`function ${name}: environments repeats ${[...new Set(duplicated)].join(', ')}`);
+    for (const { key, value } of entries) {
+      if (RESERVED_PREFIXES.some((prefix) => key.startsWith(prefix))) problem(`function ${name}: ${key} cannot be set: SCF reserves the ${RESERVED_PREFIXES.join(', ')} prefixes`);
+      else if (!config.includes(key)) problem(`function ${name}: environment variable ${key} is not a setting of shared/config.ts`);
       else if (key in LOCAL_ONLY_VARIABLES) problem(`function ${name}: ${key} ${LOCAL_ONLY_VARIABLES[key]}; leave it out`);
       if (value !== `\${env:${key}}`) problem(`function ${name}: ${key} must be '\${env:${key}}' (values come from the deploy environment, never from this file), not ${JSON.stringify(value)}`);
     }
     for (const [field, value] of Object.entries(fn.vpc)) if (!ENV_REF.test(value)) problem(`function ${name}: vpc.${field} must be \${env:...}, not ${JSON.stringify(value)}`);
+    if (fn.role !== undefined && !ENV_REF.test(fn.role)) problem(`function ${name}: role must be \${env:EXECUTION_ROLE}, not ${JSON.stringify(fn.role)}`);
   }
   for (const name of envReferences(raw)) {
     if (!config.includes(name) && !(name in DEPLOY_VARIABLES)) {
@@ -282,6 +301,9 @@ export function checkServerlessFile(file: string, options: CheckOptions = {}): C
   const runtimeMajor = /^Nodejs(\d+)\./.exec(doc.inputs.runtime)?.[1];
   const targetMajor = /^node(\d+)/.exec(NODE_TARGET)?.[1];
   if (runtimeMajor !== targetMajor) problem(`inputs.runtime ${doc.inputs.runtime} does not match the bundles' target ${NODE_TARGET} (scripts/build.ts)`);
+  if (!(COMPONENT_NODE_RUNTIMES as readonly string[]).includes(doc.inputs.runtime)) {
+    warning(`inputs.runtime ${doc.inputs.runtime} is outside the multi-scf component's allow-list (Node up to ${COMPONENT_NODE_RUNTIMES.at(-1)}): \`sls deploy\` refuses this file; deploy it with \`npm run deploy\``);
+  }
 
   // Timer.
   const sweeperTimers = timers.filter((t) => t.function === 'sweeper');
@@ -294,8 +316,20 @@ export function checkServerlessFile(file: string, options: CheckOptions = {}): C
     if (timer.parameters.enable !== true) problem(`${where}: enable must be true (the component creates timers disabled otherwise)`);
   }
 
+  // Function URL.
+  const urls = triggers.filter((t): t is z.infer<typeof httpTrigger> => t.type === 'http');
+  for (const url of urls) if (!names.includes(url.function)) problem(`http trigger: function ${url.function} is not declared`);
+  if (mode === 'router') {
+    if (!names.includes('router')) problem('router mode needs the router function');
+    const routerUrls = urls.filter((t) => t.function === 'router');
+    if (routerUrls.length !== 1) problem(`the router needs exactly one http trigger (its Function URL), found ${routerUrls.length}`);
+    for (const url of routerUrls) {
+      if (url.parameters.netConfig?.enableExtranet !== true) problem('http trigger of router: netConfig.enableExtranet must be true (the toolkit defaults it to false: clients could not reach the URL)');
+      if ((url.parameters.authType ?? 'NONE') !== 'NONE') problem('http trigger of router: authType must be NONE (clients send no CAM signature; the service checks its own tokens)');
+    }
+  }
+
   // API Gateway routes.
-  if (mode === 'router' && !names.includes('router')) problem('router mode needs the router function');
   if (mode === 'per-function') {
     const apis = gateways.flatMap((gateway) => gateway.parameters.apis);
     const seen = new Set<string>();
@@ -333,71 +367,35 @@ export function checkServerlessFile(file: string, options: CheckOptions = {}): C
   return report;
 }
 
-// ---------------------------------------------------------------- deploy hand-off
-
-/** `.env` at the repository root, as the Components CLI reads it (the shell wins over the file). */
-export function deployEnvironment(base: NodeJS.ProcessEnv = process.env, dotenvFile = join(ROOT, '.env')): NodeJS.ProcessEnv {
-  const fromFile = existsSync(dotenvFile) ? parseEnv(readFileSync(dotenvFile, 'utf8')) : {};
-  const env: NodeJS.ProcessEnv = { ...fromFile, ...base };
-  for (const [name, { default: fallback }] of Object.entries(DEPLOY_VARIABLES)) {
-    if (fallback && !env[name]?.trim()) env[name] = fallback;
-  }
-  return env;
-}
-
-/** Problems that make a deploy pointless: the service would answer every request with a config error. */
-export function deployReadiness(env: NodeJS.ProcessEnv): { errors: string[]; warnings: string[] } {
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) errors.push(...error.problems);
-    else throw error;
-  }
-  if (!env.REDIS_URL?.trim()) errors.push('REDIS_URL is required on SCF (the TencentDB for Redis address, e.g. redis://:password@10.0.0.5:6379)');
-  for (const name of ['VPC_ID', 'SUBNET_ID']) {
-    if (!env[name]?.trim()) warnings.push(`${name} is not set: the functions will not join the Redis instance's VPC`);
-  }
-  if (!env.TENCENT_SECRET_ID?.trim() || !env.TENCENT_SECRET_KEY?.trim()) {
-    warnings.push('TENCENT_SECRET_ID / TENCENT_SECRET_KEY are not set: the CLI will ask for a WeChat QR-code login');
-  }
-  return { errors, warnings };
-}
-
-/** Where `--exec` writes the file the Components CLI actually reads (.serverless/ is git-ignored). */
-export const RENDER_DIR = join(ROOT, '.serverless', 'deploy');
+// ---------------------------------------------------------------- --fix
 
 /**
- * The file to hand to the Components CLI: the checked one minus the environment
- * entries whose variable is unset. The CLI turns an unset `${env:NAME}` into
- * undefined and the component then sends SCF the string "undefined" (it
- * stringifies every value), which the service would reject as, say, an
- * AUTH_MODE. Left out, the variable takes its default. Values stay
- * `${env:NAME}` references: no secret is written to disk.
+ * Rewrites the `environments: &environments` list of a deploy file to exactly
+ * the service's variables (serviceVariables(), from shared/config.ts), keeping
+ * its indentation, so a new setting reaches the component's file with one
+ * command. Answers whether the file changed.
  */
-export function renderDeployFile(file: string, mode: DeployMode, env: NodeJS.ProcessEnv): string {
+export function syncEnvironments(file: string): boolean {
   const abs = resolve(ROOT, file);
-  const doc = loadYaml(abs) as ServerlessFile;
-  const isSet = (value: string) => {
-    const ref = ENV_REF.exec(value);
-    return !ref || Boolean(env[ref[1]!]?.trim());
-  };
-  // Functions share one environment list through a YAML alias; keep them sharing one.
-  const filtered = new Map<unknown, ServerlessFile['inputs']['functions'][string]['environment']>();
-  for (const fn of Object.values(doc.inputs.functions)) {
-    if (!filtered.has(fn.environment)) filtered.set(fn.environment, fn.environment.filter((entry) => isSet(entry.value)));
-    fn.environment = filtered.get(fn.environment)!;
-  }
-  doc.inputs.src.src = resolve(dirname(abs), doc.inputs.src.src);
-  const dir = join(RENDER_DIR, mode);
-  mkdirSync(dir, { recursive: true });
-  const header = `# Generated by scripts/deploy-check.ts from ${relative(ROOT, abs)} for one deploy; edit that file instead.\n`;
-  writeFileSync(join(dir, 'serverless.yml'), header + yaml.dump(doc, { lineWidth: -1 }));
-  return relative(ROOT, dir);
+  const lines = readFileSync(abs, 'utf8').split('\n');
+  const at = lines.findIndex((line) => /^\s+environments: &environments\s*$/.test(line));
+  if (at === -1) throw new Error(`${file}: no \`environments: &environments\` list to rewrite`);
+  let end = at + 1;
+  while (end < lines.length && /^\s+- \{ key: /.test(lines[end]!)) end += 1;
+  const indent = /^(\s*)/.exec(lines[at + 1] ?? '')?.[1] || `${/^(\s*)/.exec(lines[at]!)![1]}  `;
+  const names = serviceVariables();
+  const width = Math.max(...names.map((name) => name.length)) + 1;
+  const entries = names.map((name) => `${indent}- { key: ${`${name},`.padEnd(width)} value: '\${env:${name}}' }`);
+  const next = [...lines.slice(0, at + 1), ...entries, ...lines.slice(end)].join('\n');
+  if (next === lines.join('\n')) return false;
+  writeFileSync(abs, next);
+  return true;
 }
 
-function optionValue(args: string[], name: string): string | undefined {
+// ---------------------------------------------------------------- command line
+
+/** `--name value` or `--name=value`. */
+export function optionValue(args: string[], name: string): string | undefined {
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i]!;
     if (arg === `--${name}`) return args[i + 1];
@@ -406,62 +404,22 @@ function optionValue(args: string[], name: string): string | undefined {
   return undefined;
 }
 
-function componentsCli(): string {
-  return join(dirname(require.resolve('@serverless/components/package.json', { paths: [ROOT] })), 'bin', 'bin');
-}
-
-function printReport(report: CheckReport): void {
+export function printReport(report: CheckReport, out: NodeJS.WritableStream = process.stdout): void {
   if (report.problems.length === 0) {
-    process.stdout.write(`ok   ${report.file} (${report.mode} mode: ${report.functions.length} functions)\n`);
+    out.write(`ok   ${report.file} (${report.mode} mode: ${report.functions.length} functions)\n`);
   } else {
-    process.stdout.write(`FAIL ${report.file}${report.mode ? ` (${report.mode} mode)` : ''}\n${report.problems.map((p) => `     - ${p}`).join('\n')}\n`);
+    out.write(`FAIL ${report.file}${report.mode ? ` (${report.mode} mode)` : ''}\n${report.problems.map((p) => `     - ${p}`).join('\n')}\n`);
   }
+  for (const warning of report.warnings) out.write(`warn ${warning}\n`);
 }
 
-async function main(argv: string[]): Promise<number> {
-  const execAt = argv.indexOf('--exec');
-  const own = execAt === -1 ? argv : argv.slice(0, execAt);
-  const passed = execAt === -1 ? [] : argv.slice(execAt + 1);
-  const command = passed[0];
-  if (execAt !== -1 && !command) throw new Error('--exec needs a Serverless Components command (deploy, remove, info ...)');
-  const target = optionValue([...own, ...passed], 'target');
-  const skipDist = own.includes('--skip-dist') || (command !== undefined && command !== 'deploy');
-
-  const env = command ? deployEnvironment() : process.env;
-  const stage = optionValue(passed, 'stage');
-  if (stage) env.STAGE = stage;
-  // --exec acts on one file: the --target one, else the default (router) mode.
-  const files = target ? [join(target, 'serverless.yml')] : command ? [DEPLOY_FILES[0]!.file] : DEPLOY_FILES.map((f) => f.file);
-  const reports = files.map((file) => checkServerlessFile(file, { skipDist, env }));
-  reports.forEach(printReport);
-  if (reports.some((r) => r.problems.length > 0)) return 1;
-  if (!command) return 0;
-
-  if (command === 'deploy') {
-    const { errors, warnings } = deployReadiness(env);
-    for (const warning of warnings) process.stdout.write(`warn ${warning}\n`);
-    if (errors.length > 0) {
-      process.stdout.write(`FAIL the service would reject this configuration (set these in .env or the shell):\n${errors.map((e) => `     - ${e}`).join('\n')}\n`);
-      return 1;
-    }
-  }
-  const report = reports[0]!;
-  const rendered = renderDeployFile(report.file, report.mode!, env);
-  const forwarded = passed.filter((arg, i) => !arg.startsWith('--target') && passed[i - 1] !== '--target');
-  process.stdout.write(`\n${command}: ${report.file} (${report.mode} mode) as ${rendered}/serverless.yml; app ${env.APP}, stage ${env.STAGE}, region ${env.REGION}\n\n`);
-  const child = spawn(process.execPath, [componentsCli(), ...forwarded, `--target=${rendered}`], {
-    stdio: 'inherit',
-    env: { ...env, SERVERLESS_PLATFORM_VENDOR: 'tencent' },
-  });
-  return new Promise((done) => child.on('exit', (code) => done(code ?? 1)));
+function main(argv: string[]): number {
+  const target = optionValue(argv, 'target');
+  const files = target ? [join(target, 'serverless.yml')] : DEPLOY_FILES.map((f) => f.file);
+  if (argv.includes('--fix')) for (const file of files) if (syncEnvironments(file)) process.stdout.write(`fixed ${file}: environments list = the settings of shared/config.ts\n`);
+  const reports = files.map((file) => checkServerlessFile(file, { skipDist: argv.includes('--skip-dist') }));
+  reports.forEach((report) => printReport(report));
+  return reports.some((r) => r.problems.length > 0) ? 1 : 0;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`deploy-check failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) process.exit(main(process.argv.slice(2)));

@@ -21,6 +21,7 @@ import { defineScripts, type RedisClient } from '../shared/redis';
 import { sweep } from '../shared/rooms/sweeper';
 import { buildRuntime, installRuntime, type Runtime } from '../shared/runtime';
 import { main_handler as route } from '../functions/router';
+import { loadDotEnv } from './dotenv';
 
 const IM_VARS = ['IM_SDK_APP_ID', 'IM_SECRET_KEY', 'IM_ADMINISTRATOR'] as const;
 const LIVE_VARS = ['LIVE_APP_ID', 'LIVE_BIZID', 'LIVE_PUSH_SECRET_KEY'] as const;
@@ -182,6 +183,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 }
 
 if (require.main === module) {
+  // .env first (the shell wins over it), so SWEEP_INTERVAL_MS and every setting can live there.
+  if (loadDotEnv()) process.stdout.write('read .env (variables set in the shell win)\n');
   startGateway({ sweepIntervalMs: Number(process.env.SWEEP_INTERVAL_MS ?? 5000) }).catch((error: unknown) => {
     process.stderr.write(`gateway failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DIST_DIR, ROOT, bundlePath } from './build';
+import { loadDotEnv } from './dotenv';
 
 export const EVENTS_DIR = join(ROOT, 'events');
 export const eventPath = (name: string) => join(EVENTS_DIR, `${name}.json`);
@@ -207,6 +208,16 @@ function describeResponse(response: unknown): string {
 }
 
 /**
+ * A server-side failure in what main_handler returned: an HTTP answer of 5xx,
+ * or (the sweeper, under a timer) a report whose code is not 0.
+ */
+export function failedResponse(response: unknown): boolean {
+  if (!response || typeof response !== 'object') return false;
+  if ('statusCode' in response) return Number((response as { statusCode: unknown }).statusCode) >= 500;
+  return 'code' in response && (response as { code: unknown }).code !== 0;
+}
+
+/**
  * Removes `name N` from `args` and answers N (a positive integer), `fallback`
  * when the option is absent, or undefined when N is not a positive integer.
  */
@@ -255,10 +266,13 @@ async function main(argv: string[]): Promise<number> {
   );
   if (invocations.length > 1) out.write(`warm invocations: ${invocations.slice(1).map((i) => ms(i.ms)).join(', ')}\n`);
   if (stderr) process.stderr.write(stderr);
-  return exitCode === 0 && invocations.every((i) => !i.error) ? 0 : 1;
+  const failed = invocations.filter((i) => i.error || failedResponse(i.response)).length;
+  if (failed > 0) process.stderr.write(`${failed} of ${invocations.length} invocation(s) failed (threw, answered HTTP 5xx, or reported a non-zero code)\n`);
+  return exitCode === 0 && failed === 0 ? 0 : 1;
 }
 
 if (require.main === module) {
+  loadDotEnv();
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {

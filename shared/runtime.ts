@@ -4,7 +4,7 @@
  * from the environment; the local gateway and tests install their own.
  */
 import { createCloudApi, type CloudApi } from './cloud/client';
-import { loadConfig, type Config } from './config';
+import { ConfigError, loadConfig, type Config } from './config';
 import { createImClient, type ImClient } from './im/client';
 import { createLiveApiClient, type LiveApiClient } from './live/client';
 import { log } from './log';
@@ -30,7 +30,9 @@ let current: Runtime | undefined;
 export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: ImClient; live?: LiveApiClient } = {}): Runtime {
   let redis = parts.redis;
   if (!redis) {
-    if (!config.redisUrl) throw new Error('REDIS_URL is required');
+    // Only the local gateway runs without Redis (it passes its own emulation); a
+    // function without it answers 5002 naming the variable, like any config problem.
+    if (!config.redisUrl) throw new ConfigError(['REDIS_URL is required (the TencentDB for Redis address, e.g. redis://:password@10.0.0.5:6379)']);
     redis = connectRedis(config.redisUrl, config.redisCluster);
   }
   const im =

@@ -33,7 +33,7 @@ export interface ScfContext {
 }
 
 export const ACCEPTED_SHAPES =
-  'accepted event shapes: API Gateway trigger {httpMethod, path, headers, queryStringParameters, body, requestContext}, ' +
+  'accepted event shapes: API Gateway trigger {httpMethod, path, headers, queryString, queryStringParameters, body, requestContext}, ' +
   'Function URL {httpMethod, path, headers, queryString, body}, ' +
   'console test object {path?, method?, query?, body?, headers?}';
 
@@ -63,6 +63,24 @@ function bodyText(body: unknown, base64: unknown): string | undefined {
   } catch {
     throw new AppError(Code.INVALID_PARAM, 'body cannot be serialised as JSON (nested too deeply)', 400);
   }
+}
+
+/**
+ * The query of a trigger event. Tencent documents `queryString` as an object
+ * (doc 583/12513 sample: `{"foo": "bar", "bob": "alice"}`); a raw `a=1&b=2`
+ * string is read too, so either form of the platform's event works. A repeated
+ * parameter keeps its first value, as URLSearchParams.get does.
+ */
+function queryMap(value: unknown): Record<string, string> {
+  if (typeof value === 'string') {
+    const out: Record<string, string> = Object.create(null);
+    for (const [k, v] of new URLSearchParams(value.startsWith('?') ? value.slice(1) : value)) if (!(k in out)) out[k] = v;
+    return out;
+  }
+  if (!isObject(value)) return Object.create(null);
+  const firsts: Loose = Object.create(null);
+  for (const [k, v] of Object.entries(value)) firsts[k] = Array.isArray(v) ? v[0] : v;
+  return stringMap(firsts);
 }
 
 /** An IP address as a safe key part (it ends up in Redis key names). */
@@ -108,7 +126,10 @@ export function toHttpRequest(event: unknown, context: ScfContext = {}, defaults
       sourceIp: '127.0.0.1',
     };
   }
-  const query = kind === 'function-url' ? stringMap(event.queryString) : stringMap(event.queryStringParameters);
+  // API Gateway puts only the parameters declared on the API in queryStringParameters;
+  // the client's whole query (userID, token ...) is in queryString (doc 583/12513).
+  // A Function URL event has queryString alone (doc 583/96099).
+  const query = kind === 'function-url' ? queryMap(event.queryString) : Object.assign(stringMap(event.queryStringParameters), queryMap(event.queryString));
   return {
     kind,
     method: String(event.httpMethod).toUpperCase(),

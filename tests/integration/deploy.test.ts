@@ -12,7 +12,7 @@ import Redis, { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BUNDLE_BYTES, buildFunctions, bundlePath, functionNames, type BuildResult } from '../../scripts/build';
 import { DEPLOY_FILES, ROUTER_MODE_FUNCTIONS, checkServerlessFile, loadYaml } from '../../scripts/deploy-check';
-import { BundleProcess, eventPath, readEvent, runBundle, type Invocation } from '../../scripts/invoke';
+import { BundleProcess, eventPath, failedResponse, readEvent, runBundle, type Invocation } from '../../scripts/invoke';
 import type { FakeCloud } from '../support/fake-cloud';
 import { REDIS_CLUSTER, REDIS_URL, startTestCloud, testEnv } from '../support/harness';
 
@@ -163,6 +163,23 @@ describe('built bundles in fresh processes', () => {
     expect(body.message).toContain('IM_SECRET_KEY');
     expect(sweeper.exitCode).toBe(0);
     expect(sweeper.invocations[0]!.response).toMatchObject({ code: 5002, message: expect.stringContaining('IM_SECRET_KEY') });
+  });
+
+  it.each(['router', 'check_config', 'sweeper'])('%s without REDIS_URL answers 5002 naming it (not a generic 500), and invoke counts that as a failure', async (name) => {
+    // Prepare
+    const { REDIS_URL: _unset, ...withoutRedis } = env;
+
+    // Act
+    const { invocations, exitCode } = await runBundle(bundle(name), [readEvent(eventPath(name))], { env: withoutRedis, name });
+
+    // Assess
+    expect(exitCode).toBe(0);
+    const response = invocations[0]!.response;
+    const body = name === 'sweeper' ? (response as Envelope['body']) : envelope(invocations[0]!).body;
+    if (name !== 'sweeper') expect(envelope(invocations[0]!).statusCode).toBe(500);
+    expect(body.code).toBe(5002);
+    expect(body.message).toContain('REDIS_URL is required');
+    expect(failedResponse(response)).toBe(true);
   });
 
   it('reuses one Redis connection across invocations and logs coldStart only on the first', async () => {
