@@ -13,7 +13,7 @@
  * refuses without it (code 7): proof that the adapter read the query from where
  * the platform puts it.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,9 +85,10 @@ describe('documented event shapes, every route', () => {
 
   const sessionRoutes = ENDPOINTS.filter((e) => e.auth === 'session');
   const openRoutes = ENDPOINTS.filter((e) => e.auth === 'none');
+  const signedRoutes = ENDPOINTS.filter((e) => e.auth === 'signed');
 
   it('covers every endpoint', () => {
-    expect(sessionRoutes.length + openRoutes.length).toBe(ENDPOINTS.length);
+    expect(sessionRoutes.length + openRoutes.length + signedRoutes.length).toBe(ENDPOINTS.length);
     expect(sessionRoutes.length).toBeGreaterThan(10);
   });
 
@@ -124,6 +125,24 @@ describe('documented event shapes, every route', () => {
         if (path.endsWith('/login')) expect(result.body.userID).toBe('bob');
         if (path.endsWith('/get_login_info')) expect(result.body.userID).toBe('bob');
       }
+    });
+
+    it.each(signedRoutes.map((e) => e.action))(`${shape}: the %s callback is judged by its signed body`, async (action) => {
+      // Prepare: the stored sample with a real signature, and the same with a wrong one.
+      const sample = JSON.parse(stored(action).body) as Record<string, unknown>;
+      const t = Math.floor(Date.now() / 1000) + 600;
+      const good = JSON.stringify({ ...sample, t, sign: createHash('md5').update(CLOUD.callbackKey + t).digest('hex') });
+      const bad = JSON.stringify({ ...sample, t, sign: '0'.repeat(32) });
+      const path = `/weapp/callbacks/${action}`;
+
+      // Act
+      const accepted = await answer(eventOf(shape, path, 'POST', {}, good));
+      const refused = await answer(eventOf(shape, path, 'POST', {}, bad));
+
+      // Assess
+      expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
+      expect(accepted.code).toBe(0);
+      expect(refused.status).toBe(403);
     });
   }
 });
