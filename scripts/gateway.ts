@@ -4,7 +4,8 @@
  * router handler SCF runs, and runs the sweeper on the timer trigger's period.
  *
  * A fresh machine needs nothing else: without REDIS_URL it uses an in-process
- * Redis emulation (ioredis-mock, which runs the same Lua scripts), and without
+ * Redis emulation (ioredis-mock running the same Lua scripts, through the
+ * adapter of emulated-redis.ts that makes it convert values like Redis), and without
  * cloud credentials it generates development keys and turns IM and live API
  * calls into logged no-ops. Production code never takes these paths: they
  * exist only here.
@@ -17,10 +18,10 @@ import { MAX_BODY_BYTES } from '../shared/http/endpoint';
 import { createOfflineImClient } from '../shared/im/client';
 import { createOfflineLiveApiClient } from '../shared/live/client';
 import { log } from '../shared/log';
-import { defineScripts, type RedisClient } from '../shared/redis';
 import { sweep } from '../shared/rooms/sweeper';
 import { buildRuntime, installRuntime, type Runtime } from '../shared/runtime';
 import { main_handler as route } from '../functions/router';
+import { emulatedRedis } from './emulated-redis';
 
 const IM_VARS = ['IM_SDK_APP_ID', 'IM_SECRET_KEY', 'IM_ADMINISTRATOR'] as const;
 const LIVE_VARS = ['LIVE_APP_ID', 'LIVE_BIZID', 'LIVE_PUSH_SECRET_KEY', 'LIVE_API_KEY'] as const;
@@ -44,13 +45,6 @@ function developmentEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; imOff
   const filled = { ...env };
   for (const name of [...(imOffline ? IM_VARS : []), ...(liveOffline ? LIVE_VARS : [])]) if (unset(name)) filled[name] = dev[name];
   return { env: filled, imOffline, liveOffline };
-}
-
-async function emulatedRedis(): Promise<RedisClient> {
-  const { default: RedisMock } = await import('ioredis-mock');
-  const client = new RedisMock() as unknown as RedisClient;
-  defineScripts(client);
-  return client;
 }
 
 /** A path segment as written when it is not valid percent-encoding (the router then answers 404). */
