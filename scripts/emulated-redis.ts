@@ -27,12 +27,21 @@
  * 3. Scalars in replies: real Redis turns Lua `false` into a nil reply, `true`
  *    into 1 and a number into an integer (truncated); the mock passes them as
  *    they are. `toRedisValue` converts them on the JS side.
+ * 4. Hash field names. The mock keeps a hash as a plain JS object, so a field
+ *    named like an Object.prototype member is lost (`__proto__`) or reads as
+ *    present (`HGET h toString` answers a function). Field names are user
+ *    input here (user ids, custom field names), so every field is stored with
+ *    a one-character prefix, added on the way in and removed on the way out,
+ *    both in Lua (`redis.call`) and on the client (`hset`, `hkeys`, ...).
  *
  * Error tables (`{err = ...}`, `redis.error_reply`) and status tables are not
  * adapted: no script of ours returns them.
  */
 import type { RedisClient } from '../shared/redis';
 import { SCRIPTS } from '../shared/rooms/scripts';
+
+/** Prefix of every hash field inside the mock (see 4.). */
+const FIELD_MARK = 'f';
 
 /** Lua run before every script: redis.call / redis.pcall answer Lua tables, as in Redis. */
 const PRELUDE = `
@@ -48,8 +57,21 @@ local function __fromRedis(v)
   for i = #v, 1, -1 do t[i] = __fromRedis(v[i]) end
   return t
 end
-redis.call = function(...) return __fromRedis(__call(...)) end
-redis.pcall = function(...) return __fromRedis(__pcall(...)) end
+-- Hash commands: where their field arguments start and how they repeat (see 4.).
+local __FIELDS = {HSET = 2, HSETNX = 2, HMSET = 2, HINCRBY = 2, HGET = 1, HMGET = 1, HEXISTS = 1, HDEL = 1}
+local function __hashCall(fn, ...)
+  local args = {...}
+  local name = string.upper(tostring(args[1]))
+  local step = __FIELDS[name]
+  if step then for i = 3, #args, step do args[i] = '${FIELD_MARK}' .. args[i] end end
+  local reply = __fromRedis(fn(unpack(args)))
+  if type(reply) == 'table' and (name == 'HGETALL' or name == 'HKEYS') then
+    for i = 1, #reply, (name == 'HGETALL' and 2 or 1) do reply[i] = string.sub(reply[i], 2) end
+  end
+  return reply
+end
+redis.call = function(...) return __hashCall(__call, ...) end
+redis.pcall = function(...) return __hashCall(__pcall, ...) end
 local function __toReply(v)
   if type(v) ~= 'table' then return v end
   local n = 0
@@ -80,6 +102,27 @@ export function toRedisValue(value: unknown): unknown {
 
 type ScriptFn = (...args: unknown[]) => Promise<unknown>;
 
+const mark = (field: unknown) => FIELD_MARK + String(field);
+const unmark = (field: string) => field.slice(FIELD_MARK.length);
+
+/** The client's hash commands, with field names marked like the Lua side marks them (see 4.). */
+function markHashFields(client: Record<string, ScriptFn>): void {
+  const wrap = (name: string, args: (all: unknown[]) => unknown[], reply: (value: unknown) => unknown = (v) => v) => {
+    const original = client[name]!;
+    client[name] = async (...all) => reply(await original.apply(client, args(all)));
+  };
+  const everyField = ([key, ...fields]: unknown[]) => [key, ...fields.flat().map(mark)];
+  const pairs = ([key, ...rest]: unknown[]) => {
+    const flat = rest.length === 1 && rest[0] !== null && typeof rest[0] === 'object' ? Object.entries(rest[0] as object).flat() : rest;
+    return [key, ...flat.map((v, i) => (i % 2 === 0 ? mark(v) : v))];
+  };
+  for (const name of ['hget', 'hmget', 'hexists', 'hdel']) wrap(name, everyField);
+  for (const name of ['hset', 'hsetnx', 'hmset']) wrap(name, pairs);
+  wrap('hincrby', ([key, field, by]) => [key, mark(field), by]);
+  wrap('hkeys', (all) => all, (fields) => (fields as string[]).map(unmark));
+  wrap('hgetall', (all) => all, (hash) => Object.fromEntries(Object.entries(hash as object).map(([k, v]) => [unmark(k), v])));
+}
+
 /** A fresh in-process store with the room scripts defined, converting like Redis. */
 export async function emulatedRedis(): Promise<RedisClient> {
   const { default: RedisMock } = await import('ioredis-mock');
@@ -91,6 +134,7 @@ export async function emulatedRedis(): Promise<RedisClient> {
     const run = client[name]!;
     client[name] = async (...args) => toRedisValue(await run.apply(client, args));
   }
+  markHashFields(client);
   const evalScript = client.eval!;
   client.eval = async (lua, ...args) => toRedisValue(await evalScript.call(client, adaptScript(String(lua)), ...args));
   return client as unknown as RedisClient;

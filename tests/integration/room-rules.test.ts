@@ -9,7 +9,7 @@ import { EFFECT_LEASE_MS } from '../../shared/rooms/store';
 import { sweep } from '../../shared/rooms/sweeper';
 import { PUSHER_CHANGE_CONTENT } from '../../shared/im/client';
 import { parsePushUrl, txSecret } from '../../shared/sign/live-urls';
-import { CLOUD, sleep, pushUrlFor, signIn, signInAll, startHarness, stateKeys, type Answer, type Client, type Harness } from '../support/harness';
+import { CLOUD, sleep, pushUrlFor, signIn, signInAll, startHarness, stateKeys, stateSnapshot, type Answer, type Client, type Harness } from '../support/harness';
 
 const HEARTBEAT_S = 0.4;
 let h: Harness;
@@ -45,12 +45,8 @@ const listScore = (type: RoomType, roomId: string) => h.rt.redis.zscore(`${base(
 const dueScore = (type: RoomType, roomId: string) => h.rt.redis.zscore(`${base(type)}due`, roomId);
 const outbox = (type: RoomType) => h.rt.redis.zrange(`${base(type)}outbox`, 0, -1, 'WITHSCORES');
 
-/** Every state key with its serialized value: equal snapshots mean nothing changed. */
-async function snapshot(): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const key of await stateKeys(h.rt, h.prefix)) out[key] = (await h.rt.redis.dumpBuffer(key))?.toString('hex') ?? 'gone';
-  return out;
-}
+/** Every state key with its contents: equal snapshots mean nothing changed. */
+const snapshot = () => stateSnapshot(h.rt, h.prefix);
 
 /**
  * After a failed group creation nothing changed, except after a timeout: IM may
