@@ -97,14 +97,14 @@ export const startTestCloud = (): Promise<FakeCloud> =>
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(overrides: Record<string, string> = {}, store: 'redis' | 'embedded' = STORE): Promise<Harness> {
   const fake = await startTestCloud();
   const prefix = `test-${randomBytes(4).toString('hex')}`;
   const logs: string[] = [];
   setLogSink((line) => logs.push(line));
   const build = async (extra: Record<string, string>) => {
     const config = loadConfig(testEnv(fake, prefix, { ...overrides, ...extra }));
-    const redis = STORE === 'embedded' ? await emulatedRedis() : connectRedis(config.redisUrl!, config.redisCluster);
+    const redis = store === 'embedded' ? await emulatedRedis() : connectRedis(config.redisUrl!, config.redisCluster);
     return buildRuntime(config, { redis });
   };
   const harness: Harness = {
