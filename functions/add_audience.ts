@@ -5,7 +5,7 @@ import { roomRequest, userInfo } from '../shared/http/fields';
 export const endpoint = roomEndpoint({
   action: 'add_audience',
   roomTypes: ['live_room'],
-  input: roomRequest.extend({ userInfo: userInfo.default('') }),
+  input: roomRequest.extend({ userInfo: userInfo.optional() }),
   async run({ input, rt, roomType, actor }) {
     await rt.rooms.addAudience(actor, roomType, input.roomID, input.userInfo);
   },

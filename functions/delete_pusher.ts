@@ -1,11 +1,11 @@
 /** delete_pusher: the caller leaves its seat (the room may end with it). */
 import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
-import { roomRequest } from '../shared/http/fields';
+import { leaveRequest } from '../shared/http/fields';
 import { deletePusher } from '../shared/rooms/service';
 
 export const endpoint = roomEndpoint({
   action: 'delete_pusher',
-  input: roomRequest,
+  input: leaveRequest,
   async run({ input, rt, roomType, actor }) {
     await deletePusher(rt, actor, roomType, input.roomID);
   },

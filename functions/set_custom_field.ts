@@ -3,6 +3,11 @@ import { z } from 'zod';
 import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
 import { roomRequest } from '../shared/http/fields';
 
+const isStep = (value: string | number) => {
+  const step = typeof value === 'number' ? value : /^-?\d{1,16}$/.test(value) ? Number(value) : NaN;
+  return Number.isSafeInteger(step);
+};
+
 export const endpoint = roomEndpoint({
   action: 'set_custom_field',
   roomTypes: ['live_room'],
@@ -12,7 +17,12 @@ export const endpoint = roomEndpoint({
       operation: z.enum(['inc', 'dec', 'set'], { error: 'must be inc, dec or set' }),
       value: z.union([z.string().max(256, 'is longer than 256 characters'), z.number().finite()], { error: 'must be a short string or a number' }).optional(),
     })
-    .refine((body) => body.operation !== 'set' || body.value !== undefined, { message: 'is required for operation set', path: ['value'] }),
+    .refine((body) => body.operation !== 'set' || body.value !== undefined, { message: 'is required for operation set', path: ['value'] })
+    // inc/dec add `value` (default 1); a step that is not an integer is refused, never ignored.
+    .refine((body) => body.operation === 'set' || body.value === undefined || isStep(body.value), {
+      message: 'must be an integer (a number or digits) for inc and dec',
+      path: ['value'],
+    }),
   async run({ input, rt, roomType, actor }) {
     return { custom: await rt.rooms.setCustomField(actor, roomType, input.roomID, input.fieldName, input.operation, input.value) };
   },

@@ -36,8 +36,11 @@ export interface EndpointDef<S extends z.ZodType = z.ZodType> {
   /** Room types served (default: all three). */
   roomTypes?: readonly RoomType[];
   auth: 'session' | 'none';
-  /** Where the input comes from (default: body for POST, query for GET). */
-  inputFrom?: 'body' | 'query';
+  /**
+   * Where the input comes from (default: body for POST, query for GET);
+   * 'query+body': the query's fields, and the JSON body's for what the query lacks.
+   */
+  inputFrom?: 'body' | 'query' | 'query+body';
   input: S;
   run(call: Call<z.output<S>>): Promise<Record<string, unknown> | void>;
 }
@@ -90,7 +93,7 @@ function parseJsonBody(body: string | undefined): Record<string, unknown> {
 
 function parseInput(def: Endpoint, req: HttpRequest): unknown {
   const source = def.inputFrom ?? (def.method === 'GET' ? 'query' : 'body');
-  const raw = source === 'query' ? req.query : parseJsonBody(req.body);
+  const raw = source === 'query' ? req.query : source === 'body' ? parseJsonBody(req.body) : { ...parseJsonBody(req.body), ...req.query };
   const result = def.input.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;

@@ -83,6 +83,7 @@ async function playSession(store: 'redis' | 'embedded'): Promise<{ steps: Record
     for (const user of ['alice', 'bob', 'carol', 'dave']) await login(user);
     await record('login bad signature', invoke('/weapp/multi_room/login', { query: { sdkAppID: String(CLOUD.sdkAppId), userID: 'alice', userSig: 'nonsense' } }));
     await record('login missing userSig', invoke('/weapp/multi_room/login', { query: { sdkAppID: String(CLOUD.sdkAppId), userID: 'alice' } }));
+    await record('login from a JSON body', invoke('/weapp/live_room/login', { body: { sdkAppID: CLOUD.sdkAppId, userID: 'erin', userSig: userSigFor('erin') } }));
 
     for (const type of ['double_room', 'multi_room', 'live_room'] as RoomType[]) {
       const room = `${type.split('_')[0]}-1`;
@@ -120,6 +121,8 @@ async function playSession(store: 'redis' | 'embedded'): Promise<{ steps: Record
         await call('alice', type, 'merge_stream', { roomID: room, mergeParams: { streamID: 'x', inputs: [] } });
         await call('alice', type, 'merge_stream', { roomID: room, mergeParams: '{not json' });
         await call('carol', type, 'get_pushers', { roomID: room });
+        await call('carol', type, 'delete_pusher', { roomID: '' });
+        await call('carol', type, 'delete_audience', { roomID: '' });
       } else {
         await call('alice', type, 'add_audience', { roomID: room });
       }

@@ -201,14 +201,15 @@ export async function stateKeys(rt: Runtime, prefix: string): Promise<string[]> 
  * between stores, and the embedded one has no DUMP): equal snapshots mean
  * nothing changed.
  */
-export async function stateSnapshot(rt: Runtime, prefix: string): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
+export async function stateSnapshot(rt: Runtime, prefix: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
   for (const key of await stateKeys(rt, prefix)) {
     const type = await rt.redis.type(key);
-    if (type === 'hash') out[key] = Object.entries(await rt.redis.hgetall(key)).sort(([a], [b]) => (a < b ? -1 : 1));
-    else if (type === 'zset') out[key] = await rt.redis.zrange(key, 0, -1, 'WITHSCORES');
-    else if (type === 'string') out[key] = await rt.redis.get(key);
-    else out[key] = type; // 'none' (gone meanwhile) or a type no state uses
+    let value: unknown = type; // 'none' (gone meanwhile) or a type no state uses
+    if (type === 'hash') value = Object.entries(await rt.redis.hgetall(key)).sort(([a], [b]) => (a < b ? -1 : 1));
+    else if (type === 'zset') value = await rt.redis.zrange(key, 0, -1, 'WITHSCORES');
+    else if (type === 'string') value = await rt.redis.get(key);
+    out[key] = `${type} ${JSON.stringify(value)}`;
   }
   return out;
 }
