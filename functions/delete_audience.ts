@@ -1,9 +1,13 @@
 /** delete_audience (live rooms): the caller leaves the audience list. */
+import { Code } from '../shared/errors';
 import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
-import { leaveRequest } from '../shared/http/fields';
+import { leaveRequest, noFields } from '../shared/http/fields';
 
 export const endpoint = roomEndpoint({
   action: 'delete_audience',
+  summary: 'Leaves the audience list (removing an absent member is a no-op).',
+  output: noFields,
+  codes: [Code.ROOM_NOT_FOUND],
   roomTypes: ['live_room'],
   input: leaveRequest,
   async run({ input, rt, roomType, actor }) {

@@ -1,6 +1,7 @@
 /** login: proves identity with an IM UserSig and opens a session (PROTOCOL.md §5). */
 import { z } from 'zod';
 import { authFailed } from '../shared/errors';
+import { Code } from '../shared/errors';
 import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
 import { text, userId } from '../shared/http/fields';
 import { verifyUserSig } from '../shared/sign/usersig';
@@ -9,6 +10,9 @@ const required = (what: string) => ({ error: (issue: { input: unknown }) => (iss
 
 export const endpoint = roomEndpoint({
   action: 'login',
+  summary: 'Proves identity with an IM UserSig and opens a session: the token goes in the query of every other room action.',
+  output: z.object({ userID: z.string(), token: z.string().describe('session token; send it as the query parameter token') }),
+  codes: [Code.AUTH_FAILED],
   auth: 'none',
   // Old clients put these in the query; newer ones may send a JSON body.
   inputFrom: 'query+body',

@@ -25,8 +25,11 @@ function mergeParams(value: unknown): Record<string, unknown> {
 
 export const endpoint = roomEndpoint({
   action: 'merge_stream',
+  summary: "Starts or cancels a mixed stream through the live API (Mix_StreamV2), passing mergeParams through; the room must exist.",
+  output: z.object({ result: z.unknown().describe("the live API's answer") }),
+  codes: [Code.ROOM_NOT_FOUND, Code.VALUE_TOO_LONG, Code.CLOUD_API_FAILED],
   roomTypes: ['live_room'],
-  input: roomRequest.extend({ mergeParams: z.unknown() }),
+  input: roomRequest.extend({ mergeParams: z.unknown().describe('the Mix_StreamV2 parameters: a JSON object, or a string holding one (not JSON: code 10)') }),
   async run({ input, rt, roomType, actor }) {
     const params = mergeParams(input.mergeParams);
     // The room must exist (this also checks the session).

@@ -1,7 +1,8 @@
 /** set_custom_field (live rooms): inc/dec an integer counter, or set a value. */
 import { z } from 'zod';
+import { Code } from '../shared/errors';
 import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
-import { roomRequest } from '../shared/http/fields';
+import { customFields, roomRequest } from '../shared/http/fields';
 
 const isStep = (value: string | number) => {
   const step = typeof value === 'number' ? value : /^-?\d{1,16}$/.test(value) ? Number(value) : NaN;
@@ -10,6 +11,9 @@ const isStep = (value: string | number) => {
 
 export const endpoint = roomEndpoint({
   action: 'set_custom_field',
+  summary: 'Changes one custom field of a live room: inc/dec an integer counter by value (default 1), or set a string or number.',
+  output: customFields,
+  codes: [Code.ROOM_NOT_FOUND],
   roomTypes: ['live_room'],
   input: roomRequest
     .extend({
