@@ -17,10 +17,10 @@ export const endpoint = roomEndpoint({
   // Old clients put these in the query; newer ones may send a JSON body.
   inputFrom: 'query+body',
   input: z.object({
-    sdkAppID: z.union([z.number().int().min(0), text().regex(/^\d{1,20}$/)], required('must be the IM SDKAppID (digits)')),
+    sdkAppID: z.union([z.number().int().min(0), text().regex(/^\d{1,20}$/)], required('must be the IM SDKAppID (digits)')).describe("the IM SDKAppID (get_login_info's sdkAppID); another app's is code 7"),
     accountType: z.union([z.string(), z.number()]).optional().describe('legacy, ignored'),
     userID: userId,
-    userSig: text().min(1, 'is required').max(4096, 'is longer than 4096 characters'),
+    userSig: text().min(1, 'is required').max(4096, 'is longer than 4096 characters').describe('the IM UserSig of userID (from get_login_info or your server); a wrong or expired one is code 7'),
   }),
   async run({ input, rt }) {
     const { sdkAppID, userID, userSig } = input;

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { Code } from '../shared/errors';
 import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
-import { customFields, roomRequest } from '../shared/http/fields';
+import { customFields, roomRequest, text } from '../shared/http/fields';
 
 const isStep = (value: string | number) => {
   const step = typeof value === 'number' ? value : /^-?\d{1,16}$/.test(value) ? Number(value) : NaN;
@@ -17,9 +17,11 @@ export const endpoint = roomEndpoint({
   roomTypes: ['live_room'],
   input: roomRequest
     .extend({
-      fieldName: z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ - .'),
-      operation: z.enum(['inc', 'dec', 'set'], { error: 'must be inc, dec or set' }),
-      value: z.union([z.string().max(256, 'is longer than 256 characters'), z.number().finite()], { error: 'must be a short string or a number' }).optional(),
+      fieldName: text().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ - .').describe('1-64 of A-Z a-z 0-9 _ - .'),
+      operation: z.enum(['inc', 'dec', 'set'], { error: 'must be inc, dec or set' }).describe('inc/dec: add/subtract value (default 1) to an integer counter (a non-integer stored value is code 1); set: store value'),
+      value: z.union([z.string().max(256, 'is longer than 256 characters'), z.number().finite()], { error: 'must be a short string or a number' })
+        .optional()
+        .describe('set: a string of at most 256 characters or a number (required); inc/dec: an integer step, a number or digits (else code 1)'),
     })
     .refine((body) => body.operation !== 'set' || body.value !== undefined, { message: 'is required for operation set', path: ['value'] })
     // inc/dec add `value` (default 1); a step that is not an integer is refused, never ignored.

@@ -149,7 +149,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   if (!options.quiet) {
     const lines = [
-      `RoomService local gateway on http://127.0.0.1:${port}  (POST /weapp/{roomType}/{action}, GET /weapp/utils/{action})`,
+      `RoomService local gateway on http://127.0.0.1:${port}  (POST /weapp/{roomType}/{action}, GET /weapp/utils/{action}, GET /openapi.json; reference: docs/api.md)`,
       `  store:   ${config.redisUrl ? `Redis at ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}` : 'in-process Redis emulation (ioredis-mock); set REDIS_URL for a real Redis'}`,
       `  IM:      ${imOffline ? `simulated (no ${IM_VARS.join('/')}): calls are logged no-ops, development key generated` : `${config.im.apiBaseUrl} as ${config.im.administrator}`}`,
       `  live:    ${liveOffline ? `simulated (no ${LIVE_VARS.join('/')}): development bizid ${config.live.bizid} and keys generated` : `bizid ${config.live.bizid}, API ${config.live.apiBaseUrl}`}`,
