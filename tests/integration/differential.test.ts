@@ -14,7 +14,9 @@
  * measured latencies.
  */
 import { describe, expect, it } from 'vitest';
+import { ENDPOINTS } from '../../functions/router';
 import type { RoomType } from '../../shared/config';
+import { codesOf, jsonSchema } from '../../shared/http/openapi';
 import { sweep } from '../../shared/rooms/sweeper';
 import { sleep, startHarness, invoke, pushUrlFor, userSigFor, CLOUD, type Answer } from '../support/harness';
 
@@ -25,6 +27,7 @@ const EXPIRY_ENV = { HEARTBEAT_TIMEOUT: String(HEARTBEAT_MS / 1000), ROOM_IDLE_T
 
 interface Record_ {
   step: string;
+  action?: string;
   status?: number;
   body: unknown;
 }
@@ -57,33 +60,33 @@ function normaliser() {
 async function playSession(store: 'redis' | 'embedded'): Promise<{ steps: Record_[]; im: string[] }> {
   const h = await startHarness(ENV, store);
   const steps: Record_[] = [];
-  const record = async (step: string, answer: Promise<Answer>) => {
-    const a = await answer;
-    steps.push({ step, status: a.status, body: a.body });
+  const record = async (step: string, path: string, options: Parameters<typeof invoke>[1] = {}) => {
+    const a = await invoke(path, options);
+    steps.push({ step, action: path.split('/').pop(), status: a.status, body: a.body });
     return a;
   };
   const tokens = new Map<string, string>();
   const login = async (user: string, type = 'multi_room') => {
-    const a = await record(`login ${user}`, invoke(`/weapp/${type}/login`, { query: { sdkAppID: String(CLOUD.sdkAppId), accountType: '0', userID: user, userSig: userSigFor(user) } }));
+    const a = await record(`login ${user}`, `/weapp/${type}/login`, { query: { sdkAppID: String(CLOUD.sdkAppId), accountType: '0', userID: user, userSig: userSigFor(user) } });
     tokens.set(user, String(a.body.token));
   };
   const call = (user: string, type: string, action: string, body: Record<string, unknown> = {}) =>
-    record(`${user} ${type}/${action} ${JSON.stringify(body)}`, invoke(`/weapp/${type}/${action}`, { query: { userID: user, token: tokens.get(user) ?? '' }, body: { userID: user, ...body } }));
+    record(`${user} ${type}/${action} ${JSON.stringify(body)}`, `/weapp/${type}/${action}`, { query: { userID: user, token: tokens.get(user) ?? '' }, body: { userID: user, ...body } });
   const join = (user: string, type: string, roomID: string, extra: Record<string, unknown> = {}) =>
     call(user, type, 'add_pusher', { roomID, userName: `${user} name`, userAvatar: `https://a/${user}.png`, pushURL: pushUrlFor(user, 'beef'), ...extra });
   const sweepNow = async (label: string) => steps.push({ step: `sweep ${label}`, body: await sweep(h.rt) });
 
   try {
     // Utilities and identity.
-    await record('get_login_info', invoke('/weapp/utils/get_login_info', { query: { userID: 'alice' } }));
-    await record('get_login_info random', invoke('/weapp/utils/get_login_info'));
-    await record('get_test_pushurl', invoke('/weapp/utils/get_test_pushurl'));
-    await record('get_test_rtmpaccurl', invoke('/weapp/utils/get_test_rtmpaccurl'));
-    await record('check_config', invoke('/weapp/utils/check_config'));
+    await record('get_login_info', '/weapp/utils/get_login_info', { query: { userID: 'alice' } });
+    await record('get_login_info random', '/weapp/utils/get_login_info');
+    await record('get_test_pushurl', '/weapp/utils/get_test_pushurl');
+    await record('get_test_rtmpaccurl', '/weapp/utils/get_test_rtmpaccurl');
+    await record('check_config', '/weapp/utils/check_config');
     for (const user of ['alice', 'bob', 'carol', 'dave']) await login(user);
-    await record('login bad signature', invoke('/weapp/multi_room/login', { query: { sdkAppID: String(CLOUD.sdkAppId), userID: 'alice', userSig: 'nonsense' } }));
-    await record('login missing userSig', invoke('/weapp/multi_room/login', { query: { sdkAppID: String(CLOUD.sdkAppId), userID: 'alice' } }));
-    await record('login from a JSON body', invoke('/weapp/live_room/login', { body: { sdkAppID: CLOUD.sdkAppId, userID: 'erin', userSig: userSigFor('erin') } }));
+    await record('login bad signature', '/weapp/multi_room/login', { query: { sdkAppID: String(CLOUD.sdkAppId), userID: 'alice', userSig: 'nonsense' } });
+    await record('login missing userSig', '/weapp/multi_room/login', { query: { sdkAppID: String(CLOUD.sdkAppId), userID: 'alice' } });
+    await record('login from a JSON body', '/weapp/live_room/login', { body: { sdkAppID: CLOUD.sdkAppId, userID: 'erin', userSig: userSigFor('erin') } });
 
     for (const type of ['double_room', 'multi_room', 'live_room'] as RoomType[]) {
       const room = `${type.split('_')[0]}-1`;
@@ -165,10 +168,10 @@ async function playSession(store: 'redis' | 'embedded'): Promise<{ steps: Record
     await sweepNow('nothing due');
 
     // Malformed requests and sign-out.
-    await record('body not JSON', invoke('/weapp/multi_room/get_pushers', { query: { userID: 'alice', token: tokens.get('alice')! }, rawBody: '{' }));
-    await record('unknown action', invoke('/weapp/multi_room/nope', { query: { userID: 'alice', token: tokens.get('alice')! } }));
-    await record('unknown room type', invoke('/weapp/tri_room/get_pushers', { query: { userID: 'alice', token: tokens.get('alice')! }, body: { roomID: 'x' } }));
-    await record('wrong method', invoke('/weapp/multi_room/get_pushers', { method: 'GET' }));
+    await record('body not JSON', '/weapp/multi_room/get_pushers', { query: { userID: 'alice', token: tokens.get('alice')! }, rawBody: '{' });
+    await record('unknown action', '/weapp/multi_room/nope', { query: { userID: 'alice', token: tokens.get('alice')! } });
+    await record('unknown room type', '/weapp/tri_room/get_pushers', { query: { userID: 'alice', token: tokens.get('alice')! }, body: { roomID: 'x' } });
+    await record('wrong method', '/weapp/multi_room/get_pushers', { method: 'GET' });
     await call('alice', 'multi_room', 'logout');
     await call('alice', 'multi_room', 'get_room_list');
     await call('mallory', 'multi_room', 'get_room_list');
@@ -196,5 +199,20 @@ describe('differential: one scripted session on the real Redis and on the embedd
     const codes = new Set(onRedis.map((s) => (s as { body: { code?: number } }).body.code));
     for (const code of [0, 1, 3, 5, 7, 11, 404, 405, 5001]) expect(codes, `code ${code} seen`).toContain(code);
     expect(redis.im.some((c) => c.startsWith('destroy_group'))).toBe(true);
+
+    // The reference tells the truth about these answers: each success carries
+    // exactly the documented fields (and parses with the output schema), and
+    // each code is one the endpoint lists.
+    for (const step of redis.steps) {
+      const def = ENDPOINTS.find((e) => e.action === step.action);
+      if (!def) continue;
+      const body = step.body as Record<string, unknown> & { code: number };
+      expect(codesOf(def), `${step.step} answered code ${body.code}`).toContain(body.code);
+      if (body.code !== 0) continue;
+      const { code: _c, message: _m, requestId: _r, ...fields } = body;
+      const documented = Object.keys((jsonSchema(def.output, 'output').properties ?? {}) as object);
+      expect(Object.keys(fields).filter((f) => !documented.includes(f)), `${step.step}: undocumented fields`).toEqual([]);
+      expect(def.output.safeParse(fields).success, step.step).toBe(true);
+    }
   }, 60_000);
 });
