@@ -17,6 +17,10 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // Vitest's default on 2 cores is one file at a time; the integration files
+    // mostly wait (Redis, loopback HTTP, expiry sleeps), so three overlap well
+    // and keep the doubled suite (both stores) near its old wall time.
+    poolOptions: { forks: { maxForks: 3, minForks: 1 } },
     projects: [
       { extends: true, test: { name: 'redis', include: ['tests/**/*.test.ts'] } },
       { extends: true, test: { name: 'embedded', include: EMBEDDED, env: { TEST_STORE: 'embedded' } } },

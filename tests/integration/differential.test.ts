@@ -21,7 +21,7 @@ import { sweep } from '../../shared/rooms/sweeper';
 import { sleep, startHarness, invoke, pushUrlFor, userSigFor, CLOUD, type Answer } from '../support/harness';
 
 /** The expiry part runs with this heartbeat and idle timeout; before it nobody may time out, however slow the machine. */
-const HEARTBEAT_MS = 1000;
+const HEARTBEAT_MS = 1500;
 const ENV = { HEARTBEAT_TIMEOUT: '60', ROOM_IDLE_TIMEOUT: '60', MULTI_ROOM_MAX_MEMBERS: '3', LIVE_ROOM_MAX_AUDIENCES: '2' };
 const EXPIRY_ENV = { HEARTBEAT_TIMEOUT: String(HEARTBEAT_MS / 1000), ROOM_IDLE_TIMEOUT: String(HEARTBEAT_MS / 1000) };
 
