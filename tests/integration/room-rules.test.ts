@@ -930,7 +930,8 @@ describe('notifications and the effect outbox', () => {
   });
 
   it('CHECK_STREAM_BEFORE_EVICT keeps a silent pusher whose stream is live, and evicts it once the stream stops', async () => {
-    await h.reconfigure({ CHECK_STREAM_BEFORE_EVICT: 'true' });
+    // A 1 s timeout (not 0.4 s): a1 must stay live through its beats, a sweep and a read even on a busy machine.
+    await h.reconfigure({ CHECK_STREAM_BEFORE_EVICT: 'true', HEARTBEAT_TIMEOUT: '1' });
     const [a, b] = await signInAll('a1', 'b1');
     await join(a, 'multi_room', 'm1');
     await join(b, 'multi_room', 'm1');
@@ -943,7 +944,7 @@ describe('notifications and the effect outbox', () => {
       }
     };
 
-    await beatFor(600);
+    await beatFor(1200);
     const spared = await sweep(h.rt);
 
     expect(spared.spared).toBe(1);
@@ -952,7 +953,7 @@ describe('notifications and the effect outbox', () => {
     expect(notificationsFor('m1')).toBe(before);
 
     h.fake.liveStreams.delete('8888_b1_ab12');
-    await beatFor(600);
+    await beatFor(1200);
     await sweep(h.rt);
 
     expect(pusherIds(await a.call('multi_room', 'get_pushers', { roomID: 'm1' }))).toEqual(['a1']);
