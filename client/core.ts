@@ -41,6 +41,8 @@ export interface ClientOptions {
 export interface Route {
   action: string;
   method: string;
+  /** e.g. /weapp/{roomType}/add_pusher */
+  path: string;
   roomType: string | undefined;
   session: boolean;
   inputFrom: 'body' | 'query' | 'query+body';
@@ -65,7 +67,7 @@ export class ClientCore {
       query.set('token', this.session.token);
     }
     if (route.inputFrom === 'query') for (const [k, v] of Object.entries(input)) if (v !== undefined) query.set(k, String(v));
-    const path = route.roomType ? `/weapp/${route.roomType}/${route.action}` : `/weapp/utils/${route.action}`;
+    const path = route.path.replace('{roomType}', encodeURIComponent(route.roomType ?? ''));
     const response = await this.fetchFn(`${this.baseUrl}${path}${query.size ? `?${query}` : ''}`, {
       method: route.method,
       ...(route.inputFrom === 'query' ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) }),

@@ -229,101 +229,101 @@ export type CheckConfigResult = {
 export class RoomServiceClient extends ClientCore {
   /** Proves identity with an IM UserSig and opens a session: the token goes in the query of every other room action. */
   login(roomType: "double_room" | "multi_room" | "live_room", input: LoginInput): Promise<LoginResult> {
-    return this.send<LoginResult>({ action: 'login', method: 'POST', roomType: roomType, session: false, inputFrom: 'query+body' }, input);
+    return this.send<LoginResult>({ action: 'login', method: 'POST', path: '/weapp/{roomType}/login', roomType: roomType, session: false, inputFrom: 'query+body' }, input);
   }
 
   /** Revokes the caller's session token. */
   logout(roomType: "double_room" | "multi_room" | "live_room", input: LogoutInput = {}): Promise<LogoutResult> {
-    return this.send<LogoutResult>({ action: 'logout', method: 'POST', roomType: roomType, session: true, inputFrom: 'body' }, input);
+    return this.send<LogoutResult>({ action: 'logout', method: 'POST', path: '/weapp/{roomType}/logout', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
   /** A signed RTMP push URL for the caller's stream ({bizid}_{roomID}_{userID} with a roomID, else {bizid}_{userID}_{random}). */
   getPushUrl(roomType: "double_room" | "multi_room" | "live_room", input: GetPushUrlInput = {}): Promise<GetPushUrlResult> {
-    return this.send<GetPushUrlResult>({ action: 'get_push_url', method: 'POST', roomType: roomType, session: true, inputFrom: 'body' }, input);
+    return this.send<GetPushUrlResult>({ action: 'get_push_url', method: 'POST', path: '/weapp/{roomType}/get_push_url', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
   /** Creates a room (and its IM group) without entering it; it is listed once a pusher joins, and reclaimed after ROOM_IDLE_TIMEOUT if nobody does. */
   createRoom(roomType: "double_room" | "multi_room" | "live_room", input: CreateRoomInput = {}): Promise<CreateRoomResult> {
-    return this.send<CreateRoomResult>({ action: 'create_room', method: 'POST', roomType: roomType, session: true, inputFrom: 'body' }, input);
+    return this.send<CreateRoomResult>({ action: 'create_room', method: 'POST', path: '/weapp/{roomType}/create_room', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
   /** Ends the room and destroys its IM group; only its creator may. */
   destroyRoom(roomType: "double_room" | "multi_room" | "live_room", input: DestroyRoomInput): Promise<DestroyRoomResult> {
-    return this.send<DestroyRoomResult>({ action: 'destroy_room', method: 'POST', roomType: roomType, session: true, inputFrom: 'body' }, input);
+    return this.send<DestroyRoomResult>({ action: 'destroy_room', method: 'POST', path: '/weapp/{roomType}/destroy_room', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
   /** One page of the rooms of this type with a live pusher, in creation order. */
   getRoomList(roomType: "double_room" | "multi_room" | "live_room", input: GetRoomListInput = {}): Promise<GetRoomListResult> {
-    return this.send<GetRoomListResult>({ action: 'get_room_list', method: 'POST', roomType: roomType, session: true, inputFrom: 'body' }, input);
+    return this.send<GetRoomListResult>({ action: 'get_room_list', method: 'POST', path: '/weapp/{roomType}/get_room_list', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
   /** Reads one room: its info, creator, custom fields and the pushers whose heartbeat is live. */
   getPushers(roomType: "double_room" | "multi_room" | "live_room", input: GetPushersInput): Promise<GetPushersResult> {
-    return this.send<GetPushersResult>({ action: 'get_pushers', method: 'POST', roomType: roomType, session: true, inputFrom: 'body' }, input);
+    return this.send<GetPushersResult>({ action: 'get_pushers', method: 'POST', path: '/weapp/{roomType}/get_pushers', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
   /** Takes (or updates) the caller's seat; creates the room (and its IM group) when it does not exist yet. Answers roomID when this call created the room. */
   addPusher(roomType: "double_room" | "multi_room" | "live_room", input: AddPusherInput): Promise<AddPusherResult> {
-    return this.send<AddPusherResult>({ action: 'add_pusher', method: 'POST', roomType: roomType, session: true, inputFrom: 'body' }, input);
+    return this.send<AddPusherResult>({ action: 'add_pusher', method: 'POST', path: '/weapp/{roomType}/add_pusher', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
   /** Gives up the caller's seat; the last pusher leaving (or the creator, where the creator ends the room) destroys the room and its IM group. */
   deletePusher(roomType: "double_room" | "multi_room" | "live_room", input: DeletePusherInput): Promise<DeletePusherResult> {
-    return this.send<DeletePusherResult>({ action: 'delete_pusher', method: 'POST', roomType: roomType, session: true, inputFrom: 'body' }, input);
+    return this.send<DeletePusherResult>({ action: 'delete_pusher', method: 'POST', path: '/weapp/{roomType}/delete_pusher', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
   /** Keeps the caller's seat: a seat without a heartbeat for HEARTBEAT_TIMEOUT seconds is gone. */
   pusherHeartbeat(roomType: "double_room" | "multi_room" | "live_room", input: PusherHeartbeatInput): Promise<PusherHeartbeatResult> {
-    return this.send<PusherHeartbeatResult>({ action: 'pusher_heartbeat', method: 'POST', roomType: roomType, session: true, inputFrom: 'body' }, input);
+    return this.send<PusherHeartbeatResult>({ action: 'pusher_heartbeat', method: 'POST', path: '/weapp/{roomType}/pusher_heartbeat', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
   /** Starts or cancels a mixed stream through the live API (Mix_StreamV2), passing mergeParams through; the room must exist. */
   mergeStream(roomType: "live_room", input: MergeStreamInput): Promise<MergeStreamResult> {
-    return this.send<MergeStreamResult>({ action: 'merge_stream', method: 'POST', roomType: roomType, session: true, inputFrom: 'body' }, input);
+    return this.send<MergeStreamResult>({ action: 'merge_stream', method: 'POST', path: '/weapp/{roomType}/merge_stream', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
   /** Reads the custom fields of a live room. */
   getCustomInfo(roomType: "live_room", input: GetCustomInfoInput): Promise<GetCustomInfoResult> {
-    return this.send<GetCustomInfoResult>({ action: 'get_custom_info', method: 'POST', roomType: roomType, session: true, inputFrom: 'body' }, input);
+    return this.send<GetCustomInfoResult>({ action: 'get_custom_info', method: 'POST', path: '/weapp/{roomType}/get_custom_info', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
   /** Changes one custom field of a live room: inc/dec an integer counter by value (default 1), or set a string or number. */
   setCustomField(roomType: "live_room", input: SetCustomFieldInput): Promise<SetCustomFieldResult> {
-    return this.send<SetCustomFieldResult>({ action: 'set_custom_field', method: 'POST', roomType: roomType, session: true, inputFrom: 'body' }, input);
+    return this.send<SetCustomFieldResult>({ action: 'set_custom_field', method: 'POST', path: '/weapp/{roomType}/set_custom_field', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
   /** Joins the audience of a live room (counted once; capped at LIVE_ROOM_MAX_AUDIENCES, beyond which a newcomer gets code 1). */
   addAudience(roomType: "live_room", input: AddAudienceInput): Promise<AddAudienceResult> {
-    return this.send<AddAudienceResult>({ action: 'add_audience', method: 'POST', roomType: roomType, session: true, inputFrom: 'body' }, input);
+    return this.send<AddAudienceResult>({ action: 'add_audience', method: 'POST', path: '/weapp/{roomType}/add_audience', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
   /** Leaves the audience list (removing an absent member is a no-op). */
   deleteAudience(roomType: "live_room", input: DeleteAudienceInput): Promise<DeleteAudienceResult> {
-    return this.send<DeleteAudienceResult>({ action: 'delete_audience', method: 'POST', roomType: roomType, session: true, inputFrom: 'body' }, input);
+    return this.send<DeleteAudienceResult>({ action: 'delete_audience', method: 'POST', path: '/weapp/{roomType}/delete_audience', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
   /** Lists the audience of a live room. */
   getAudiences(roomType: "live_room", input: GetAudiencesInput): Promise<GetAudiencesResult> {
-    return this.send<GetAudiencesResult>({ action: 'get_audiences', method: 'POST', roomType: roomType, session: true, inputFrom: 'body' }, input);
+    return this.send<GetAudiencesResult>({ action: 'get_audiences', method: 'POST', path: '/weapp/{roomType}/get_audiences', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
   /** Who may sign in and with what: a UserSig for userID (AUTH_MODE demo), for the JWT subject (jwt), or refused (off: 5005). */
   getLoginInfo(input: GetLoginInfoInput = {}): Promise<GetLoginInfoResult> {
-    return this.send<GetLoginInfoResult>({ action: 'get_login_info', method: 'GET', roomType: undefined, session: false, inputFrom: 'query' }, input);
+    return this.send<GetLoginInfoResult>({ action: 'get_login_info', method: 'GET', path: '/weapp/utils/get_login_info', roomType: undefined, session: false, inputFrom: 'query' }, input);
   }
 
   /** Test URLs for one fresh stream of a random user: push, FLV, RTMP, HLS and accelerated play. */
   getTestPushurl(input: GetTestPushurlInput = {}): Promise<GetTestPushurlResult> {
-    return this.send<GetTestPushurlResult>({ action: 'get_test_pushurl', method: 'GET', roomType: undefined, session: false, inputFrom: 'query' }, input);
+    return this.send<GetTestPushurlResult>({ action: 'get_test_pushurl', method: 'GET', path: '/weapp/utils/get_test_pushurl', roomType: undefined, session: false, inputFrom: 'query' }, input);
   }
 
   /** Signed accelerated play URL of the test stream {bizid}_testclock_rtmpacc. */
   getTestRtmpaccurl(input: GetTestRtmpaccurlInput = {}): Promise<GetTestRtmpaccurlResult> {
-    return this.send<GetTestRtmpaccurlResult>({ action: 'get_test_rtmpaccurl', method: 'GET', roomType: undefined, session: false, inputFrom: 'query' }, input);
+    return this.send<GetTestRtmpaccurlResult>({ action: 'get_test_rtmpaccurl', method: 'GET', path: '/weapp/utils/get_test_rtmpaccurl', roomType: undefined, session: false, inputFrom: 'query' }, input);
   }
 
   /** Judges the configuration without revealing it: every setting, a Redis PING and an IM signature check, and warnings. */
   checkConfig(input: CheckConfigInput = {}): Promise<CheckConfigResult> {
-    return this.send<CheckConfigResult>({ action: 'check_config', method: 'GET', roomType: undefined, session: false, inputFrom: 'query' }, input);
+    return this.send<CheckConfigResult>({ action: 'check_config', method: 'GET', path: '/weapp/utils/check_config', roomType: undefined, session: false, inputFrom: 'query' }, input);
   }
 }

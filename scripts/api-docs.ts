@@ -104,7 +104,7 @@ function endpointSection(path: string, method: string, op: Operation): string {
     '',
     op.summary,
     '',
-    `* Room types: ${types.length ? types.map((t) => `\`${t}\``).join(', ') : 'none (utility)'}`,
+    `* Room types: ${types.length ? types.map((t) => `\`${t}\``).join(', ') : 'none (not a room action)'}`,
     `* Session: ${session ? '`userID` and `token` (from login) in the query' : 'none'}`,
   ];
   if (Object.keys(queryInput.properties as Schema).length > 0 || !body) {
@@ -121,7 +121,7 @@ function endpointSection(path: string, method: string, op: Operation): string {
 
 export function renderMarkdown(doc: Schema): string {
   const ops = operations(doc);
-  const index = ops.map(({ path, method, op }) => `| [\`${op.operationId}\`](#${op.operationId}) | \`${method} ${path}\` | ${op['x-room-types'].length ? op['x-room-types'].join(', ') : 'utils'} | ${cell(op.summary)} |`);
+  const index = ops.map(({ path, method, op }) => `| [\`${op.operationId}\`](#${op.operationId}) | \`${method} ${path}\` | ${op['x-room-types'].length ? op['x-room-types'].join(', ') : '-'} | ${cell(op.summary)} |`);
   const codes = Object.entries(CODE_MEANINGS).map(([code, meaning]) => `| ${code} | ${cell(meaning)} |`);
   const usage = readFileSync(USAGE_MD, 'utf8').trim();
   return [
@@ -194,7 +194,7 @@ export function tsType(s: Schema, indent = ''): string {
 export function renderClient(doc: Schema): string {
   const types: string[] = [];
   const methods: string[] = [];
-  for (const { method, op } of operations(doc)) {
+  for (const { path, method, op } of operations(doc)) {
     const name = pascal(op.operationId);
     const params = op.parameters ?? [];
     const session = params.some((p) => p.name === 'token');
@@ -209,7 +209,7 @@ export function renderClient(doc: Schema): string {
     types.push(`export type ${name}Input = ${tsType(input)};`, `export type ${name}Result = ${tsType(resultSchema(op))};`);
     const roomTypes = op['x-room-types'];
     const roomParam = roomTypes.length ? `roomType: ${roomTypes.map((t) => JSON.stringify(t)).join(' | ')}, ` : '';
-    const route = `{ action: '${op.operationId}', method: '${method}', roomType: ${roomTypes.length ? 'roomType' : 'undefined'}, session: ${session}, inputFrom: '${inputFrom}' }`;
+    const route = `{ action: '${op.operationId}', method: '${method}', path: '${path}', roomType: ${roomTypes.length ? 'roomType' : 'undefined'}, session: ${session}, inputFrom: '${inputFrom}' }`;
     methods.push(
       `  /** ${op.summary.replace(/\*\//g, '* /')} */`,
       `  ${camel(op.operationId)}(${roomParam}input: ${name}Input${optionalInput ? ' = {}' : ''}): Promise<${name}Result> {`,

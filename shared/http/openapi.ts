@@ -51,8 +51,9 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Schema {
 }
 
 export const operationId = (def: Endpoint) => def.action;
-export const pathOf = (def: Endpoint) => (def.scope === 'utils' ? `/weapp/utils/${def.action}` : `/weapp/{roomType}/${def.action}`);
-export const roomTypesOf = (def: Endpoint): readonly string[] => (def.scope === 'utils' ? [] : (def.roomTypes ?? ROOM_TYPES));
+/** Room endpoints share `/weapp/{roomType}/`; any other scope (utils, ...) is a fixed path segment. */
+export const pathOf = (def: Endpoint) => (def.scope === 'room' ? `/weapp/{roomType}/${def.action}` : `/weapp/${def.scope}/${def.action}`);
+export const roomTypesOf = (def: Endpoint): readonly string[] => (def.scope === 'room' ? (def.roomTypes ?? ROOM_TYPES) : []);
 export const inputSource = (def: Endpoint) => def.inputFrom ?? (def.method === 'GET' ? 'query' : 'body');
 
 /** Every result code an endpoint may answer, sorted. */
