@@ -119,9 +119,22 @@ function parseJsonBody(body: string | undefined): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/**
+ * 'query+body' endpoints (login) were query-only on the old server, which
+ * ignored whatever body a client sent; a body that is not a JSON object is
+ * still ignored there rather than refused.
+ */
+function lenientJsonBody(body: string | undefined): Record<string, unknown> {
+  try {
+    return parseJsonBody(body);
+  } catch {
+    return {};
+  }
+}
+
 function parseInput(def: Endpoint, req: HttpRequest): unknown {
   const source = def.inputFrom ?? (def.method === 'GET' ? 'query' : 'body');
-  const raw = source === 'query' ? req.query : source === 'body' ? parseJsonBody(req.body) : { ...parseJsonBody(req.body), ...req.query };
+  const raw = source === 'query' ? req.query : source === 'body' ? parseJsonBody(req.body) : { ...lenientJsonBody(req.body), ...req.query };
   const result = def.input.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;

@@ -27,6 +27,11 @@ describe('login', () => {
     expect(pushUrl.body.code).toBe(0);
   });
 
+  it('ignores a body that is not JSON when the query holds the parameters (the old server read only the query)', async () => {
+    const answer = await invoke('/weapp/multi_room/login', { query: credentials('carol'), rawBody: 'sdkAppID=1&userID=x' });
+    expect([answer.status, answer.body.code, answer.body.userID]).toEqual([200, 0, 'carol']);
+  });
+
   it.each([
     ['sdkAppID', { userID: 'alice', userSig: 'x' }, /^sdkAppID is required/],
     ['userID', { sdkAppID: String(CLOUD.sdkAppId), userSig: 'x' }, /^userID is required/],
