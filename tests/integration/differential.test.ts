@@ -199,6 +199,9 @@ describe('differential: one scripted session on the real Redis and on the embedd
     const codes = new Set(onRedis.map((s) => (s as { body: { code?: number } }).body.code));
     for (const code of [0, 1, 3, 5, 7, 11, 404, 405, 5001]) expect(codes, `code ${code} seen`).toContain(code);
     expect(redis.im.some((c) => c.startsWith('destroy_group'))).toBe(true);
+    // Every endpoint of the router is in the session (a new one needs a step here).
+    const played = new Set(redis.steps.map((s) => s.action));
+    expect(ENDPOINTS.map((e) => e.action).filter((a) => !played.has(a)), 'endpoints the session never calls').toEqual([]);
 
     // The reference tells the truth about these answers: each success carries
     // exactly the documented fields (and parses with the output schema), and
