@@ -34,8 +34,13 @@
  *    a one-character prefix, added on the way in and removed on the way out,
  *    both in Lua (`redis.call`) and on the client (`hset`, `hkeys`, ...).
  *
- * Error tables (`{err = ...}`, `redis.error_reply`) and status tables are not
- * adapted: no script of ours returns them.
+ * Not adapted, because no script of ours depends on it (the differential
+ * test, tests/integration/differential.test.ts, would show it if one did):
+ * error and status tables (`{err = ...}`, `redis.error_reply`); Redis errors
+ * such as WRONGTYPE (the mock answers false); the Lua dialect (fengari is Lua
+ * 5.3, Redis 5.1: `tostring(3.0)` is "3.0" there, `string.format('%d', 2.5)`
+ * fails there, and there are no cjson/struct/bit libraries); key names the
+ * mock keeps in a plain object too (ours always start with the key prefix).
  */
 import type { RedisClient } from '../shared/redis';
 import { SCRIPTS } from '../shared/rooms/scripts';
@@ -66,7 +71,7 @@ local function __hashCall(fn, ...)
   if step then for i = 3, #args, step do args[i] = '${FIELD_MARK}' .. args[i] end end
   local reply = __fromRedis(fn(unpack(args)))
   if type(reply) == 'table' and (name == 'HGETALL' or name == 'HKEYS') then
-    for i = 1, #reply, (name == 'HGETALL' and 2 or 1) do reply[i] = string.sub(reply[i], 2) end
+    for i = 1, #reply, (name == 'HGETALL' and 2 or 1) do reply[i] = string.sub(reply[i], ${FIELD_MARK.length + 1}) end
   end
   return reply
 end
