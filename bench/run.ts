@@ -217,6 +217,12 @@ async function main(): Promise<void> {
         target: 'report',
         verdict: wrong ? 'error' : 'report',
       });
+      rows.push({
+        figure: `gateway heartbeat route, typed client (client/) ${gw.connections} callers ${gw.durationSeconds}s`,
+        measured: `${gw.typedClient.requestsPerSecond} req/s, p50 ${gw.typedClient.latencyMs.p50} ms, p99 ${gw.typedClient.latencyMs.p99} ms${gw.typedClient.wrongAnswers ? `, ${gw.typedClient.wrongAnswers} errors` : ''}`,
+        target: 'report',
+        verdict: gw.typedClient.wrongAnswers ? 'error' : 'report',
+      });
     });
   } finally {
     installRuntime(undefined);

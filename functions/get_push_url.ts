@@ -1,13 +1,16 @@
 /** get_push_url: a signed RTMP push URL for the caller's stream. */
 import { z } from 'zod';
 import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
-import { roomId, userId } from '../shared/http/fields';
+import { callerOnly, roomId } from '../shared/http/fields';
 import { liveSigning } from '../shared/rooms/service';
 import { pushUrl, userStreamName } from '../shared/sign/live-urls';
 
 export const endpoint = roomEndpoint({
   action: 'get_push_url',
-  input: z.object({ userID: userId.optional(), roomID: roomId.optional() }),
+  summary: "A signed RTMP push URL for the caller's stream ({bizid}_{roomID}_{userID} with a roomID, else {bizid}_{userID}_{random}).",
+  output: z.object({ pushURL: z.string() }),
+  codes: [],
+  input: callerOnly.extend({ roomID: roomId.optional().describe('the room the stream is for (names the stream)') }),
   async run({ input, rt, roomType, actor }) {
     await rt.rooms.checkSession(actor, roomType);
     const live = liveSigning(rt);

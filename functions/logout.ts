@@ -1,10 +1,14 @@
 /** logout: revokes the caller's session token. */
 import { z } from 'zod';
 import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
+import { callerOnly, noFields } from '../shared/http/fields';
 
 export const endpoint = roomEndpoint({
   action: 'logout',
-  input: z.object({ userID: z.string().optional() }),
+  summary: "Revokes the caller's session token.",
+  output: noFields,
+  codes: [],
+  input: callerOnly,
   async run({ rt, actor }) {
     await rt.sessions.close(actor);
   },

@@ -5,14 +5,18 @@
  * session and output ids come from the room, never from the caller.
  */
 import { z } from 'zod';
+import { Code } from '../shared/errors';
 import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
 import { roomRequest } from '../shared/http/fields';
 import { mixRequest, mixSessionId, parseMergeParams } from '../shared/live/mix';
 
 export const endpoint = roomEndpoint({
   action: 'merge_stream',
+  summary: "Starts or cancels the room's mixed stream (liveroom.js's Mix_StreamV2 request, run as CreateCommonMixStream / CancelCommonMixStream); only the creator, only this room's pushers' streams.",
+  output: z.object({ result: z.unknown().describe("the live API's answer") }),
+  codes: [Code.ROOM_NOT_FOUND, Code.VALUE_TOO_LONG, Code.CLOUD_API_FAILED],
   roomTypes: ['live_room'],
-  input: roomRequest.extend({ mergeParams: z.unknown() }),
+  input: roomRequest.extend({ mergeParams: z.unknown().describe('the Mix_StreamV2 parameters: a JSON object, or a string holding one (not JSON: code 10)') }),
   async run({ input, rt, roomType, actor }) {
     const request = parseMergeParams(input.mergeParams);
     // Also checks the session; the room must exist with live seats.

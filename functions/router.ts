@@ -2,9 +2,12 @@
  * router: every route of the service behind one Function URL (Tencent no
  * longer creates API Gateway triggers for new SCF functions), built from the
  * same endpoint definitions as the one-function-per-endpoint deployment.
+ * GET /openapi.json answers the API reference generated from this list
+ * (shared/http/openapi.ts), so a definition added here is documented too.
  */
 import { type Endpoint, handle, routeOf, type ScfHandler } from '../shared/http/endpoint';
 import { toHttpRequest } from '../shared/http/event';
+import { isOpenApiRequest, openApiResponse } from '../shared/http/openapi';
 import { endpoint as addAudience } from './add_audience';
 import { endpoint as addPusher } from './add_pusher';
 import { endpoint as checkConfig } from './check_config';
@@ -42,6 +45,7 @@ export const main_handler: ScfHandler = async (event, context = {}) => {
   } catch {
     return handle(undefined, event, context); // answers the "unrecognised event" envelope
   }
+  if (isOpenApiRequest(req.method, req.path)) return openApiResponse(ENDPOINTS);
   const { group, action } = routeOf(req);
   const def = byRoute.get(`${group === 'utils' || group === 'callbacks' ? group : 'room'}/${action}`);
   return handle(def, event, context, req);

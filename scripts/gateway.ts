@@ -4,7 +4,8 @@
  * router handler SCF runs, and runs the sweeper on the timer trigger's period.
  *
  * A fresh machine needs nothing else: without REDIS_URL it uses an in-process
- * Redis emulation (ioredis-mock, which runs the same Lua scripts), and without
+ * Redis emulation (ioredis-mock running the same Lua scripts, through the
+ * adapter of emulated-redis.ts that makes it convert values like Redis), and without
  * cloud credentials it generates development keys and turns IM and live API
  * calls into logged no-ops. Production code never takes these paths: they
  * exist only here.
@@ -17,11 +18,11 @@ import { MAX_BODY_BYTES } from '../shared/http/endpoint';
 import { createOfflineImClient } from '../shared/im/client';
 import { createOfflineLiveApiClient } from '../shared/live/client';
 import { log } from '../shared/log';
-import { defineScripts, type RedisClient } from '../shared/redis';
 import { sweep } from '../shared/rooms/sweeper';
 import { buildRuntime, installRuntime, type Runtime } from '../shared/runtime';
 import { main_handler as route } from '../functions/router';
 import { loadDotEnv } from './dotenv';
+import { emulatedRedis } from './emulated-redis';
 
 const IM_VARS = ['IM_SDK_APP_ID', 'IM_SECRET_KEY', 'IM_ADMINISTRATOR'] as const;
 const LIVE_VARS = ['LIVE_APP_ID', 'LIVE_BIZID', 'LIVE_PUSH_SECRET_KEY'] as const;
@@ -46,13 +47,6 @@ function developmentEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; imOff
   // So stream callbacks can be tried locally (printed at start, random per start).
   if (unset('LIVE_CALLBACK_KEY')) filled.LIVE_CALLBACK_KEY = hex(16);
   return { env: filled, imOffline, liveOffline };
-}
-
-async function emulatedRedis(): Promise<RedisClient> {
-  const { default: RedisMock } = await import('ioredis-mock');
-  const client = new RedisMock() as unknown as RedisClient;
-  defineScripts(client);
-  return client;
 }
 
 /** A path segment as written when it is not valid percent-encoding (the router then answers 404). */
@@ -158,7 +152,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   if (!options.quiet) {
     const lines = [
-      `RoomService local gateway on http://127.0.0.1:${port}  (POST /weapp/{roomType}/{action}, GET /weapp/utils/{action}, POST /weapp/callbacks/live_stream)`,
+      `RoomService local gateway on http://127.0.0.1:${port}  (POST /weapp/{roomType}/{action}, GET /weapp/utils/{action}, POST /weapp/callbacks/live_stream, GET /openapi.json; reference: docs/api.md)`,
       `  store:   ${config.redisUrl ? `Redis at ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}` : 'in-process Redis emulation (ioredis-mock); set REDIS_URL for a real Redis'}`,
       `  IM:      ${imOffline ? `simulated (no ${IM_VARS.join('/')}): calls are logged no-ops, development key generated` : `${config.im.apiBaseUrl} as ${config.im.administrator}`}`,
       `  live:    ${liveOffline ? `development bizid ${config.live.bizid} and keys generated (no ${LIVE_VARS.join('/')})` : `bizid ${config.live.bizid}`}; cloud API ${cloudOffline ? 'simulated (no CLOUD_API_SECRET_ID/KEY): calls are logged no-ops' : (config.cloud.baseUrl ?? 'public endpoints')}`,

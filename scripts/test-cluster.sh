@@ -15,4 +15,5 @@ scripts/redis-cluster.sh start 9>&-
 trap 'scripts/redis-cluster.sh stop 9>&-' EXIT
 trap 'exit 130' INT TERM
 
-REDIS_URL=redis://127.0.0.1:7001 REDIS_CLUSTER=true npx vitest run "${@:-tests/integration}" 9>&-
+# The embedded project does not use Redis; only the redis project runs against the cluster.
+REDIS_URL=redis://127.0.0.1:7001 REDIS_CLUSTER=true npx vitest run --project redis "${@:-tests/integration}" 9>&-

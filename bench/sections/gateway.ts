@@ -1,15 +1,19 @@
 /**
- * The local gateway (scripts/gateway.ts) under autocannon: 64 keep-alive
- * connections on the heartbeat route, each connection one seated pusher. The
- * gateway runs in a child process on its own event loop, against real Redis;
- * every answer is checked for code 0 (business errors are HTTP 200).
+ * The local gateway (scripts/gateway.ts) over HTTP. The gateway runs in a
+ * child process on its own event loop, against real Redis. Its 64 pushers
+ * sign in and take their seats through the typed client (client/), as an
+ * application would; then the heartbeat route is measured twice: under
+ * autocannon (64 keep-alive connections, each one seated pusher; every answer
+ * checked for code 0) and from the typed client itself (64 callers, each its
+ * own RoomServiceClient, in a closed loop), so the client's own cost shows.
  */
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { Bed } from '../lib/bed';
-import { round } from '../lib/stats';
-import { CALLERS, seatUsers } from './heartbeat';
+import { RoomServiceClient } from '../../client';
+import { Bed, pushUrlFor } from '../lib/bed';
+import { closedLoop, percentile, round } from '../lib/stats';
+import { CALLERS, ROOMS } from './heartbeat';
 
 export interface GatewayResult {
   connections: number;
@@ -20,10 +24,28 @@ export interface GatewayResult {
   errors: number;
   non2xx: number;
   wrongAnswers: number;
+  /** The same route driven by the typed client: 64 callers, closed loop. */
+  typedClient: { requestsPerSecond: number; latencyMs: { p50: number; p99: number }; wrongAnswers: number };
+}
+
+/** 64 pushers, four per room, signed in and seated through the typed client. */
+async function seatThroughClient(url: string): Promise<{ api: RoomServiceClient; roomID: string }[]> {
+  const seated: { api: RoomServiceClient; roomID: string }[] = [];
+  for (let r = 0; r < ROOMS; r++) {
+    const roomID = `gw_room_${r}`;
+    for (let s = 0; s < 4; s++) {
+      const userID = `gw_u${r}_${s}`;
+      const api = new RoomServiceClient({ baseUrl: url });
+      const info = await api.getLoginInfo({ userID });
+      await api.login('multi_room', { sdkAppID: info.sdkAppID, userID, userSig: info.userSig });
+      await api.addPusher('multi_room', { roomID, userName: `User ${userID}`, pushURL: pushUrlFor(userID), roomInfo: `bench room ${roomID}` });
+      seated.push({ api, roomID });
+    }
+  }
+  return seated;
 }
 
 export async function runGateway(bed: Bed, options: { warmSeconds: number; seconds: number; profileDir?: string }): Promise<GatewayResult> {
-  const seated = await seatUsers(bed, 'gw');
   const child = fork(path.join(__dirname, '..', 'gateway-child.ts'), [], {
     env: { ...process.env, BENCH_GATEWAY_ENV: JSON.stringify(bed.env) },
     // --profile-gateway=<dir>: a CPU profile of the gateway process (see bench/profile-summary.ts).
@@ -39,16 +61,18 @@ export async function runGateway(bed: Bed, options: { warmSeconds: number; secon
       });
       child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
     });
+    const seated = await seatThroughClient(url);
     let next = 0;
     const setupClient = (client: autocannon.Client) => {
-      const { user, roomID } = seated[next++ % seated.length]!;
+      const { api, roomID } = seated[next++ % seated.length]!;
+      const { userID, token } = api.session!;
       // setRequests, not setRequest: the latter changes only the first request of the connection.
       client.setRequests([
         {
           method: 'POST',
-          path: `/weapp/multi_room/pusher_heartbeat?userID=${encodeURIComponent(user.userId)}&token=${encodeURIComponent(user.token)}`,
+          path: `/weapp/multi_room/pusher_heartbeat?userID=${encodeURIComponent(userID)}&token=${encodeURIComponent(token)}`,
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ userID: user.userId, roomID }),
+          body: JSON.stringify({ userID, roomID }),
         },
       ]);
     };
@@ -57,6 +81,18 @@ export async function runGateway(bed: Bed, options: { warmSeconds: number; secon
     await autocannon({ ...common, duration: options.warmSeconds });
     next = 0;
     const result = await autocannon({ ...common, duration: options.seconds });
+
+    const latencies: number[] = [];
+    const beat = async (caller: number) => {
+      const { api, roomID } = seated[caller % seated.length]!;
+      const started = performance.now();
+      const ok = await api.pusherHeartbeat('multi_room', { roomID }).then(() => true, () => false);
+      latencies.push(performance.now() - started);
+      return ok;
+    };
+    await closedLoop(CALLERS, beat, 0, options.warmSeconds * 1000);
+    latencies.length = 0;
+    const typed = await closedLoop(CALLERS, beat, 0, options.seconds * 1000);
     return {
       connections: CALLERS,
       durationSeconds: result.duration,
@@ -66,6 +102,11 @@ export async function runGateway(bed: Bed, options: { warmSeconds: number; secon
       errors: result.errors,
       non2xx: result.non2xx,
       wrongAnswers: result.mismatches,
+      typedClient: {
+        requestsPerSecond: round(typed.perSecond, 0),
+        latencyMs: { p50: round(percentile(latencies, 50), 1), p99: round(percentile(latencies, 99), 1) },
+        wrongAnswers: typed.failed,
+      },
     };
   } finally {
     if (child.connected) child.send('stop');

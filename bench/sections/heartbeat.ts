@@ -12,7 +12,7 @@ import { adminClient, apiEvent, Bed, REDIS_URL, type User } from '../lib/bed';
 import { closedLoop, median, round } from '../lib/stats';
 
 export const CALLERS = 64;
-const ROOMS = CALLERS / 4;
+export const ROOMS = CALLERS / 4;
 
 export interface HeartbeatResult {
   callers: number;

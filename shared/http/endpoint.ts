@@ -1,7 +1,10 @@
 /**
- * One endpoint = one definition: its route, method, input schema, who may call
- * it, and one `run`. `scfHandler` turns a definition into an SCF
- * `main_handler`; the router and the local gateway reuse the same pipeline.
+ * One endpoint = one definition: its route, method, input and output schemas,
+ * who may call it, the result codes it answers, and one `run`. `scfHandler`
+ * turns a definition into an SCF `main_handler`; the router and the local
+ * gateway reuse the same pipeline. The same definitions are the single source
+ * of the API reference (shared/http/openapi.ts -> /openapi.json, docs/api.md)
+ * and of the typed client (client/).
  */
 import type { z } from 'zod';
 import { ConfigError, ROOM_TYPES, type RoomType } from '../config';
@@ -29,8 +32,13 @@ export interface Call<Input> {
   actor: Actor;
 }
 
-export interface EndpointDef<S extends z.ZodType = z.ZodType> {
+/** What `run` answers: the output's fields (the envelope adds code, message, requestId); nothing when it has none. */
+export type RunResult<O extends z.ZodObject> = {} extends z.input<O> ? z.input<O> | void : z.input<O>;
+
+export interface EndpointDef<S extends z.ZodType = z.ZodType, O extends z.ZodObject = z.ZodObject> {
   action: string;
+  /** One line for the API reference. */
+  summary: string;
   /** `room`: /weapp/{roomType}/{action}; `utils`, `callbacks`: /weapp/utils|callbacks/{action}. */
   scope: 'room' | 'utils' | 'callbacks';
   method: 'GET' | 'POST';
@@ -38,29 +46,56 @@ export interface EndpointDef<S extends z.ZodType = z.ZodType> {
   roomTypes?: readonly RoomType[];
   /** `signed`: a platform callback that verifies its own signature (no session, no IP quota). */
   auth: 'session' | 'none' | 'signed';
-  /** Where the input comes from (default: body for POST, query for GET). */
-  inputFrom?: 'body' | 'query';
+  /**
+   * Where the input comes from (default: body for POST, query for GET);
+   * 'query+body': the query's fields, and the JSON body's for what the query lacks.
+   */
+  inputFrom?: 'body' | 'query' | 'query+body';
   input: S;
-  run(call: Call<z.output<S>>): Promise<Record<string, unknown> | void>;
+  /** The success answer's own fields. */
+  output: O;
+  /**
+   * Result codes this endpoint answers besides 0 and those every endpoint may
+   * answer (1, 404, 405, 413, 429, 500, 5002, 5003; 7 with auth 'session').
+   */
+  codes: readonly Code[];
+  run(call: Call<z.output<S>>): Promise<RunResult<O>>;
 }
 
-export type Endpoint = EndpointDef<z.ZodType>;
-
-export const defineEndpoint = <S extends z.ZodType>(def: EndpointDef<S>): Endpoint => def as unknown as Endpoint;
+/**
+ * Any endpoint definition, as the router, the handler pipeline and the
+ * reference generator list them. zod's object types are invariant in their
+ * shape, so a typed definition is not an EndpointDef<ZodType, ZodObject>; this
+ * view keeps every field and widens only the schemas and `run`'s input.
+ */
+export type Endpoint = Omit<EndpointDef, 'input' | 'output' | 'run'> & {
+  input: z.ZodType;
+  output: z.ZodType;
+  run(call: Call<unknown>): Promise<unknown>;
+};
 
 type Defaults = 'scope' | 'method' | 'auth';
 
 /** A room endpoint: `POST /weapp/{roomType}/{action}` for a signed-in user. */
-export const roomEndpoint = <S extends z.ZodType>(def: Omit<EndpointDef<S>, Defaults> & Partial<Pick<EndpointDef<S>, 'auth'>>): Endpoint =>
-  defineEndpoint({ scope: 'room', method: 'POST', auth: 'session', ...def });
+export const roomEndpoint = <S extends z.ZodType, O extends z.ZodObject>(
+  def: Omit<EndpointDef<S, O>, Defaults> & Partial<Pick<EndpointDef<S, O>, 'auth'>>,
+): EndpointDef<S, O> => ({ scope: 'room', method: 'POST', auth: 'session', ...def });
 
 /** A utility endpoint: `GET /weapp/utils/{action}`, no session. */
-export const utilsEndpoint = <S extends z.ZodType>(def: Omit<EndpointDef<S>, Defaults>): Endpoint =>
-  defineEndpoint({ scope: 'utils', method: 'GET', auth: 'none', ...def });
+export const utilsEndpoint = <S extends z.ZodType, O extends z.ZodObject>(def: Omit<EndpointDef<S, O>, Defaults>): EndpointDef<S, O> => ({
+  scope: 'utils',
+  method: 'GET',
+  auth: 'none',
+  ...def,
+});
 
 /** A callback of a Tencent platform: `POST /weapp/callbacks/{action}`, authenticated by its own signature. */
-export const callbackEndpoint = <S extends z.ZodType>(def: Omit<EndpointDef<S>, Defaults>): Endpoint =>
-  defineEndpoint({ scope: 'callbacks', method: 'POST', auth: 'signed', ...def });
+export const callbackEndpoint = <S extends z.ZodType, O extends z.ZodObject>(def: Omit<EndpointDef<S, O>, Defaults>): EndpointDef<S, O> => ({
+  scope: 'callbacks',
+  method: 'POST',
+  auth: 'signed',
+  ...def,
+});
 
 export type ScfHandler = (event: unknown, context?: ScfContext) => Promise<ScfResponse>;
 
@@ -94,9 +129,22 @@ function parseJsonBody(body: string | undefined): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/**
+ * 'query+body' endpoints (login) were query-only on the old server, which
+ * ignored whatever body a client sent; a body that is not a JSON object is
+ * still ignored there rather than refused.
+ */
+function lenientJsonBody(body: string | undefined): Record<string, unknown> {
+  try {
+    return parseJsonBody(body);
+  } catch {
+    return {};
+  }
+}
+
 function parseInput(def: Endpoint, req: HttpRequest): unknown {
   const source = def.inputFrom ?? (def.method === 'GET' ? 'query' : 'body');
-  const raw = source === 'query' ? req.query : parseJsonBody(req.body);
+  const raw = source === 'query' ? req.query : source === 'body' ? parseJsonBody(req.body) : { ...lenientJsonBody(req.body), ...req.query };
   const result = def.input.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
@@ -162,7 +210,7 @@ export async function handle(def: Endpoint | undefined, event: unknown, context:
       if (bodyUser !== undefined && bodyUser !== actor.userId) throw authFailed('body userID differs from the signed-in user');
     }
     const result = await def.run({ req, input, rt, roomType: type as RoomType, actor: actor as Actor });
-    envelope = successEnvelope(result);
+    envelope = successEnvelope(result as Record<string, unknown> | void);
   } catch (error) {
     requestId ||= newRequestId();
     ({ status, envelope } = failure(error, requestId));

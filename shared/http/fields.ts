@@ -1,33 +1,80 @@
 /**
  * Input fields shared by the endpoints, with the limits of PROTOCOL.md and
- * README "Limits". A field error names the field (the adapter adds the name).
+ * README "Limits", and the output shapes several endpoints answer. A field
+ * error names the field (the adapter adds the name). Descriptions end up in
+ * the API reference (/openapi.json, docs/api.md), so they state the limits a
+ * JSON Schema cannot (byte lengths, codes).
  */
 import { z } from 'zod';
 import { Code } from '../errors';
 
+/** A string field; a missing one is reported as missing, not as a wrong type. */
+export const text = () => z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
+
 /** IM account ids: at most 32 bytes of letters, digits, `_ - @ .`. */
-export const userId = z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_@.-]{1,32}$/, 'must be 1-32 of A-Z a-z 0-9 _ - @ .');
+export const userId = text()
+  .regex(/^[A-Za-z0-9_@.-]{1,32}$/, 'must be 1-32 of A-Z a-z 0-9 _ - @ .')
+  .describe('IM account id: 1-32 of A-Z a-z 0-9 _ - @ .');
 
 /** Room ids double as IM group ids (at most 48 bytes; `@TGS#` is Tencent's own prefix). */
-export const roomId = z
-  .string({ error: 'must be a string' })
+export const roomId = text()
   .regex(/^[A-Za-z0-9_@.:-]{1,48}$/, 'must be 1-48 of A-Z a-z 0-9 _ - @ . :')
-  .refine((id) => !id.startsWith('@TGS#'), 'must not start with @TGS#');
+  .refine((id) => !id.startsWith('@TGS#'), 'must not start with @TGS#')
+  .describe('room id (also its IM group id): 1-48 of A-Z a-z 0-9 _ - @ . :, not starting with @TGS#');
 
 const byteLimited = (maxBytes: number, code?: number) =>
-  z
-    .string({ error: 'must be a string' })
-    .refine((text) => Buffer.byteLength(text) <= maxBytes, { message: `is longer than ${maxBytes} bytes`, params: code ? { code } : undefined });
+  text()
+    .refine((value) => Buffer.byteLength(value) <= maxBytes, { message: `is longer than ${maxBytes} bytes`, params: code ? { code } : undefined })
+    .describe(`at most ${maxBytes} bytes (UTF-8)${code ? `; longer is code ${code}` : ''}`);
 
 /** `roomInfo` over 1024 bytes is code 10 (PROTOCOL.md §2). */
 export const roomInfo = byteLimited(1024, Code.VALUE_TOO_LONG);
 export const userName = byteLimited(256);
 export const userAvatar = byteLimited(1024);
 export const userInfo = byteLimited(1024);
-export const pushUrl = z.string({ error: 'must be a string' }).max(1024, 'is longer than 1024 characters');
+export const pushUrl = text().max(1024, 'is longer than 1024 characters').describe("the push URL get_push_url gave the caller (signed for this service's bizid)");
 
 /** Query flags arrive as strings; bodies may carry numbers as strings too (old clients). */
 export const intLike = z.union([z.number(), z.string().regex(/^\d+$/, 'must be an integer').transform(Number)], { error: 'must be an integer' });
 
+/** The caller repeated in the body; it must be the token's user (else code 7). */
+const bodyUser = userId.optional().describe("the caller again (optional); must equal the query's userID, else code 7");
+
 /** The body every room action carries: the room, and the caller repeated (checked against the token). */
-export const roomRequest = z.object({ userID: userId.optional(), roomID: roomId });
+export const roomRequest = z.object({ userID: bodyUser, roomID: roomId });
+
+/**
+ * Leaving actions also take `roomID: ""`: liveroom.js's exitRoom calls
+ * delete_pusher and delete_audience with it right after quitPusher, and the old
+ * server answered them (5 and 0) rather than refusing the request.
+ */
+export const leaveRequest = z.object({ userID: bodyUser, roomID: z.union([z.literal(''), roomId]).describe('the room; "" (what exitRoom sends after quitPusher) is answered without a room') });
+
+/** Any body of a room action that names no room. */
+export const callerOnly = z.object({ userID: bodyUser });
+
+// ---------------------------------------------------------------------------
+// Output shapes
+// ---------------------------------------------------------------------------
+
+/** Nothing beyond the envelope. */
+export const noFields = z.object({});
+
+export const pusher = z.object({
+  userID: z.string(),
+  userName: z.string(),
+  userAvatar: z.string(),
+  accelerateURL: z.string().describe('signed low-latency play URL of the pusher'),
+});
+
+export const roomDetail = z.object({
+  roomID: z.string(),
+  roomInfo: z.string(),
+  roomCreator: z.string(),
+  mixedPlayURL: z.string().describe("the creator's mixed-stream play URL ('' until the creator joined)"),
+  custom: z.string().describe('the custom fields as a JSON object in a string'),
+  pushers: z.array(pusher).describe('pushers with a live heartbeat, in join order'),
+  audienceCount: z.number().int().optional().describe('live_room only'),
+});
+
+export const customFields = z.object({ custom: z.string().describe('the custom fields as a JSON object in a string, e.g. {"likes":3}') });

@@ -346,7 +346,7 @@ return {'OK', rooms}
     ),
   },
 
-  /** set_custom_field. arg(1) field, arg(2) op (inc/dec/set), arg(3) JSON value for set. */
+  /** set_custom_field. arg(1) field, arg(2) op (inc/dec/set), arg(3) JSON value for set, arg(4) signed step for inc/dec. */
   customField: {
     keys: 11,
     lua: script(`
@@ -360,14 +360,16 @@ else
   local current = tonumber(redis.call('HGET', K_CUSTOM, field) or '0')
   -- Past 2^53 doubles stop being exact integers (and %d wraps): not a counter.
   if current == nil or current ~= math.floor(current) or math.abs(current) >= 9007199254740991 then return {'NOT_INT'} end
-  redis.call('HSET', K_CUSTOM, field, string.format('%d', current + (op == 'inc' and 1 or -1)))
+  local result = current + tonumber(arg(4))
+  if math.abs(result) >= 9007199254740991 then return {'NOT_INT'} end
+  redis.call('HSET', K_CUSTOM, field, string.format('%d', result))
 end
 touch()
 return {'OK', redis.call('HGETALL', K_CUSTOM)}
 `),
   },
 
-  /** add_audience / delete_audience. arg(1) op add/remove, arg(2) userInfo, arg(3) list cap. */
+  /** add_audience / delete_audience. arg(1) op add/remove, arg(2) userInfo, arg(3) list cap, arg(4) '1': keep a stored userInfo. */
   audience: {
     keys: 11,
     lua: script(`
@@ -381,7 +383,7 @@ end
 if redis.call('HEXISTS', K_AUD, actor) == 0 and redis.call('HLEN', K_AUD) >= tonumber(arg(3)) then
   return {'AUD_FULL'}
 end
-redis.call('HSET', K_AUD, actor, arg(2))
+if arg(4) ~= '1' or redis.call('HEXISTS', K_AUD, actor) == 0 then redis.call('HSET', K_AUD, actor, arg(2)) end
 touch()
 return {'OK'}
 `),

@@ -95,6 +95,11 @@ export async function addPusher(rt: Runtime, actor: Actor, type: RoomType, input
 }
 
 export async function deletePusher(rt: Runtime, actor: Actor, type: RoomType, roomId: string): Promise<void> {
+  if (roomId === '') {
+    // No room, so not a pusher of it (after the session check every room action makes).
+    await rt.rooms.checkSession(actor, type);
+    throw new AppError(Code.NOT_A_MEMBER, 'you are not a pusher in this room');
+  }
   await performEffect(rt, type, roomId, await rt.rooms.leave(actor, type, roomId));
 }
 

@@ -255,18 +255,20 @@ export class RoomStore {
     return (rooms as unknown[][]).map(toDetail);
   }
 
-  /** set_custom_field; answers the custom counters as a JSON string. */
+  /** set_custom_field; answers the custom counters as a JSON string. `value` of inc/dec is the (integer) step, 1 by default. */
   async setCustomField(actor: Actor, type: RoomType, roomId: string, field: string, op: 'inc' | 'dec' | 'set', value: string | number | undefined): Promise<string> {
-    const [custom] = await this.room('customField', actor, type, roomId, [field, op, JSON.stringify(value ?? '')]);
+    const step = op === 'set' ? 0 : (op === 'inc' ? 1 : -1) * Number(value ?? 1);
+    const [custom] = await this.room('customField', actor, type, roomId, [field, op, JSON.stringify(value ?? ''), step]);
     return customJson(custom);
   }
 
-  async addAudience(actor: Actor, type: RoomType, roomId: string, userInfo: string): Promise<void> {
-    await this.room('audience', actor, type, roomId, ['add', userInfo, this.limits[type].maxAudiences]);
+  /** Without `userInfo` a returning audience member keeps the one stored (a newcomer gets ''). */
+  async addAudience(actor: Actor, type: RoomType, roomId: string, userInfo: string | undefined): Promise<void> {
+    await this.room('audience', actor, type, roomId, ['add', userInfo ?? '', this.limits[type].maxAudiences, userInfo === undefined ? '1' : '0']);
   }
 
   async removeAudience(actor: Actor, type: RoomType, roomId: string): Promise<void> {
-    await this.room('audience', actor, type, roomId, ['remove', '', 0]);
+    await this.room('audience', actor, type, roomId, ['remove', '', 0, '0']);
   }
 
   async getAudiences(actor: Actor, type: RoomType, roomId: string): Promise<{ userID: string; userInfo: string }[]> {

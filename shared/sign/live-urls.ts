@@ -141,7 +141,7 @@ export function testUrls(live: LiveSigning, nowSeconds = nowInSeconds()) {
   };
 }
 
-/** Signed play URL of Tencent's fixed test stream `testclock_rtmpacc` (`utils/get_test_rtmpaccurl`). */
+/** Signed play URL of the test stream `{bizid}_testclock_rtmpacc` (`utils/get_test_rtmpaccurl`), named as the old server named it. */
 export function testRtmpAccUrl(live: LiveSigning, nowSeconds = nowInSeconds()): string {
-  return signedPlayUrl(live, 'testclock_rtmpacc', nowSeconds);
+  return signedPlayUrl(live, `${live.bizid}_testclock_rtmpacc`, nowSeconds);
 }

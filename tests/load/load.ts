@@ -7,7 +7,8 @@
  * own, with quotas off, HEARTBEAT_TIMEOUT 20 s and the sweeper every 5 s. IM
  * and live API calls are the gateway's offline no-ops (no credentials are
  * set), so the numbers measure the service and Redis. This process drives it
- * over keep-alive HTTP, the way the mini-program clients do:
+ * through the typed client (client/, one RoomServiceClient per user, over
+ * LOAD_SOCKETS keep-alive sockets), with the calls the mini-program clients make:
  *
  *   - every user: get_login_info -> login -> get_push_url (setup phase);
  *   - then LOAD_USERS concurrent virtual users, each repeatedly: joins a random
@@ -37,6 +38,7 @@ import http from 'node:http';
 import Redis from 'ioredis';
 import { startGateway } from '../../scripts/gateway';
 import { setLogSink } from '../../shared/log';
+import { RoomServiceClient, RoomServiceError, type Session } from '../../client';
 
 const envInt = (name: string, fallback: number) => {
   const raw = process.env[name];
@@ -225,11 +227,6 @@ function table(stats: Stats, seconds: number): string {
 // The client
 // ---------------------------------------------------------------------------
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown> & { code: number };
-}
-
 /** Deterministic PRNG (mulberry32) so runs are comparable. */
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -258,68 +255,72 @@ class Violations {
   }
 }
 
-class Client {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: SOCKETS });
-  private readonly host: string;
-  private readonly port: number;
-  recording = true;
-  constructor(
-    url: string,
-    readonly stats: Stats,
-    readonly violations: Violations,
-  ) {
-    const parsed = new URL(url);
-    this.host = parsed.hostname;
-    this.port = Number(parsed.port);
-  }
+/** What one typed-client call came to: its code and HTTP status, and the result on success. */
+interface Answer<T = Record<string, unknown>> {
+  status: number;
+  code: number;
+  result?: T;
+  body: Record<string, unknown>;
+}
 
-  /** One request; undefined on a transport error (recorded as a violation). */
-  request(label: string, method: 'GET' | 'POST', path: string, query: Record<string, string>, body?: Record<string, unknown>): Promise<Answer | undefined> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const started = performance.now();
-    return new Promise((resolve) => {
+/**
+ * `fetch` over a keep-alive http.Agent, so the number of sockets stays
+ * LOAD_SOCKETS whatever the number of virtual users (the global fetch would
+ * open one per concurrent request). Only what the typed client uses.
+ */
+function agentFetch(agent: http.Agent): typeof fetch {
+  return ((input: string | URL | Request, init: RequestInit = {}) =>
+    new Promise<Response>((resolve, reject) => {
+      const payload = typeof init.body === 'string' ? init.body : undefined;
       const req = http.request(
-        {
-          host: this.host,
-          port: this.port,
-          method,
-          path: `${path}?${new URLSearchParams(query)}`,
-          agent: this.agent,
-          headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-        },
+        String(input),
+        { method: init.method ?? 'GET', agent, headers: { ...(init.headers as Record<string, string>), ...(payload === undefined ? {} : { 'content-length': String(Buffer.byteLength(payload)) }) } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const ms = performance.now() - started;
-            const status = res.statusCode ?? 0;
-            let parsed: Answer['body'];
-            try {
-              parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Answer['body'];
-            } catch {
-              this.violations.add('non-JSON answer', `${label}: HTTP ${status}`);
-              if (this.recording) this.stats.count(label, ms, `${status}/?`);
-              resolve(undefined);
-              return;
-            }
-            if (this.recording) this.stats.count(label, ms, `${status}/${parsed.code}`);
-            if (status >= 500) this.violations.add('HTTP 5xx', `${label}: HTTP ${status} ${JSON.stringify(parsed)}`);
-            resolve({ status, body: parsed });
-          });
-          res.on('error', (error) => {
-            this.violations.add('transport error', `${label}: ${error.message}`);
-            resolve(undefined);
-          });
+          res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 0 })));
+          res.on('error', reject);
         },
       );
       req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-      req.on('error', (error) => {
-        if (this.recording) this.stats.count(label, performance.now() - started, 'error');
-        this.violations.add('transport error', `${label}: ${error.message}`);
-        resolve(undefined);
-      });
+      req.on('error', reject);
       req.end(payload);
-    });
+    })) as typeof fetch;
+}
+
+/** Runs typed-client calls, timing each and recording its outcome and any transport failure. */
+class Driver {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: SOCKETS });
+  readonly fetch = agentFetch(this.agent);
+  recording = true;
+  constructor(
+    readonly baseUrl: string,
+    readonly stats: Stats,
+    readonly violations: Violations,
+  ) {}
+
+  client(session?: Session): RoomServiceClient {
+    return new RoomServiceClient({ baseUrl: this.baseUrl, session, fetch: this.fetch });
+  }
+
+  /** One call; undefined on a transport error or a non-envelope answer (recorded as a violation). */
+  async run<T>(label: string, call: () => Promise<T>): Promise<Answer<T> | undefined> {
+    const started = performance.now();
+    const count = (outcome: string) => this.recording && this.stats.count(label, performance.now() - started, outcome);
+    try {
+      const result = await call();
+      count('200/0');
+      return { status: 200, code: 0, result, body: result as Record<string, unknown> };
+    } catch (error) {
+      if (!(error instanceof RoomServiceError) || error.body.code === undefined) {
+        count(error instanceof RoomServiceError ? `${error.status}/?` : 'error');
+        this.violations.add(error instanceof RoomServiceError ? 'non-envelope answer' : 'transport error', `${label}: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
+      }
+      count(`${error.status}/${error.code}`);
+      if (error.status >= 500) this.violations.add('HTTP 5xx', `${label}: HTTP ${error.status} ${JSON.stringify(error.body)}`);
+      return { status: error.status, code: error.code, body: error.body };
+    }
   }
 
   close(): void {
@@ -329,7 +330,8 @@ class Client {
 
 interface User {
   id: string;
-  token: string;
+  /** This user's typed client, holding its session. */
+  api: RoomServiceClient;
   pushURL: string;
 }
 
@@ -351,12 +353,12 @@ async function main(): Promise<void> {
   const setupStats = new Stats();
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
   const gateway = await launchGateway(prefix);
-  const client = new Client(gateway.url, setupStats, violations);
-  const runClient = new Client(gateway.url, stats, violations);
+  const setup = new Driver(gateway.url, setupStats, violations);
+  const driver = new Driver(gateway.url, stats, violations);
   let childReport: ChildReport | undefined;
   const expectCode = (label: string, answer: Answer | undefined, allowed: number[], context = ''): boolean => {
     if (!answer) return false;
-    if (allowed.includes(answer.body.code)) return true;
+    if (allowed.includes(answer.code)) return true;
     violations.add(`unexpected code on ${label}`, `${context} HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
     return false;
   };
@@ -372,19 +374,16 @@ async function main(): Promise<void> {
     const ids = Array.from({ length: USERS }, (_v, i) => `lu${String(i).padStart(5, '0')}`);
     const users: User[] = [];
     const signIn = async (id: string): Promise<User | undefined> => {
-      const info = await client.request('utils/get_login_info', 'GET', '/weapp/utils/get_login_info', { userID: id });
+      const api = setup.client();
+      const info = await setup.run('utils/get_login_info', () => api.getLoginInfo({ userID: id }));
       if (!expectCode('get_login_info', info, [0], id)) return undefined;
-      const login = await client.request('multi_room/login', 'POST', '/weapp/multi_room/login', {
-        sdkAppID: String(info!.body.sdkAppID),
-        accountType: String(info!.body.accType ?? '0'),
-        userID: id,
-        userSig: String(info!.body.userSig),
-      }, {});
+      const { sdkAppID, accType, userSig } = info!.result!;
+      const login = await setup.run('multi_room/login', () => api.login('multi_room', { sdkAppID, accountType: accType, userID: id, userSig }));
       if (!expectCode('login', login, [0], id)) return undefined;
-      const token = String(login!.body.token);
-      const push = await client.request('multi_room/get_push_url', 'POST', '/weapp/multi_room/get_push_url', { userID: id, token }, { userID: id });
+      const push = await setup.run('multi_room/get_push_url', () => api.getPushUrl('multi_room'));
       if (!expectCode('get_push_url', push, [0], id)) return undefined;
-      return { id, token, pushURL: String(push!.body.pushURL) };
+      // The run's calls are timed by the run's driver, on the same session.
+      return { id, api: driver.client(api.session), pushURL: push!.result!.pushURL };
     };
     await inPool(ids, SOCKETS, async (id) => {
       const user = await signIn(id);
@@ -393,12 +392,10 @@ async function main(): Promise<void> {
     const host = await signIn('lhost');
     if (!host || users.length !== USERS) throw new Error(`setup failed: ${users.length}/${USERS} users signed in`);
     const setupSeconds = (performance.now() - setupStarted) / 1000;
-    const q = (u: User) => ({ userID: u.id, token: u.token });
-
     // The live room, kept alive by its host.
-    const hostJoin = await client.request('live_room/add_pusher', 'POST', '/weapp/live_room/add_pusher', q(host), {
-      userID: host.id, roomID: LIVE_ROOM, userName: 'host', userAvatar: '', pushURL: host.pushURL, roomInfo: 'load live room',
-    });
+    const hostJoin = await setup.run('live_room/add_pusher', () =>
+      host.api.addPusher('live_room', { roomID: LIVE_ROOM, userName: 'host', userAvatar: '', pushURL: host.pushURL, roomInfo: 'load live room' }),
+    );
     if (!expectCode('live add_pusher', hostJoin, [0])) throw new Error('could not open the live room');
 
     // --- The run.
@@ -417,9 +414,9 @@ async function main(): Promise<void> {
     let minCounter = Infinity;
     let maxAudience = 0;
 
-    const counterOf = (answer: Answer | undefined): number | undefined => {
-      if (!answer || answer.body.code !== 0 || typeof answer.body.custom !== 'string') return undefined;
-      const value = (JSON.parse(answer.body.custom) as Record<string, unknown>)[COUNTER];
+    const counterOf = (answer: Answer<{ custom: string }> | undefined): number | undefined => {
+      if (!answer?.result || typeof answer.result.custom !== 'string') return undefined;
+      const value = (JSON.parse(answer.result.custom) as Record<string, unknown>)[COUNTER];
       return value === undefined ? 0 : Number(value);
     };
     const checkDetail = (label: string, room: unknown) => {
@@ -434,13 +431,11 @@ async function main(): Promise<void> {
     const hostKeepAlive = (async () => {
       while (running()) {
         await sleep(2000);
-        const beat = await runClient.request('live_room/pusher_heartbeat', 'POST', '/weapp/live_room/pusher_heartbeat', q(host), { userID: host.id, roomID: LIVE_ROOM });
+        const beat = await driver.run('live_room/pusher_heartbeat', () => host.api.pusherHeartbeat('live_room', { roomID: LIVE_ROOM }));
         expectCode('live host heartbeat', beat, [0]);
       }
     })();
 
-    const call = (u: User, type: string, action: string, body: Record<string, unknown>) =>
-      runClient.request(`${type}/${action}`, 'POST', `/weapp/${type}/${action}`, q(u), { userID: u.id, ...body });
 
     const virtualUser = async (u: User) => {
       // Spread the start over the first second.
@@ -451,9 +446,9 @@ async function main(): Promise<void> {
         let inAudience = false;
         let incremented = false;
         if (live) {
-          const aud = await call(u, 'live_room', 'add_audience', { roomID: LIVE_ROOM, userInfo: JSON.stringify({ nick: u.id }) });
-          inAudience = expectCode('add_audience', aud, [0, 1]) && aud!.body.code === 0;
-          const inc = await call(u, 'live_room', 'set_custom_field', { roomID: LIVE_ROOM, fieldName: COUNTER, operation: 'inc' });
+          const aud = await driver.run('live_room/add_audience', () => u.api.addAudience('live_room', { roomID: LIVE_ROOM, userInfo: JSON.stringify({ nick: u.id }) }));
+          inAudience = expectCode('add_audience', aud, [0, 1]) && aud!.code === 0;
+          const inc = await driver.run('live_room/set_custom_field', () => u.api.setCustomField('live_room', { roomID: LIVE_ROOM, fieldName: COUNTER, operation: 'inc' }));
           if (expectCode('set_custom_field inc', inc, [0])) {
             incOK++;
             incremented = true;
@@ -462,10 +457,9 @@ async function main(): Promise<void> {
             if (value !== undefined) minCounter = Math.min(minCounter, value);
           }
           if (random() < 0.3) {
-            const list = await call(u, 'live_room', 'get_audiences', { roomID: LIVE_ROOM });
+            const list = await driver.run('live_room/get_audiences', () => u.api.getAudiences('live_room', { roomID: LIVE_ROOM }));
             if (expectCode('get_audiences', list, [0])) {
-              const count = Number(list!.body.audienceCount);
-              const entries = list!.body.audiences as unknown[];
+              const { audienceCount: count, audiences: entries } = list!.result!;
               maxAudience = Math.max(maxAudience, count);
               if (!(count >= 0) || count > MAX_AUDIENCES || count !== entries.length) violations.add('audience count wrong', JSON.stringify(list!.body).slice(0, 300));
             }
@@ -473,8 +467,8 @@ async function main(): Promise<void> {
         }
 
         const roomID = rooms[Math.floor(random() * rooms.length)]!;
-        const join = await call(u, 'multi_room', 'add_pusher', { roomID, userName: u.id, userAvatar: '', pushURL: u.pushURL, roomInfo: `load ${roomID}` });
-        if (expectCode('add_pusher', join, [0, 5001], roomID) && join!.body.code === 0) {
+        const join = await driver.run('multi_room/add_pusher', () => u.api.addPusher('multi_room', { roomID, userName: u.id, userAvatar: '', pushURL: u.pushURL, roomInfo: `load ${roomID}` }));
+        if (expectCode('add_pusher', join, [0, 5001], roomID) && join!.code === 0) {
           joins++;
           const seats = seated.get(roomID)!;
           seats.add(u.id);
@@ -485,23 +479,23 @@ async function main(): Promise<void> {
           for (let i = 0; i < beats && running(); i++) {
             await sleep(HEARTBEAT_MS * (0.7 + random() * 0.6));
             if (!running()) break;
-            const beat = await call(u, 'multi_room', 'pusher_heartbeat', { roomID });
+            const beat = await driver.run('multi_room/pusher_heartbeat', () => u.api.pusherHeartbeat('multi_room', { roomID }));
             if (!expectCode('pusher_heartbeat', beat, [0], roomID)) {
-              evicted = beat?.body.code === 5;
+              evicted = beat?.code === 5;
               if (evicted) break;
             }
             const dice = random();
             if (dice < 0.3) {
-              const detail = await call(u, 'multi_room', 'get_pushers', { roomID });
+              const detail = await driver.run('multi_room/get_pushers', () => u.api.getPushers('multi_room', { roomID }));
               if (expectCode('get_pushers', detail, [0], roomID)) {
-                checkDetail(`get_pushers ${roomID}`, detail!.body);
-                const mine = (detail!.body.pushers as { userID: string }[]).some((p) => p.userID === u.id);
+                checkDetail(`get_pushers ${roomID}`, detail!.result);
+                const mine = detail!.result!.pushers.some((p) => p.userID === u.id);
                 if (!mine) violations.add('seated user missing from get_pushers', `${u.id} in ${roomID}`);
               }
             } else if (dice < 0.4) {
-              const list = await call(u, 'multi_room', 'get_room_list', { index: Math.floor(random() * ROOMS), cnt: 20 });
+              const list = await driver.run('multi_room/get_room_list', () => u.api.getRoomList('multi_room', { index: Math.floor(random() * ROOMS), cnt: 20 }));
               if (expectCode('get_room_list', list, [0])) {
-                const listed = list!.body.rooms as { roomID: string }[];
+                const listed = list!.result!.rooms;
                 if (new Set(listed.map((r) => r.roomID)).size !== listed.length) violations.add('duplicate room in a list page', JSON.stringify(listed.map((r) => r.roomID)));
                 for (const room of listed) checkDetail(`get_room_list ${room.roomID}`, room);
               }
@@ -509,7 +503,7 @@ async function main(): Promise<void> {
           }
           seats.delete(u.id);
           if (!evicted) {
-            const leave = await call(u, 'multi_room', 'delete_pusher', { roomID });
+            const leave = await driver.run('multi_room/delete_pusher', () => u.api.deletePusher('multi_room', { roomID }));
             expectCode('delete_pusher', leave, [0], roomID);
           }
         } else {
@@ -519,7 +513,7 @@ async function main(): Promise<void> {
         }
 
         if (incremented) {
-          const dec = await call(u, 'live_room', 'set_custom_field', { roomID: LIVE_ROOM, fieldName: COUNTER, operation: 'dec' });
+          const dec = await driver.run('live_room/set_custom_field', () => u.api.setCustomField('live_room', { roomID: LIVE_ROOM, fieldName: COUNTER, operation: 'dec' }));
           if (expectCode('set_custom_field dec', dec, [0])) {
             decOK++;
             const value = counterOf(dec);
@@ -528,14 +522,14 @@ async function main(): Promise<void> {
           }
         }
         if (live && random() < 0.2) {
-          const info = await call(u, 'live_room', 'get_custom_info', { roomID: LIVE_ROOM });
+          const info = await driver.run('live_room/get_custom_info', () => u.api.getCustomInfo('live_room', { roomID: LIVE_ROOM }));
           if (expectCode('get_custom_info', info, [0])) {
             const value = counterOf(info);
             if (value === undefined || value < 0) violations.add('negative counter', JSON.stringify(info!.body));
           }
         }
         if (inAudience) {
-          const out = await call(u, 'live_room', 'delete_audience', { roomID: LIVE_ROOM });
+          const out = await driver.run('live_room/delete_audience', () => u.api.deleteAudience('live_room', { roomID: LIVE_ROOM }));
           expectCode('delete_audience', out, [0]);
         }
       }
@@ -552,28 +546,28 @@ async function main(): Promise<void> {
     await hostKeepAlive;
 
     // --- Final state: everyone left.
-    runClient.recording = false;
+    driver.recording = false;
     const checker = users[0]!;
-    const info = await call(checker, 'live_room', 'get_custom_info', { roomID: LIVE_ROOM });
+    const info = await driver.run('live_room/get_custom_info', () => checker.api.getCustomInfo('live_room', { roomID: LIVE_ROOM }));
     const finalCounter = counterOf(info);
     if (finalCounter !== incOK - decOK) violations.add('final counter', `counter ${String(finalCounter)} != inc ${incOK} - dec ${decOK}`);
-    const audience = await call(checker, 'live_room', 'get_audiences', { roomID: LIVE_ROOM });
-    if (!audience || audience.body.audienceCount !== 0) violations.add('final audience not empty', JSON.stringify(audience?.body).slice(0, 300));
-    const listed = await call(checker, 'multi_room', 'get_room_list', { index: 0, cnt: 100 });
-    if (!listed || (listed.body.rooms as unknown[]).length !== 0) violations.add('multi rooms left after everyone left', JSON.stringify(listed?.body).slice(0, 300));
+    const audience = await driver.run('live_room/get_audiences', () => checker.api.getAudiences('live_room', { roomID: LIVE_ROOM }));
+    if (!audience || audience.result?.audienceCount !== 0) violations.add('final audience not empty', JSON.stringify(audience?.body).slice(0, 300));
+    const listed = await driver.run('multi_room/get_room_list', () => checker.api.getRoomList('multi_room', { index: 0, cnt: 100 }));
+    if (!listed || listed.result?.rooms.length !== 0) violations.add('multi rooms left after everyone left', JSON.stringify(listed?.body).slice(0, 300));
     let readable = 0;
     await inPool(rooms, 16, async (roomID) => {
-      const detail = await call(checker, 'multi_room', 'get_pushers', { roomID });
-      if (detail?.body.code !== 3) readable++;
+      const detail = await driver.run('multi_room/get_pushers', () => checker.api.getPushers('multi_room', { roomID }));
+      if (detail?.code !== 3) readable++;
     });
     if (readable > 0) violations.add('multi rooms still readable after everyone left', `${readable} rooms`);
     for (const [roomID, seats] of seated) if (seats.size > 0) violations.add('seats left (client view)', `${roomID}: ${[...seats].join(',')}`);
-    const hostLeave = await call(host, 'live_room', 'delete_pusher', { roomID: LIVE_ROOM });
+    const hostLeave = await driver.run('live_room/delete_pusher', () => host.api.deletePusher('live_room', { roomID: LIVE_ROOM }));
     expectCode('live host leave', hostLeave, [0]);
-    const liveGone = await call(checker, 'live_room', 'get_pushers', { roomID: LIVE_ROOM });
-    if (liveGone?.body.code !== 3) violations.add('live room still there after its host left', JSON.stringify(liveGone?.body).slice(0, 200));
+    const liveGone = await driver.run('live_room/get_pushers', () => checker.api.getPushers('live_room', { roomID: LIVE_ROOM }));
+    if (liveGone?.code !== 3) violations.add('live room still there after its host left', JSON.stringify(liveGone?.body).slice(0, 200));
     await inPool([...users, host], SOCKETS, async (u) => {
-      expectCode('logout', await call(u, 'multi_room', 'logout', {}), [0], u.id);
+      expectCode('logout', await driver.run('multi_room/logout', () => u.api.logout('multi_room')), [0], u.id);
     });
 
     const leftovers: string[] = [];
@@ -610,8 +604,8 @@ async function main(): Promise<void> {
     console.log(`5xx: ${fivexx}; violations: ${violations.total}`);
     for (const [kind, n] of violations.counts) console.log(`  VIOLATION ${n} x ${kind}: ${violations.examples.get(kind)}`);
   } finally {
-    runClient.close();
-    client.close();
+    driver.close();
+    setup.close();
     if (!childReport) await gateway.stop().catch(() => undefined);
     // Leave nothing behind on the shared Redis, whatever happened.
     let cursor = '0';

@@ -3,6 +3,10 @@
  * redis://127.0.0.1:6379) under a key prefix of its own, with the IM and live
  * APIs served by the loopback fake. Handlers are invoked exactly as SCF would,
  * through the router with an API Gateway-shaped event.
+ *
+ * With TEST_STORE=embedded (the vitest project "embedded") the runtime runs on
+ * the embedded store of `npm start` instead (scripts/emulated-redis.ts), so the
+ * same tests check that both stores behave alike.
  */
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
@@ -13,10 +17,13 @@ import { buildRuntime, installRuntime, type Runtime } from '../../shared/runtime
 import { pushUrl } from '../../shared/sign/live-urls';
 import { issueUserSig } from '../../shared/sign/usersig';
 import { main_handler as route } from '../../functions/router';
+import { emulatedRedis } from '../../scripts/emulated-redis';
 import { startFakeCloud, type FakeCloud } from './fake-cloud';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const REDIS_CLUSTER = process.env.REDIS_CLUSTER === 'true';
+/** Which store the harness's runtime uses: the real Redis (default) or the embedded one of `npm start`. */
+export const STORE: 'redis' | 'embedded' = process.env.TEST_STORE === 'embedded' ? 'embedded' : 'redis';
 
 export const CLOUD = {
   sdkAppId: 1400000000,
@@ -99,17 +106,18 @@ export const startTestCloud = (): Promise<FakeCloud> =>
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function startHarness(overrides: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(overrides: Record<string, string> = {}, store: 'redis' | 'embedded' = STORE): Promise<Harness> {
   const fake = await startTestCloud();
   const prefix = `test-${randomBytes(4).toString('hex')}`;
   const logs: string[] = [];
   setLogSink((line) => logs.push(line));
-  const build = (extra: Record<string, string>) => {
+  const build = async (extra: Record<string, string>) => {
     const config = loadConfig(testEnv(fake, prefix, { ...overrides, ...extra }));
-    return buildRuntime(config, { redis: connectRedis(config.redisUrl!, config.redisCluster) });
+    const redis = store === 'embedded' ? await emulatedRedis() : connectRedis(config.redisUrl!, config.redisCluster);
+    return buildRuntime(config, { redis });
   };
   const harness: Harness = {
-    rt: build({}),
+    rt: await build({}),
     fake,
     prefix,
     logs,
@@ -121,7 +129,7 @@ export async function startHarness(overrides: Record<string, string> = {}): Prom
       await fake.close();
     },
     async reconfigure(extra) {
-      const next = build(extra); // throws on a bad configuration, leaving the current runtime in place
+      const next = await build(extra); // throws on a bad configuration, leaving the current runtime in place
       await harness.rt.redis.quit();
       harness.rt = next;
       installRuntime(harness.rt);
@@ -197,9 +205,20 @@ export async function stateKeys(rt: Runtime, prefix: string): Promise<string[]> 
   return keys.filter((k) => !/:rl:|\{ratelimit\}/.test(k)).sort();
 }
 
-/** Every state key with its serialized value: equal snapshots mean nothing changed. */
+/**
+ * Every state key with its contents, read by type (DUMP's encoding differs
+ * between stores, and the embedded one has no DUMP): equal snapshots mean
+ * nothing changed.
+ */
 export async function stateSnapshot(rt: Runtime, prefix: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const key of await stateKeys(rt, prefix)) out[key] = (await rt.redis.dumpBuffer(key))?.toString('hex') ?? 'gone';
+  for (const key of await stateKeys(rt, prefix)) {
+    const type = await rt.redis.type(key);
+    let value: unknown = type; // 'none' (gone meanwhile) or a type no state uses
+    if (type === 'hash') value = Object.entries(await rt.redis.hgetall(key)).sort(([a], [b]) => (a < b ? -1 : 1));
+    else if (type === 'zset') value = await rt.redis.zrange(key, 0, -1, 'WITHSCORES');
+    else if (type === 'string') value = await rt.redis.get(key);
+    out[key] = `${type} ${JSON.stringify(value)}`;
+  }
   return out;
 }

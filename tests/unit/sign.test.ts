@@ -165,9 +165,9 @@ describe('play URLs', () => {
     expect(testUrls(live, NOW).url_push).not.toBe(urls.url_push);
   });
 
-  it('test rtmpacc URL is the signed play URL of testclock_rtmpacc', () => {
-    const sig = md5(`${live.pushSecretKey}testclock_rtmpacc${EXPIRY_HEX}`);
-    expect(testRtmpAccUrl(live, NOW)).toBe(`rtmp://play.example.com/live/testclock_rtmpacc?bizid=8888&txSecret=${sig}&txTime=${EXPIRY_HEX}`);
+  it('test rtmpacc URL is the signed play URL of {bizid}_testclock_rtmpacc, as the old server signed it', () => {
+    const sig = md5(`${live.pushSecretKey}8888_testclock_rtmpacc${EXPIRY_HEX}`);
+    expect(testRtmpAccUrl(live, NOW)).toBe(`rtmp://play.example.com/live/8888_testclock_rtmpacc?bizid=8888&txSecret=${sig}&txTime=${EXPIRY_HEX}`);
   });
 });
 

@@ -1,0 +1,249 @@
+/**
+ * `npm run docs:api`: renders the OpenAPI document the router serves
+ * (shared/http/openapi.ts, from the endpoint definitions in functions/) into
+ * docs/api.md and the typed client's generated part, client/roomservice.ts.
+ * tests/integration/api-reference.test.ts fails when either committed file
+ * differs from what this renders, so run it after changing an endpoint.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ENDPOINTS } from '../functions/router';
+import { CODE_MEANINGS, COMMON_CODES, openApiDocument } from '../shared/http/openapi';
+
+type Schema = Record<string, unknown>;
+type Operation = Schema & { operationId: string; summary: string; parameters?: Schema[]; requestBody?: Schema; 'x-room-types': string[]; 'x-result-codes': number[] };
+
+export const ROOT = join(__dirname, '..');
+export const API_MD = join(ROOT, 'docs/api.md');
+export const CLIENT_TS = join(ROOT, 'client/roomservice.ts');
+const USAGE_MD = join(ROOT, 'client/USAGE.md');
+
+const SAFE = 9007199254740991;
+
+function operations(doc: Schema): { path: string; method: string; op: Operation }[] {
+  const out: { path: string; method: string; op: Operation }[] = [];
+  for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, Operation>>)) {
+    for (const [method, op] of Object.entries(item)) out.push({ path, method: method.toUpperCase(), op });
+  }
+  return out;
+}
+
+const bodySchema = (op: Operation): Schema | undefined =>
+  (op.requestBody as { content?: Record<string, { schema: Schema }> } | undefined)?.content?.['application/json']?.schema;
+
+/** The success variant of the 200 answer, without the envelope's own fields. */
+function resultSchema(op: Operation): Schema {
+  const ok = (op.responses as Record<string, { content: Record<string, { schema: { anyOf: Schema[] } }> }>)['200']!.content['application/json']!.schema.anyOf[0]!;
+  const { code: _c, message: _m, requestId: _r, ...properties } = ok.properties as Record<string, Schema>;
+  return { type: 'object', properties, required: (ok.required as string[]).filter((f) => f in properties) };
+}
+
+// ---------------------------------------------------------------------------
+// Markdown
+// ---------------------------------------------------------------------------
+
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function typeText(s: Schema): string {
+  if ('const' in s) return JSON.stringify(s.const);
+  if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v)).join(' or ');
+  if (Array.isArray(s.anyOf)) return (s.anyOf as Schema[]).map(typeText).join(' or ');
+  if (Array.isArray(s.type)) return s.type.join(' or ');
+  if (s.type === 'array') return `${typeText(s.items as Schema)}[]`;
+  if (s.type === 'object' && s.additionalProperties && typeof s.additionalProperties === 'object') return `map of ${typeText(s.additionalProperties as Schema)}`;
+  return typeof s.type === 'string' ? s.type : 'any JSON';
+}
+
+function limitsText(s: Schema): string[] {
+  const out: string[] = [];
+  if (typeof s.pattern === 'string') out.push(`pattern \`${s.pattern}\``);
+  if (typeof s.minLength === 'number' && s.minLength > 0) out.push(`min length ${s.minLength}`);
+  if (typeof s.maxLength === 'number') out.push(`max length ${s.maxLength}`);
+  if (typeof s.minimum === 'number' && s.minimum > -SAFE) out.push(`min ${s.minimum}`);
+  if (typeof s.maximum === 'number' && s.maximum < SAFE) out.push(`max ${s.maximum}`);
+  if ('default' in s) out.push(`default ${JSON.stringify(s.default)}`);
+  for (const variant of (s.anyOf ?? []) as Schema[]) out.push(...limitsText(variant));
+  return out;
+}
+
+/** One row per field; fields of nested objects (and arrays of objects) as `parent[].child`. */
+function fieldRows(schema: Schema, withRequired: boolean, prefix = ''): string[] {
+  const properties = (schema.properties ?? {}) as Record<string, Schema>;
+  const required = new Set((schema.required ?? []) as string[]);
+  const rows: string[] = [];
+  for (const [name, s] of Object.entries(properties)) {
+    const notes = [...(s.description ? [String(s.description)] : []), ...limitsText(s)].join('; ');
+    const req = withRequired ? ` ${required.has(name) ? 'yes' : 'no'} |` : ` ${required.has(name) ? 'always' : 'sometimes'} |`;
+    rows.push(`| \`${prefix}${name}\` | ${cell(typeText(s))} |${req} ${cell(notes)} |`);
+    const items = s.type === 'array' ? (s.items as Schema) : s;
+    if (items.type === 'object' && items.properties) rows.push(...fieldRows(items, withRequired, `${prefix}${name}${s.type === 'array' ? '[]' : ''}.`));
+  }
+  return rows;
+}
+
+function fieldTable(schema: Schema, kind: 'input' | 'output'): string {
+  const rows = fieldRows(schema, kind === 'input');
+  if (rows.length === 0) return kind === 'input' ? 'No fields.' : 'Nothing beyond the envelope.';
+  const head = kind === 'input' ? '| field | type | required | notes |\n|---|---|---|---|' : '| field | type | present | notes |\n|---|---|---|---|';
+  return `${head}\n${rows.join('\n')}`;
+}
+
+function endpointSection(path: string, method: string, op: Operation): string {
+  const params = op.parameters ?? [];
+  const session = params.some((p) => p.name === 'token');
+  const queryInput: Schema = {
+    properties: Object.fromEntries(params.filter((p) => p.in === 'query' && p.name !== 'token' && !(session && p.name === 'userID')).map((p) => [p.name, { ...(p.schema as Schema), ...(p.description ? { description: p.description } : {}) }])),
+    required: params.filter((p) => p.in === 'query' && p.required && p.name !== 'token' && !(session && p.name === 'userID')).map((p) => p.name),
+  };
+  const body = bodySchema(op);
+  const types = op['x-room-types'];
+  const lines = [
+    `### ${op.operationId}`,
+    '',
+    `\`${method} ${path}\``,
+    '',
+    op.summary,
+    '',
+    `* Room types: ${types.length ? types.map((t) => `\`${t}\``).join(', ') : 'none (not a room action)'}`,
+    `* Session: ${session ? '`userID` and `token` (from login) in the query' : 'none'}`,
+  ];
+  if (Object.keys(queryInput.properties as Schema).length > 0 || !body) {
+    lines.push('', `**Query parameters**${body ? ' (or the same fields in a JSON body)' : ''}`, '', fieldTable(queryInput, 'input'));
+  } else {
+    lines.push('', '**JSON body**', '', fieldTable(body, 'input'));
+  }
+  lines.push('', '**Answer** (code 0; the envelope adds `code`, `message`, `requestId`)', '', fieldTable(resultSchema(op), 'output'));
+  const common = new Set<number>(COMMON_CODES.map((c) => c.code));
+  const own = op['x-result-codes'].filter((c) => c !== 0 && !common.has(c));
+  lines.push('', `**Result codes**: 0${own.length ? `, ${own.map((c) => `${c} (${CODE_MEANINGS[c]})`).join('; ')}` : ''}; and the common ones.`);
+  return lines.join('\n');
+}
+
+export function renderMarkdown(doc: Schema): string {
+  const ops = operations(doc);
+  const index = ops.map(({ path, method, op }) => `| [\`${op.operationId}\`](#${op.operationId}) | \`${method} ${path}\` | ${op['x-room-types'].length ? op['x-room-types'].join(', ') : '-'} | ${cell(op.summary)} |`);
+  const codes = Object.entries(CODE_MEANINGS).map(([code, meaning]) => `| ${code} | ${cell(meaning)} |`);
+  const usage = readFileSync(USAGE_MD, 'utf8').trim();
+  return [
+    '# API reference',
+    '',
+    '<!-- Generated by `npm run docs:api` from the endpoint definitions (functions/*.ts); do not edit by hand. A test fails when it is out of date. -->',
+    '',
+    `The same content, as OpenAPI ${String(doc.openapi)}, is served at \`GET /openapi.json\` by the router and by \`npm start\`.`,
+    '',
+    '## Conventions',
+    '',
+    '* Room actions: `POST /weapp/{roomType}/{action}?userID=<user>&token=<token>` with a JSON body (`Content-Type: application/json`). `roomType` is `double_room`, `multi_room` or `live_room`; each endpoint below lists the types it serves (others answer 404).',
+    '* The session: `login` answers a `token`; send it with the `userID` in the **query** of every other room action. A body `userID`, when sent, must be the same user (else code 7).',
+    '* Utilities: `GET /weapp/utils/{action}` with query parameters; no session.',
+    "* Every answer is the envelope `{code, message, requestId, ...}`. Business failures are HTTP 200 with a non-zero `code` (old clients read only `code`); malformed requests are HTTP 400 with code 1 and a message naming the field.",
+    `* The common codes, which any endpoint may answer: ${COMMON_CODES.map((c) => `${c.code} (HTTP ${c.status})`).join(', ')}; every room action with a session also 7. Each endpoint lists its own codes besides these.`,
+    '',
+    '| code | meaning |',
+    '|---|---|',
+    ...codes,
+    '',
+    '## Endpoints',
+    '',
+    '| endpoint | route | room types | what it does |',
+    '|---|---|---|---|',
+    ...index,
+    '',
+    ...ops.flatMap(({ path, method, op }) => [endpointSection(path, method, op), '']),
+    usage,
+    '',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------
+// Client
+// ---------------------------------------------------------------------------
+
+const camel = (action: string) => action.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+const pascal = (action: string) => camel(action).replace(/^./, (c) => c.toUpperCase());
+
+/** A TypeScript type for a JSON Schema as zod emits it. */
+export function tsType(s: Schema, indent = ''): string {
+  if ('const' in s) return JSON.stringify(s.const);
+  if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v)).join(' | ');
+  if (Array.isArray(s.anyOf)) return (s.anyOf as Schema[]).map((v) => tsType(v, indent)).join(' | ');
+  if (Array.isArray(s.type)) return s.type.map((t) => tsType({ type: t })).join(' | ');
+  switch (s.type) {
+    case 'string':
+      return 'string';
+    case 'integer':
+    case 'number':
+      return 'number';
+    case 'boolean':
+      return 'boolean';
+    case 'array':
+      return `Array<${tsType(s.items as Schema, indent)}>`;
+    case 'object': {
+      if (!s.properties && s.additionalProperties && typeof s.additionalProperties === 'object') return `Record<string, ${tsType(s.additionalProperties as Schema, indent)}>`;
+      const required = new Set((s.required ?? []) as string[]);
+      const fields = Object.entries((s.properties ?? {}) as Record<string, Schema>).map(
+        ([name, p]) => `${indent}  ${p.description ? `/** ${String(p.description).replace(/\*\//g, '* /')} */ ` : ''}${name}${required.has(name) ? '' : '?'}: ${tsType(p, `${indent}  `)};`,
+      );
+      return fields.length ? `{\n${fields.join('\n')}\n${indent}}` : 'Record<string, never>';
+    }
+    default:
+      return 'unknown';
+  }
+}
+
+export function renderClient(doc: Schema): string {
+  const types: string[] = [];
+  const methods: string[] = [];
+  for (const { path, method, op } of operations(doc)) {
+    const name = pascal(op.operationId);
+    const params = op.parameters ?? [];
+    const session = params.some((p) => p.name === 'token');
+    const body = bodySchema(op);
+    const input: Schema = body ?? {
+      type: 'object',
+      properties: Object.fromEntries(params.filter((p) => p.in === 'query').map((p) => [p.name, p.schema])),
+      required: params.filter((p) => p.in === 'query' && p.required).map((p) => p.name),
+    };
+    const inputFrom = body ? (op.requestBody as { required: boolean }).required ? 'body' : 'query+body' : 'query';
+    const optionalInput = ((input.required ?? []) as string[]).length === 0;
+    types.push(`export type ${name}Input = ${tsType(input)};`, `export type ${name}Result = ${tsType(resultSchema(op))};`);
+    const roomTypes = op['x-room-types'];
+    const roomParam = roomTypes.length ? `roomType: ${roomTypes.map((t) => JSON.stringify(t)).join(' | ')}, ` : '';
+    const route = `{ action: '${op.operationId}', method: '${method}', path: '${path}', roomType: ${roomTypes.length ? 'roomType' : 'undefined'}, session: ${session}, inputFrom: '${inputFrom}' }`;
+    methods.push(
+      `  /** ${op.summary.replace(/\*\//g, '* /')} */`,
+      `  ${camel(op.operationId)}(${roomParam}input: ${name}Input${optionalInput ? ' = {}' : ''}): Promise<${name}Result> {`,
+      `    return this.send<${name}Result>(${route}, input);`,
+      '  }',
+      '',
+    );
+  }
+  return [
+    '/**',
+    ' * Generated by `npm run docs:api` from the endpoint definitions (functions/*.ts,',
+    ' * via the OpenAPI document of shared/http/openapi.ts); do not edit by hand.',
+    ' * tests/integration/api-reference.test.ts fails when it is out of step.',
+    ' * The hand-written part (transport, session, errors) is ./core.ts.',
+    ' */',
+    "import { ClientCore } from './core';",
+    '',
+    ...types.flatMap((t) => [t, '']),
+    '/** One method per endpoint; errors are thrown as RoomServiceError with the answer\'s `code`. */',
+    'export class RoomServiceClient extends ClientCore {',
+    ...methods.slice(0, -1),
+    '}',
+    '',
+  ].join('\n');
+}
+
+export const generated = () => {
+  const doc = openApiDocument(ENDPOINTS);
+  return { markdown: renderMarkdown(doc), client: renderClient(doc) };
+};
+
+if (require.main === module) {
+  const { markdown, client } = generated();
+  writeFileSync(API_MD, markdown);
+  writeFileSync(CLIENT_TS, client);
+  process.stdout.write(`wrote ${API_MD} and ${CLIENT_TS}\n`);
+}

@@ -1,0 +1,221 @@
+/**
+ * One behaviour, two stores: one long scripted session (all three room types,
+ * every endpoint, refusals, expiry and reaping by the sweeper) is played once
+ * on the real Redis and once on the embedded store of `npm start`, and every
+ * answer is compared field by field, together with every sweep report and the
+ * IM calls the session caused.
+ *
+ * Normalised before comparing, because they are random by nature and differ
+ * between any two runs on the same store: request ids, session tokens,
+ * UserSigs, generated room/user ids and stream-name suffixes (aliased in order
+ * of appearance, so a value reused later must still be the same one),
+ * URL signatures (txSecret/txTime, which cover the random stream names and the
+ * clock), IM random numbers, the live API's timestamp and check_config's
+ * measured latencies.
+ */
+import { describe, expect, it } from 'vitest';
+import { ENDPOINTS } from '../../functions/router';
+import type { RoomType } from '../../shared/config';
+import { codesOf, jsonSchema } from '../../shared/http/openapi';
+import { sweep } from '../../shared/rooms/sweeper';
+import { sleep, startHarness, invoke, pushUrlFor, userSigFor, CLOUD, type Answer } from '../support/harness';
+
+/** The expiry part runs with this heartbeat and idle timeout; before it nobody may time out, however slow the machine. */
+const HEARTBEAT_MS = 1500;
+const ENV = { HEARTBEAT_TIMEOUT: '60', ROOM_IDLE_TIMEOUT: '60', MULTI_ROOM_MAX_MEMBERS: '3', LIVE_ROOM_MAX_AUDIENCES: '2' };
+const EXPIRY_ENV = { HEARTBEAT_TIMEOUT: String(HEARTBEAT_MS / 1000), ROOM_IDLE_TIMEOUT: String(HEARTBEAT_MS / 1000) };
+
+interface Record_ {
+  step: string;
+  action?: string;
+  status?: number;
+  body: unknown;
+}
+
+/** Replaces what is random by nature (see the header) with stable aliases. */
+function normaliser() {
+  const aliases = new Map<string, string>();
+  const alias = (kind: string, value: string) => {
+    if (!aliases.has(value)) aliases.set(value, `<${kind}#${[...aliases.keys()].filter((k) => aliases.get(k)!.startsWith(`<${kind}#`)).length + 1}>`);
+    return aliases.get(value)!;
+  };
+  const text = (value: string) =>
+    value
+      .replace(/(8888_(?:user_[0-9a-f]{8}_[0-9a-f]{4}|[a-z]+))_([0-9a-f]{4})\b/g, (_m, head: string, tail: string) => `${head}_${alias('suffix', tail)}`)
+      .replace(/room_[0-9a-f]{8}_[0-9a-f]{4}/g, (m) => alias('room', m))
+      .replace(/user_[0-9a-f]{8}_[0-9a-f]{4}/g, (m) => alias('user', m))
+      .replace(/txSecret=[0-9a-f]{32}/g, 'txSecret=<sig>')
+      .replace(/txTime=[0-9A-F]+/g, 'txTime=<time>')
+      .replace(/\(\d+ ms\)/g, '(<ms>)');
+  const walk = (value: unknown, key = ''): unknown => {
+    if (['requestId', 'token', 'userSig', 'Random', 'MsgRandom', 'timestamp'].includes(key)) return '<random>';
+    if (typeof value === 'string') return text(value);
+    if (Array.isArray(value)) return value.map((v) => walk(v));
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+    return value;
+  };
+  return walk;
+}
+
+async function playSession(store: 'redis' | 'embedded'): Promise<{ steps: Record_[]; im: string[] }> {
+  const h = await startHarness(ENV, store);
+  const steps: Record_[] = [];
+  const record = async (step: string, path: string, options: Parameters<typeof invoke>[1] = {}) => {
+    const a = await invoke(path, options);
+    steps.push({ step, action: path.split('/').pop(), status: a.status, body: a.body });
+    return a;
+  };
+  const tokens = new Map<string, string>();
+  const login = async (user: string, type = 'multi_room') => {
+    const a = await record(`login ${user}`, `/weapp/${type}/login`, { query: { sdkAppID: String(CLOUD.sdkAppId), accountType: '0', userID: user, userSig: userSigFor(user) } });
+    tokens.set(user, String(a.body.token));
+  };
+  const call = (user: string, type: string, action: string, body: Record<string, unknown> = {}) =>
+    record(`${user} ${type}/${action} ${JSON.stringify(body)}`, `/weapp/${type}/${action}`, { query: { userID: user, token: tokens.get(user) ?? '' }, body: { userID: user, ...body } });
+  const join = (user: string, type: string, roomID: string, extra: Record<string, unknown> = {}) =>
+    call(user, type, 'add_pusher', { roomID, userName: `${user} name`, userAvatar: `https://a/${user}.png`, pushURL: pushUrlFor(user, 'beef'), ...extra });
+  const sweepNow = async (label: string) => steps.push({ step: `sweep ${label}`, body: await sweep(h.rt) });
+
+  try {
+    // Utilities and identity.
+    await record('get_login_info', '/weapp/utils/get_login_info', { query: { userID: 'alice' } });
+    await record('get_login_info random', '/weapp/utils/get_login_info');
+    await record('get_test_pushurl', '/weapp/utils/get_test_pushurl');
+    await record('get_test_rtmpaccurl', '/weapp/utils/get_test_rtmpaccurl');
+    await record('check_config', '/weapp/utils/check_config');
+    for (const user of ['alice', 'bob', 'carol', 'dave']) await login(user);
+    await record('login bad signature', '/weapp/multi_room/login', { query: { sdkAppID: String(CLOUD.sdkAppId), userID: 'alice', userSig: 'nonsense' } });
+    await record('login missing userSig', '/weapp/multi_room/login', { query: { sdkAppID: String(CLOUD.sdkAppId), userID: 'alice' } });
+    await record('login from a JSON body', '/weapp/live_room/login', { body: { sdkAppID: CLOUD.sdkAppId, userID: 'erin', userSig: userSigFor('erin') } });
+
+    for (const type of ['double_room', 'multi_room', 'live_room'] as RoomType[]) {
+      const room = `${type.split('_')[0]}-1`;
+      await call('alice', type, 'get_push_url');
+      await call('alice', type, 'get_push_url', { roomID: room });
+      await call('alice', type, 'create_room', { roomID: room, roomInfo: `${type} info` });
+      await call('bob', type, 'create_room', { roomID: room });
+      await call('alice', type, 'get_room_list');
+      await call('bob', type, 'get_pushers', { roomID: room });
+      await join('alice', type, room);
+      await join('bob', type, room);
+      await join('carol', type, room);
+      await join('dave', type, room);
+      await call('bob', type, 'pusher_heartbeat', { roomID: room });
+      await call('dave', type, 'pusher_heartbeat', { roomID: room });
+      await call('carol', type, 'get_pushers', { roomID: room });
+      await call('carol', type, 'get_room_list', { index: 0, cnt: 20 });
+      await call('carol', type, 'get_room_list', { index: 1, cnt: 1 });
+      if (type === 'live_room') {
+        await call('alice', type, 'set_custom_field', { roomID: room, fieldName: 'likes', operation: 'inc' });
+        await call('alice', type, 'set_custom_field', { roomID: room, fieldName: 'likes', operation: 'inc', value: 10 });
+        await call('alice', type, 'set_custom_field', { roomID: room, fieldName: 'likes', operation: 'dec' });
+        await call('alice', type, 'set_custom_field', { roomID: room, fieldName: 'topic', operation: 'set', value: 'music' });
+        await call('alice', type, 'set_custom_field', { roomID: room, fieldName: 'topic', operation: 'inc' });
+        await call('alice', type, 'set_custom_field', { roomID: room, fieldName: 'toString', operation: 'inc' });
+        await call('bob', type, 'get_custom_info', { roomID: room });
+        await call('carol', type, 'add_audience', { roomID: room, userInfo: '{"nick":"c"}' });
+        await call('carol', type, 'add_audience', { roomID: room });
+        await call('dave', type, 'add_audience', { roomID: room, userInfo: 'd' });
+        await call('bob', type, 'add_audience', { roomID: room, userInfo: 'b' });
+        await call('alice', type, 'get_audiences', { roomID: room });
+        await call('dave', type, 'delete_audience', { roomID: room });
+        await call('dave', type, 'delete_audience', { roomID: room });
+        await call('alice', type, 'get_audiences', { roomID: room });
+        await call('alice', type, 'merge_stream', { roomID: room, mergeParams: { streamID: 'x', inputs: [] } });
+        await call('alice', type, 'merge_stream', { roomID: room, mergeParams: '{not json' });
+        await call('carol', type, 'get_pushers', { roomID: room });
+        await call('carol', type, 'delete_pusher', { roomID: '' });
+        await call('carol', type, 'delete_audience', { roomID: '' });
+      } else {
+        await call('alice', type, 'add_audience', { roomID: room });
+      }
+      await call('dave', type, 'delete_pusher', { roomID: room });
+      await call('bob', type, 'delete_pusher', { roomID: room });
+      await call('alice', type, 'get_pushers', { roomID: room });
+      await call('bob', type, 'destroy_room', { roomID: room });
+    }
+    // The same id in another type, then live_room's creator ending the room.
+    await call('carol', 'multi_room', 'create_room', { roomID: 'live-1' });
+    await call('alice', 'live_room', 'delete_pusher', { roomID: 'live-1' });
+    await call('alice', 'live_room', 'get_pushers', { roomID: 'live-1' });
+    await call('alice', 'double_room', 'destroy_room', { roomID: 'double-1' });
+    await call('alice', 'double_room', 'get_room_list');
+
+    // add_pusher creating the room; a generated room id.
+    await join('carol', 'multi_room', 'made-by-join', { roomInfo: 'joined' });
+    await call('dave', 'multi_room', 'create_room', { roomInfo: 'generated id' });
+
+    // Expiry and reaping: bob and carol go silent, alice keeps beating; an unentered room idles out.
+    await h.reconfigure(EXPIRY_ENV);
+    await call('bob', 'multi_room', 'create_room', { roomID: 'idle' });
+    await join('alice', 'multi_room', 'multi-1');
+    await join('bob', 'multi_room', 'multi-1');
+    await join('carol', 'live_room', 'silent');
+    await sleep(HEARTBEAT_MS * 0.6);
+    await call('alice', 'multi_room', 'pusher_heartbeat', { roomID: 'multi-1' });
+    await sleep(HEARTBEAT_MS * 0.6);
+    await call('alice', 'multi_room', 'get_pushers', { roomID: 'multi-1' });
+    await call('alice', 'live_room', 'get_pushers', { roomID: 'silent' });
+    await call('alice', 'multi_room', 'get_room_list');
+    await call('bob', 'multi_room', 'pusher_heartbeat', { roomID: 'multi-1' });
+    await sweepNow('after silence');
+    await call('alice', 'multi_room', 'get_pushers', { roomID: 'multi-1' });
+    await call('bob', 'multi_room', 'get_pushers', { roomID: 'idle' });
+    await call('alice', 'live_room', 'get_room_list');
+    await sleep(HEARTBEAT_MS * 1.2);
+    await sweepNow('everyone silent');
+    await call('alice', 'multi_room', 'get_room_list');
+    await sweepNow('nothing due');
+
+    // Malformed requests and sign-out.
+    await record('body not JSON', '/weapp/multi_room/get_pushers', { query: { userID: 'alice', token: tokens.get('alice')! }, rawBody: '{' });
+    await record('unknown action', '/weapp/multi_room/nope', { query: { userID: 'alice', token: tokens.get('alice')! } });
+    await record('unknown room type', '/weapp/tri_room/get_pushers', { query: { userID: 'alice', token: tokens.get('alice')! }, body: { roomID: 'x' } });
+    await record('wrong method', '/weapp/multi_room/get_pushers', { method: 'GET' });
+    await call('alice', 'multi_room', 'logout');
+    await call('alice', 'multi_room', 'get_room_list');
+    await call('mallory', 'multi_room', 'get_room_list');
+    const im = h.fake.calls.filter((c) => c.api === 'im').map((c) => `${c.command} ${JSON.stringify(c.body)}`);
+    return { steps, im };
+  } finally {
+    await h.close();
+  }
+}
+
+describe('differential: one scripted session on the real Redis and on the embedded store', () => {
+  it('answers every step identically, field by field', async () => {
+    const redis = await playSession('redis');
+    const embedded = await playSession('embedded');
+    const [r, e] = [normaliser(), normaliser()];
+    const onRedis = redis.steps.map((s) => r(s));
+    const onEmbedded = embedded.steps.map((s) => e(s));
+    expect(onRedis.length).toBeGreaterThan(100);
+    // Per step, so a difference names its step.
+    for (let i = 0; i < onRedis.length; i++) expect(onEmbedded[i], `step ${i}: ${redis.steps[i]!.step}`).toEqual(onRedis[i]);
+    expect(onEmbedded.length).toBe(onRedis.length);
+    // IM effects run in parallel within a sweep, so their order is not part of the behaviour.
+    expect((e(embedded.im) as string[]).sort()).toEqual((r(redis.im) as string[]).sort());
+    // The session exercised what it claims to: successes, refusals and reaping.
+    const codes = new Set(onRedis.map((s) => (s as { body: { code?: number } }).body.code));
+    for (const code of [0, 1, 3, 5, 7, 11, 404, 405, 5001]) expect(codes, `code ${code} seen`).toContain(code);
+    expect(redis.im.some((c) => c.startsWith('destroy_group'))).toBe(true);
+    // Every endpoint of the router is in the session (a new one needs a step here).
+    const played = new Set(redis.steps.map((s) => s.action));
+    expect(ENDPOINTS.map((e) => e.action).filter((a) => !played.has(a)), 'endpoints the session never calls').toEqual([]);
+
+    // The reference tells the truth about these answers: each success carries
+    // exactly the documented fields (and parses with the output schema), and
+    // each code is one the endpoint lists.
+    for (const step of redis.steps) {
+      const def = ENDPOINTS.find((e) => e.action === step.action);
+      if (!def) continue;
+      const body = step.body as Record<string, unknown> & { code: number };
+      expect(codesOf(def), `${step.step} answered code ${body.code}`).toContain(body.code);
+      if (body.code !== 0) continue;
+      const { code: _c, message: _m, requestId: _r, ...fields } = body;
+      const documented = Object.keys((jsonSchema(def.output, 'output').properties ?? {}) as object);
+      expect(Object.keys(fields).filter((f) => !documented.includes(f)), `${step.step}: undocumented fields`).toEqual([]);
+      expect(def.output.safeParse(fields).success, step.step).toBe(true);
+    }
+  }, 60_000);
+});
