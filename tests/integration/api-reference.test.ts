@@ -34,7 +34,7 @@ describe('generated reference', () => {
     for (const def of ENDPOINTS) {
       const op = operations.find((o) => o.operationId === def.action)!;
       expect(op.method).toBe(def.method.toLowerCase());
-      expect(op['x-room-types']).toEqual(def.scope === 'utils' ? [] : [...(def.roomTypes ?? ['double_room', 'multi_room', 'live_room'])]);
+      expect(op['x-room-types']).toEqual(def.scope !== 'room' ? [] : [...(def.roomTypes ?? ['double_room', 'multi_room', 'live_room'])]);
       for (const code of def.codes) expect(op['x-result-codes']).toContain(code);
     }
   });
