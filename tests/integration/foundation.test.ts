@@ -119,8 +119,11 @@ describe('utility endpoints', () => {
     expect(acc.body.url_rtmpacc).toMatch(/\/live\/testclock_rtmpacc\?bizid=8888&txSecret=/);
   });
 
-  it('check_config reports verdicts and probes without echoing a secret', async () => {
-    const answer = await invoke('/weapp/utils/check_config');
+  it('check_config reports verdicts and probes to an operator without echoing a secret', async () => {
+    const key = 'operator-key-for-tests-0123456789abcdef';
+    await h.reconfigure({ CHECK_CONFIG_OPERATOR_KEY: key });
+    const answer = await invoke('/weapp/utils/check_config', { headers: { 'x-operator-key': key } });
+    await h.reconfigure({});
     const text = JSON.stringify(answer.body);
     expect(answer.body.code).toBe(0);
     expect(answer.body).toMatchObject({ ok: true, redis: { ok: true }, im: { ok: true } });
