@@ -15,6 +15,11 @@ export interface RoomLimits {
   maxAudiences: number;
   /** Live rooms always end with their creator; double/multi only when configured. */
   creatorEndsRoom: boolean;
+  /** Rooms one user may hold open (created and not ended) across all types (ROOMS_PER_USER, the same for every type). */
+  roomsPerUser: number;
+  /** Caps of one room's custom fields: how many, and their bytes (names + values). */
+  maxCustomFields: number;
+  maxCustomBytes: number;
 }
 
 export interface Config {
@@ -50,10 +55,6 @@ export interface Config {
   sessionMaxPerUser: number;
   /** User ids nobody may sign in as (the IM administrator is always among them), lowercase. */
   reservedUserIds: ReadonlySet<string>;
-  /** Rooms a user may hold open (created and not ended), across room types. */
-  roomsPerUser: number;
-  /** Caps of one live room's custom fields: how many, and their bytes (names + values). */
-  custom: { maxFields: number; maxBytes: number };
   /** check_config answers its details only to a caller presenting this key. */
   operatorKey: string | undefined;
   /** HMAC key for session tokens; derived from IM_SECRET_KEY unless SESSION_SECRET is set. */
@@ -117,7 +118,7 @@ const envSchema = z.object({
   AUTH_JWT_AUDIENCE: z.string().optional(),
   AUTH_JWT_MAX_AGE: seconds.default(86400),
   AUTH_RESERVED_USER_IDS: z.string().regex(/^[A-Za-z0-9_@.,-]*$/, 'must be a comma-separated list of user ids').default('administrator'),
-  ROOMS_PER_USER: positiveInt(10000).default(5),
+  ROOMS_PER_USER: positiveInt(10000).default(10),
   CUSTOM_MAX_FIELDS: positiveInt(10000).default(32),
   CUSTOM_MAX_BYTES: positiveInt(1_000_000).default(8192),
   CHECK_CONFIG_OPERATOR_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -191,6 +192,9 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       idleTimeoutMs: Math.round((o.ROOM_IDLE_TIMEOUT ?? e.ROOM_IDLE_TIMEOUT) * 1000),
       maxAudiences: o.MAX_AUDIENCES ?? e.LIVE_ROOM_MAX_AUDIENCES,
       creatorEndsRoom: type === 'live_room' ? true : (o.CREATOR_CAN_DESTROY_ROOM ?? e.CREATOR_CAN_DESTROY_ROOM),
+      roomsPerUser: e.ROOMS_PER_USER,
+      maxCustomFields: e.CUSTOM_MAX_FIELDS,
+      maxCustomBytes: e.CUSTOM_MAX_BYTES,
     };
   };
 
@@ -225,8 +229,6 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     sessionTtlSeconds: e.SESSION_TTL,
     sessionMaxPerUser: e.SESSION_MAX_PER_USER,
     reservedUserIds: new Set([e.IM_ADMINISTRATOR, ...e.AUTH_RESERVED_USER_IDS.split(',')].map((id) => id.trim().toLowerCase()).filter(Boolean)),
-    roomsPerUser: e.ROOMS_PER_USER,
-    custom: { maxFields: e.CUSTOM_MAX_FIELDS, maxBytes: e.CUSTOM_MAX_BYTES },
     operatorKey: e.CHECK_CONFIG_OPERATOR_KEY,
     sessionSecret: e.SESSION_SECRET ?? `derived:${e.IM_SECRET_KEY}`,
     corsOrigins: e.CORS_ALLOW_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),

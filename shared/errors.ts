@@ -24,6 +24,7 @@ export const Code = {
   STORE_UNAVAILABLE: 5003,
   CLOUD_API_FAILED: 5004,
   FEATURE_DISABLED: 5005,
+  ROOM_QUOTA: 5006,
 } as const;
 export type Code = (typeof Code)[keyof typeof Code];
 

@@ -40,6 +40,16 @@ local hbTimeout, idleTimeout, backstop, lease = tonumber(ARGV[4]), tonumber(ARGV
 
 local function arg(i) return ARGV[10 + i] end
 
+-- Rooms a user holds open (created and not ended) across types: a sorted set of
+-- room keys, beside the sessions in this slot. Entries of rooms that ended or
+-- changed hands are pruned when counted; the set lives as long as its rooms.
+local SLOT = string.match(K_SESS, '^(.*:)s:[^:]*$')
+local function ownedKey(user) return SLOT .. 'o:' .. user end
+local function keepOwned(user)
+  local key = ownedKey(user)
+  if redis.call('PTTL', key) < backstop then redis.call('PEXPIRE', key, backstop) end
+end
+
 -- Fixed one-minute windows per user and per client IP, counted in this
 -- partition, in the same round trip as the request itself.
 local function overLimit(kind, who, limit)
@@ -87,6 +97,27 @@ local function touch()
   for _, key in ipairs({K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD}) do
     redis.call('PEXPIRE', key, backstop)
   end
+  local creator = redis.call('HGET', K_ROOM, 'c')
+  if creator then keepOwned(creator) end
+end
+
+local function openRooms(user)
+  local key, count = ownedKey(user), 0
+  for _, room in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+    if redis.call('HGET', room, 'c') == user then count = count + 1 else redis.call('ZREM', key, room) end
+  end
+  return count
+end
+
+-- ROOMS_PER_USER: checked by every script that makes the actor a room's creator.
+local function overRoomQuota(limit)
+  return openRooms(actor) >= tonumber(limit)
+end
+
+local function makeCreator(user)
+  redis.call('HSET', K_ROOM, 'c', user)
+  redis.call('ZADD', ownedKey(user), now, K_ROOM)
+  keepOwned(user)
 end
 
 local function deleteRoom()
@@ -106,9 +137,33 @@ end
 -- Written before the IM group of a missing room is created: the group goes
 -- unless the room comes to exist (the creating scripts remove this entry). So
 -- a create_group that timed out yet succeeded, a refusal or a Redis outage
--- after it, or a crash in between never leaves a group without a room.
+-- after it, or a crash in between never leaves a group without a room. When
+-- its lease runs out the sweeper turns it into a destroy.
 local function expectGroup()
-  redis.call('ZADD', K_OUTBOX, now + lease, 'destroy|' .. roomId)
+  redis.call('ZADD', K_OUTBOX, now + lease, 'expect|' .. roomId)
+end
+
+local function groupExpected()
+  redis.call('ZREM', K_OUTBOX, 'expect|' .. roomId)
+end
+
+-- IM calls are not ordered: a destroy_group in flight can land after a
+-- create_group of the same id (which answers "exists") and leave the new room
+-- without a group. So while a destroy of this id's group is recorded and its
+-- lease runs (someone is performing it), the id cannot be created again: the
+-- caller waits for the destroyer's acknowledgement (status BUSY). A destroy
+-- whose lease ran out was abandoned by its performer: it is dropped, and the
+-- new room keeps the group. Checked in every type's outbox (one IM namespace).
+local function outboxOf(roomKey) return string.sub(roomKey, 1, #roomKey - #roomId - 2) .. 'outbox' end
+local function destroyPending()
+  for _, box in ipairs({K_OUTBOX, outboxOf(KEYS[10]), outboxOf(KEYS[11])}) do
+    local leased = redis.call('ZSCORE', box, 'destroy|' .. roomId)
+    if leased then
+      if tonumber(leased) > now then return true end
+      redis.call('ZREM', box, 'destroy|' .. roomId)
+    end
+  end
+  return false
 end
 
 -- The one owner of "who leaves and what follows" (delete_pusher and reaping).
@@ -156,8 +211,9 @@ return {'OK'}
 
   /**
    * create_room before its IM call: session, quota (counted here, once per
-   * request) and a taken id are settled first, so a refused caller makes no
-   * IM group; then the group's cleanup is recorded (see expectGroup).
+   * request), a taken id, the caller's open rooms and a destroy in flight are
+   * settled first, so a refused caller makes no IM group; then the group's
+   * cleanup is recorded (see expectGroup). arg(1) rooms per user.
    */
   prepareCreate: {
     keys: 11,
@@ -165,20 +221,25 @@ return {'OK'}
 local refused = admit()
 if refused then return {refused} end
 if idTaken() then return {'EXISTS'} end
+if overRoomQuota(arg(1)) then return {'ROOM_QUOTA'} end
+if destroyPending() then return {'BUSY'} end
 expectGroup()
 return {'OK'}
 `),
   },
 
-  /** arg(1) roomInfo. */
+  /** arg(1) roomInfo, arg(2) rooms per user. */
   createRoom: {
     keys: 11,
     lua: script(`
 local refused = admit()
 if refused then return {refused} end
 if idTaken() then return {'EXISTS'} end
-redis.call('HSET', K_ROOM, 'c', actor, 'i', arg(1), 't', now, 'a', '0')
-redis.call('ZREM', K_OUTBOX, 'destroy|' .. roomId)
+if overRoomQuota(arg(2)) then return {'ROOM_QUOTA'} end
+if destroyPending() then return {'BUSY'} end
+redis.call('HSET', K_ROOM, 'i', arg(1), 't', now, 'a', '0')
+makeCreator(actor)
+groupExpected()
 schedule()
 touch()
 return {'OK'}
@@ -188,7 +249,8 @@ return {'OK'}
   /**
    * add_pusher. arg(1) pusher JSON, arg(2) max seats, arg(3) create when
    * missing ('1' only after the IM group exists), arg(4) roomInfo,
-   * arg(5) the caller's mixed-stream play URL (kept if the caller is creator).
+   * arg(5) the caller's mixed-stream play URL (kept if the caller is creator),
+   * arg(6) rooms per user (a caller creating the room must be under it).
    */
   joinRoom: {
     keys: 11,
@@ -198,15 +260,21 @@ if refused then return {refused} end
 local created = 0
 if redis.call('EXISTS', K_ROOM) == 0 then
   if idUsedByOtherType() then return {'EXISTS'} end
+  if overRoomQuota(arg(6)) then return {'ROOM_QUOTA'} end
+  if destroyPending() then return {'BUSY'} end
   if arg(3) ~= '1' then
     expectGroup() -- the caller creates the IM group next
     return {'NO_ROOM'}
   end
-  redis.call('HSET', K_ROOM, 'c', actor, 'i', arg(4), 't', now, 'a', '0')
-  redis.call('ZREM', K_OUTBOX, 'destroy|' .. roomId)
+  redis.call('HSET', K_ROOM, 'i', arg(4), 't', now, 'a', '0')
+  makeCreator(actor)
+  groupExpected()
   created = 1
 end
 if not isLiveSeat(actor) and liveSeatCount() >= tonumber(arg(2)) then return {'FULL'} end
+-- Creator rights belong to someone who entered: a room created under an id
+-- but never entered by its creator goes to its first pusher (no squatting).
+if redis.call('HGET', K_ROOM, 'a') ~= '1' and redis.call('HGET', K_ROOM, 'c') ~= actor then makeCreator(actor) end
 redis.call('HSET', K_PUSHERS, actor, arg(1))
 redis.call('ZADD', K_BEATS, now + hbTimeout, actor)
 if redis.call('HGET', K_ROOM, 'c') == actor then redis.call('HSET', K_ROOM, 'm', arg(5)) end
@@ -257,6 +325,7 @@ redis.call('ZADD', K_DUE, first[2], roomId)
 -- backstop has run keeps the same bound on how long a dead room's keys live.
 if redis.call('PTTL', K_ROOM) < backstop / 2 then
   for _, key in ipairs({K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD}) do redis.call('PEXPIRE', key, backstop) end
+  keepOwned(redis.call('HGET', K_ROOM, 'c'))
 end
 return {'OK'}
 `,
@@ -323,24 +392,47 @@ return {'OK', rooms}
     ),
   },
 
-  /** set_custom_field. arg(1) field, arg(2) op (inc/dec/set), arg(3) JSON value for set. */
+  /**
+   * set_custom_field: only a pusher of the room (a live seat) writes, within
+   * the caps on fields and bytes (names + values) per room. arg(1) field,
+   * arg(2) op (inc/dec/set), arg(3) JSON value for set, arg(4) max fields,
+   * arg(5) max bytes, arg(6) the client's opID ('' = none): a repeated opID
+   * of this caller is answered with its first result and not applied again.
+   * Reply: {'OK', field, stored JSON value}.
+   */
   customField: {
     keys: 11,
     lua: script(`
 local refused = admit()
 if refused then return {refused} end
 if redis.call('HGET', K_ROOM, 'a') ~= '1' then return {'NO_ROOM'} end
+if not isLiveSeat(actor) then return {'NOT_MEMBER'} end
 local field, op = arg(1), arg(2)
-if op == 'set' then
-  redis.call('HSET', K_CUSTOM, field, arg(3))
-else
-  local current = tonumber(redis.call('HGET', K_CUSTOM, field) or '0')
+local opKey = nil
+if arg(6) ~= '' then
+  opKey = K_CUSTOM .. '|op|' .. actor .. '|' .. arg(6)
+  local done = redis.call('GET', opKey)
+  if done then return {'OK', field, done} end
+end
+local old = redis.call('HGET', K_CUSTOM, field)
+local value = arg(3)
+if op ~= 'set' then
+  local current = tonumber(old or '0')
   -- Past 2^53 doubles stop being exact integers (and %d wraps): not a counter.
   if current == nil or current ~= math.floor(current) or math.abs(current) >= 9007199254740991 then return {'NOT_INT'} end
-  redis.call('HSET', K_CUSTOM, field, string.format('%d', current + (op == 'inc' and 1 or -1)))
+  value = string.format('%d', current + (op == 'inc' and 1 or -1))
 end
+if not old and redis.call('HLEN', K_CUSTOM) >= tonumber(arg(4)) then return {'CUSTOM_FIELDS', arg(4)} end
+local bytes = #field + #value
+local flat = redis.call('HGETALL', K_CUSTOM)
+for i = 1, #flat, 2 do
+  if flat[i] ~= field then bytes = bytes + #flat[i] + #flat[i + 1] end
+end
+if bytes > tonumber(arg(5)) then return {'CUSTOM_BYTES', arg(5)} end
+redis.call('HSET', K_CUSTOM, field, value)
+if opKey then redis.call('SET', opKey, value, 'PX', backstop) end
 touch()
-return {'OK', redis.call('HGETALL', K_CUSTOM)}
+return {'OK', field, value}
 `),
   },
 
@@ -436,9 +528,14 @@ end
 -- Effects whose lease ran out: a request or sweeper died before acknowledging.
 for _, entry in ipairs(redis.call('ZRANGEBYSCORE', K_OUTBOX, '-inf', now, 'LIMIT', 0, batch)) do
   local kind, id = string.match(entry, '^([^|]+)|(.*)$')
-  if kind == 'destroy' and groupInUse(id) then
+  roomId = id
+  if kind ~= 'notify' and groupInUse(id) then
     -- The room id was taken again; destroying its group now would break the new room.
     redis.call('ZREM', K_OUTBOX, entry)
+  elseif kind == 'expect' then
+    -- A creator made (or may have made) the group and no room came of it.
+    redis.call('ZREM', K_OUTBOX, entry)
+    effects[#effects + 1] = effect('destroy') .. '|' .. id
   else
     redis.call('ZADD', K_OUTBOX, now + lease, entry)
     effects[#effects + 1] = entry

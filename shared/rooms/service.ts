@@ -9,6 +9,27 @@ import type { Actor } from '../auth/token';
 import type { Runtime } from '../runtime';
 import { accelerateUrl, mixedPlayUrl, parsePushUrl, randomRoomId, type LiveSigning } from '../sign/live-urls';
 import { performEffect } from './effects';
+import { GroupBusy } from './store';
+
+const POLL_MS = 25;
+
+/**
+ * Runs `step` until no destroy of the room id's IM group is in flight any more
+ * (the store answers GroupBusy meanwhile; see destroyPending in scripts.ts).
+ * Bounded by the time one IM call may take with its retries; then GroupBusy
+ * (code 6) reaches the client. `attempt` is 0 on the first run.
+ */
+async function onceGroupSettled<T>(rt: Runtime, step: (attempt: number) => Promise<T>): Promise<T> {
+  const deadline = Date.now() + rt.config.im.timeoutMs * rt.config.im.maxAttempts + 1000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await step(attempt);
+    } catch (error) {
+      if (!(error instanceof GroupBusy) || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+}
 
 async function ensureGroup(rt: Runtime, roomId: string): Promise<void> {
   try {
@@ -26,9 +47,11 @@ export const liveSigning = (rt: Runtime): LiveSigning => rt.config.live;
 export async function createRoom(rt: Runtime, actor: Actor, type: RoomType, roomInfo: string, requestedId?: string): Promise<string> {
   const roomId = requestedId ?? randomRoomId();
   // Session, quota and a taken id first, so a refused caller makes no IM group.
-  await rt.rooms.prepareCreate(actor, type, roomId);
-  await ensureGroup(rt, roomId);
-  await rt.rooms.createRoom(actor, type, roomId, roomInfo);
+  await onceGroupSettled(rt, (attempt) => rt.rooms.prepareCreate(actor, type, roomId, attempt === 0));
+  await onceGroupSettled(rt, async () => {
+    await ensureGroup(rt, roomId);
+    await rt.rooms.createRoom(actor, type, roomId, roomInfo);
+  });
   return roomId;
 }
 
@@ -57,10 +80,12 @@ export async function addPusher(rt: Runtime, actor: Actor, type: RoomType, input
     streamID: stream.streamId,
   };
   const mixed = mixedPlayUrl(live, stream.subId);
-  let outcome = await rt.rooms.join(actor, type, input.roomId, seat, mixed);
+  let outcome = await onceGroupSettled(rt, (attempt) => rt.rooms.join(actor, type, input.roomId, seat, mixed, undefined, attempt === 0));
   if (outcome.missing) {
-    await ensureGroup(rt, input.roomId);
-    outcome = await rt.rooms.join(actor, type, input.roomId, seat, mixed, { roomInfo: input.roomInfo });
+    outcome = await onceGroupSettled(rt, async () => {
+      await ensureGroup(rt, input.roomId);
+      return rt.rooms.join(actor, type, input.roomId, seat, mixed, { roomInfo: input.roomInfo });
+    });
   }
   if (outcome.missing) throw new Error('room missing after creation');
   await performEffect(rt, type, input.roomId, outcome.effect);

@@ -50,7 +50,14 @@ export const EFFECT_LEASE_MS = 30_000;
 /** How long room keys outlive their last deadline when nothing reaps them. */
 const BACKSTOP_GRACE_MS = 60_000;
 
-const statusError: Record<string, (roomId: string) => AppError> = {
+/** The previous IM group of this room id is still being destroyed (see destroyPending in scripts.ts): wait, then retry. */
+export class GroupBusy extends AppError {
+  constructor() {
+    super(Code.IM_GROUP_FAILED, 'the previous IM group of this room id is still being removed; retry shortly');
+  }
+}
+
+const statusError: Record<string, (roomId: string, detail: unknown[]) => AppError> = {
   EXISTS: (roomId) => new AppError(Code.ROOM_EXISTS, 'room already exists', 200, { roomID: roomId }),
   AUTH: () => authFailed('token is missing, expired or revoked'),
   NO_ROOM: () => new AppError(Code.ROOM_NOT_FOUND, 'room does not exist'),
@@ -60,6 +67,10 @@ const statusError: Record<string, (roomId: string) => AppError> = {
   AUD_FULL: () => new AppError(Code.INVALID_PARAM, 'audience list is full'),
   RATE: () => new AppError(Code.RATE_LIMITED, 'too many requests; slow down', 429),
   NOT_INT: () => new AppError(Code.INVALID_PARAM, 'fieldName holds a value that is not an integer counter'),
+  BUSY: () => new GroupBusy(),
+  ROOM_QUOTA: () => new AppError(Code.ROOM_QUOTA, 'you hold the most open rooms allowed (ROOMS_PER_USER); end one first'),
+  CUSTOM_FIELDS: (_id, [max]) => new AppError(Code.VALUE_TOO_LONG, `fieldName would exceed the room's ${max} custom fields`),
+  CUSTOM_BYTES: (_id, [max]) => new AppError(Code.VALUE_TOO_LONG, `value would exceed the room's ${max} bytes of custom fields`),
 };
 
 function pairs(flat: unknown): [string, string][] {
@@ -146,7 +157,7 @@ export class RoomStore {
     if (status === 'OK') return rest;
     const error = statusError[status];
     if (!error) throw new Error(`room script ${name} answered ${status}`);
-    throw error(roomId);
+    throw error(roomId, rest);
   }
 
   /** Session and quota check, for actions that must know before touching anything else. */
@@ -158,12 +169,12 @@ export class RoomStore {
    * create_room before its IM call: refuses a bad session, a caller over quota
    * and a taken id, and records the group's cleanup, which creating the room cancels.
    */
-  async prepareCreate(actor: Actor, type: RoomType, roomId: string): Promise<void> {
-    await this.room('prepareCreate', actor, type, roomId);
+  async prepareCreate(actor: Actor, type: RoomType, roomId: string, countQuota = true): Promise<void> {
+    await this.room('prepareCreate', actor, type, roomId, [this.limits[type].roomsPerUser], countQuota);
   }
 
   async createRoom(actor: Actor, type: RoomType, roomId: string, roomInfo: string): Promise<void> {
-    await this.room('createRoom', actor, type, roomId, [roomInfo], false);
+    await this.room('createRoom', actor, type, roomId, [roomInfo, this.limits[type].roomsPerUser], false);
   }
 
   /**
@@ -177,11 +188,13 @@ export class RoomStore {
     seat: Seat,
     mixedPlayURL: string,
     create?: { roomInfo: string },
+    /** False when this request already counted its quota (a retry, or the creating run). */
+    countQuota = !create,
   ): Promise<{ missing: true } | { missing: false; created: boolean; effect: Effect | undefined }> {
-    const args = [JSON.stringify(seat), this.limits[type].maxMembers, create ? '1' : '0', create?.roomInfo ?? '', mixedPlayURL];
+    const limits = this.limits[type];
+    const args = [JSON.stringify(seat), limits.maxMembers, create ? '1' : '0', create?.roomInfo ?? '', mixedPlayURL, limits.roomsPerUser];
     try {
-      // The creating run is the request's second: the first one counted the quota.
-      const [created, effect] = await this.room('joinRoom', actor, type, roomId, args, !create);
+      const [created, effect] = await this.room('joinRoom', actor, type, roomId, args, countQuota);
       return { missing: false, created: created === 1, effect: (effect || undefined) as Effect | undefined };
     } catch (error) {
       if (error instanceof AppError && error.code === Code.ROOM_NOT_FOUND) return { missing: true };
@@ -212,10 +225,20 @@ export class RoomStore {
     return (rooms as unknown[][]).map(toDetail);
   }
 
-  /** set_custom_field; answers the custom counters as a JSON string. */
-  async setCustomField(actor: Actor, type: RoomType, roomId: string, field: string, op: 'inc' | 'dec' | 'set', value: string | number | undefined): Promise<string> {
-    const [custom] = await this.room('customField', actor, type, roomId, [field, op, JSON.stringify(value ?? '')]);
-    return customJson(custom);
+  /**
+   * set_custom_field; answers the changed field as a JSON string. A repeated
+   * `opId` of the same caller is answered with its first result, not applied again.
+   */
+  async setCustomField(
+    actor: Actor,
+    type: RoomType,
+    roomId: string,
+    change: { field: string; op: 'inc' | 'dec' | 'set'; value?: string | number; opId?: string },
+  ): Promise<string> {
+    const limits = this.limits[type];
+    const args = [change.field, change.op, JSON.stringify(change.value ?? ''), limits.maxCustomFields, limits.maxCustomBytes, change.opId ?? ''];
+    const changed = await this.room('customField', actor, type, roomId, args);
+    return customJson(changed);
   }
 
   async addAudience(actor: Actor, type: RoomType, roomId: string, userInfo: string): Promise<void> {

@@ -26,6 +26,7 @@ const codes = (answers: Answer[]) => answers.map((a) => a.body.code);
 
 describe('1. group lifecycle per room id under a slow IM', () => {
   it('a join racing the last leave never leaves the room without its IM group (8 rounds)', async () => {
+    await h.reconfigure({ ROOMS_PER_USER: '20' }); // bob ends up creator of every room
     const [alice, bob, carol] = await signInAll('alice', 'bob', 'carol');
     let interleaved = 0;
     for (let round = 0; round < 8; round++) {
