@@ -7,7 +7,7 @@ import type { RoomType } from '../config';
 import { AppError, Code, invalidParam } from '../errors';
 import type { Actor } from '../auth/token';
 import type { Runtime } from '../runtime';
-import { accelerateUrl, mixedPlayUrl, parsePushUrl, randomRoomId, type LiveSigning } from '../sign/live-urls';
+import { accelerateUrl, isOwnStream, mixedPlayUrl, parsePushUrl, randomRoomId, type LiveSigning } from '../sign/live-urls';
 import { performEffect } from './effects';
 import { GroupBusy } from './store';
 
@@ -67,10 +67,10 @@ export interface PusherInput {
 export async function addPusher(rt: Runtime, actor: Actor, type: RoomType, input: PusherInput): Promise<{ roomID?: string }> {
   const live = liveSigning(rt);
   const stream = parsePushUrl(live, input.pushURL);
-  // The stream must be the caller's own (as get_push_url names it), or anyone
-  // could list someone else's stream under their name.
-  if (!stream.subId.startsWith(`${actor.userId}_`) && !stream.subId.endsWith(`_${actor.userId}`)) {
-    throw invalidParam('pushURL', "is not a stream of the caller (use get_push_url's URL)");
+  // The stream must be exactly the caller's own (as get_push_url names it), or
+  // anyone could list someone else's stream under their name.
+  if (!isOwnStream(live, stream.streamId, input.roomId, actor.userId)) {
+    throw invalidParam('pushURL', "is not the caller's stream for this room (use get_push_url's URL)");
   }
   const seat = {
     userID: actor.userId,

@@ -16,6 +16,7 @@ import {
   txSecret,
   txTimeFor,
   userStreamName,
+  isOwnStream,
 } from '../../shared/sign/live-urls';
 import { issueUserSig, verifyUserSig } from '../../shared/sign/usersig';
 
@@ -66,10 +67,22 @@ describe('push URL', () => {
     expect(url).toBe(`rtmp://push.example.com/live/8888_alice_1a2b?bizid=8888&txSecret=${sig}&txTime=${EXPIRY_HEX}`);
   });
 
-  it('stream names follow get_push_url', () => {
+  it('stream names follow get_push_url, with ids encoded so no two (room, user) pairs share one', () => {
     expect(userStreamName(live, 'alice')).toMatch(/^8888_alice_[0-9a-f]{4}$/);
-    expect(userStreamName(live, 'alice', 'room_1')).toBe('8888_room_1_alice');
-    expect(parsePushUrl(live, pushUrl(live, userStreamName(live, 'alice', 'room_1'), NOW)).subId).toBe('room_1_alice');
+    expect(userStreamName(live, 'alice', 'room_1')).toBe('8888_r_room-5f1_alice');
+    expect(userStreamName(live, 'rtb', 'party_team')).not.toBe(userStreamName(live, 'team_rtb', 'party'));
+    expect(userStreamName(live, 'a.b@c-d', 'x:y')).toBe('8888_r_x-3ay_a-2eb-40c-2dd');
+    expect(parsePushUrl(live, pushUrl(live, userStreamName(live, 'alice', 'room_1'), NOW)).subId).toBe('r_room-5f1_alice');
+  });
+
+  it('a stream belongs to a user in a room only by exact match', () => {
+    expect(isOwnStream(live, userStreamName(live, 'rtb', 'party_team'), 'party_team', 'rtb')).toBe(true);
+    expect(isOwnStream(live, userStreamName(live, 'team_rtb', 'party'), 'party_team', 'rtb')).toBe(false);
+    expect(isOwnStream(live, userStreamName(live, 'rtb', 'party_team'), 'party', 'rtb')).toBe(false);
+    expect(isOwnStream(live, userStreamName(live, 'rtb'), 'anywhere', 'rtb')).toBe(true);
+    expect(isOwnStream(live, userStreamName(live, 'rtb'), 'anywhere', 'rt')).toBe(false);
+    // A user named like a room stream's tail cannot claim it as a plain stream.
+    expect(isOwnStream(live, userStreamName(live, 'beef', 'alice'), 'x', 'alice')).toBe(false);
   });
 
   it('random ids have the expected shape', () => {
@@ -154,7 +167,7 @@ describe('play URLs', () => {
   it('test URLs all point at one random user stream', () => {
     const urls = testUrls(live, NOW);
     expect(Object.keys(urls).sort()).toEqual(['url_play_acc', 'url_play_flv', 'url_play_hls', 'url_play_rtmp', 'url_push']);
-    const m = /^rtmp:\/\/push\.example\.com\/live\/(8888_user_[0-9a-f]{8}_[0-9a-f]{4}_[0-9a-f]{4})\?/.exec(urls.url_push);
+    const m = /^rtmp:\/\/push\.example\.com\/live\/(8888_user-5f[0-9a-f]{8}-5f[0-9a-f]{4}_[0-9a-f]{4})\?/.exec(urls.url_push);
     expect(m).not.toBeNull();
     const name = m![1]!;
     expect(parsePushUrl(live, urls.url_push).streamId).toBe(name);
