@@ -1,3 +1,5 @@
+import { log } from './log';
+
 /**
  * Errors are values with a protocol code. Every failure a client can see is an
  * AppError; the HTTP adapter turns it into the envelope `{code, message}`.
@@ -50,8 +52,11 @@ export const authFailed = (reason: string, extra: Record<string, unknown> = {}) 
 
 export const badRequest = (message: string) => new AppError(Code.INVALID_PARAM, message, 400);
 
-export const storeUnavailable = (why: string) =>
-  new AppError(Code.STORE_UNAVAILABLE, `room store unavailable: ${why}`, 503);
+/** Redis is away. The client reads our words only; the Redis client's own message goes to the log. */
+export function storeUnavailable(cause: string): AppError {
+  log({ event: 'store_unavailable', cause });
+  return new AppError(Code.STORE_UNAVAILABLE, 'room store unavailable; retry shortly', 503);
+}
 
 export const cloudApiFailed = (api: string, why: string) =>
   new AppError(Code.CLOUD_API_FAILED, `${api} failed: ${why}`, 502);

@@ -3,8 +3,8 @@
  * checks the session in the same atomic step (one round trip for
  * `pusher_heartbeat`).
  */
-import { authFailed, storeUnavailable } from '../errors';
-import { isConnectionError, type RedisClient } from '../redis';
+import { authFailed } from '../errors';
+import { storeCall, type RedisClient } from '../redis';
 import { sessionKey, userSessionsKey } from '../rooms/keys';
 import { newToken, verifyToken, type Actor } from './token';
 
@@ -52,21 +52,12 @@ export class SessionStore {
     private readonly maxPerUser = 10,
   ) {}
 
-  private async guard<T>(work: Promise<T>): Promise<T> {
-    try {
-      return await work;
-    } catch (error) {
-      if (isConnectionError(error)) throw storeUnavailable((error as Error).message);
-      throw error;
-    }
-  }
-
   /** Opens a session for a user whose identity was already proven (evicting the user's oldest beyond the cap); returns its token. */
   async open(userId: string): Promise<string> {
     const { token, sessionId } = newToken(this.secret, userId);
     const ttlMs = Math.round(this.ttlSeconds * 1000);
     const keys = [sessionKey(this.prefix, sessionId), userSessionsKey(this.prefix, userId)];
-    await this.guard(this.redis.eval(OPEN, 2, ...keys, userId, sessionId, ttlMs, Date.now(), this.maxPerUser, sessionKey(this.prefix, '')));
+    await storeCall(this.redis.eval(OPEN, 2, ...keys, userId, sessionId, ttlMs, Date.now(), this.maxPerUser, sessionKey(this.prefix, '')));
     return token;
   }
 
@@ -82,7 +73,7 @@ export class SessionStore {
   /** Revokes the session; refuses a token whose session is already gone. */
   async close(actor: Actor): Promise<void> {
     const keys = [sessionKey(this.prefix, actor.sessionId), userSessionsKey(this.prefix, actor.userId)];
-    const removed = await this.guard(this.redis.eval(CLOSE, 2, ...keys, actor.userId, actor.sessionId));
+    const removed = await storeCall(this.redis.eval(CLOSE, 2, ...keys, actor.userId, actor.sessionId));
     if (removed !== 1) throw authFailed('token is missing, expired or revoked');
   }
 }

@@ -4,9 +4,9 @@
  * in the scripts, once.
  */
 import type { RoomLimits, RoomType } from '../config';
-import { AppError, Code, authFailed, storeUnavailable } from '../errors';
+import { AppError, Code, authFailed } from '../errors';
 import type { Actor } from '../auth/token';
-import { isConnectionError, type RedisClient } from '../redis';
+import { storeCall, type RedisClient } from '../redis';
 import { ROOM_TYPES } from '../config';
 import { keyList, partitionBase, roomKeys } from './keys';
 import type { ScriptName } from './scripts';
@@ -119,12 +119,7 @@ export class RoomStore {
 
   private async call(name: ScriptName, keys: string[], args: (string | number)[]): Promise<Reply> {
     const fn = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name];
-    try {
-      return await fn.call(this.redis, ...keys, ...args);
-    } catch (error) {
-      if (isConnectionError(error)) throw storeUnavailable((error as Error).message);
-      throw error;
-    }
+    return storeCall(fn.call(this.redis, ...keys, ...args));
   }
 
   /** Runs a room script with the common KEYS/ARGV; throws the protocol error for a refusal. */
@@ -289,21 +284,11 @@ export class RoomStore {
 
   /** Records an effect for the sweeper to perform after the lease (e.g. a group IM may have made after a timeout). */
   async recordEffect(type: RoomType, roomId: string, effect: Effect): Promise<void> {
-    try {
-      await this.redis.zadd(roomKeys(this.prefix, type, roomId, '-').outbox, this.now() + EFFECT_LEASE_MS, `${effect}|${roomId}`);
-    } catch (error) {
-      if (isConnectionError(error)) throw storeUnavailable((error as Error).message);
-      throw error;
-    }
+    await storeCall(this.redis.zadd(roomKeys(this.prefix, type, roomId, '-').outbox, this.now() + EFFECT_LEASE_MS, `${effect}|${roomId}`));
   }
 
   /** Marks an effect done (removes its outbox entry). */
   async ackEffect(type: RoomType, roomId: string, effect: Effect): Promise<void> {
-    try {
-      await this.redis.zrem(roomKeys(this.prefix, type, roomId, '-').outbox, `${effect}|${roomId}`);
-    } catch (error) {
-      if (isConnectionError(error)) throw storeUnavailable((error as Error).message);
-      throw error;
-    }
+    await storeCall(this.redis.zrem(roomKeys(this.prefix, type, roomId, '-').outbox, `${effect}|${roomId}`));
   }
 }

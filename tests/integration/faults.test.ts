@@ -303,7 +303,8 @@ const notificationsFor = (roomId: string) => h.fake.notifications.filter((n) => 
 
 describe('faults with the shared store', () => {
   beforeAll(async () => {
-    h = await startHarness({ IM_MAX_ATTEMPTS: '3' });
+    // One user opens 50 rooms below.
+    h = await startHarness({ IM_MAX_ATTEMPTS: '3', ROOMS_PER_USER: '100' });
   });
   afterAll(async () => h?.close());
   beforeEach(async () => {
