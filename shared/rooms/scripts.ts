@@ -143,10 +143,6 @@ local function expectGroup()
   redis.call('ZADD', K_OUTBOX, now + lease, 'expect|' .. roomId)
 end
 
-local function groupExpected()
-  redis.call('ZREM', K_OUTBOX, 'expect|' .. roomId)
-end
-
 -- IM calls are not ordered: a destroy_group in flight can land after a
 -- create_group of the same id (which answers "exists") and leave the new room
 -- without a group. So while a destroy of this id's group is recorded and its
@@ -155,8 +151,9 @@ end
 -- whose lease ran out was abandoned by its performer: it is dropped, and the
 -- new room keeps the group. Checked in every type's outbox (one IM namespace).
 local function outboxOf(roomKey) return string.sub(roomKey, 1, #roomKey - #roomId - 2) .. 'outbox' end
+local function outboxes() return {K_OUTBOX, outboxOf(KEYS[10]), outboxOf(KEYS[11])} end
 local function destroyPending()
-  for _, box in ipairs({K_OUTBOX, outboxOf(KEYS[10]), outboxOf(KEYS[11])}) do
+  for _, box in ipairs(outboxes()) do
     local leased = redis.call('ZSCORE', box, 'destroy|' .. roomId)
     if leased then
       if tonumber(leased) > now then return true end
@@ -164,6 +161,21 @@ local function destroyPending()
     end
   end
   return false
+end
+
+-- A room of this id now exists: no creator's group is an orphan any more.
+-- Creating the room removes every type's expect entry, which is how a
+-- creator learns (groupDoubtful) that another room took the id meanwhile.
+local function groupExpected()
+  for _, box in ipairs(outboxes()) do redis.call('ZREM', box, 'expect|' .. roomId) end
+end
+
+-- Whether the group the caller made (or found: "exists") may be gone by now:
+-- a destroy is in flight, or another room took the id and ended since the
+-- caller's expectGroup (it removed the entry), its destroy maybe landed after
+-- the caller's create_group. The caller then makes the group again (BUSY).
+local function groupDoubtful()
+  return destroyPending() or not redis.call('ZSCORE', K_OUTBOX, 'expect|' .. roomId)
 end
 
 -- The one owner of "who leaves and what follows" (delete_pusher and reaping).
@@ -236,7 +248,10 @@ local refused = admit()
 if refused then return {refused} end
 if idTaken() then return {'EXISTS'} end
 if overRoomQuota(arg(2)) then return {'ROOM_QUOTA'} end
-if destroyPending() then return {'BUSY'} end
+if groupDoubtful() then
+  expectGroup()
+  return {'BUSY'}
+end
 redis.call('HSET', K_ROOM, 'i', arg(1), 't', now, 'a', '0')
 makeCreator(actor)
 groupExpected()
@@ -261,10 +276,14 @@ local created = 0
 if redis.call('EXISTS', K_ROOM) == 0 then
   if idUsedByOtherType() then return {'EXISTS'} end
   if overRoomQuota(arg(6)) then return {'ROOM_QUOTA'} end
-  if destroyPending() then return {'BUSY'} end
   if arg(3) ~= '1' then
+    if destroyPending() then return {'BUSY'} end
     expectGroup() -- the caller creates the IM group next
     return {'NO_ROOM'}
+  end
+  if groupDoubtful() then
+    expectGroup()
+    return {'BUSY'}
   end
   redis.call('HSET', K_ROOM, 'i', arg(4), 't', now, 'a', '0')
   makeCreator(actor)

@@ -67,6 +67,24 @@ describe('1. group lifecycle per room id under a slow IM', () => {
       expect(h.fake.groups.has(roomID), `round ${round}`).toBe(true);
     }
   }, 30_000);
+
+  it('a group found by create_group but destroyed by a room that came and went meanwhile is made again (3 rounds)', async () => {
+    const [alice, bob] = await signInAll('alice', 'bob');
+    for (let round = 0; round < 3; round++) {
+      const roomID = `gap${round}`;
+      // IM makes alice's group at once but her answer arrives late; meanwhile bob's
+      // room takes the id (create_group: "exists"), ends, and its destroy lands.
+      h.fake.failNext('create_group', 1, { replyDelayMs: 150 });
+      const creating = alice.call('live_room', 'create_room', { roomID, roomInfo: 'x' });
+      await sleep(30);
+      expect((await join(bob, 'live_room', roomID)).body.code).toBe(0);
+      expect((await bob.call('live_room', 'delete_pusher', { roomID })).body.code).toBe(0);
+      expect(h.fake.groups.has(roomID)).toBe(false);
+      expect((await creating).body.code).toBe(0);
+      expect(h.fake.groups.has(roomID), `round ${round}: group of alice's room`).toBe(true);
+      expect((await alice.call('live_room', 'destroy_room', { roomID })).body.code).toBe(0);
+    }
+  }, 30_000);
 });
 
 describe('2. custom fields', () => {
