@@ -178,6 +178,19 @@ local function groupDoubtful()
   return destroyPending() or not redis.call('ZSCORE', K_OUTBOX, 'expect|' .. roomId)
 end
 
+-- Creates the (inactive) room with the actor as creator, once its group is
+-- trustworthy; else answers BUSY with the group's cleanup recorded again.
+local function newRoom(roomInfo)
+  if groupDoubtful() then
+    expectGroup()
+    return 'BUSY'
+  end
+  redis.call('HSET', K_ROOM, 'i', roomInfo, 't', now, 'a', '0')
+  makeCreator(actor)
+  groupExpected()
+  return nil
+end
+
 -- The one owner of "who leaves and what follows" (delete_pusher and reaping).
 local function removeSeat(user, creatorEndsRoom)
   local creator = redis.call('HGET', K_ROOM, 'c')
@@ -248,13 +261,8 @@ local refused = admit()
 if refused then return {refused} end
 if idTaken() then return {'EXISTS'} end
 if overRoomQuota(arg(2)) then return {'ROOM_QUOTA'} end
-if groupDoubtful() then
-  expectGroup()
-  return {'BUSY'}
-end
-redis.call('HSET', K_ROOM, 'i', arg(1), 't', now, 'a', '0')
-makeCreator(actor)
-groupExpected()
+local busy = newRoom(arg(1))
+if busy then return {busy} end
 schedule()
 touch()
 return {'OK'}
@@ -281,13 +289,8 @@ if redis.call('EXISTS', K_ROOM) == 0 then
     expectGroup() -- the caller creates the IM group next
     return {'NO_ROOM'}
   end
-  if groupDoubtful() then
-    expectGroup()
-    return {'BUSY'}
-  end
-  redis.call('HSET', K_ROOM, 'i', arg(4), 't', now, 'a', '0')
-  makeCreator(actor)
-  groupExpected()
+  local busy = newRoom(arg(4))
+  if busy then return {busy} end
   created = 1
 end
 if not isLiveSeat(actor) and liveSeatCount() >= tonumber(arg(2)) then return {'FULL'} end
