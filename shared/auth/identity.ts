@@ -31,6 +31,7 @@ function checkLifetime(payload: { exp?: number; iat?: number }, maxAgeSeconds: n
   if (typeof payload.exp !== 'number') throw new Error('"exp" claim is required');
   const issued = typeof payload.iat === 'number' ? payload.iat : now;
   if (payload.exp - issued > maxAgeSeconds) throw new Error(`token lifetime exceeds AUTH_JWT_MAX_AGE (${maxAgeSeconds} s)`);
+  if (now - issued > maxAgeSeconds) throw new Error(`token is older than AUTH_JWT_MAX_AGE (${maxAgeSeconds} s)`);
 }
 
 let jwks: { url: string; keys: JWTVerifyGetKey } | undefined;
@@ -53,8 +54,6 @@ async function jwtSubject(rt: Runtime, req: HttpRequest): Promise<string> {
       issuer: rt.config.jwt.issuer,
       audience: rt.config.jwt.audience,
       requiredClaims: ['exp'],
-      // jose checks the age against iat when the token has one.
-      maxTokenAge: rt.config.jwt.maxAgeSeconds,
     };
     const { payload } = key instanceof Uint8Array ? await jwtVerify(match[1]!, key, options) : await jwtVerify(match[1]!, key, options);
     checkLifetime(payload, rt.config.jwt.maxAgeSeconds);

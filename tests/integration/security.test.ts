@@ -202,6 +202,7 @@ describe('7. JWT lifetime', () => {
     const farWithoutIat = await ask(await sign({ exp: now() + 7200 }));
     expect(farWithoutIat.body.code).toBe(7);
     expect((await ask(await sign({ iat: now(), exp: now() + 600 }))).body).toMatchObject({ code: 0, userID: 'alice' });
+    expect((await ask(await sign({ exp: now() + 600 }))).body).toMatchObject({ code: 0, userID: 'alice' }); // iat is optional
   });
 });
 
