@@ -101,22 +101,37 @@ local function touch()
   if creator then keepOwned(creator) end
 end
 
-local function openRooms(user)
-  local key, count = ownedKey(user), 0
-  for _, room in ipairs(redis.call('ZRANGE', key, 0, -1)) do
-    if redis.call('HGET', room, 'c') == user then count = count + 1 else redis.call('ZREM', key, room) end
-  end
-  return count
-end
-
--- ROOMS_PER_USER: checked by every script that makes the actor a room's creator.
+-- The actor's open rooms other than this one: rooms that exist with them as
+-- creator, plus ids they are creating right now (reserved before the IM call,
+-- for one effect lease), so concurrent creations cannot make more IM groups
+-- than the quota allows. ROOMS_PER_USER is checked by every script that
+-- makes the actor a room's creator.
 local function overRoomQuota(limit)
-  return openRooms(actor) >= tonumber(limit)
+  local key, count = ownedKey(actor), 0
+  local entries = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+  for i = 1, #entries, 2 do
+    local room, since = entries[i], tonumber(entries[i + 1])
+    local creator = redis.call('HGET', room, 'c')
+    if creator == actor or (not creator and since > now - lease) then
+      if room ~= K_ROOM then count = count + 1 end
+    else
+      redis.call('ZREM', key, room)
+    end
+  end
+  return count >= tonumber(limit)
 end
 
+-- Counts this room id among the actor's open rooms while its IM group is made.
+local function reserveRoom()
+  redis.call('ZADD', ownedKey(actor), now, K_ROOM)
+  keepOwned(actor)
+end
+
+-- Owned entries: score 0 for a room the user created (counted while it
+-- exists with them as creator), the time of reservation for one being created.
 local function makeCreator(user)
   redis.call('HSET', K_ROOM, 'c', user)
-  redis.call('ZADD', ownedKey(user), now, K_ROOM)
+  redis.call('ZADD', ownedKey(user), 0, K_ROOM)
   keepOwned(user)
 end
 
@@ -249,6 +264,7 @@ if idTaken() then return {'EXISTS'} end
 if overRoomQuota(arg(1)) then return {'ROOM_QUOTA'} end
 if destroyPending() then return {'BUSY'} end
 expectGroup()
+reserveRoom()
 return {'OK'}
 `),
   },
@@ -287,6 +303,7 @@ if redis.call('EXISTS', K_ROOM) == 0 then
   if arg(3) ~= '1' then
     if destroyPending() then return {'BUSY'} end
     expectGroup() -- the caller creates the IM group next
+    reserveRoom()
     return {'NO_ROOM'}
   end
   local busy = newRoom(arg(4))
@@ -347,7 +364,8 @@ redis.call('ZADD', K_DUE, first[2], roomId)
 -- backstop has run keeps the same bound on how long a dead room's keys live.
 if redis.call('PTTL', K_ROOM) < backstop / 2 then
   for _, key in ipairs({K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD}) do redis.call('PEXPIRE', key, backstop) end
-  keepOwned(redis.call('HGET', K_ROOM, 'c'))
+  local creator = redis.call('HGET', K_ROOM, 'c')
+  if creator then keepOwned(creator) end
 end
 return {'OK'}
 `,

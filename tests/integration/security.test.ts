@@ -248,8 +248,11 @@ describe('9. rooms per user', () => {
     await h.reconfigure({ ROOMS_PER_USER: '3' });
     const bob = await signIn('bob');
     for (let round = 0; round < 3; round++) {
+      const groupsBefore = h.fake.calls.filter((c) => c.command === 'create_group').length;
       const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => bob.call(i % 2 ? 'multi_room' : 'live_room', 'create_room', { roomID: `c${round}-${i}`, roomInfo: 'x' })));
       expect(codes(answers).filter((c) => c === 0).length, `round ${round}`).toBe(3);
+      // Refused before IM: no more groups made than rooms allowed.
+      expect(h.fake.calls.filter((c) => c.command === 'create_group').length - groupsBefore).toBe(3);
       expect(codes(answers).filter((c) => c !== 0).every((c) => c === 5006)).toBe(true);
       for (const [i, a] of answers.entries()) if (a.body.code === 0) await bob.call(i % 2 ? 'multi_room' : 'live_room', 'destroy_room', { roomID: a.body.roomID });
     }
