@@ -41,8 +41,9 @@ local hbTimeout, idleTimeout, backstop, lease = tonumber(ARGV[4]), tonumber(ARGV
 local function arg(i) return ARGV[10 + i] end
 
 -- Rooms a user holds open (created and not ended) across types: a sorted set of
--- room keys, beside the sessions in this slot. Entries of rooms that ended or
--- changed hands are pruned when counted; the set lives as long as its rooms.
+-- room keys, beside the sessions in this slot. Ending a room or handing it on
+-- removes its entry; entries of rooms that expired by TTL are pruned when
+-- counted; the set lives as long as its rooms.
 local SLOT = string.match(K_SESS, '^(.*:)s:[^:]*$')
 local function ownedKey(user) return SLOT .. 'o:' .. user end
 local function keepOwned(user)
@@ -127,15 +128,24 @@ local function reserveRoom()
   keepOwned(actor)
 end
 
+-- Someone else's room took this id: the actor's reservation of it is void.
+local function dropReservation()
+  if redis.call('HGET', K_ROOM, 'c') ~= actor then redis.call('ZREM', ownedKey(actor), K_ROOM) end
+end
+
 -- Owned entries: score 0 for a room the user created (counted while it
 -- exists with them as creator), the time of reservation for one being created.
 local function makeCreator(user)
+  local previous = redis.call('HGET', K_ROOM, 'c')
+  if previous and previous ~= user then redis.call('ZREM', ownedKey(previous), K_ROOM) end
   redis.call('HSET', K_ROOM, 'c', user)
   redis.call('ZADD', ownedKey(user), 0, K_ROOM)
   keepOwned(user)
 end
 
 local function deleteRoom()
+  local creator = redis.call('HGET', K_ROOM, 'c')
+  if creator then redis.call('ZREM', ownedKey(creator), K_ROOM) end
   redis.call('DEL', K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD)
   redis.call('ZREM', K_LIST, roomId)
   redis.call('ZREM', K_DUE, roomId)
@@ -275,7 +285,10 @@ return {'OK'}
     lua: script(`
 local refused = admit()
 if refused then return {refused} end
-if idTaken() then return {'EXISTS'} end
+if idTaken() then
+  dropReservation()
+  return {'EXISTS'}
+end
 if overRoomQuota(arg(2)) then return {'ROOM_QUOTA'} end
 local busy = newRoom(arg(1))
 if busy then return {busy} end
@@ -309,6 +322,8 @@ if redis.call('EXISTS', K_ROOM) == 0 then
   local busy = newRoom(arg(4))
   if busy then return {busy} end
   created = 1
+else
+  dropReservation()
 end
 if not isLiveSeat(actor) and liveSeatCount() >= tonumber(arg(2)) then return {'FULL'} end
 -- Creator rights belong to someone who entered: a room created under an id
