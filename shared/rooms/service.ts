@@ -16,11 +16,13 @@ const POLL_MS = 25;
 /**
  * Runs `step` until no destroy of the room id's IM group is in flight any more
  * (the store answers GroupBusy meanwhile; see destroyPending in scripts.ts).
- * Bounded by the time one IM call may take with its retries; then GroupBusy
- * (code 6) reaches the client. `attempt` is 0 on the first run.
+ * A destroy normally settles within one IM call; the wait is bounded by one
+ * call's timeout (IM_TIMEOUT_MS), leaving the request time for its own IM
+ * calls within the function timeout. Past it GroupBusy (code 6, "retry
+ * shortly") reaches the client. `attempt` is 0 on the first run.
  */
 async function onceGroupSettled<T>(rt: Runtime, step: (attempt: number) => Promise<T>): Promise<T> {
-  const deadline = Date.now() + rt.config.im.timeoutMs * rt.config.im.maxAttempts + 1000;
+  const deadline = Date.now() + rt.config.im.timeoutMs;
   for (let attempt = 0; ; attempt++) {
     try {
       return await step(attempt);

@@ -85,6 +85,26 @@ describe('1. group lifecycle per room id under a slow IM', () => {
       expect((await alice.call('live_room', 'destroy_room', { roomID })).body.code).toBe(0);
     }
   }, 30_000);
+
+  it('a destroy that failed stays pending: a re-create waits at most IM_TIMEOUT_MS, answers 6, and goes ahead once the lease ran out', async () => {
+    const [alice, bob] = await signInAll('alice', 'bob');
+    expect((await join(alice, 'multi_room', 'stuck')).body.code).toBe(0);
+    h.fake.failNext('destroy_group', 1, { errorCode: 10004 }); // IM refuses: the destroy stays in the outbox, leased
+    expect((await alice.call('multi_room', 'delete_pusher', { roomID: 'stuck' })).body.code).toBe(0);
+    const started = performance.now();
+    const refused = await join(bob, 'multi_room', 'stuck');
+    const waited = performance.now() - started;
+    console.log(`[security] re-create during a failed destroy: code ${refused.body.code} after ${Math.round(waited)} ms (IM_TIMEOUT_MS ${h.rt.config.im.timeoutMs})`);
+    expect(refused.body.code).toBe(6);
+    expect(refused.body.message).toMatch(/retry/);
+    expect(waited).toBeLessThan(h.rt.config.im.timeoutMs + 400);
+    // The destroyer is gone for good once its lease ran out: the new room keeps the group.
+    const outbox = `${h.prefix}:{rooms}:multi_room:outbox`;
+    await h.rt.redis.zadd(outbox, Date.now() - 1, 'destroy|stuck');
+    expect((await join(bob, 'multi_room', 'stuck')).body.code).toBe(0);
+    expect(h.fake.groups.has('stuck')).toBe(true);
+    expect(await h.rt.redis.zscore(outbox, 'destroy|stuck')).toBeNull();
+  });
 });
 
 describe('2. custom fields', () => {
