@@ -1,9 +1,8 @@
-import { log } from './log';
-
 /**
  * Errors are values with a protocol code. Every failure a client can see is an
  * AppError; the HTTP adapter turns it into the envelope `{code, message}`.
  */
+import { log } from './log';
 
 /** Result codes of PROTOCOL.md §2, plus the codes this project adds (README). */
 export const Code = {
