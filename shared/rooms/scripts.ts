@@ -44,8 +44,7 @@ local function arg(i) return ARGV[10 + i] end
 -- room keys, beside the sessions in this slot. Ending a room or handing it on
 -- removes its entry; entries of rooms that expired by TTL are pruned when
 -- counted; the set lives as long as its rooms.
-local SLOT = string.match(K_SESS, '^(.*:)s:[^:]*$')
-local function ownedKey(user) return SLOT .. 'o:' .. user end
+local function ownedKey(user) return string.match(K_SESS, '^(.*:)s:[^:]*$') .. 'o:' .. user end
 local function keepOwned(user)
   local key = ownedKey(user)
   if redis.call('PTTL', key) < backstop then redis.call('PEXPIRE', key, backstop) end
