@@ -145,6 +145,7 @@ export type SetCustomFieldInput = {
   /** 1-64 of A-Z a-z 0-9 _ - . */ fieldName: string;
   /** inc/dec: add/subtract value (default 1) to an integer counter (a non-integer stored value is code 1); set: store value */ operation: "inc" | "dec" | "set";
   /** set: a string of at most 256 characters or a number (required); inc/dec: an integer step, a number or digits (else code 1) */ value?: string | number;
+  /** optional id of this change: a retry with the same opID is answered with the first result and not applied again */ opID?: string;
 };
 
 export type SetCustomFieldResult = {
@@ -210,19 +211,19 @@ export type CheckConfigInput = Record<string, never>;
 
 export type CheckConfigResult = {
   ok: boolean;
-  settings: Record<string, {
+  /** operator only */ settings?: Record<string, {
     ok: boolean;
     detail: string;
   }>;
-  redis: {
+  /** operator only */ redis?: {
     ok: boolean;
     detail: string;
   };
-  im: {
+  /** operator only */ im?: {
     ok: boolean;
     detail: string;
   };
-  warnings: Array<string>;
+  /** operator only */ warnings?: Array<string>;
 };
 
 export type LiveStreamInput = Record<string, unknown>;
@@ -291,7 +292,7 @@ export class RoomServiceClient extends ClientCore {
     return this.send<GetCustomInfoResult>({ action: 'get_custom_info', method: 'POST', path: '/weapp/{roomType}/get_custom_info', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
-  /** Changes one custom field of a live room: inc/dec an integer counter by value (default 1), or set a string or number. */
+  /** A pusher of the live room changes one custom field: inc/dec an integer counter by value (default 1), or set a string or number; answers custom with the changed field only. Fields and bytes per room are capped (code 10). */
   setCustomField(roomType: "live_room", input: SetCustomFieldInput): Promise<SetCustomFieldResult> {
     return this.send<SetCustomFieldResult>({ action: 'set_custom_field', method: 'POST', path: '/weapp/{roomType}/set_custom_field', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
@@ -326,7 +327,7 @@ export class RoomServiceClient extends ClientCore {
     return this.send<GetTestRtmpaccurlResult>({ action: 'get_test_rtmpaccurl', method: 'GET', path: '/weapp/utils/get_test_rtmpaccurl', roomType: undefined, session: false, inputFrom: 'query' }, input);
   }
 
-  /** Judges the configuration without revealing it: every setting, a Redis PING and an IM signature check, and warnings. */
+  /** Whether the service is healthy (ok). With the header x-operator-key = CHECK_CONFIG_OPERATOR_KEY also every setting, a Redis PING, an IM signature check and warnings; never a secret. */
   checkConfig(input: CheckConfigInput = {}): Promise<CheckConfigResult> {
     return this.send<CheckConfigResult>({ action: 'check_config', method: 'GET', path: '/weapp/utils/check_config', roomType: undefined, session: false, inputFrom: 'query' }, input);
   }

@@ -9,7 +9,7 @@ export const endpoint = roomEndpoint({
   action: 'add_pusher',
   summary: "Takes (or updates) the caller's seat; creates the room (and its IM group) when it does not exist yet. Answers roomID when this call created the room.",
   output: z.object({ roomID: z.string().optional().describe('present when this call created the room') }),
-  codes: [Code.ROOM_FULL, Code.IM_GROUP_FAILED, Code.VALUE_TOO_LONG, Code.ROOM_EXISTS],
+  codes: [Code.ROOM_FULL, Code.IM_GROUP_FAILED, Code.VALUE_TOO_LONG, Code.ROOM_EXISTS, Code.ROOM_QUOTA],
   input: roomRequest.extend({
     userName: userName.default('').describe('at most 256 bytes (UTF-8)'),
     userAvatar: userAvatar.default('').describe('at most 1024 bytes (UTF-8)'),

@@ -1,5 +1,6 @@
 /** login: proves identity with an IM UserSig and opens a session (PROTOCOL.md §5). */
 import { z } from 'zod';
+import { refuseReserved } from '../shared/auth/identity';
 import { authFailed } from '../shared/errors';
 import { Code } from '../shared/errors';
 import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
@@ -24,6 +25,7 @@ export const endpoint = roomEndpoint({
   }),
   async run({ input, rt }) {
     const { sdkAppID, userID, userSig } = input;
+    refuseReserved(rt, userID);
     // Well-formed but wrong credentials are an authentication failure (7), with the reason in `result` as the old server had it.
     if (String(sdkAppID) !== String(rt.config.im.sdkAppId)) throw authFailed('sdkAppID does not match', { result: 'sdkAppID does not match' });
     const verdict = verifyUserSig({ sdkAppId: rt.config.im.sdkAppId, secretKey: rt.config.im.secretKey }, userID, userSig);

@@ -16,6 +16,11 @@ export interface RoomLimits {
   maxAudiences: number;
   /** Live rooms always end with their creator; double/multi only when configured. */
   creatorEndsRoom: boolean;
+  /** Rooms one user may hold open (created and not ended) across all types (ROOMS_PER_USER, the same for every type). */
+  roomsPerUser: number;
+  /** Caps of one room's custom fields: how many, and their bytes (names + values). */
+  maxCustomFields: number;
+  maxCustomBytes: number;
 }
 
 export interface Config {
@@ -57,11 +62,17 @@ export interface Config {
     maxAttempts: number;
   };
   sessionTtlSeconds: number;
+  /** Live sessions one user may hold; a new login evicts the oldest beyond it. */
+  sessionMaxPerUser: number;
+  /** User ids nobody may sign in as (the IM administrator is always among them), lowercase. */
+  reservedUserIds: ReadonlySet<string>;
+  /** check_config answers its details only to a caller presenting this key. */
+  operatorKey: string | undefined;
   /** HMAC key for session tokens; derived from IM_SECRET_KEY unless SESSION_SECRET is set. */
   sessionSecret: string;
   corsOrigins: string[];
   authMode: 'demo' | 'jwt' | 'off';
-  jwt: { secret: string | undefined; jwksUrl: string | undefined; issuer: string | undefined; audience: string | undefined };
+  jwt: { secret: string | undefined; jwksUrl: string | undefined; issuer: string | undefined; audience: string | undefined; maxAgeSeconds: number };
   rateLimit: { perUserPerMinute: number; perIpPerMinute: number };
   sweepBatch: number;
   rooms: Record<RoomType, RoomLimits>;
@@ -112,6 +123,7 @@ const envSchema = z.object({
   IM_TIMEOUT_MS: positiveInt(60000).default(3000),
   IM_MAX_ATTEMPTS: positiveInt(10).default(3),
   SESSION_TTL: seconds.default(604800),
+  SESSION_MAX_PER_USER: positiveInt(1000).default(10),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   CORS_ALLOW_ORIGINS: z.string().default('*'),
   AUTH_MODE: z.enum(['demo', 'jwt', 'off'], { error: 'must be demo, jwt or off' }).default('demo'),
@@ -119,6 +131,12 @@ const envSchema = z.object({
   AUTH_JWKS_URL: url.optional(),
   AUTH_JWT_ISSUER: z.string().optional(),
   AUTH_JWT_AUDIENCE: z.string().optional(),
+  AUTH_JWT_MAX_AGE: seconds.default(86400),
+  AUTH_RESERVED_USER_IDS: z.string().regex(/^[A-Za-z0-9_@.,-]*$/, 'must be a comma-separated list of user ids').default('administrator'),
+  ROOMS_PER_USER: positiveInt(10000).default(10),
+  CUSTOM_MAX_FIELDS: positiveInt(10000).default(32),
+  CUSTOM_MAX_BYTES: positiveInt(1_000_000).default(8192),
+  CHECK_CONFIG_OPERATOR_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   RATE_LIMIT_PER_USER: z.coerce.number({ error: 'must be an integer' }).int().min(0).default(600),
   RATE_LIMIT_PER_IP: z.coerce.number({ error: 'must be an integer' }).int().min(0).default(6000),
   SWEEP_BATCH: positiveInt(10000).default(200),
@@ -192,6 +210,9 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       idleTimeoutMs: Math.round((o.ROOM_IDLE_TIMEOUT ?? e.ROOM_IDLE_TIMEOUT) * 1000),
       maxAudiences: o.MAX_AUDIENCES ?? e.LIVE_ROOM_MAX_AUDIENCES,
       creatorEndsRoom: type === 'live_room' ? true : (o.CREATOR_CAN_DESTROY_ROOM ?? e.CREATOR_CAN_DESTROY_ROOM),
+      roomsPerUser: e.ROOMS_PER_USER,
+      maxCustomFields: e.CUSTOM_MAX_FIELDS,
+      maxCustomBytes: e.CUSTOM_MAX_BYTES,
     };
   };
 
@@ -230,10 +251,13 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       maxAttempts: e.IM_MAX_ATTEMPTS,
     },
     sessionTtlSeconds: e.SESSION_TTL,
+    sessionMaxPerUser: e.SESSION_MAX_PER_USER,
+    reservedUserIds: new Set([e.IM_ADMINISTRATOR, ...e.AUTH_RESERVED_USER_IDS.split(',')].map((id) => id.trim().toLowerCase()).filter(Boolean)),
+    operatorKey: e.CHECK_CONFIG_OPERATOR_KEY,
     sessionSecret: e.SESSION_SECRET ?? `derived:${e.IM_SECRET_KEY}`,
     corsOrigins: e.CORS_ALLOW_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     authMode: e.AUTH_MODE,
-    jwt: { secret: e.AUTH_JWT_SECRET, jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_JWT_ISSUER, audience: e.AUTH_JWT_AUDIENCE },
+    jwt: { secret: e.AUTH_JWT_SECRET, jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_JWT_ISSUER, audience: e.AUTH_JWT_AUDIENCE, maxAgeSeconds: e.AUTH_JWT_MAX_AGE },
     rateLimit: { perUserPerMinute: e.RATE_LIMIT_PER_USER, perIpPerMinute: e.RATE_LIMIT_PER_IP },
     sweepBatch: e.SWEEP_BATCH,
     rooms: {

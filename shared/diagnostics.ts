@@ -2,8 +2,15 @@
  * check_config's verdicts: each setting is judged without revealing its value
  * (secrets are reported as "set, 32 hex chars", never shown), then the live
  * dependencies are probed: a Redis PING and an IM call signed as the admin.
+ * The IM probe costs an IM call, so its verdict is reused for a while.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { authFailed } from './errors';
+import type { ImClient } from './im/client';
 import type { Runtime } from './runtime';
+
+/** How long an IM verdict is reused: anonymous callers must not be able to spend IM calls. */
+export const IM_VERDICT_TTL_MS = 30_000;
 
 type Verdict = { ok: boolean; detail: string };
 
@@ -23,6 +30,29 @@ async function timed(label: string, work: () => Promise<Verdict>): Promise<Verdi
   } catch (error) {
     return { ok: false, detail: `${label} failed: ${error instanceof Error ? error.message : String(error)}` };
   }
+}
+
+const imVerdicts = new WeakMap<ImClient, { at: number; verdict: Promise<Verdict> }>();
+
+function imVerdict(rt: Runtime): Promise<Verdict> {
+  const cached = imVerdicts.get(rt.im);
+  if (cached && Date.now() - cached.at < IM_VERDICT_TTL_MS) return cached.verdict;
+  const verdict = timed('IM admin signature check', () => rt.im.adminSigCheck());
+  imVerdicts.set(rt.im, { at: Date.now(), verdict });
+  return verdict;
+}
+
+/**
+ * Whether the caller presented CHECK_CONFIG_OPERATOR_KEY: false without a key,
+ * a code 7 for a wrong one. Hashing first makes the comparison constant-time
+ * whatever the lengths.
+ */
+export function isOperator(rt: Runtime, presented: string | undefined): boolean {
+  if (presented === undefined) return false;
+  const expected = rt.config.operatorKey;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  if (!expected || !timingSafeEqual(digest(presented), digest(expected))) throw authFailed('operator key does not match');
+  return true;
 }
 
 export async function checkConfiguration(rt: Runtime): Promise<ConfigReport> {
@@ -48,7 +78,7 @@ export async function checkConfiguration(rt: Runtime): Promise<ConfigReport> {
   };
   const [redis, im] = await Promise.all([
     timed('Redis PING', async () => ({ ok: (await rt.redis.ping()) === 'PONG', detail: 'PING answered' })),
-    timed('IM admin signature check', () => rt.im.adminSigCheck()),
+    imVerdict(rt),
   ]);
   const warnings: string[] = [];
   if (config.authMode === 'demo') {

@@ -2,6 +2,7 @@
  * Errors are values with a protocol code. Every failure a client can see is an
  * AppError; the HTTP adapter turns it into the envelope `{code, message}`.
  */
+import { log } from './log';
 
 /** Result codes of PROTOCOL.md §2, plus the codes this project adds (README). */
 export const Code = {
@@ -24,6 +25,7 @@ export const Code = {
   STORE_UNAVAILABLE: 5003,
   CLOUD_API_FAILED: 5004,
   FEATURE_DISABLED: 5005,
+  ROOM_QUOTA: 5006,
 } as const;
 export type Code = (typeof Code)[keyof typeof Code];
 
@@ -49,8 +51,11 @@ export const authFailed = (reason: string, extra: Record<string, unknown> = {}) 
 
 export const badRequest = (message: string) => new AppError(Code.INVALID_PARAM, message, 400);
 
-export const storeUnavailable = (why: string) =>
-  new AppError(Code.STORE_UNAVAILABLE, `room store unavailable: ${why}`, 503);
+/** Redis is away. The client reads our words only; the Redis client's own message goes to the log. */
+export function storeUnavailable(cause: string): AppError {
+  log({ event: 'store_unavailable', cause });
+  return new AppError(Code.STORE_UNAVAILABLE, 'room store unavailable; retry shortly', 503);
+}
 
 export const cloudApiFailed = (api: string, why: string) =>
   new AppError(Code.CLOUD_API_FAILED, `${api} failed: ${why}`, 502);

@@ -4,6 +4,7 @@
  * the client reconnects by itself as soon as Redis is back.
  */
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
+import { storeUnavailable } from './errors';
 import { SCRIPTS } from './rooms/scripts';
 
 export type RedisClient = Redis | Cluster;
@@ -12,7 +13,9 @@ const COMMON: RedisOptions = {
   // SCF clients time out after a few seconds; a command must answer well before that.
   commandTimeout: 2000,
   connectTimeout: 2000,
-  maxRetriesPerRequest: 1,
+  // A command caught by a lost connection fails at once (503) instead of being
+  // resent after the reconnect: a resent script could apply twice.
+  maxRetriesPerRequest: 0,
   // Reconnect quickly: the fault test expects recovery within 2 s of Redis returning.
   retryStrategy: (attempt) => Math.min(50 * attempt, 500),
   enableAutoPipelining: true,
@@ -24,6 +27,12 @@ export function connectRedis(url: string, cluster: boolean): RedisClient {
     : new Redis(url, COMMON);
   // Without a listener ioredis prints every reconnect error; the request path reports them instead.
   client.on('error', () => undefined);
+  // Fail fast while disconnected: once connected, a command issued while Redis
+  // is away is refused at once instead of waiting in the offline queue for a
+  // reconnect (the first connection of a cold start may still queue).
+  client.once('ready', () => {
+    client.options.enableOfflineQueue = false;
+  });
   defineScripts(client);
   return client;
 }
@@ -31,6 +40,16 @@ export function connectRedis(url: string, cluster: boolean): RedisClient {
 /** Registers the room scripts as commands (EVALSHA, falling back to EVAL once per connection). */
 export function defineScripts(client: { defineCommand: Redis['defineCommand'] }): void {
   for (const [name, { keys, lua }] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: keys, lua });
+}
+
+/** Runs a store command; connection trouble becomes the 503 envelope (storeUnavailable). */
+export async function storeCall<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (isConnectionError(error)) throw storeUnavailable((error as Error).message);
+    throw error;
+  }
 }
 
 /** True for connection trouble (as opposed to a script or reply error). */

@@ -56,7 +56,7 @@ export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: 
     config,
     redis,
     rooms: new RoomStore(redis, config.keyPrefix, config.rooms, config.rateLimit),
-    sessions: new SessionStore(redis, config.keyPrefix, config.sessionSecret, config.sessionTtlSeconds),
+    sessions: new SessionStore(redis, config.keyPrefix, config.sessionSecret, config.sessionTtlSeconds, config.sessionMaxPerUser),
     ipLimiter: new IpRateLimiter(redis, config.keyPrefix, config.rateLimit.perIpPerMinute),
     im,
     cloud,

@@ -13,6 +13,27 @@ import { randomUserId } from '../sign/live-urls';
 
 const USER_ID = /^[A-Za-z0-9_@.-]{1,32}$/;
 
+/**
+ * The IM administrator's UserSig signs IM REST calls as admin, so nobody may
+ * obtain one or sign in as that account (nor as AUTH_RESERVED_USER_IDS).
+ * Compared case-insensitively: an id differing only in case is refused too.
+ */
+export function refuseReserved(rt: Runtime, userId: string): void {
+  if (rt.config.reservedUserIds.has(userId.toLowerCase())) throw authFailed('this userID is reserved', { result: 'reserved userID' });
+}
+
+/**
+ * A JWT must expire, and no token may be good for longer than AUTH_JWT_MAX_AGE:
+ * its lifetime (exp - iat, or exp - now without iat) and, with iat, its age.
+ */
+function checkLifetime(payload: { exp?: number; iat?: number }, maxAgeSeconds: number): void {
+  const now = Math.floor(Date.now() / 1000);
+  if (typeof payload.exp !== 'number') throw new Error('"exp" claim is required');
+  const issued = typeof payload.iat === 'number' ? payload.iat : now;
+  if (payload.exp - issued > maxAgeSeconds) throw new Error(`token lifetime exceeds AUTH_JWT_MAX_AGE (${maxAgeSeconds} s)`);
+  if (now - issued > maxAgeSeconds) throw new Error(`token is older than AUTH_JWT_MAX_AGE (${maxAgeSeconds} s)`);
+}
+
 let jwks: { url: string; keys: JWTVerifyGetKey } | undefined;
 
 function verificationKey(rt: Runtime): Uint8Array | JWTVerifyGetKey {
@@ -32,8 +53,10 @@ async function jwtSubject(rt: Runtime, req: HttpRequest): Promise<string> {
       algorithms: rt.config.jwt.secret ? ['HS256'] : ['RS256', 'ES256', 'PS256', 'EdDSA'],
       issuer: rt.config.jwt.issuer,
       audience: rt.config.jwt.audience,
+      requiredClaims: ['exp'],
     };
     const { payload } = key instanceof Uint8Array ? await jwtVerify(match[1]!, key, options) : await jwtVerify(match[1]!, key, options);
+    checkLifetime(payload, rt.config.jwt.maxAgeSeconds);
     if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) throw new Error('sub is not a valid userID');
     return payload.sub;
   } catch (error) {
@@ -48,9 +71,11 @@ export async function loginInfoUser(rt: Runtime, req: HttpRequest, requested: st
   if (rt.config.authMode === 'jwt') {
     const subject = await jwtSubject(rt, req);
     if (requested && requested !== subject) throw authFailed('userID differs from the JWT subject');
+    refuseReserved(rt, subject);
     return subject;
   }
   if (!requested) return randomUserId();
   if (!USER_ID.test(requested)) throw invalidParam('userID', 'must be 1-32 of A-Z a-z 0-9 _ - @ .');
+  refuseReserved(rt, requested);
   return requested;
 }

@@ -2,8 +2,8 @@
  * Per-IP quota for the endpoints that run no room script (login and the
  * utilities). Room endpoints count their quotas inside their own script.
  */
-import { AppError, Code, storeUnavailable } from '../errors';
-import { isConnectionError, type RedisClient } from '../redis';
+import { AppError, Code } from '../errors';
+import { storeCall, type RedisClient } from '../redis';
 
 const WINDOW_MS = 60_000;
 const HIT = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n";
@@ -19,13 +19,7 @@ export class IpRateLimiter {
   async hit(ip: string): Promise<void> {
     if (this.perMinute <= 0) return;
     const key = `${this.prefix}:{ratelimit}:ip:${ip}:${Math.floor(this.now() / WINDOW_MS)}`;
-    let count: number;
-    try {
-      count = Number(await this.redis.eval(HIT, 1, key, WINDOW_MS));
-    } catch (error) {
-      if (isConnectionError(error)) throw storeUnavailable((error as Error).message);
-      throw error;
-    }
+    const count = Number(await storeCall(this.redis.eval(HIT, 1, key, WINDOW_MS)));
     if (count > this.perMinute) throw new AppError(Code.RATE_LIMITED, 'too many requests; slow down', 429);
   }
 }

@@ -36,10 +36,11 @@ export const CODE_MEANINGS: Record<number, string> = {
   [Code.NOT_A_MEMBER]: 'caller is not a pusher of the room',
   [Code.IM_GROUP_FAILED]: 'creating the IM group failed (no room was created)',
   [Code.AUTH_FAILED]: 'authentication failed: login signature, token missing/expired/revoked, body userID not the token user, JWT rejected',
-  [Code.VALUE_TOO_LONG]: 'roomInfo over 1024 bytes, or mergeParams not valid JSON',
+  [Code.VALUE_TOO_LONG]: 'roomInfo over 1024 bytes, mergeParams not valid JSON, or custom fields over their caps (CUSTOM_MAX_FIELDS / CUSTOM_MAX_BYTES)',
   [Code.ROOM_EXISTS]: 'room id already taken (in any room type); roomID is echoed',
   [Code.ROOM_FULL]: 'room is full',
-  [Code.CLOUD_API_FAILED]: 'cloud API (live REST) failed (HTTP 502)',
+  [Code.CLOUD_API_FAILED]: 'Tencent Cloud API 3.0 call failed (HTTP 502)',
+  [Code.ROOM_QUOTA]: 'the caller holds ROOMS_PER_USER open rooms already',
   [Code.FEATURE_DISABLED]: 'endpoint disabled (get_login_info with AUTH_MODE=off, HTTP 403)',
   ...Object.fromEntries(COMMON_CODES.map((c) => [c.code, c.meaning])),
 };

@@ -30,6 +30,9 @@ export const sessionKey = (prefix: string, sessionId: string) => `${slot(prefix)
 /** A live stream's record: the seat pushing it and the push/stop callbacks already handled. */
 export const streamKey = (prefix: string, streamId: string) => `${slot(prefix)}st:${streamId}`;
 
+/** A user's live sessions (sorted set: session id by expiry), for the per-user cap. */
+export const userSessionsKey = (prefix: string, userId: string) => `${slot(prefix)}u:${userId}`;
+
 export function roomKeys(prefix: string, type: RoomType, roomId: string, sessionId: string): RoomKeys {
   const base = partitionBase(prefix, type);
   const others = ROOM_TYPES.filter((t) => t !== type).map((t) => `${partitionBase(prefix, t)}r:${roomId}`);

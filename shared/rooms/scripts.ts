@@ -40,6 +40,16 @@ local hbTimeout, idleTimeout, backstop, lease = tonumber(ARGV[4]), tonumber(ARGV
 
 local function arg(i) return ARGV[10 + i] end
 
+-- Rooms a user holds open (created and not ended) across types: a sorted set of
+-- room keys, beside the sessions in this slot. Ending a room or handing it on
+-- removes its entry; entries of rooms that expired by TTL are pruned when
+-- counted; the set lives as long as its rooms.
+local function ownedKey(user) return string.match(K_SESS, '^(.*:)s:[^:]*$') .. 'o:' .. user end
+local function keepOwned(user)
+  local key = ownedKey(user)
+  if redis.call('PTTL', key) < backstop then redis.call('PEXPIRE', key, backstop) end
+end
+
 -- Fixed one-minute windows per user and per client IP, counted in this
 -- partition, in the same round trip as the request itself.
 local function overLimit(kind, who, limit)
@@ -87,9 +97,54 @@ local function touch()
   for _, key in ipairs({K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD}) do
     redis.call('PEXPIRE', key, backstop)
   end
+  local creator = redis.call('HGET', K_ROOM, 'c')
+  if creator then keepOwned(creator) end
+end
+
+-- The actor's open rooms other than this one: rooms that exist with them as
+-- creator, plus ids they are creating right now (reserved before the IM call,
+-- for one effect lease), so concurrent creations cannot make more IM groups
+-- than the quota allows. ROOMS_PER_USER is checked by every script that
+-- makes the actor a room's creator.
+local function overRoomQuota(limit)
+  local key, count = ownedKey(actor), 0
+  local entries = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+  for i = 1, #entries, 2 do
+    local room, since = entries[i], tonumber(entries[i + 1])
+    local creator = redis.call('HGET', room, 'c')
+    if creator == actor or (not creator and since > now - lease) then
+      if room ~= K_ROOM then count = count + 1 end
+    else
+      redis.call('ZREM', key, room)
+    end
+  end
+  return count >= tonumber(limit)
+end
+
+-- Counts this room id among the actor's open rooms while its IM group is made.
+local function reserveRoom()
+  redis.call('ZADD', ownedKey(actor), now, K_ROOM)
+  keepOwned(actor)
+end
+
+-- Someone else's room took this id: the actor's reservation of it is void.
+local function dropReservation()
+  if redis.call('HGET', K_ROOM, 'c') ~= actor then redis.call('ZREM', ownedKey(actor), K_ROOM) end
+end
+
+-- Owned entries: score 0 for a room the user created (counted while it
+-- exists with them as creator), the time of reservation for one being created.
+local function makeCreator(user)
+  local previous = redis.call('HGET', K_ROOM, 'c')
+  if previous and previous ~= user then redis.call('ZREM', ownedKey(previous), K_ROOM) end
+  redis.call('HSET', K_ROOM, 'c', user)
+  redis.call('ZADD', ownedKey(user), 0, K_ROOM)
+  keepOwned(user)
 end
 
 local function deleteRoom()
+  local creator = redis.call('HGET', K_ROOM, 'c')
+  if creator then redis.call('ZREM', ownedKey(creator), K_ROOM) end
   redis.call('DEL', K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD)
   redis.call('ZREM', K_LIST, roomId)
   redis.call('ZREM', K_DUE, roomId)
@@ -106,9 +161,58 @@ end
 -- Written before the IM group of a missing room is created: the group goes
 -- unless the room comes to exist (the creating scripts remove this entry). So
 -- a create_group that timed out yet succeeded, a refusal or a Redis outage
--- after it, or a crash in between never leaves a group without a room.
+-- after it, or a crash in between never leaves a group without a room. When
+-- its lease runs out the sweeper turns it into a destroy.
 local function expectGroup()
-  redis.call('ZADD', K_OUTBOX, now + lease, 'destroy|' .. roomId)
+  redis.call('ZADD', K_OUTBOX, now + lease, 'expect|' .. roomId)
+end
+
+-- IM calls are not ordered: a destroy_group in flight can land after a
+-- create_group of the same id (which answers "exists") and leave the new room
+-- without a group. So while a destroy of this id's group is recorded and its
+-- lease runs (someone is performing it), the id cannot be created again: the
+-- caller waits for the destroyer's acknowledgement (status BUSY). A destroy
+-- whose lease ran out was abandoned by its performer: it is dropped, and the
+-- new room keeps the group. Checked in every type's outbox (one IM namespace).
+local function outboxOf(roomKey) return string.sub(roomKey, 1, #roomKey - #roomId - 2) .. 'outbox' end
+local function outboxes() return {K_OUTBOX, outboxOf(KEYS[10]), outboxOf(KEYS[11])} end
+local function destroyPending()
+  for _, box in ipairs(outboxes()) do
+    local leased = redis.call('ZSCORE', box, 'destroy|' .. roomId)
+    if leased then
+      if tonumber(leased) > now then return true end
+      redis.call('ZREM', box, 'destroy|' .. roomId)
+    end
+  end
+  return false
+end
+
+-- A room of this id now exists: no creator's group is an orphan any more.
+-- Creating the room removes every type's expect entry, which is how a
+-- creator learns (groupDoubtful) that another room took the id meanwhile.
+local function groupExpected()
+  for _, box in ipairs(outboxes()) do redis.call('ZREM', box, 'expect|' .. roomId) end
+end
+
+-- Whether the group the caller made (or found: "exists") may be gone by now:
+-- a destroy is in flight, or another room took the id and ended since the
+-- caller's expectGroup (it removed the entry), its destroy maybe landed after
+-- the caller's create_group. The caller then makes the group again (BUSY).
+local function groupDoubtful()
+  return destroyPending() or not redis.call('ZSCORE', K_OUTBOX, 'expect|' .. roomId)
+end
+
+-- Creates the (inactive) room with the actor as creator, once its group is
+-- trustworthy; else answers BUSY with the group's cleanup recorded again.
+local function newRoom(roomInfo)
+  if groupDoubtful() then
+    expectGroup()
+    return 'BUSY'
+  end
+  redis.call('HSET', K_ROOM, 'i', roomInfo, 't', now, 'a', '0')
+  makeCreator(actor)
+  groupExpected()
+  return nil
 end
 
 -- Per seat, the room hash also holds 's:<user>' (the seat's stream id),
@@ -173,8 +277,9 @@ return {'OK'}
 
   /**
    * create_room before its IM call: session, quota (counted here, once per
-   * request) and a taken id are settled first, so a refused caller makes no
-   * IM group; then the group's cleanup is recorded (see expectGroup).
+   * request), a taken id, the caller's open rooms and a destroy in flight are
+   * settled first, so a refused caller makes no IM group; then the group's
+   * cleanup is recorded (see expectGroup). arg(1) rooms per user.
    */
   prepareCreate: {
     keys: 11,
@@ -182,20 +287,27 @@ return {'OK'}
 local refused = admit()
 if refused then return {refused} end
 if idTaken() then return {'EXISTS'} end
+if overRoomQuota(arg(1)) then return {'ROOM_QUOTA'} end
+if destroyPending() then return {'BUSY'} end
 expectGroup()
+reserveRoom()
 return {'OK'}
 `),
   },
 
-  /** arg(1) roomInfo. */
+  /** arg(1) roomInfo, arg(2) rooms per user. */
   createRoom: {
     keys: 11,
     lua: script(`
 local refused = admit()
 if refused then return {refused} end
-if idTaken() then return {'EXISTS'} end
-redis.call('HSET', K_ROOM, 'c', actor, 'i', arg(1), 't', now, 'a', '0')
-redis.call('ZREM', K_OUTBOX, 'destroy|' .. roomId)
+if idTaken() then
+  dropReservation()
+  return {'EXISTS'}
+end
+if overRoomQuota(arg(2)) then return {'ROOM_QUOTA'} end
+local busy = newRoom(arg(1))
+if busy then return {busy} end
 schedule()
 touch()
 return {'OK'}
@@ -206,7 +318,8 @@ return {'OK'}
    * add_pusher. arg(1) pusher JSON, arg(2) max seats, arg(3) create when
    * missing ('1' only after the IM group exists), arg(4) roomInfo,
    * arg(5) the caller's mixed-stream play URL (kept if the caller is creator),
-   * arg(6) the stream's record key, arg(7) stream id, arg(8) record TTL (ms).
+   * arg(6) rooms per user (a caller creating the room must be under it),
+   * arg(7) the stream's record key, arg(8) stream id, arg(9) record TTL (ms).
    */
   joinRoom: {
     keys: 11,
@@ -216,27 +329,35 @@ if refused then return {refused} end
 local created = 0
 if redis.call('EXISTS', K_ROOM) == 0 then
   if idUsedByOtherType() then return {'EXISTS'} end
+  if overRoomQuota(arg(6)) then return {'ROOM_QUOTA'} end
   if arg(3) ~= '1' then
+    if destroyPending() then return {'BUSY'} end
     expectGroup() -- the caller creates the IM group next
+    reserveRoom()
     return {'NO_ROOM'}
   end
-  redis.call('HSET', K_ROOM, 'c', actor, 'i', arg(4), 't', now, 'a', '0')
-  redis.call('ZREM', K_OUTBOX, 'destroy|' .. roomId)
+  local busy = newRoom(arg(4))
+  if busy then return {busy} end
   created = 1
+else
+  dropReservation()
 end
 if not isLiveSeat(actor) and liveSeatCount() >= tonumber(arg(2)) then return {'FULL'} end
+-- Creator rights belong to someone who entered: a room created under an id
+-- but never entered by its creator goes to its first pusher (no squatting).
+if redis.call('HGET', K_ROOM, 'a') ~= '1' and redis.call('HGET', K_ROOM, 'c') ~= actor then makeCreator(actor) end
 redis.call('HSET', K_PUSHERS, actor, arg(1))
 redis.call('ZADD', K_BEATS, now + hbTimeout, actor)
 if redis.call('HGET', K_ROOM, 'c') == actor then redis.call('HSET', K_ROOM, 'm', arg(5)) end
 -- The stream's record leads push/stop callbacks to this seat; a push that
 -- began before the seat was taken counts as live at once.
-local streamKey, streamId = arg(6), arg(7)
+local streamKey, streamId = arg(7), arg(8)
 if redis.call('HGET', K_ROOM, 's:' .. actor) ~= streamId then
   redis.call('HSET', K_ROOM, 's:' .. actor, streamId)
   redis.call('HDEL', K_ROOM, 'l:' .. actor, 'u:' .. actor)
 end
 redis.call('HSET', streamKey, 'base', string.sub(K_LIST, 1, -5), 'room', roomId, 'user', actor)
-redis.call('PEXPIRE', streamKey, tonumber(arg(8)))
+redis.call('PEXPIRE', streamKey, tonumber(arg(9)))
 local pushing = redis.call('HGET', streamKey, 'live')
 if pushing then redis.call('HSET', K_ROOM, 'l:' .. actor, pushing) end
 if redis.call('HGET', K_ROOM, 'a') ~= '1' then
@@ -280,6 +401,8 @@ redis.call('ZADD', K_DUE, first[2], roomId)
 -- backstop has run keeps the same bound on how long a dead room's keys live.
 if redis.call('PTTL', K_ROOM) < backstop / 2 then
   for _, key in ipairs({K_ROOM, K_PUSHERS, K_BEATS, K_CUSTOM, K_AUD}) do redis.call('PEXPIRE', key, backstop) end
+  local creator = redis.call('HGET', K_ROOM, 'c')
+  if creator then keepOwned(creator) end
 end
 return {'OK'}
 `,
@@ -346,26 +469,50 @@ return {'OK', rooms}
     ),
   },
 
-  /** set_custom_field. arg(1) field, arg(2) op (inc/dec/set), arg(3) JSON value for set, arg(4) signed step for inc/dec. */
+  /**
+   * set_custom_field: only a pusher of the room (a live seat) writes, within
+   * the caps on fields and bytes (names + values) per room. arg(1) field,
+   * arg(2) op (inc/dec/set), arg(3) JSON value for set, arg(4) max fields,
+   * arg(5) max bytes, arg(6) the client's opID ('' = none): a repeated opID
+   * of this caller is answered with its first result and not applied again,
+   * arg(7) signed step for inc/dec.
+   * Reply: {'OK', field, stored JSON value}.
+   */
   customField: {
     keys: 11,
     lua: script(`
 local refused = admit()
 if refused then return {refused} end
 if redis.call('HGET', K_ROOM, 'a') ~= '1' then return {'NO_ROOM'} end
+if not isLiveSeat(actor) then return {'NOT_MEMBER'} end
 local field, op = arg(1), arg(2)
-if op == 'set' then
-  redis.call('HSET', K_CUSTOM, field, arg(3))
-else
-  local current = tonumber(redis.call('HGET', K_CUSTOM, field) or '0')
+local opKey = nil
+if arg(6) ~= '' then
+  opKey = K_CUSTOM .. '|op|' .. actor .. '|' .. arg(6)
+  local done = redis.call('GET', opKey)
+  if done then return {'OK', field, done} end
+end
+local old = redis.call('HGET', K_CUSTOM, field)
+local value = arg(3)
+if op ~= 'set' then
+  local current = tonumber(old or '0')
   -- Past 2^53 doubles stop being exact integers (and %d wraps): not a counter.
   if current == nil or current ~= math.floor(current) or math.abs(current) >= 9007199254740991 then return {'NOT_INT'} end
-  local result = current + tonumber(arg(4))
+  local result = current + tonumber(arg(7))
   if math.abs(result) >= 9007199254740991 then return {'NOT_INT'} end
-  redis.call('HSET', K_CUSTOM, field, string.format('%d', result))
+  value = string.format('%d', result)
 end
+if not old and redis.call('HLEN', K_CUSTOM) >= tonumber(arg(4)) then return {'CUSTOM_FIELDS', arg(4)} end
+local bytes = #field + #value
+local flat = redis.call('HGETALL', K_CUSTOM)
+for i = 1, #flat, 2 do
+  if flat[i] ~= field then bytes = bytes + #flat[i] + #flat[i + 1] end
+end
+if bytes > tonumber(arg(5)) then return {'CUSTOM_BYTES', arg(5)} end
+redis.call('HSET', K_CUSTOM, field, value)
+if opKey then redis.call('SET', opKey, value, 'PX', backstop) end
 touch()
-return {'OK', redis.call('HGETALL', K_CUSTOM)}
+return {'OK', field, value}
 `),
   },
 
@@ -490,9 +637,14 @@ end
 -- Effects whose lease ran out: a request or sweeper died before acknowledging.
 for _, entry in ipairs(redis.call('ZRANGEBYSCORE', K_OUTBOX, '-inf', now, 'LIMIT', 0, batch)) do
   local kind, id = string.match(entry, '^([^|]+)|(.*)$')
-  if kind == 'destroy' and groupInUse(id) then
+  roomId = id
+  if kind ~= 'notify' and groupInUse(id) then
     -- The room id was taken again; destroying its group now would break the new room.
     redis.call('ZREM', K_OUTBOX, entry)
+  elseif kind == 'expect' then
+    -- A creator made (or may have made) the group and no room came of it.
+    redis.call('ZREM', K_OUTBOX, entry)
+    effects[#effects + 1] = effect('destroy') .. '|' .. id
   else
     redis.call('ZADD', K_OUTBOX, now + lease, entry)
     effects[#effects + 1] = entry

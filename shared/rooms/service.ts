@@ -8,10 +8,32 @@ import { AppError, Code, invalidParam } from '../errors';
 import type { Actor } from '../auth/token';
 import { GROUP_ID_TAKEN, ImError } from '../im/client';
 import type { Runtime } from '../runtime';
-import { accelerateUrl, mixedPlayUrl, parsePushUrl, randomRoomId, type LiveSigning } from '../sign/live-urls';
+import { accelerateUrl, isOwnStream, mixedPlayUrl, parsePushUrl, randomRoomId, type LiveSigning } from '../sign/live-urls';
 import { log } from '../log';
 import { performEffect } from './effects';
-import type { StreamEvent } from './store';
+import { GroupBusy, type StreamEvent } from './store';
+
+const POLL_MS = 25;
+
+/**
+ * Runs `step` until no destroy of the room id's IM group is in flight any more
+ * (the store answers GroupBusy meanwhile; see destroyPending in scripts.ts).
+ * A destroy normally settles within one IM call; the wait is bounded by one
+ * call's timeout (IM_TIMEOUT_MS), leaving the request time for its own IM
+ * calls within the function timeout. Past it GroupBusy (code 6, "retry
+ * shortly") reaches the client. `attempt` is 0 on the first run.
+ */
+async function onceGroupSettled<T>(rt: Runtime, step: (attempt: number) => Promise<T>): Promise<T> {
+  const deadline = Date.now() + rt.config.im.timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await step(attempt);
+    } catch (error) {
+      if (!(error instanceof GroupBusy) || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+}
 
 /** IM 10021: another owner's group has this id. Code 6 (add_pusher); create_room picks another id or answers 11. */
 class GroupIdTaken extends AppError {
@@ -28,8 +50,8 @@ async function ensureGroup(rt: Runtime, type: RoomType, roomId: string): Promise
     await rt.im.createGroup(roomId);
   } catch (error) {
     if (error instanceof ImError && error.errorCode === GROUP_ID_TAKEN) {
-      // Not our group: the cleanup recorded before this call must not destroy it.
-      await rt.rooms.ackEffect(type, roomId, 'destroy');
+      // Not our group: the cleanup recorded before this call (expectGroup) must not destroy it.
+      await rt.rooms.ackEffect(type, roomId, 'expect');
       throw new GroupIdTaken(roomId);
     }
     // The group's cleanup was recorded before this call (prepareCreate, or joinRoom
@@ -45,16 +67,18 @@ export async function createRoom(rt: Runtime, actor: Actor, type: RoomType, room
   for (let attempt = 1; ; attempt++) {
     const roomId = requestedId ?? randomRoomId();
     // Session, quota and a taken id first, so a refused caller makes no IM group.
-    await rt.rooms.prepareCreate(actor, type, roomId);
+    await onceGroupSettled(rt, (retry) => rt.rooms.prepareCreate(actor, type, roomId, attempt === 1 && retry === 0));
     try {
-      await ensureGroup(rt, type, roomId);
+      await onceGroupSettled(rt, async () => {
+        await ensureGroup(rt, type, roomId);
+        await rt.rooms.createRoom(actor, type, roomId, roomInfo);
+      });
     } catch (error) {
       if (!(error instanceof GroupIdTaken)) throw error;
       if (requestedId !== undefined) throw new AppError(Code.ROOM_EXISTS, error.message, 200, { roomID: roomId });
       if (attempt >= GENERATED_ID_ATTEMPTS) throw error;
       continue; // a generated id: draw another
     }
-    await rt.rooms.createRoom(actor, type, roomId, roomInfo);
     return roomId;
   }
 }
@@ -71,10 +95,10 @@ export interface PusherInput {
 export async function addPusher(rt: Runtime, actor: Actor, type: RoomType, input: PusherInput): Promise<{ roomID?: string }> {
   const live = liveSigning(rt);
   const stream = parsePushUrl(live, input.pushURL);
-  // The stream must be the caller's own (as get_push_url names it), or anyone
-  // could list someone else's stream under their name.
-  if (!stream.subId.startsWith(`${actor.userId}_`) && !stream.subId.endsWith(`_${actor.userId}`)) {
-    throw invalidParam('pushURL', "is not a stream of the caller (use get_push_url's URL)");
+  // The stream must be exactly the caller's own (as get_push_url names it), or
+  // anyone could list someone else's stream under their name.
+  if (!isOwnStream(live, stream.streamId, input.roomId, actor.userId)) {
+    throw invalidParam('pushURL', "is not the caller's stream for this room (use get_push_url's URL)");
   }
   const seat = {
     userID: actor.userId,
@@ -84,10 +108,12 @@ export async function addPusher(rt: Runtime, actor: Actor, type: RoomType, input
     streamID: stream.streamId,
   };
   const mixed = mixedPlayUrl(live, stream.subId);
-  let outcome = await rt.rooms.join(actor, type, input.roomId, seat, mixed);
+  let outcome = await onceGroupSettled(rt, (attempt) => rt.rooms.join(actor, type, input.roomId, seat, mixed, undefined, attempt === 0));
   if (outcome.missing) {
-    await ensureGroup(rt, type, input.roomId);
-    outcome = await rt.rooms.join(actor, type, input.roomId, seat, mixed, { roomInfo: input.roomInfo });
+    outcome = await onceGroupSettled(rt, async () => {
+      await ensureGroup(rt, type, input.roomId);
+      return rt.rooms.join(actor, type, input.roomId, seat, mixed, { roomInfo: input.roomInfo });
+    });
   }
   if (outcome.missing) throw new Error('room missing after creation');
   await performEffect(rt, type, input.roomId, outcome.effect);

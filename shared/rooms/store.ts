@@ -4,9 +4,9 @@
  * in the scripts, once.
  */
 import type { RoomLimits, RoomType } from '../config';
-import { AppError, Code, authFailed, storeUnavailable } from '../errors';
+import { AppError, Code, authFailed } from '../errors';
 import type { Actor } from '../auth/token';
-import { isConnectionError, type RedisClient } from '../redis';
+import { storeCall, type RedisClient } from '../redis';
 import { ROOM_TYPES } from '../config';
 import { keyList, partitionBase, roomKeys, streamKey } from './keys';
 import type { ScriptName } from './scripts';
@@ -73,7 +73,14 @@ const BACKSTOP_GRACE_MS = 60_000;
  */
 export const STREAM_RECORD_TTL_MS = 24 * 3600_000;
 
-const statusError: Record<string, (roomId: string) => AppError> = {
+/** The previous IM group of this room id is still being destroyed (see destroyPending in scripts.ts): wait, then retry. */
+export class GroupBusy extends AppError {
+  constructor() {
+    super(Code.IM_GROUP_FAILED, 'the previous IM group of this room id is still being removed; retry shortly');
+  }
+}
+
+const statusError: Record<string, (roomId: string, detail: unknown[]) => AppError> = {
   EXISTS: (roomId) => new AppError(Code.ROOM_EXISTS, 'room already exists', 200, { roomID: roomId }),
   AUTH: () => authFailed('token is missing, expired or revoked'),
   NO_ROOM: () => new AppError(Code.ROOM_NOT_FOUND, 'room does not exist'),
@@ -83,6 +90,10 @@ const statusError: Record<string, (roomId: string) => AppError> = {
   AUD_FULL: () => new AppError(Code.INVALID_PARAM, 'audience list is full'),
   RATE: () => new AppError(Code.RATE_LIMITED, 'too many requests; slow down', 429),
   NOT_INT: () => new AppError(Code.INVALID_PARAM, 'fieldName holds a value that is not an integer counter'),
+  BUSY: () => new GroupBusy(),
+  ROOM_QUOTA: () => new AppError(Code.ROOM_QUOTA, 'you hold the most open rooms allowed (ROOMS_PER_USER); end one first'),
+  CUSTOM_FIELDS: (_id, [max]) => new AppError(Code.VALUE_TOO_LONG, `fieldName would exceed the room's ${max} custom fields`),
+  CUSTOM_BYTES: (_id, [max]) => new AppError(Code.VALUE_TOO_LONG, `value would exceed the room's ${max} bytes of custom fields`),
 };
 
 function pairs(flat: unknown): [string, string][] {
@@ -131,12 +142,7 @@ export class RoomStore {
 
   private async call(name: ScriptName, keys: string[], args: (string | number)[]): Promise<Reply> {
     const fn = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name];
-    try {
-      return await fn.call(this.redis, ...keys, ...args);
-    } catch (error) {
-      if (isConnectionError(error)) throw storeUnavailable((error as Error).message);
-      throw error;
-    }
+    return storeCall(fn.call(this.redis, ...keys, ...args));
   }
 
   private backstopMs(type: RoomType): number {
@@ -180,7 +186,7 @@ export class RoomStore {
     if (status === 'OK') return rest;
     const error = statusError[status];
     if (!error) throw new Error(`room script ${name} answered ${status}`);
-    throw error(roomId);
+    throw error(roomId, rest);
   }
 
   /** Session and quota check, for actions that must know before touching anything else. */
@@ -192,12 +198,12 @@ export class RoomStore {
    * create_room before its IM call: refuses a bad session, a caller over quota
    * and a taken id, and records the group's cleanup, which creating the room cancels.
    */
-  async prepareCreate(actor: Actor, type: RoomType, roomId: string): Promise<void> {
-    await this.room('prepareCreate', actor, type, roomId);
+  async prepareCreate(actor: Actor, type: RoomType, roomId: string, countQuota = true): Promise<void> {
+    await this.room('prepareCreate', actor, type, roomId, [this.limits[type].roomsPerUser], countQuota);
   }
 
   async createRoom(actor: Actor, type: RoomType, roomId: string, roomInfo: string): Promise<void> {
-    await this.room('createRoom', actor, type, roomId, [roomInfo], false);
+    await this.room('createRoom', actor, type, roomId, [roomInfo, this.limits[type].roomsPerUser], false);
   }
 
   /**
@@ -211,20 +217,23 @@ export class RoomStore {
     seat: Seat,
     mixedPlayURL: string,
     create?: { roomInfo: string },
+    /** False when this request already counted its quota (a retry, or the creating run). */
+    countQuota = !create,
   ): Promise<{ missing: true } | { missing: false; created: boolean; effect: Effect | undefined }> {
+    const limits = this.limits[type];
     const args = [
       JSON.stringify(seat),
-      this.limits[type].maxMembers,
+      limits.maxMembers,
       create ? '1' : '0',
       create?.roomInfo ?? '',
       mixedPlayURL,
+      limits.roomsPerUser,
       streamKey(this.prefix, seat.streamID),
       seat.streamID,
       STREAM_RECORD_TTL_MS,
     ];
     try {
-      // The creating run is the request's second: the first one counted the quota.
-      const [created, effect] = await this.room('joinRoom', actor, type, roomId, args, !create);
+      const [created, effect] = await this.room('joinRoom', actor, type, roomId, args, countQuota);
       return { missing: false, created: created === 1, effect: (effect || undefined) as Effect | undefined };
     } catch (error) {
       if (error instanceof AppError && error.code === Code.ROOM_NOT_FOUND) return { missing: true };
@@ -255,11 +264,22 @@ export class RoomStore {
     return (rooms as unknown[][]).map(toDetail);
   }
 
-  /** set_custom_field; answers the custom counters as a JSON string. `value` of inc/dec is the (integer) step, 1 by default. */
-  async setCustomField(actor: Actor, type: RoomType, roomId: string, field: string, op: 'inc' | 'dec' | 'set', value: string | number | undefined): Promise<string> {
-    const step = op === 'set' ? 0 : (op === 'inc' ? 1 : -1) * Number(value ?? 1);
-    const [custom] = await this.room('customField', actor, type, roomId, [field, op, JSON.stringify(value ?? ''), step]);
-    return customJson(custom);
+  /**
+   * set_custom_field; answers the changed field as a JSON string. `value` of
+   * inc/dec is the (integer) step, 1 by default. A repeated `opId` of the same
+   * caller is answered with its first result, not applied again.
+   */
+  async setCustomField(
+    actor: Actor,
+    type: RoomType,
+    roomId: string,
+    change: { field: string; op: 'inc' | 'dec' | 'set'; value?: string | number; opId?: string },
+  ): Promise<string> {
+    const limits = this.limits[type];
+    const step = change.op === 'set' ? 0 : (change.op === 'inc' ? 1 : -1) * Number(change.value ?? 1);
+    const args = [change.field, change.op, JSON.stringify(change.value ?? ''), limits.maxCustomFields, limits.maxCustomBytes, change.opId ?? '', step];
+    const changed = await this.room('customField', actor, type, roomId, args);
+    return customJson(changed);
   }
 
   /** Without `userInfo` a returning audience member keeps the one stored (a newcomer gets ''). */
@@ -349,21 +369,11 @@ export class RoomStore {
 
   /** Records an effect for the sweeper to perform after the lease (e.g. a group IM may have made after a timeout). */
   async recordEffect(type: RoomType, roomId: string, effect: Effect): Promise<void> {
-    try {
-      await this.redis.zadd(roomKeys(this.prefix, type, roomId, '-').outbox, this.now() + EFFECT_LEASE_MS, `${effect}|${roomId}`);
-    } catch (error) {
-      if (isConnectionError(error)) throw storeUnavailable((error as Error).message);
-      throw error;
-    }
+    await storeCall(this.redis.zadd(roomKeys(this.prefix, type, roomId, '-').outbox, this.now() + EFFECT_LEASE_MS, `${effect}|${roomId}`));
   }
 
   /** Marks an effect done (removes its outbox entry). */
-  async ackEffect(type: RoomType, roomId: string, effect: Effect): Promise<void> {
-    try {
-      await this.redis.zrem(roomKeys(this.prefix, type, roomId, '-').outbox, `${effect}|${roomId}`);
-    } catch (error) {
-      if (isConnectionError(error)) throw storeUnavailable((error as Error).message);
-      throw error;
-    }
+  async ackEffect(type: RoomType, roomId: string, effect: Effect | 'expect'): Promise<void> {
+    await storeCall(this.redis.zrem(roomKeys(this.prefix, type, roomId, '-').outbox, `${effect}|${roomId}`));
   }
 }

@@ -52,16 +52,69 @@ function signedPlayUrl(live: LiveSigning, streamName: string, nowSeconds: number
 }
 
 /**
- * Stream name for a user's push URL (`get_push_url`): `{bizid}_{roomId}_{userId}` when a
- * room is given, else `{bizid}_{userId}_{4 random hex}` (the random suffix lets
- * one user push several streams). Callers must have validated `userId`: it goes
- * into the URL path unescaped.
+ * An id as one part of a stream name: letters and digits stay, every other
+ * character becomes `-` and its two hex digits (`_` -> `-5f`, `:` -> `-3a`).
+ * So a part never contains `_`, the separator, the mapping is one-to-one, and
+ * names use only Tencent's stream alphabet (letters, digits, `_`, `-`).
+ * Ids are validated ASCII (fields.ts), so two hex digits suffice.
+ */
+export function streamPart(id: string): string {
+  return id.replace(/[^A-Za-z0-9]/g, (c) => `-${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+const ROOM_STREAM_TAG = 'r';
+const RANDOM_SUFFIX = /^[0-9a-f]{4}$/;
+
+/**
+ * Stream name for a user's push URL (`get_push_url`). In a room:
+ * `{bizid}_r_{room}_{user}` (four parts); without one: `{bizid}_{user}_{4 random
+ * hex}` (three parts; the suffix lets one user push several streams). Parts are
+ * streamPart-encoded, so no two (room, user) pairs, and no room stream and
+ * plain stream, ever share a name.
  */
 export function userStreamName(live: LiveSigning, userId: string, roomId?: string): string {
-  // PROTOCOL names a room stream `{roomId}_{userId}`; we keep the `{bizid}_` prefix in
-  // front of it because add_pusher only accepts streams of this bizid (§4 Fix).
-  // Room ids may hold characters stream names may not (`:`): those become `_`.
-  return roomId ? `${live.bizid}_${roomId.replace(/[^A-Za-z0-9_\-.@]/g, '_')}_${userId}` : `${live.bizid}_${userId}_${randomHex(2)}`;
+  // PROTOCOL names a room stream `{roomId}_{userId}`; the `{bizid}_` prefix stays
+  // because add_pusher only accepts streams of this bizid (§4 Fix), and the `r`
+  // part keeps room streams apart from plain ones.
+  if (roomId !== undefined) return `${live.bizid}_${ROOM_STREAM_TAG}_${streamPart(roomId)}_${streamPart(userId)}`;
+  return `${live.bizid}_${streamPart(userId)}_${randomHex(2)}`;
+}
+
+/** Inverse of streamPart; undefined for text streamPart never produces. */
+function decodeStreamPart(part: string): string | undefined {
+  if (!/^(?:[A-Za-z0-9]|-[0-9a-f]{2})+$/.test(part)) return undefined;
+  const id = part.replace(/-([0-9a-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return streamPart(id) === part ? id : undefined;
+}
+
+/**
+ * Who a stream name of this bizid belongs to (e.g. for a live stream callback):
+ * `{roomId, userId}` for a room stream, `{userId}` for a plain one, undefined
+ * for a name this service never signs.
+ */
+export function streamOwner(live: LiveSigning, streamName: string): { roomId?: string; userId: string } | undefined {
+  const parts = streamName.split('_');
+  if (parts[0] !== live.bizid) return undefined;
+  if (parts.length === 4 && parts[1] === ROOM_STREAM_TAG) {
+    const roomId = decodeStreamPart(parts[2]!);
+    const userId = decodeStreamPart(parts[3]!);
+    return roomId !== undefined && userId !== undefined ? { roomId, userId } : undefined;
+  }
+  if (parts.length === 3 && RANDOM_SUFFIX.test(parts[2]!)) {
+    const userId = decodeStreamPart(parts[1]!);
+    return userId !== undefined ? { userId } : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Ownership by exact match: `streamName` is `userId`'s stream for `roomId`, or
+ * one of `userId`'s plain streams (get_push_url without a room, as old clients ask).
+ */
+export function isOwnStream(live: LiveSigning, streamName: string, roomId: string, userId: string): boolean {
+  if (streamName === userStreamName(live, userId, roomId)) return true;
+  const plainPrefix = `${live.bizid}_${streamPart(userId)}_`;
+  return streamName.startsWith(plainPrefix) && RANDOM_SUFFIX.test(streamName.slice(plainPrefix.length));
 }
 
 // Characters Tencent allows in a stream name; anything else (`/`, `%`, `?`, …)

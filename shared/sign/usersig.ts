@@ -61,9 +61,9 @@ export function verifyUserSig(key: UserSigKey, userId: string, userSig: string, 
   const expiresAt = (time as number) + (expire as number);
   if (expiresAt <= nowSeconds) return { ok: false, reason: 'userSig has expired' };
 
-  const userBuf = doc['TLS.userbuf'];
-  let signed = `TLS.identifier:${identifier}\nTLS.sdkappid:${sdkAppId}\nTLS.time:${time}\nTLS.expire:${expire}\n`;
-  if (typeof userBuf === 'string') signed += `TLS.userbuf:${userBuf}\n`;
+  // A ticket with a userbuf is a TRTC PrivateMapKey (room entry rights), not a login ticket.
+  if (doc['TLS.userbuf'] !== undefined) return { ok: false, reason: 'userSig carries TLS.userbuf (a PrivateMapKey is not a login ticket)' };
+  const signed = `TLS.identifier:${identifier}\nTLS.sdkappid:${sdkAppId}\nTLS.time:${time}\nTLS.expire:${expire}\n`;
   const expected = createHmac('sha256', key.secretKey).update(signed).digest();
   const given = Buffer.from(sig, 'base64');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {

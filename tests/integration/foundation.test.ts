@@ -109,19 +109,22 @@ describe('utility endpoints', () => {
     const plain = await alice.call('live_room', 'get_push_url');
     const inRoom = await alice.call('live_room', 'get_push_url', { roomID: 'room_9' });
     expect(plain.body.pushURL).toMatch(/^rtmp:\/\/8888\.livepush\.myqcloud\.com\/live\/8888_alice_[0-9a-f]{4}\?bizid=8888&txSecret=[0-9a-f]{32}&txTime=[0-9A-F]+$/);
-    expect(inRoom.body.pushURL).toContain('/live/8888_room_9_alice?');
+    expect(inRoom.body.pushURL).toContain('/live/8888_r_room-5f9_alice?');
   });
 
   it('serves the test URLs', async () => {
     const urls = await invoke('/weapp/utils/get_test_pushurl');
     const acc = await invoke('/weapp/utils/get_test_rtmpaccurl');
     expect(Object.keys(urls.body)).toEqual(expect.arrayContaining(['url_push', 'url_play_flv', 'url_play_rtmp', 'url_play_hls', 'url_play_acc']));
-    expect(urls.body.url_play_hls).toMatch(/^http:\/\/8888\.liveplay\.myqcloud\.com\/live\/8888_user_[0-9a-f]{8}_[0-9a-f]{4}_[0-9a-f]{4}\.m3u8$/);
+    expect(urls.body.url_play_hls).toMatch(/^http:\/\/8888\.liveplay\.myqcloud\.com\/live\/8888_user-5f[0-9a-f]{8}-5f[0-9a-f]{4}_[0-9a-f]{4}\.m3u8$/);
     expect(acc.body.url_rtmpacc).toMatch(/\/live\/8888_testclock_rtmpacc\?bizid=8888&txSecret=/);
   });
 
-  it('check_config reports verdicts and probes without echoing a secret', async () => {
-    const answer = await invoke('/weapp/utils/check_config');
+  it('check_config reports verdicts and probes to an operator without echoing a secret', async () => {
+    const key = 'operator-key-for-tests-0123456789abcdef';
+    await h.reconfigure({ CHECK_CONFIG_OPERATOR_KEY: key });
+    const answer = await invoke('/weapp/utils/check_config', { headers: { 'x-operator-key': key } });
+    await h.reconfigure({});
     const text = JSON.stringify(answer.body);
     expect(answer.body.code).toBe(0);
     expect(answer.body).toMatchObject({ ok: true, redis: { ok: true }, im: { ok: true } });

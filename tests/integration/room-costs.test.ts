@@ -111,6 +111,7 @@ async function flow(pass: 'cold' | 'warm', p: string): Promise<void> {
   await measure(pass, 'delete_pusher (last one: room ends)', () => carol.call('multi_room', 'delete_pusher', { roomID: `y${p}` }));
   await measure(pass, 'destroy_room', () => alice.call('multi_room', 'destroy_room', { roomID: X }));
   await join(alice, 'live_room', L);
+  await join(bob, 'live_room', L); // custom fields are written by pushers
   await measure(pass, 'merge_stream', () => alice.call('live_room', 'merge_stream', { roomID: L, mergeParams: { interface: 'mix_streamv2.cancel_mix_stream' } }));
   await measure(pass, 'set_custom_field', () => bob.call('live_room', 'set_custom_field', { roomID: L, fieldName: 'likes', operation: 'inc' }));
   await measure(pass, 'get_custom_info', () => bob.call('live_room', 'get_custom_info', { roomID: L }));
@@ -194,8 +195,8 @@ describe('Redis commands per endpoint (warm scripts)', () => {
     }
   });
 
-  it('login writes one session (plus the per-IP quota when on)', () => {
-    expect(rows.get('login')?.warm).toEqual(['EVAL(inline)', 'SET']);
+  it('login writes one session, capping the user\'s sessions in the same script (plus the per-IP quota when on)', () => {
+    expect(rows.get('login')?.warm).toEqual(['EVAL(inline)', 'EVAL(inline)']);
   });
 
   it('logout removes the session in one command', () => {

@@ -72,7 +72,7 @@ describe('multi_room lifecycle', () => {
     await join(alice, 'multi_room', 'r2');
     const hijack = await bob.call('multi_room', 'add_pusher', { roomID: 'r2', pushURL: pushUrlFor('alice') });
     expect(hijack.body.code).toBe(1);
-    expect(hijack.body.message).toMatch(/pushURL is not a stream of the caller/);
+    expect(hijack.body.message).toMatch(/pushURL is not the caller's stream/);
     expect(await h.rt.redis.hkeys(`${h.prefix}:{rooms}:multi_room:p:r2`)).toEqual(['alice']);
   });
 

@@ -15,8 +15,9 @@
  *     multi_room (4 seats; with 1000 users for 400 seats most joins answer
  *     5001, as expected), heartbeats a few times at a compressed interval,
  *     sometimes reads get_pushers / get_room_list, and leaves; some cycles
- *     also join the audience of one live_room and inc (then dec) its custom
- *     counter; a live host keeps that room alive.
+ *     also join the audience of one live_room and have its host inc (then
+ *     dec) its custom counter (only pushers write fields); the host keeps
+ *     that room alive.
  *
  * Violations (exit code 1): any 5xx or transport error; any unexpected code
  * (e.g. a heartbeating pusher evicted, a leave refused); a room seen with more
@@ -448,7 +449,8 @@ async function main(): Promise<void> {
         if (live) {
           const aud = await driver.run('live_room/add_audience', () => u.api.addAudience('live_room', { roomID: LIVE_ROOM, userInfo: JSON.stringify({ nick: u.id }) }));
           inAudience = expectCode('add_audience', aud, [0, 1]) && aud!.code === 0;
-          const inc = await driver.run('live_room/set_custom_field', () => u.api.setCustomField('live_room', { roomID: LIVE_ROOM, fieldName: COUNTER, operation: 'inc' }));
+          // Only the room's pushers may write custom fields: the host counts the like.
+          const inc = await driver.run('live_room/set_custom_field', () => host.api.setCustomField('live_room', { roomID: LIVE_ROOM, fieldName: COUNTER, operation: 'inc' }));
           if (expectCode('set_custom_field inc', inc, [0])) {
             incOK++;
             incremented = true;
@@ -513,7 +515,7 @@ async function main(): Promise<void> {
         }
 
         if (incremented) {
-          const dec = await driver.run('live_room/set_custom_field', () => u.api.setCustomField('live_room', { roomID: LIVE_ROOM, fieldName: COUNTER, operation: 'dec' }));
+          const dec = await driver.run('live_room/set_custom_field', () => host.api.setCustomField('live_room', { roomID: LIVE_ROOM, fieldName: COUNTER, operation: 'dec' }));
           if (expectCode('set_custom_field dec', dec, [0])) {
             decOK++;
             const value = counterOf(dec);

@@ -28,6 +28,8 @@ export interface FailureBehaviour {
   httpStatus?: number;
   /** Wait this long before answering; alone, the call then succeeds normally (late). */
   delayMs?: number;
+  /** Handle the call at once but hold its answer this long (the effect lands before the caller knows). */
+  replyDelayMs?: number;
 }
 
 export interface FakeCloud {
@@ -257,7 +259,9 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
       if (failure?.httpStatus !== undefined) return { status: failure.httpStatus, body: `injected HTTP ${failure.httpStatus}` };
       if (failure?.errorCode !== undefined) return { status: 200, body: imFail(Number(failure.errorCode), 'injected failure') };
       if (!bodyIsJson) return { status: 200, body: imFail(IM_BAD_JSON, 'body is not JSON') };
-      return { status: 200, body: handleIm(command, body) };
+      const answer = handleIm(command, body);
+      if (failure?.replyDelayMs) await pause(failure.replyDelayMs);
+      return { status: 200, body: answer };
     }
 
     if (url.pathname === '/') {
@@ -278,19 +282,21 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
     return { status: 404, body: 'not found' };
   }
 
+  function pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+  }
+
   /** Takes the command's next injected failure, if any, and waits out its delay. */
   async function injected(command: string): Promise<FailureBehaviour | undefined> {
     const behaviour = takeFailure(command);
     if (!behaviour) return undefined;
-    if (behaviour.delayMs) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          resolve();
-        }, behaviour.delayMs);
-        timers.add(timer);
-      });
-    }
+    if (behaviour.delayMs) await pause(behaviour.delayMs);
     return behaviour;
   }
 

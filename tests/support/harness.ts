@@ -14,7 +14,7 @@ import { loadConfig } from '../../shared/config';
 import { setLogSink } from '../../shared/log';
 import { connectRedis } from '../../shared/redis';
 import { buildRuntime, installRuntime, type Runtime } from '../../shared/runtime';
-import { pushUrl } from '../../shared/sign/live-urls';
+import { pushUrl, streamPart } from '../../shared/sign/live-urls';
 import { issueUserSig } from '../../shared/sign/usersig';
 import { main_handler as route } from '../../functions/router';
 import { emulatedRedis } from '../../scripts/emulated-redis';
@@ -185,11 +185,11 @@ export async function signIn(userId: string, roomType = 'multi_room'): Promise<C
   };
 }
 
-/** A push URL signed the way get_push_url signs it. */
+/** A push URL signed the way get_push_url signs a plain (room-less) stream. */
 export function pushUrlFor(userId: string, suffix = 'ab12'): string {
   return pushUrl(
     { bizid: CLOUD.bizid, pushSecretKey: CLOUD.pushSecretKey, pushDomain: `${CLOUD.bizid}.livepush.myqcloud.com`, playDomain: `${CLOUD.bizid}.liveplay.myqcloud.com`, validTimeSeconds: 3600 },
-    `${CLOUD.bizid}_${userId}_${suffix}`,
+    `${CLOUD.bizid}_${streamPart(userId)}_${suffix}`,
   );
 }
 

@@ -16,6 +16,8 @@ import {
   txSecret,
   txTimeFor,
   userStreamName,
+  isOwnStream,
+  streamOwner,
 } from '../../shared/sign/live-urls';
 import { issueUserSig, verifyUserSig } from '../../shared/sign/usersig';
 
@@ -66,10 +68,30 @@ describe('push URL', () => {
     expect(url).toBe(`rtmp://push.example.com/live/8888_alice_1a2b?bizid=8888&txSecret=${sig}&txTime=${EXPIRY_HEX}`);
   });
 
-  it('stream names follow get_push_url', () => {
+  it('stream names follow get_push_url, with ids encoded so no two (room, user) pairs share one', () => {
     expect(userStreamName(live, 'alice')).toMatch(/^8888_alice_[0-9a-f]{4}$/);
-    expect(userStreamName(live, 'alice', 'room_1')).toBe('8888_room_1_alice');
-    expect(parsePushUrl(live, pushUrl(live, userStreamName(live, 'alice', 'room_1'), NOW)).subId).toBe('room_1_alice');
+    expect(userStreamName(live, 'alice', 'room_1')).toBe('8888_r_room-5f1_alice');
+    expect(userStreamName(live, 'rtb', 'party_team')).not.toBe(userStreamName(live, 'team_rtb', 'party'));
+    expect(userStreamName(live, 'a.b@c-d', 'x:y')).toBe('8888_r_x-3ay_a-2eb-40c-2dd');
+    expect(parsePushUrl(live, pushUrl(live, userStreamName(live, 'alice', 'room_1'), NOW)).subId).toBe('r_room-5f1_alice');
+  });
+
+  it('a stream belongs to a user in a room only by exact match', () => {
+    expect(isOwnStream(live, userStreamName(live, 'rtb', 'party_team'), 'party_team', 'rtb')).toBe(true);
+    expect(isOwnStream(live, userStreamName(live, 'team_rtb', 'party'), 'party_team', 'rtb')).toBe(false);
+    expect(isOwnStream(live, userStreamName(live, 'rtb', 'party_team'), 'party', 'rtb')).toBe(false);
+    expect(isOwnStream(live, userStreamName(live, 'rtb'), 'anywhere', 'rtb')).toBe(true);
+    expect(isOwnStream(live, userStreamName(live, 'rtb'), 'anywhere', 'rt')).toBe(false);
+    // A user named like a room stream's tail cannot claim it as a plain stream.
+    expect(isOwnStream(live, userStreamName(live, 'beef', 'alice'), 'x', 'alice')).toBe(false);
+  });
+
+  it('streamOwner reads back who a signed stream name belongs to', () => {
+    expect(streamOwner(live, userStreamName(live, 'a.b@c-d', 'x:y_z'))).toEqual({ roomId: 'x:y_z', userId: 'a.b@c-d' });
+    expect(streamOwner(live, userStreamName(live, 'team_rtb'))).toEqual({ userId: 'team_rtb' });
+    for (const foreign of ['9999_r_a_b', '8888_r_a', '8888_alice_zzzz', '8888_r_a-5F_b', '8888_r_a-61_b', 'testclock_rtmpacc']) {
+      expect(streamOwner(live, foreign), foreign).toBeUndefined();
+    }
   });
 
   it('random ids have the expected shape', () => {
@@ -154,7 +176,7 @@ describe('play URLs', () => {
   it('test URLs all point at one random user stream', () => {
     const urls = testUrls(live, NOW);
     expect(Object.keys(urls).sort()).toEqual(['url_play_acc', 'url_play_flv', 'url_play_hls', 'url_play_rtmp', 'url_push']);
-    const m = /^rtmp:\/\/push\.example\.com\/live\/(8888_user_[0-9a-f]{8}_[0-9a-f]{4}_[0-9a-f]{4})\?/.exec(urls.url_push);
+    const m = /^rtmp:\/\/push\.example\.com\/live\/(8888_user-5f[0-9a-f]{8}-5f[0-9a-f]{4}_[0-9a-f]{4})\?/.exec(urls.url_push);
     expect(m).not.toBeNull();
     const name = m![1]!;
     expect(parsePushUrl(live, urls.url_push).streamId).toBe(name);
