@@ -33,6 +33,12 @@
  *    input here (user ids, custom field names), so every field is stored with
  *    a one-character prefix, added on the way in and removed on the way out,
  *    both in Lua (`redis.call`) and on the client (`hset`, `hkeys`, ...).
+ * 5. Empty keys. Redis deletes a sorted set or list the moment its last member
+ *    goes; the mock keeps it, empty, after ZREM, ZREMRANGEBYSCORE/RANK,
+ *    ZPOPMIN/MAX and LTRIM (HDEL, SREM and LPOP do delete). So a key that
+ *    Redis no longer has stayed visible (EXISTS, SCAN, a TTL of its own). After
+ *    those commands the adapter deletes the key when it is empty, in Lua and
+ *    on the client.
  *
  * Not adapted, because no script of ours depends on it (the differential
  * test, tests/integration/differential.test.ts, would show it if one did):
@@ -75,8 +81,23 @@ local function __hashCall(fn, ...)
   end
   return reply
 end
-redis.call = function(...) return __hashCall(__call, ...) end
-redis.pcall = function(...) return __hashCall(__pcall, ...) end
+-- Commands after which the mock keeps an emptied key (see 5.), and how to count what is left.
+local __EMPTIES = {ZREM = 'ZCARD', ZREMRANGEBYSCORE = 'ZCARD', ZREMRANGEBYRANK = 'ZCARD', ZREMRANGEBYLEX = 'ZCARD',
+  ZPOPMIN = 'ZCARD', ZPOPMAX = 'ZCARD', LTRIM = 'LLEN'}
+local function __dropIfEmpty(name, key)
+  local count = __EMPTIES[name]
+  if count and __call(count, key) == 0 then __call('DEL', key) end
+end
+redis.call = function(...)
+  local reply = __hashCall(__call, ...)
+  __dropIfEmpty(string.upper(tostring((...))), select(2, ...))
+  return reply
+end
+redis.pcall = function(...)
+  local reply = __hashCall(__pcall, ...)
+  __dropIfEmpty(string.upper(tostring((...))), select(2, ...))
+  return reply
+end
 local function __toReply(v)
   if type(v) ~= 'table' then return v end
   local n = 0
@@ -128,6 +149,21 @@ function markHashFields(client: Record<string, ScriptFn>): void {
   wrap('hgetall', (all) => all, (hash) => Object.fromEntries(Object.entries(hash as object).map(([k, v]) => [unmark(k), v])));
 }
 
+/** The client's commands after which the mock keeps an emptied key: delete it, as Redis does (see 5.). */
+function dropEmptiedKeys(client: Record<string, ScriptFn>): void {
+  const counts: Record<string, string> = {
+    zrem: 'zcard', zremrangebyscore: 'zcard', zremrangebyrank: 'zcard', zremrangebylex: 'zcard', zpopmin: 'zcard', zpopmax: 'zcard', ltrim: 'llen',
+  };
+  for (const [name, count] of Object.entries(counts)) {
+    const original = client[name]!;
+    client[name] = async (key, ...rest) => {
+      const reply = await original.call(client, key, ...rest);
+      if ((await client[count]!.call(client, key)) === 0) await client.del!.call(client, key);
+      return reply;
+    };
+  }
+}
+
 /** A fresh in-process store with the room scripts defined, converting like Redis. */
 export async function emulatedRedis(): Promise<RedisClient> {
   const { default: RedisMock } = await import('ioredis-mock');
@@ -140,6 +176,7 @@ export async function emulatedRedis(): Promise<RedisClient> {
     client[name] = async (...args) => toRedisValue(await run.apply(client, args));
   }
   markHashFields(client);
+  dropEmptiedKeys(client);
   const evalScript = client.eval!;
   client.eval = async (lua, ...args) => toRedisValue(await evalScript.call(client, adaptScript(String(lua)), ...args));
   return client as unknown as RedisClient;

@@ -43,6 +43,12 @@ const CASES: Record<string, string> = {
   'hash fields named like Object.prototype members': `redis.call('DEL', KEYS[3]); redis.call('HSET', KEYS[3], '__proto__', 'p', 'x', '1')
     return {redis.call('HLEN', KEYS[3]), redis.call('HEXISTS', KEYS[3], '__proto__'), redis.call('HGET', KEYS[3], 'toString') or 'none',
       redis.call('HEXISTS', KEYS[3], 'constructor'), redis.call('HGETALL', KEYS[3]), redis.call('HKEYS', KEYS[3])}`,
+  'a sorted set or list emptied by a script is gone': `redis.call('DEL', KEYS[3]); redis.call('ZADD', KEYS[3], 1, 'a'); redis.call('ZREM', KEYS[3], 'a')
+    local afterZrem = redis.call('EXISTS', KEYS[3])
+    redis.call('ZADD', KEYS[3], 1, 'a'); redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '+inf')
+    local afterRange = redis.call('EXISTS', KEYS[3])
+    redis.call('RPUSH', KEYS[3], 'a'); redis.call('LTRIM', KEYS[3], 1, 0)
+    return {afterZrem, afterRange, redis.call('EXISTS', KEYS[3])}`,
 };
 
 describe('embedded store converts script values like Redis', () => {
@@ -51,6 +57,16 @@ describe('embedded store converts script values like Redis', () => {
     const expected = await real.eval(lua, keys.length, ...keys);
     expect(expected).not.toBeUndefined();
     expect(await embedded.eval(lua, keys.length, ...keys)).toEqual(expected);
+  });
+
+  it('a sorted set emptied by the client is gone', async () => {
+    const answers = [];
+    for (const store of [real, embedded]) {
+      await store.zadd(key('p'), 1, 'a');
+      await store.zrem(key('p'), 'a');
+      answers.push(await store.exists(key('p')));
+    }
+    expect(answers).toEqual([0, 0]);
   });
 
   it('client hash commands see the same fields as the scripts', async () => {
