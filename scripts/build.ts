@@ -40,6 +40,8 @@ const ALIASES = { 'tls-sig-api-v2': require.resolve('tls-sig-api-v2', { paths: [
  *    keeps only `en`.
  *  - axios -> form-data -> mime-types -> mime-db (~130 KB) guesses the content
  *    type of files in multipart uploads; the IM and live clients only send JSON.
+ * And one function: zod's `z.fromJSONSchema` (~12 KB), re-exported the same
+ * way; the service turns schemas into JSON Schema (the OpenAPI document), never back.
  */
 const trimUnusedTables: Plugin = {
   name: 'trim-unused-tables',
@@ -51,6 +53,13 @@ const trimUnusedTables: Plugin = {
     build.onLoad({ filter: /^zod-locales$/, namespace: 'trimmed' }, () => ({
       contents: `export { default as en } from ${JSON.stringify(zodLocale('en.js'))};`,
       resolveDir: ROOT,
+    }));
+    build.onResolve({ filter: /^\.\/from-json-schema\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-from-json-schema', namespace: 'trimmed' } : undefined,
+    );
+    build.onLoad({ filter: /^zod-from-json-schema$/, namespace: 'trimmed' }, () => ({
+      contents: 'export function fromJSONSchema() { throw new Error("z.fromJSONSchema is not bundled (scripts/build.ts)"); }',
+      loader: 'js',
     }));
     build.onResolve({ filter: /^mime-db$/ }, () => ({ path: 'mime-db', namespace: 'trimmed' }));
     build.onLoad({ filter: /^mime-db$/, namespace: 'trimmed' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
