@@ -10,7 +10,8 @@
  * UserSigs, generated room/user ids and stream-name suffixes (aliased in order
  * of appearance, so a value reused later must still be the same one),
  * URL signatures (txSecret/txTime, which cover the random stream names and the
- * clock), IM random numbers, the live API's timestamp and check_config's
+ * clock), IM random numbers, the live API's timestamp, the clock readings in
+ * liveroom.js's mix requests (timestamp, eventId) and check_config's
  * measured latencies.
  */
 import { describe, expect, it } from 'vitest';
@@ -18,7 +19,7 @@ import { ENDPOINTS } from '../../functions/router';
 import type { RoomType } from '../../shared/config';
 import { codesOf, jsonSchema } from '../../shared/http/openapi';
 import { sweep } from '../../shared/rooms/sweeper';
-import { sleep, startHarness, invoke, pushUrlFor, userSigFor, CLOUD, type Answer } from '../support/harness';
+import { sleep, startHarness, invoke, liveroomMix, pushUrlFor, signedStreamCallback, userSigFor, CLOUD, type Answer } from '../support/harness';
 
 /** The expiry part runs with this heartbeat and idle timeout; before it nobody may time out, however slow the machine. */
 const HEARTBEAT_MS = 1500;
@@ -41,12 +42,15 @@ function normaliser() {
   };
   const text = (value: string) =>
     value
-      .replace(/(8888_(?:user_[0-9a-f]{8}_[0-9a-f]{4}|[a-z]+))_([0-9a-f]{4})\b/g, (_m, head: string, tail: string) => `${head}_${alias('suffix', tail)}`)
+      .replace(/(8888_(?:user_[0-9a-f]{8}_[0-9a-f]{4}|user-5f[0-9a-f]{8}-5f[0-9a-f]{4}|[a-z]+))_([0-9a-f]{4})\b/g, (_m, head: string, tail: string) => `${head}_${alias('suffix', tail)}`)
+      // A generated user id inside a stream name, in its encoded form (`_` -> `-5f`).
+      .replace(/user-5f([0-9a-f]{8})-5f([0-9a-f]{4})/g, (_m, a: string, b: string) => alias('user', `user_${a}_${b}`).replace(/_/g, '-5f'))
       .replace(/room_[0-9a-f]{8}_[0-9a-f]{4}/g, (m) => alias('room', m))
       .replace(/user_[0-9a-f]{8}_[0-9a-f]{4}/g, (m) => alias('user', m))
       .replace(/txSecret=[0-9a-f]{32}/g, 'txSecret=<sig>')
       .replace(/txTime=[0-9A-F]+/g, 'txTime=<time>')
-      .replace(/\(\d+ ms\)/g, '(<ms>)');
+      .replace(/\(\d+ ms\)/g, '(<ms>)')
+      .replace(/"(timestamp|eventId)":\d+/g, '"$1":"<time>"');
   const walk = (value: unknown, key = ''): unknown => {
     if (['requestId', 'token', 'userSig', 'Random', 'MsgRandom', 'timestamp'].includes(key)) return '<random>';
     if (typeof value === 'string') return text(value);
@@ -123,6 +127,19 @@ async function playSession(store: 'redis' | 'embedded'): Promise<{ steps: Record
         await call('alice', type, 'get_audiences', { roomID: room });
         await call('alice', type, 'merge_stream', { roomID: room, mergeParams: { streamID: 'x', inputs: [] } });
         await call('alice', type, 'merge_stream', { roomID: room, mergeParams: '{not json' });
+        const stream = (user: string) => `${CLOUD.bizid}_${user}_beef`;
+        await call('alice', type, 'merge_stream', { roomID: room, mergeParams: liveroomMix(stream('alice'), [stream('alice'), stream('bob')]) });
+        await call('bob', type, 'merge_stream', { roomID: room, mergeParams: liveroomMix(stream('alice'), [stream('alice'), stream('bob')]) });
+        await call('alice', type, 'merge_stream', { roomID: room, mergeParams: liveroomMix(stream('alice'), [stream('alice'), stream('mallory')]) });
+        await call('alice', type, 'merge_stream', { roomID: room, mergeParams: { interface: 'mix_streamv2.cancel_mix_stream' } });
+        // The live platform: carol's push started, then stopped (she leaves at once); a forged stop changes nothing.
+        const pushed = { stream_id: stream('carol'), sequence: '6674468118806626493', event_time: Math.floor(Date.now() / 1000) };
+        await record('live_stream carol started', '/weapp/callbacks/live_stream', { body: signedStreamCallback({ ...pushed, event_type: 1 }) });
+        await record('live_stream forged stop', '/weapp/callbacks/live_stream', { body: signedStreamCallback({ ...pushed, event_type: 0 }, { key: 'not-the-callback-key' }) });
+        await call('bob', type, 'get_pushers', { roomID: room });
+        await record('live_stream carol stopped', '/weapp/callbacks/live_stream', { body: signedStreamCallback({ ...pushed, event_type: 0 }) });
+        await record('live_stream carol stopped, delivered again', '/weapp/callbacks/live_stream', { body: signedStreamCallback({ ...pushed, event_type: 0 }) });
+        await join('carol', type, room);
         await call('carol', type, 'get_pushers', { roomID: room });
         await call('carol', type, 'delete_pusher', { roomID: '' });
         await call('carol', type, 'delete_audience', { roomID: '' });

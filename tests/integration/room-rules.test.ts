@@ -9,7 +9,7 @@ import { EFFECT_LEASE_MS } from '../../shared/rooms/store';
 import { sweep } from '../../shared/rooms/sweeper';
 import { PUSHER_CHANGE_CONTENT } from '../../shared/im/client';
 import { parsePushUrl, txSecret } from '../../shared/sign/live-urls';
-import { CLOUD, sleep, pushUrlFor, signIn, signInAll, startHarness, stateKeys, stateSnapshot, type Answer, type Client, type Harness } from '../support/harness';
+import { CLOUD, liveroomMix, sleep, pushUrlFor, signIn, signInAll, startHarness, stateKeys, stateSnapshot, type Answer, type Client, type Harness } from '../support/harness';
 
 const HEARTBEAT_S = 0.4;
 let h: Harness;
@@ -35,26 +35,6 @@ const roomIds = (answer: Answer) => ((answer.body.rooms ?? []) as { roomID: stri
 
 const base = (type: RoomType) => `${h.prefix}:{rooms}:${type}:`;
 
-/** What liveroom.js sends to merge_stream: host stream first (the background), co-hosts as small windows. */
-function liveroomMix(host: string, inputs: string[], ids: { session?: string; output?: string } = {}) {
-  return {
-    timestamp: Math.floor(Date.now() / 1000),
-    eventId: Math.floor(Date.now() / 1000),
-    interface: {
-      interfaceName: 'Mix_StreamV2',
-      para: {
-        app_id: Number(CLOUD.liveAppId),
-        interface: 'mix_streamv2.start_mix_stream_advanced',
-        mix_stream_session_id: ids.session ?? host,
-        output_stream_id: ids.output ?? host,
-        input_stream_list: inputs.map((id, i) => ({
-          input_stream_id: id,
-          layout_params: i === 0 ? { image_layer: 1 } : { image_layer: i + 1, image_width: 160, image_height: 240, location_x: 400, location_y: 100 + 240 * i },
-        })),
-      },
-    },
-  };
-}
 /** The per-room keys (room, pushers, beats, custom, audience) that exist right now. */
 async function roomKeysOf(type: RoomType, roomId: string): Promise<string[]> {
   const names = ['r', 'p', 'b', 'c', 'a'].map((k) => `${base(type)}${k}:${roomId}`);

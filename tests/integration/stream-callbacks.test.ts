@@ -4,13 +4,13 @@
  * CHECK_STREAM_BEFORE_EVICT): on the real Redis through the router, and on
  * the embedded store of `npm start` through the local gateway.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { setLogSink } from '../../shared/log';
 import { sweep } from '../../shared/rooms/sweeper';
 import { installRuntime } from '../../shared/runtime';
 import { startGateway, type Gateway } from '../../scripts/gateway';
-import { CLOUD, invoke, pushUrlFor, signIn, signInAll, sleep, startHarness, startTestCloud, stateSnapshot, testEnv, userSigFor, type Answer, type Client, type Harness } from '../support/harness';
+import { CLOUD, invoke, pushUrlFor, signIn, signInAll, signedStreamCallback, sleep, startHarness, startTestCloud, stateSnapshot, testEnv, userSigFor, type Answer, type Client, type Harness } from '../support/harness';
 import type { FakeCloud } from '../support/fake-cloud';
 
 const HEARTBEAT_S = 0.4;
@@ -29,14 +29,8 @@ beforeEach(async () => {
 const STREAM = (user: string) => `${CLOUD.bizid}_${user}_ab12`;
 const now = () => Math.floor(Date.now() / 1000);
 
-/** A callback body as the platform signs it: t = expiry, sign = md5(key + t). */
-function signed(fields: Record<string, unknown>, opts: { key?: string; t?: number } = {}): Record<string, unknown> {
-  const t = opts.t ?? now() + 600;
-  const sign = createHash('md5').update((opts.key ?? CLOUD.callbackKey) + String(t)).digest('hex');
-  return { appid: 1250000000, app: `${CLOUD.bizid}.livepush.myqcloud.com`, appname: 'live', channel_id: fields.stream_id, node: '1.2.3.4', user_ip: '5.6.7.8', stream_param: '', t, sign, ...fields };
-}
 const pushEvent = (user: string, sequence: string, started: boolean, eventTime = now()) =>
-  signed({ event_type: started ? 1 : 0, stream_id: STREAM(user), sequence, event_time: eventTime, ...(started ? {} : { push_duration: 5000, errcode: 1, errmsg: 'client closed the connection' }) });
+  signedStreamCallback({ event_type: started ? 1 : 0, stream_id: STREAM(user), sequence, event_time: eventTime, ...(started ? {} : { push_duration: 5000, errcode: 1, errmsg: 'client closed the connection' }) });
 const callback = (body: unknown) => invoke('/weapp/callbacks/live_stream', { method: 'POST', body });
 
 const join = (c: Client, type: string, roomID: string) =>
@@ -67,14 +61,14 @@ describe('callback authentication', () => {
     const stop = { event_type: 0, stream_id: STREAM('b1'), sequence: '77', event_time: now() };
 
     const answers = [
-      await callback(signed(stop, { key: 'not-the-callback-key' })),
-      await callback({ ...signed(stop), sign: undefined }),
-      await callback({ ...signed(stop), t: undefined }),
-      await callback({ ...signed(stop), sign: 'ABC' }),
-      await callback(signed(stop, { t: now() - 1 })),
+      await callback(signedStreamCallback(stop, { key: 'not-the-callback-key' })),
+      await callback({ ...signedStreamCallback(stop), sign: undefined }),
+      await callback({ ...signedStreamCallback(stop), t: undefined }),
+      await callback({ ...signedStreamCallback(stop), sign: 'ABC' }),
+      await callback(signedStreamCallback(stop, { t: now() - 1 })),
     ];
     await h.reconfigure({ HEARTBEAT_TIMEOUT: '5', LIVE_CALLBACK_KEY: '' });
-    answers.push(await callback(signed(stop)));
+    answers.push(await callback(signedStreamCallback(stop)));
 
     expect(answers.map((x) => [x.status, x.body.code])).toEqual(Array(6).fill([403, 7]));
     expect(answers.map((x) => x.body.message)).toEqual([
@@ -97,11 +91,11 @@ describe('callback authentication', () => {
     const before = await snapshot();
 
     const answers = [
-      await callback(signed({ event_type: 0, stream_id: '9999_b1_ab12', sequence: '1', event_time: now() })),
-      await callback(signed({ event_type: 0, stream_id: STREAM('b1'), bizid: 9999, sequence: '1', event_time: now() })),
-      await callback(signed({ event_type: 0, stream_id: 'b1_ab12', sequence: '1', event_time: now() })),
-      await callback(signed({ event_type: 100, stream_id: STREAM('b1'), sequence: '1', event_time: now() })),
-      await callback(signed({ event_type: 0, stream_id: STREAM('b1'), event_time: now() })),
+      await callback(signedStreamCallback({ event_type: 0, stream_id: '9999_b1_ab12', sequence: '1', event_time: now() })),
+      await callback(signedStreamCallback({ event_type: 0, stream_id: STREAM('b1'), bizid: 9999, sequence: '1', event_time: now() })),
+      await callback(signedStreamCallback({ event_type: 0, stream_id: 'b1_ab12', sequence: '1', event_time: now() })),
+      await callback(signedStreamCallback({ event_type: 100, stream_id: STREAM('b1'), sequence: '1', event_time: now() })),
+      await callback(signedStreamCallback({ event_type: 0, stream_id: STREAM('b1'), event_time: now() })),
     ];
 
     expect(answers.map((x) => [x.status, x.body.code])).toEqual(Array(5).fill([200, 0]));

@@ -8,7 +8,7 @@
  * the embedded store of `npm start` instead (scripts/emulated-redis.ts), so the
  * same tests check that both stores behave alike.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { loadConfig } from '../../shared/config';
 import { setLogSink } from '../../shared/log';
@@ -191,6 +191,34 @@ export function pushUrlFor(userId: string, suffix = 'ab12'): string {
     { bizid: CLOUD.bizid, pushSecretKey: CLOUD.pushSecretKey, pushDomain: `${CLOUD.bizid}.livepush.myqcloud.com`, playDomain: `${CLOUD.bizid}.liveplay.myqcloud.com`, validTimeSeconds: 3600 },
     `${CLOUD.bizid}_${streamPart(userId)}_${suffix}`,
   );
+}
+
+/** What liveroom.js sends to merge_stream: host stream first (the background), co-hosts as small windows. */
+export function liveroomMix(host: string, inputs: string[], ids: { session?: string; output?: string } = {}) {
+  return {
+    timestamp: Math.floor(Date.now() / 1000),
+    eventId: Math.floor(Date.now() / 1000),
+    interface: {
+      interfaceName: 'Mix_StreamV2',
+      para: {
+        app_id: Number(CLOUD.liveAppId),
+        interface: 'mix_streamv2.start_mix_stream_advanced',
+        mix_stream_session_id: ids.session ?? host,
+        output_stream_id: ids.output ?? host,
+        input_stream_list: inputs.map((id, i) => ({
+          input_stream_id: id,
+          layout_params: i === 0 ? { image_layer: 1 } : { image_layer: i + 1, image_width: 160, image_height: 240, location_x: 400, location_y: 100 + 240 * i },
+        })),
+      },
+    },
+  };
+}
+
+/** A live stream callback body as the platform signs it: t = expiry (10 minutes ahead), sign = md5(key + t). */
+export function signedStreamCallback(fields: Record<string, unknown>, opts: { key?: string; t?: number } = {}): Record<string, unknown> {
+  const t = opts.t ?? Math.floor(Date.now() / 1000) + 600;
+  const sign = createHash('md5').update((opts.key ?? CLOUD.callbackKey) + String(t)).digest('hex');
+  return { appid: 1250000000, app: `${CLOUD.bizid}.livepush.myqcloud.com`, appname: 'live', channel_id: fields.stream_id, node: '1.2.3.4', user_ip: '5.6.7.8', stream_param: '', t, sign, ...fields };
 }
 
 /** Signs several users in; typed as a tuple so tests can destructure it. */
