@@ -149,7 +149,7 @@ export type SetCustomFieldInput = {
 };
 
 export type SetCustomFieldResult = {
-  /** the custom fields as a JSON object in a string, e.g. {"likes":3} */ custom: string;
+  /** the field this call changed, as a JSON object in a string, e.g. {"likes":3} */ custom: string;
 };
 
 export type AddAudienceInput = {

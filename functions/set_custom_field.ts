@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { Code } from '../shared/errors';
 import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
-import { customFields, roomRequest, text } from '../shared/http/fields';
+import { roomRequest, text } from '../shared/http/fields';
 
 const isStep = (value: string | number) => {
   const step = typeof value === 'number' ? value : /^-?\d{1,16}$/.test(value) ? Number(value) : NaN;
@@ -17,7 +17,7 @@ const isStep = (value: string | number) => {
 export const endpoint = roomEndpoint({
   action: 'set_custom_field',
   summary: 'A pusher of the live room changes one custom field: inc/dec an integer counter by value (default 1), or set a string or number; answers custom with the changed field only. Fields and bytes per room are capped (code 10).',
-  output: customFields,
+  output: z.object({ custom: z.string().describe('the field this call changed, as a JSON object in a string, e.g. {"likes":3}') }),
   codes: [Code.ROOM_NOT_FOUND, Code.NOT_A_MEMBER, Code.VALUE_TOO_LONG],
   roomTypes: ['live_room'],
   input: roomRequest
