@@ -5,7 +5,7 @@
  * The IM probe costs an IM call, so its verdict is reused for a while.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { authFailed } from './errors';
+import { authFailed, errorMessage } from './errors';
 import type { ImClient } from './im/client';
 import type { Runtime } from './runtime';
 
@@ -28,7 +28,7 @@ async function timed(label: string, work: () => Promise<Verdict>): Promise<Verdi
     const verdict = await work();
     return { ...verdict, detail: `${verdict.detail} (${Math.round(performance.now() - started)} ms)` };
   } catch (error) {
-    return { ok: false, detail: `${label} failed: ${error instanceof Error ? error.message : String(error)}` };
+    return { ok: false, detail: `${label} failed: ${errorMessage(error)}` };
   }
 }
 

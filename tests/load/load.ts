@@ -40,6 +40,7 @@ import Redis from 'ioredis';
 import { startGateway } from '../../scripts/gateway';
 import { setLogSink } from '../../shared/log';
 import { RoomServiceClient, RoomServiceError, type Session } from '../../client';
+import { errorMessage } from '../../shared/errors';
 
 const envInt = (name: string, fallback: number) => {
   const raw = process.env[name];
@@ -315,7 +316,7 @@ class Driver {
     } catch (error) {
       if (!(error instanceof RoomServiceError) || error.body.code === undefined) {
         count(error instanceof RoomServiceError ? `${error.status}/?` : 'error');
-        this.violations.add(error instanceof RoomServiceError ? 'non-envelope answer' : 'transport error', `${label}: ${error instanceof Error ? error.message : String(error)}`);
+        this.violations.add(error instanceof RoomServiceError ? 'non-envelope answer' : 'transport error', `${label}: ${errorMessage(error)}`);
         return undefined;
       }
       count(`${error.status}/${error.code}`);
