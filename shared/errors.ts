@@ -4,7 +4,7 @@
  */
 import { log } from './log';
 
-/** Result codes of PROTOCOL.md §2, plus the codes this project adds (README). */
+/** Result codes of docs/protocol.md §2, plus the codes this project adds (README). */
 export const Code = {
   OK: 0,
   INVALID_PARAM: 1,

@@ -1,5 +1,5 @@
 /**
- * Tencent IM REST client (PROTOCOL.md §4): the room's IM group and the
+ * Tencent IM REST client (docs/protocol.md §4): the room's IM group and the
  * "pushers changed" notification clients reload `get_pushers` on.
  *
  * Over the shared transport (shared/cloud/transport.ts: keep-alive, timeouts,

@@ -1,5 +1,5 @@
 /**
- * The room rules of PROTOCOL.md §5/§6, endpoint by endpoint and code by code,
+ * The room rules of docs/protocol.md §5/§6, endpoint by endpoint and code by code,
  * through the router exactly as SCF invokes it, on the real Redis and the
  * loopback IM/live fake.
  */
@@ -444,7 +444,7 @@ describe('create_room', () => {
     expect((await b.call('multi_room', 'get_pushers', { roomID: 'taken' })).body).toMatchObject({ roomCreator: 'a1', roomInfo: 'first' });
   });
 
-  // BUG: room ids are per room type in Redis but IM group ids are per app, so a
+  // Regression (fixed since): room ids are per room type in Redis but IM group ids are per app, so a
   // room of another type under the same id shares the group, and ending it
   // destroys the group the first room still uses (anyone can do this to any room).
   it('ending a room never destroys the IM group a room of another type with the same id still uses', async () => {
@@ -463,7 +463,7 @@ describe('create_room', () => {
     expect(notificationsFor('show')).toBe(before + 1);
   });
 
-  // BUG: create_room checks the session without counting the quota, makes the
+  // Regression (fixed since): create_room checks the session without counting the quota, makes the
   // IM group, and only then counts the quota in the createRoom script: a caller
   // over quota gets 429 but still creates an (orphan) IM group on every call.
   it('a caller over its quota makes no IM group with create_room', async () => {
@@ -628,7 +628,7 @@ describe('custom fields (live rooms)', () => {
     expect(await roomKeysOf('live_room', 'show')).toEqual([keysOf('live_room', 'show').room]);
   });
 
-  // BUG: Lua's string.format('%d', x) wraps doubles past 2^63, and doubles past
+  // Regression (fixed since): Lua's string.format('%d', x) wraps doubles past 2^63, and doubles past
   // 2^53 cannot count by one: inc on a counter set to 1e20 stores -9223372036854775808.
   it('inc on a counter outside the safe integer range answers 1 instead of corrupting it', async () => {
     await steady();
@@ -642,7 +642,7 @@ describe('custom fields (live rooms)', () => {
     expect(custom(await host.call('live_room', 'get_custom_info', { roomID: 'show' })).big).toBe(1e20);
   });
 
-  // BUG: customJson builds a plain object, so a field named "__proto__" is stored but never reported.
+  // Regression (fixed since): customJson builds a plain object, so a field named "__proto__" is stored but never reported.
   it('never drops a stored field from the answer (fieldName "__proto__")', async () => {
     await steady();
     const host = await signIn('host');
@@ -873,7 +873,7 @@ describe('push URLs', () => {
     expect(JSON.stringify(seats)).not.toContain(secret);
   });
 
-  // BUG: roomID allows ':' but stream names (parsePushUrl) do not, so get_push_url
+  // Regression (fixed since): roomID allows ':' but stream names (parsePushUrl) do not, so get_push_url
   // hands out a push URL for room "team:42" that add_pusher then refuses with code 1.
   it('get_push_url never hands out a push URL that add_pusher refuses', async () => {
     await steady();
@@ -1124,7 +1124,7 @@ describe('expiry', () => {
     expect(await listScore('multi_room', 'ghost')).toBeNull();
   });
 
-  // BUG: reapDue drops the index entries of an expired room but records no
+  // Regression (fixed since): reapDue drops the index entries of an expired room but records no
   // 'destroy' effect, so its IM group is never destroyed (§6: a reclaimed room's group goes).
   it('the sweeper destroys the IM group of a room whose keys expired before it got there', async () => {
     const a = await signIn('a1');
