@@ -1,6 +1,6 @@
 /**
  * Writes rooms straight into Redis with pipelines, mirroring what the room
- * scripts (shared/rooms/scripts.ts) leave behind for an entered room:
+ * scripts (shared/rooms/lua/) leave behind for an entered room:
  *   r:<id>  hash {c creator, i roomInfo, t created ms, a '1', m mixed play URL, s:<user> stream id}
  *   p:<id>  hash userID -> seat JSON {userID, userName, userAvatar, accelerateURL, streamID}
  *   b:<id>  zset userID -> heartbeat deadline (ms)

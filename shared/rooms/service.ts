@@ -17,7 +17,7 @@ const POLL_MS = 25;
 
 /**
  * Runs `step` until no destroy of the room id's IM group is in flight any more
- * (the store answers GroupBusy meanwhile; see destroyPending in scripts.ts).
+ * (the store answers GroupBusy meanwhile; see destroyPending in lua/helpers/rules.lua).
  * A destroy normally settles within one IM call; the wait is bounded by one
  * call's timeout (IM_TIMEOUT_MS), leaving the request time for its own IM
  * calls within the function timeout. Past it GroupBusy (code 6, "retry

@@ -1,5 +1,5 @@
 /**
- * The room store: typed calls over the Lua scripts of scripts.ts. It owns the
+ * The room store: typed calls over the Lua scripts of lua/ (scripts.ts). It owns the
  * mapping from script outcomes to protocol codes; the rules themselves live
  * in the scripts, once.
  */
@@ -72,7 +72,7 @@ const BACKSTOP_GRACE_MS = 60_000;
  */
 export const STREAM_RECORD_TTL_MS = 24 * 3600_000;
 
-/** The previous IM group of this room id is still being destroyed (see destroyPending in scripts.ts): wait, then retry. */
+/** The previous IM group of this room id is still being destroyed (see destroyPending in lua/helpers/rules.lua): wait, then retry. */
 export class GroupBusy extends AppError {
   constructor() {
     super(Code.IM_GROUP_FAILED, 'the previous IM group of this room id is still being removed; retry shortly');

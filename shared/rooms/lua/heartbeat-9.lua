@@ -25,6 +25,7 @@ redis.call('ZADD', KEYS[9], first[2], roomId)
 -- Refreshing five key TTLs was most of a beat's cost; doing it once half the
 -- backstop has run keeps the same bound on how long a dead room's keys live.
 if redis.call('PTTL', room) < backstop / 2 then
+  -- KEYS 4-8: room, pushers, beats, custom, audience.
   for i = 4, 8 do redis.call('PEXPIRE', KEYS[i], backstop) end
   local creator = redis.call('HGET', room, 'c')
   if creator then keepOwned(ownedOf(creator), backstop) end
