@@ -28,6 +28,7 @@ import { runHeartbeat, type HeartbeatResult } from './sections/heartbeat';
 import { indexEntryBytes, runMemory, type MemoryResult } from './sections/memory';
 import { runRoundTrips, type TripRow } from './sections/roundtrips';
 import { BIG, DUE, LIST_SMALL, populate, runList, runSweep, SWEEP_SMALL, type ListResult, type ScaleBeds, type SweepResult } from './sections/scale';
+import { errorMessage } from '../shared/errors';
 
 const SECTIONS = ['heartbeat', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
     } catch (error) {
       errors[section] = error instanceof Error ? (error.stack ?? error.message) : String(error);
       progress(`${section} FAILED: ${errors[section]}`);
-      rows.push({ figure: section, measured: `error: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 80)}`, target: '', verdict: 'error' });
+      rows.push({ figure: section, measured: `error: ${errorMessage(error).split('\n')[0]!.slice(0, 80)}`, target: '', verdict: 'error' });
     }
     progress(`${section} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   };

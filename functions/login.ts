@@ -1,4 +1,4 @@
-/** login: proves identity with an IM UserSig and opens a session (PROTOCOL.md §5). */
+/** login: proves identity with an IM UserSig and opens a session (docs/protocol.md §5). */
 import { z } from 'zod';
 import { refuseReserved } from '../shared/auth/identity';
 import { authFailed } from '../shared/errors';

@@ -1,6 +1,6 @@
 /** sweeper: timer-triggered reaping of timed-out pushers and idle rooms. */
 import { ConfigError } from '../shared/config';
-import { Code } from '../shared/errors';
+import { Code, errorMessage } from '../shared/errors';
 import { log } from '../shared/log';
 import { sweep } from '../shared/rooms/sweeper';
 import { runtime } from '../shared/runtime';
@@ -17,7 +17,7 @@ export async function main_handler(event?: unknown): Promise<Record<string, unkn
     const report = await sweep(runtime());
     outcome = { code: Code.OK, message: 'success', ...report };
   } catch (error) {
-    const message = error instanceof ConfigError ? error.message : error instanceof Error ? error.message : String(error);
+    const message = error instanceof ConfigError ? error.message : errorMessage(error);
     outcome = { code: error instanceof ConfigError ? Code.CONFIG_INVALID : Code.INTERNAL, message: `sweep failed: ${message}` };
   }
   const trigger = event && typeof event === 'object' && 'TriggerName' in event ? String((event as { TriggerName: unknown }).TriggerName) : undefined;

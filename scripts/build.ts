@@ -13,6 +13,7 @@
 import { build as esbuild, type Plugin } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
+import { errorMessage } from '../shared/errors';
 
 export const ROOT = resolve(__dirname, '..');
 export const FUNCTIONS_DIR = join(ROOT, 'functions');
@@ -179,7 +180,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    process.stderr.write(`build failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`build failed: ${errorMessage(error)}\n`);
     process.exit(1);
   });
 }

@@ -16,6 +16,7 @@ import { existsSync, statSync } from 'node:fs';
 import Redis from 'ioredis';
 import { bundlePath, functionNames, kb } from './build';
 import { eventPath, readEvent, runBundle, takeCount } from './invoke';
+import { errorMessage } from '../shared/errors';
 
 export interface ColdStart {
   name: string;
@@ -111,7 +112,7 @@ async function main(argv: string[]): Promise<void> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`coldstart failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`coldstart failed: ${errorMessage(error)}\n`);
     process.exit(1);
   });
 }

@@ -44,6 +44,7 @@ import {
   requiredVariables,
   serviceVariables,
 } from './deploy-plan';
+import { errorMessage } from '../shared/errors';
 
 export { loadYaml };
 
@@ -223,7 +224,7 @@ export function checkServerlessFile(file: string, options: CheckOptions = {}): C
   try {
     raw = loadYaml(abs);
   } catch (error) {
-    problem(`not valid YAML: ${error instanceof Error ? error.message : String(error)}`);
+    problem(`not valid YAML: ${errorMessage(error)}`);
     return report;
   }
   const parsed = serverlessSchema.safeParse(raw);

@@ -25,6 +25,7 @@ import { checkServerlessFile, optionValue, printReport } from './deploy-check';
 import { buildPlan, planJson, shownValue, type DeployPlan, type PlannedFunction, type PlannedTrigger } from './deploy-plan';
 import { zipDirectory } from './deploy-zip';
 import { loadDotEnv } from './dotenv';
+import { errorMessage } from '../shared/errors';
 
 export interface Credentials {
   SecretId: string;
@@ -316,7 +317,7 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      process.stderr.write(`deploy failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`deploy failed: ${errorMessage(error)}\n`);
       process.exit(1);
     },
   );

@@ -171,7 +171,7 @@ export async function emulatedRedis(): Promise<RedisClient> {
     defineCommand(name: string, def: { numberOfKeys: number; lua: string }): void;
   };
   for (const [name, { keys, lua }] of Object.entries(SCRIPTS)) {
-    client.defineCommand(name, { numberOfKeys: keys, lua: adaptScript(lua) });
+    client.defineCommand(name, { numberOfKeys: keys.length, lua: adaptScript(lua) });
     const run = client[name]!;
     client[name] = async (...args) => toRedisValue(await run.apply(client, args));
   }

@@ -23,6 +23,7 @@ import { buildRuntime, installRuntime, type Runtime } from '../shared/runtime';
 import { main_handler as route } from '../functions/router';
 import { loadDotEnv } from './dotenv';
 import { emulatedRedis } from './emulated-redis';
+import { errorMessage } from '../shared/errors';
 
 const IM_VARS = ['IM_SDK_APP_ID', 'IM_SECRET_KEY', 'IM_ADMINISTRATOR'] as const;
 const LIVE_VARS = ['LIVE_APP_ID', 'LIVE_BIZID', 'LIVE_PUSH_SECRET_KEY'] as const;
@@ -109,7 +110,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       })
       .catch((error: unknown) => {
         // A client that aborted mid-body, or a URL Node cannot parse: answer, never crash.
-        log({ event: 'gateway_error', error: error instanceof Error ? error.message : String(error) });
+        log({ event: 'gateway_error', error: errorMessage(error) });
         if (res.headersSent || res.destroyed) return;
         res.writeHead(400, { 'Content-Type': 'application/json; charset=utf-8' });
         res.end(JSON.stringify({ code: 1, message: 'malformed HTTP request' }));
@@ -145,7 +146,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
           if (sweeping) return;
           sweeping = true;
           sweep(rt)
-            .catch((error: unknown) => log({ event: 'sweep_failed', error: error instanceof Error ? error.message : String(error) }))
+            .catch((error: unknown) => log({ event: 'sweep_failed', error: errorMessage(error) }))
             .finally(() => (sweeping = false));
         }, interval)
       : undefined;
@@ -180,7 +181,7 @@ if (require.main === module) {
   // .env first (the shell wins over it), so SWEEP_INTERVAL_MS and every setting can live there.
   if (loadDotEnv()) process.stdout.write('read .env (variables set in the shell win)\n');
   startGateway({ sweepIntervalMs: Number(process.env.SWEEP_INTERVAL_MS ?? 5000) }).catch((error: unknown) => {
-    process.stderr.write(`gateway failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`gateway failed to start: ${errorMessage(error)}\n`);
     process.exit(1);
   });
 }

@@ -16,6 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DIST_DIR, ROOT, bundlePath } from './build';
 import { loadDotEnv } from './dotenv';
+import { errorMessage } from '../shared/errors';
 
 export const EVENTS_DIR = join(ROOT, 'events');
 export const eventPath = (name: string) => join(EVENTS_DIR, `${name}.json`);
@@ -276,7 +277,7 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      process.stderr.write(`invoke failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`invoke failed: ${errorMessage(error)}\n`);
       process.exit(1);
     },
   );

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { credentialsFromEnv, type CloudCredentials } from './cloud/client';
+import { USER_ID, USER_ID_RULE } from './ids';
 
 export const ROOM_TYPES = ['double_room', 'multi_room', 'live_room'] as const;
 export type RoomType = (typeof ROOM_TYPES)[number];
@@ -116,7 +117,7 @@ const envSchema = z.object({
   CLOUD_API_TIMEOUT_MS: positiveInt(60000).default(3000),
   IM_SDK_APP_ID: digits(1, 12, 'the IM SDKAppID (digits)').transform(Number),
   IM_SECRET_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be the 64 hex character IM secret key'),
-  IM_ADMINISTRATOR: z.string().regex(/^[A-Za-z0-9_@.-]{1,32}$/, 'must be an IM account name (1-32 of A-Z a-z 0-9 _ - @ .)'),
+  IM_ADMINISTRATOR: z.string().regex(USER_ID, `must be an IM account name (${USER_ID_RULE})`),
   IM_ACCOUNT_TYPE: z.string().max(16, 'is too long').default('0'),
   IM_API_BASE_URL: url.default('https://console.tim.qq.com'),
   IM_NOTIFY_MODE: z.enum(['auto', 'system', 'custom', 'both'], { error: 'must be auto, system, custom or both' }).default('auto'),

@@ -5,8 +5,9 @@
  * The IM probe costs an IM call, so its verdict is reused for a while.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { authFailed } from './errors';
+import { authFailed, errorMessage } from './errors';
 import type { ImClient } from './im/client';
+import { USER_ID } from './ids';
 import type { Runtime } from './runtime';
 
 /** How long an IM verdict is reused: anonymous callers must not be able to spend IM calls. */
@@ -22,13 +23,21 @@ export interface ConfigReport {
   warnings: string[];
 }
 
+const judge = (ok: boolean, detail: string): Verdict => ({ ok, detail });
+
+/** A key judged by its shape, never shown: "set, 32 hex characters". */
+const secret = (value: string, hexLength: number): Verdict =>
+  new RegExp(`^[0-9a-fA-F]{${hexLength}}$`).test(value)
+    ? judge(true, `set, ${hexLength} hex characters`)
+    : judge(false, `set, but ${value.length} characters where ${hexLength} hex characters are expected`);
+
 async function timed(label: string, work: () => Promise<Verdict>): Promise<Verdict> {
   const started = performance.now();
   try {
     const verdict = await work();
     return { ...verdict, detail: `${verdict.detail} (${Math.round(performance.now() - started)} ms)` };
   } catch (error) {
-    return { ok: false, detail: `${label} failed: ${error instanceof Error ? error.message : String(error)}` };
+    return { ok: false, detail: `${label} failed: ${errorMessage(error)}` };
   }
 }
 
@@ -57,24 +66,26 @@ export function isOperator(rt: Runtime, presented: string | undefined): boolean 
 
 export async function checkConfiguration(rt: Runtime): Promise<ConfigReport> {
   const { config } = rt;
-  // Everything here passed validation at load time; the verdicts say what was found.
+  const credentials = config.cloud.credentials();
   const settings: Record<string, Verdict> = {
-    LIVE_APP_ID: { ok: true, detail: `${config.live.appId.length} digits` },
-    LIVE_BIZID: { ok: true, detail: `bizid ${config.live.bizid}` },
-    LIVE_PUSH_SECRET_KEY: { ok: true, detail: 'set, 32 hex characters' },
-    CLOUD_API_CREDENTIALS: {
-      ok: config.cloud.credentials() !== undefined,
-      detail: config.cloud.credentials()?.token ? 'execution role (temporary credentials)' : config.cloud.credentials() ? 'CLOUD_API_SECRET_ID/KEY' : 'none: set CLOUD_API_SECRET_ID/KEY or give the function an execution role',
-    },
-    LIVE_CALLBACK_KEY: { ok: true, detail: config.live.callbackKey ? 'set' : 'not set: stream callbacks are refused' },
-    LIVE_PLAY_SECRET_KEY: { ok: true, detail: config.live.playSecretKey ? 'set, 32 hex characters' : 'not set: play URLs are signed with the push key' },
-    LIVE_PUSH_DOMAIN: { ok: true, detail: config.live.pushDomain },
-    LIVE_PLAY_DOMAIN: { ok: true, detail: config.live.playDomain },
-    IM_SDK_APP_ID: { ok: true, detail: String(config.im.sdkAppId) },
-    IM_SECRET_KEY: { ok: true, detail: 'set, 64 hex characters' },
-    IM_ADMINISTRATOR: { ok: true, detail: config.im.administrator },
-    IM_NOTIFY_MODE: { ok: true, detail: config.im.notifyMode },
-    AUTH_MODE: { ok: true, detail: config.authMode },
+    LIVE_APP_ID: judge(/^\d{1,12}$/.test(config.live.appId), `${config.live.appId.length} digits`),
+    LIVE_BIZID: judge(/^\d{1,10}$/.test(config.live.bizid), `bizid ${config.live.bizid}`),
+    LIVE_PUSH_SECRET_KEY: secret(config.live.pushSecretKey, 32),
+    CLOUD_API_CREDENTIALS: judge(
+      credentials !== undefined,
+      credentials?.token ? 'execution role (temporary credentials)' : credentials ? 'CLOUD_API_SECRET_ID/KEY' : 'none: set CLOUD_API_SECRET_ID/KEY or give the function an execution role',
+    ),
+    // Optional settings: unset is a warning below, not a failure.
+    LIVE_CALLBACK_KEY: judge(true, config.live.callbackKey ? 'set' : 'not set: stream callbacks are refused'),
+    LIVE_PLAY_SECRET_KEY: config.live.playSecretKey ? secret(config.live.playSecretKey, 32) : judge(true, 'not set: play URLs are signed with the push key'),
+    LIVE_PUSH_DOMAIN: judge(config.live.pushDomain.length > 0, config.live.pushDomain),
+    LIVE_PLAY_DOMAIN: judge(config.live.playDomain.length > 0, config.live.playDomain),
+    IM_SDK_APP_ID: judge(Number.isSafeInteger(config.im.sdkAppId) && config.im.sdkAppId > 0, String(config.im.sdkAppId)),
+    IM_SECRET_KEY: secret(config.im.secretKey, 64),
+    IM_ADMINISTRATOR: judge(USER_ID.test(config.im.administrator), config.im.administrator),
+    // One of the values the config schema allows: nothing further to judge.
+    IM_NOTIFY_MODE: judge(true, config.im.notifyMode),
+    AUTH_MODE: judge(true, config.authMode),
   };
   const [redis, im] = await Promise.all([
     timed('Redis PING', async () => ({ ok: (await rt.redis.ping()) === 'PONG', detail: 'PING answered' })),

@@ -4,7 +4,7 @@
  */
 import { log } from './log';
 
-/** Result codes of PROTOCOL.md §2, plus the codes this project adds (README). */
+/** Result codes of docs/protocol.md §2, plus the codes this project adds (README). */
 export const Code = {
   OK: 0,
   INVALID_PARAM: 1,
@@ -37,11 +37,16 @@ export class AppError extends Error {
     readonly status = 200,
     /** Extra envelope fields (e.g. `roomID` with code 11, `result` with login's code 7). */
     readonly extra: Record<string, unknown> = {},
+    /** What failed underneath (kept for logs and debuggers; never sent to the client). */
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'AppError';
   }
 }
+
+/** The message of anything thrown (an Error's message, else its string form). */
+export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 export const invalidParam = (field: string, why = 'is missing or invalid') =>
   new AppError(Code.INVALID_PARAM, `${field} ${why}`);
@@ -57,5 +62,5 @@ export function storeUnavailable(cause: string): AppError {
   return new AppError(Code.STORE_UNAVAILABLE, 'room store unavailable; retry shortly', 503);
 }
 
-export const cloudApiFailed = (api: string, why: string) =>
-  new AppError(Code.CLOUD_API_FAILED, `${api} failed: ${why}`, 502);
+export const cloudApiFailed = (api: string, why: string, cause?: unknown) =>
+  new AppError(Code.CLOUD_API_FAILED, `${api} failed: ${why}`, 502, {}, cause);

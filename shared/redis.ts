@@ -39,7 +39,7 @@ export function connectRedis(url: string, cluster: boolean): RedisClient {
 
 /** Registers the room scripts as commands (EVALSHA, falling back to EVAL once per connection). */
 export function defineScripts(client: { defineCommand: Redis['defineCommand'] }): void {
-  for (const [name, { keys, lua }] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: keys, lua });
+  for (const [name, { keys, lua }] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: keys.length, lua });
 }
 
 /** Runs a store command; connection trouble becomes the 503 envelope (storeUnavailable). */

@@ -1,6 +1,6 @@
 /**
  * Writes rooms straight into Redis with pipelines, mirroring what the room
- * scripts (shared/rooms/scripts.ts) leave behind for an entered room:
+ * scripts (shared/rooms/lua/) leave behind for an entered room:
  *   r:<id>  hash {c creator, i roomInfo, t created ms, a '1', m mixed play URL, s:<user> stream id}
  *   p:<id>  hash userID -> seat JSON {userID, userName, userAvatar, accelerateURL, streamID}
  *   b:<id>  zset userID -> heartbeat deadline (ms)
@@ -119,7 +119,7 @@ export async function writeRooms(
   options: { replace?: boolean; chunk?: number } = {},
 ): Promise<number> {
   const prefix = rt.config.keyPrefix;
-  const k = roomKeys(prefix, type, '-', '-');
+  const k = roomKeys(prefix, type, '-');
   const base = partitionBase(prefix, type);
   const chunk = options.chunk ?? 500;
   let args: (string | number)[] = [];
@@ -164,7 +164,7 @@ export function* range(from: number, to: number, spec: (i: number) => RoomSpec):
 
 /** Key suffixes, Redis types and hash fields of one room, to compare layouts. */
 export async function roomShape(client: Redis, prefix: string, type: RoomType, roomId: string): Promise<Record<string, string>> {
-  const k = roomKeys(prefix, type, roomId, '-');
+  const k = roomKeys(prefix, type, roomId);
   const shape: Record<string, string> = {};
   for (const [name, key] of Object.entries({ room: k.room, pushers: k.pushers, beats: k.beats })) {
     const kind = await client.type(key);

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { errorMessage } from '../../shared/errors';
 
 const ROOT = path.join(__dirname, '..', '..');
 const MANIFEST = path.join(ROOT, 'dist', 'manifest.json');
@@ -124,7 +125,7 @@ export async function runBundles(options: { coldstartTimeoutMs: number }): Promi
       const note = failures.length > 0 ? `${how} (after: ${failures.join('; ')})` : how;
       return { status: 'ok', note, rows: [...rows.values()], manifest, coldstart: attempt.parse === 'json' ? lastJson(run.stdout) : run.stdout };
     } catch (error) {
-      failures.push(`${how}: unreadable output (${error instanceof Error ? error.message : String(error)})`);
+      failures.push(`${how}: unreadable output (${errorMessage(error)})`);
     }
   }
   return { status: 'coldstart-failed', note: failures.join('; '), rows: [...rows.values()], manifest };

@@ -19,7 +19,7 @@ export interface MemoryResult {
 
 export async function indexEntryBytes(bed: Bed, type: RoomType): Promise<{ list: number; due: number }> {
   const admin = adminClient();
-  const k = roomKeys(bed.prefix, type, '-', '-');
+  const k = roomKeys(bed.prefix, type, '-');
   const per = async (key: string) => {
     const bytes = Number(await admin.memory('USAGE', key, 'SAMPLES', 0));
     const entries = await admin.zcard(key);
@@ -37,7 +37,7 @@ export async function runMemory(bed: Bed, index: { list: number; due: number }):
   await bed.call(users[0]!, 'multi_room', 'create_room', { roomID, roomInfo: '{"title":"Weekly sync","cover":"https://example.com/cover.png"}' });
   for (const user of users) await bed.join(user, 'multi_room', roomID);
 
-  const k = roomKeys(bed.prefix, 'multi_room', roomID, '-');
+  const k = roomKeys(bed.prefix, 'multi_room', roomID);
   const perKey: Record<string, number> = {};
   for (const [name, key] of Object.entries({ room: k.room, pushers: k.pushers, beats: k.beats, custom: k.custom, audience: k.audience })) {
     const bytes = await admin.memory('USAGE', key, 'SAMPLES', 0);

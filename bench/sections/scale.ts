@@ -50,7 +50,7 @@ export async function populate(): Promise<ScaleBeds> {
   const populated = await roomShape(admin, big.prefix, 'multi_room', roomIdAt(1));
   const same = JSON.stringify(reference) === JSON.stringify(populated);
   if (!same) throw new Error(`populated rooms differ from handler-made rooms:\n handler: ${JSON.stringify(reference)}\n populate: ${JSON.stringify(populated)}`);
-  const listed = await admin.zcard(roomKeys(big.prefix, 'multi_room', '-', '-').list);
+  const listed = await admin.zcard(roomKeys(big.prefix, 'multi_room', '-').list);
   if (listed !== BIG) throw new Error(`expected ${BIG} listed rooms, found ${listed}`);
   return { big, listSmall, sweepSmall, populateMs, shape: { reference, populated, same } };
 }

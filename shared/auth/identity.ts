@@ -8,10 +8,10 @@
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { AppError, Code, authFailed, invalidParam } from '../errors';
 import type { HttpRequest } from '../http/event';
+import { USER_ID, USER_ID_RULE } from '../ids';
 import type { Runtime } from '../runtime';
 import { randomUserId } from '../sign/live-urls';
 
-const USER_ID = /^[A-Za-z0-9_@.-]{1,32}$/;
 
 /**
  * The IM administrator's UserSig signs IM REST calls as admin, so nobody may
@@ -75,7 +75,7 @@ export async function loginInfoUser(rt: Runtime, req: HttpRequest, requested: st
     return subject;
   }
   if (!requested) return randomUserId();
-  if (!USER_ID.test(requested)) throw invalidParam('userID', 'must be 1-32 of A-Z a-z 0-9 _ - @ .');
+  if (!USER_ID.test(requested)) throw invalidParam('userID', `must be ${USER_ID_RULE}`);
   refuseReserved(rt, requested);
   return requested;
 }

@@ -4,9 +4,10 @@
  */
 import { AppError, Code } from '../errors';
 import { storeCall, type RedisClient } from '../redis';
+import { ipQuotaKey } from '../rooms/keys';
+import { SCRIPTS } from './lua.generated';
 
 const WINDOW_MS = 60_000;
-const HIT = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n";
 
 export class IpRateLimiter {
   constructor(
@@ -18,8 +19,8 @@ export class IpRateLimiter {
 
   async hit(ip: string): Promise<void> {
     if (this.perMinute <= 0) return;
-    const key = `${this.prefix}:{ratelimit}:ip:${ip}:${Math.floor(this.now() / WINDOW_MS)}`;
-    const count = Number(await storeCall(this.redis.eval(HIT, 1, key, WINDOW_MS)));
+    const key = ipQuotaKey(this.prefix, ip, this.now());
+    const count = Number(await storeCall(this.redis.eval(SCRIPTS.ipQuota.lua, 1, key, WINDOW_MS)));
     if (count > this.perMinute) throw new AppError(Code.RATE_LIMITED, 'too many requests; slow down', 429);
   }
 }

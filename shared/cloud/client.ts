@@ -8,13 +8,11 @@
  * service from the endpoint's first label (`endpoint.split(".")[0]`), so it
  * cannot sign for `live` while talking to CLOUD_API_BASE_URL (the loopback
  * fake, the local gateway). Signing is 30 lines of node:crypto; the transport
- * is the axios instance style the IM client already uses.
+ * (keep-alive, timeout, redaction) is the one the IM client uses (transport.ts).
  */
 import { createHash, createHmac } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import axios, { type AxiosInstance } from 'axios';
 import { AppError, Code, cloudApiFailed } from '../errors';
+import { createTransport, noAnswerReason } from './transport';
 
 export interface CloudCredentials {
   secretId: string;
@@ -87,17 +85,8 @@ export function credentialsFromEnv(env: Record<string, string | undefined>, conf
 }
 
 export function createCloudApi(settings: CloudApiSettings, log: Log = () => {}) {
-  const transport: AxiosInstance = axios.create({
-    timeout: settings.timeoutMs,
-    httpAgent: new http.Agent({ keepAlive: true }),
-    httpsAgent: new https.Agent({ keepAlive: true }),
-    // Statuses are judged below; axios errors would carry the Authorization header into whatever logs them.
-    validateStatus: () => true,
-    maxRedirects: 0,
-    transformRequest: (data: unknown) => data,
-    // Judged below: a body that is not JSON is a failure, not a string result.
-    transformResponse: (data: unknown) => data,
-  });
+  // The signed payload goes out byte for byte; a body that is not JSON is judged below, not parsed into a string result.
+  const transport = createTransport({ timeoutMs: settings.timeoutMs, rawBody: true });
 
   return {
     /** A client for `service` at `version`; the same credentials and transport for every service. */
@@ -129,14 +118,19 @@ export function createCloudApi(settings: CloudApiSettings, log: Log = () => {}) 
           let status: number | undefined;
           let errorCode: string | undefined;
           try {
-            const res = await transport.post(url.toString(), payload, { headers });
+            let res;
+            try {
+              res = await transport.post(url.toString(), payload, { headers });
+            } catch (error) {
+              throw cloudApiFailed(`${service} ${action}`, noAnswerReason(error), error);
+            }
             status = res.status;
             if (res.status < 200 || res.status >= 300) throw cloudApiFailed(`${service} ${action}`, `HTTP ${res.status}`);
             let answer: { Response?: Record<string, unknown> & { Error?: { Code?: unknown; Message?: unknown }; RequestId?: unknown } };
             try {
               answer = JSON.parse(String(res.data)) as typeof answer;
-            } catch {
-              throw cloudApiFailed(`${service} ${action}`, 'answer is not JSON');
+            } catch (error) {
+              throw cloudApiFailed(`${service} ${action}`, 'answer is not JSON', error);
             }
             const response = answer?.Response;
             if (!response || typeof response !== 'object') throw cloudApiFailed(`${service} ${action}`, 'answer has no Response');
@@ -145,9 +139,6 @@ export function createCloudApi(settings: CloudApiSettings, log: Log = () => {}) 
               throw new CloudApiError(action, errorCode, `${service} ${action} failed: ${errorCode} (${String(response.Error.Message ?? '')})`, response.RequestId as string | undefined);
             }
             return response;
-          } catch (error) {
-            if (axios.isAxiosError(error)) throw cloudApiFailed(`${service} ${action}`, `${error.code ?? 'network error'}: ${error.message}`);
-            throw error;
           } finally {
             log({ event: 'cloud_call', service, action, httpStatus: status, errorCode, ms: Date.now() - started });
           }

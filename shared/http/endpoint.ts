@@ -18,24 +18,32 @@ import { corsHeaders, errorEnvelope, respond, successEnvelope, type ScfResponse 
 /** Bodies are tiny JSON documents; anything larger is refused before parsing. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/** What every endpoint's `run` receives. */
 export interface Call<Input> {
   req: HttpRequest;
   input: Input;
   rt: Runtime;
-  /** Room endpoints: the `{roomType}` path segment. */
+}
+
+/** Room endpoints also get the `{roomType}` path segment. */
+export interface RoomScope {
   roomType: RoomType;
-  /**
-   * The caller, from `userID` + `token` in the query (auth 'session'). Its
-   * token is verified; the session itself is checked by the store call the
-   * endpoint makes (inside the same Lua script), or by `rooms.checkSession`.
-   */
+}
+
+/**
+ * Endpoints with auth 'session' also get the caller, from `userID` + `token`
+ * in the query. Its token is verified; the session itself is checked by the
+ * store call the endpoint makes (inside the same Lua script), or by
+ * `rooms.checkSession`.
+ */
+export interface SessionScope {
   actor: Actor;
 }
 
 /** What `run` answers: the output's fields (the envelope adds code, message, requestId); nothing when it has none. */
 export type RunResult<O extends z.ZodObject> = {} extends z.input<O> ? z.input<O> | void : z.input<O>;
 
-export interface EndpointDef<S extends z.ZodType = z.ZodType, O extends z.ZodObject = z.ZodObject> {
+export interface EndpointDef<S extends z.ZodType = z.ZodType, O extends z.ZodObject = z.ZodObject, Scope extends object = {}> {
   action: string;
   /** One line for the API reference. */
   summary: string;
@@ -59,7 +67,7 @@ export interface EndpointDef<S extends z.ZodType = z.ZodType, O extends z.ZodObj
    * answer (1, 404, 405, 413, 429, 500, 5002, 5003; 7 with auth 'session').
    */
   codes: readonly Code[];
-  run(call: Call<z.output<S>>): Promise<RunResult<O>>;
+  run(call: Call<z.output<S>> & Scope): Promise<RunResult<O>>;
 }
 
 /**
@@ -71,15 +79,24 @@ export interface EndpointDef<S extends z.ZodType = z.ZodType, O extends z.ZodObj
 export type Endpoint = Omit<EndpointDef, 'input' | 'output' | 'run'> & {
   input: z.ZodType;
   output: z.ZodType;
-  run(call: Call<unknown>): Promise<unknown>;
+  /** The handler passes `roomType` to room endpoints and `actor` to session endpoints (their Scope). */
+  run(call: Call<unknown> & Partial<RoomScope & SessionScope>): Promise<unknown>;
 };
 
 type Defaults = 'scope' | 'method' | 'auth';
 
-/** A room endpoint: `POST /weapp/{roomType}/{action}` for a signed-in user. */
-export const roomEndpoint = <S extends z.ZodType, O extends z.ZodObject>(
-  def: Omit<EndpointDef<S, O>, Defaults> & Partial<Pick<EndpointDef<S, O>, 'auth'>>,
-): EndpointDef<S, O> => ({ scope: 'room', method: 'POST', auth: 'session', ...def });
+/** A room endpoint: `POST /weapp/{roomType}/{action}` for a signed-in user (or, with auth 'none', anyone: login). */
+export function roomEndpoint<S extends z.ZodType, O extends z.ZodObject>(
+  def: Omit<EndpointDef<S, O, RoomScope>, Defaults> & { auth: 'none' },
+): EndpointDef<S, O, RoomScope>;
+export function roomEndpoint<S extends z.ZodType, O extends z.ZodObject>(
+  def: Omit<EndpointDef<S, O, RoomScope & SessionScope>, Defaults>,
+): EndpointDef<S, O, RoomScope & SessionScope>;
+export function roomEndpoint<S extends z.ZodType, O extends z.ZodObject>(
+  def: Omit<EndpointDef<S, O, RoomScope & SessionScope>, Defaults> & { auth?: 'none' },
+): EndpointDef<S, O, RoomScope & SessionScope> {
+  return { scope: 'room', method: 'POST', auth: 'session', ...def };
+}
 
 /** A utility endpoint: `GET /weapp/utils/{action}`, no session. */
 export const utilsEndpoint = <S extends z.ZodType, O extends z.ZodObject>(def: Omit<EndpointDef<S, O>, Defaults>): EndpointDef<S, O> => ({
@@ -209,7 +226,7 @@ export async function handle(def: Endpoint | undefined, event: unknown, context:
       const bodyUser = (input as { userID?: unknown }).userID;
       if (bodyUser !== undefined && bodyUser !== actor.userId) throw authFailed('body userID differs from the signed-in user');
     }
-    const result = await def.run({ req, input, rt, roomType: type as RoomType, actor: actor as Actor });
+    const result = await def.run({ req, input, rt, roomType: type, actor });
     envelope = successEnvelope(result as Record<string, unknown> | void);
   } catch (error) {
     requestId ||= newRequestId();

@@ -15,7 +15,6 @@ import { AppError, Code } from '../errors';
 export type EventKind = 'api-gateway' | 'function-url' | 'console';
 
 export interface HttpRequest {
-  kind: EventKind;
   method: string;
   path: string;
   query: Record<string, string>;
@@ -115,7 +114,6 @@ export function toHttpRequest(event: unknown, context: ScfContext = {}, defaults
 
   if (kind === 'console') {
     return {
-      kind,
       method: (typeof event.method === 'string' ? event.method : defaults.method ?? 'POST').toUpperCase(),
       path: typeof event.path === 'string' ? event.path : defaults.path ?? '/',
       query: stringMap(event.query),
@@ -131,7 +129,6 @@ export function toHttpRequest(event: unknown, context: ScfContext = {}, defaults
   // A Function URL event has queryString alone (doc 583/96099).
   const query = kind === 'function-url' ? queryMap(event.queryString) : Object.assign(stringMap(event.queryStringParameters), queryMap(event.queryString));
   return {
-    kind,
     method: String(event.httpMethod).toUpperCase(),
     path: typeof event.path === 'string' ? event.path : '/',
     query,

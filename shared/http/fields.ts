@@ -1,5 +1,5 @@
 /**
- * Input fields shared by the endpoints, with the limits of PROTOCOL.md and
+ * Input fields shared by the endpoints, with the limits of docs/protocol.md and
  * README "Limits", and the output shapes several endpoints answer. A field
  * error names the field (the adapter adds the name). Descriptions end up in
  * the API reference (/openapi.json, docs/api.md), so they state the limits a
@@ -7,14 +7,15 @@
  */
 import { z } from 'zod';
 import { Code } from '../errors';
+import { USER_ID, USER_ID_RULE } from '../ids';
 
 /** A string field; a missing one is reported as missing, not as a wrong type. */
 export const text = () => z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
 
 /** IM account ids: at most 32 bytes of letters, digits, `_ - @ .`. */
 export const userId = text()
-  .regex(/^[A-Za-z0-9_@.-]{1,32}$/, 'must be 1-32 of A-Z a-z 0-9 _ - @ .')
-  .describe('IM account id: 1-32 of A-Z a-z 0-9 _ - @ .');
+  .regex(USER_ID, `must be ${USER_ID_RULE}`)
+  .describe(`IM account id: ${USER_ID_RULE}`);
 
 /** Room ids double as IM group ids (at most 48 bytes; `@TGS#` is Tencent's own prefix). */
 export const roomId = text()
@@ -27,7 +28,7 @@ const byteLimited = (maxBytes: number, code?: number) =>
     .refine((value) => Buffer.byteLength(value) <= maxBytes, { message: `is longer than ${maxBytes} bytes`, params: code ? { code } : undefined })
     .describe(`at most ${maxBytes} bytes (UTF-8)${code ? `; longer is code ${code}` : ''}`);
 
-/** `roomInfo` over 1024 bytes is code 10 (PROTOCOL.md §2). */
+/** `roomInfo` over 1024 bytes is code 10 (docs/protocol.md §2). */
 export const roomInfo = byteLimited(1024, Code.VALUE_TOO_LONG);
 export const userName = byteLimited(256);
 export const userAvatar = byteLimited(1024);

@@ -1,16 +1,18 @@
 /**
- * Tencent IM REST client (PROTOCOL.md §4): the room's IM group and the
+ * Tencent IM REST client (docs/protocol.md §4): the room's IM group and the
  * "pushers changed" notification clients reload `get_pushers` on.
  *
- * One axios instance with keep-alive agents per client, so warm invocations
- * reuse the TLS connection. The admin UserSig is signed once and reused until
+ * Over the shared transport (shared/cloud/transport.ts: keep-alive, timeouts,
+ * backoff, redaction); the offline stand-in is im/offline.ts. The admin UserSig is signed once and reused until
  * near its expiry: signing per call costs a zlib + HMAC for nothing.
  */
 import { randomInt } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import axios from 'axios';
+import { backoffMs, createTransport, noAnswerReason, sleep } from '../cloud/transport';
 import { issueUserSig } from '../sign/usersig';
+import { errorMessage } from '../errors';
+
+export { backoffMs } from '../cloud/transport';
+export { createOfflineImClient } from './offline';
 
 /**
  * `auto`: the system notification old clients read, switching for the life of
@@ -55,14 +57,19 @@ export const IM_NO_ANSWER = -1;
 /** `errorCode` for an HTTP error status or a body that is not an IM answer. */
 export const IM_BAD_ANSWER = -2;
 
-/** An IM call that failed for good: `errorCode` is IM's ErrorCode, or IM_NO_ANSWER / IM_BAD_ANSWER. */
+/**
+ * An IM call that failed for good: `errorCode` is IM's ErrorCode, or
+ * IM_NO_ANSWER / IM_BAD_ANSWER. No protocol code: the endpoint decides what a
+ * failure means to its client.
+ */
 export class ImError extends Error {
   constructor(
     readonly service: string,
     readonly errorCode: number,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'ImError';
   }
 }
@@ -89,7 +96,6 @@ export const API_REFUSED_CODES: ReadonlySet<number> = new Set([10026, 60017, 100
 
 const ADMIN_SIG_TTL_SECONDS = 24 * 3600;
 const ADMIN_SIG_RENEW_BEFORE_SECONDS = 3600;
-const MAX_BACKOFF_MS = 2000;
 /** IM caps a group name at 30 bytes. */
 const MAX_GROUP_NAME_BYTES = 30;
 
@@ -103,19 +109,9 @@ interface ImAnswer {
 }
 
 /** One attempt's outcome: an IM answer, or why there is none and whether trying again may help. */
-type Attempt = { answer: ImAnswer; errorCode: number } | { failure: string; errorCode: number; retryable: boolean };
+type Attempt = { answer: ImAnswer; errorCode: number } | { failure: string; errorCode: number; retryable: boolean; cause?: unknown };
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const random32 = () => randomInt(0, 2 ** 32);
-
-/**
- * Wait before retry number `retry` (0-based): exponential with "equal jitter"
- * (half fixed, half random, so retrying containers spread out), capped at 2 s.
- */
-export function backoffMs(baseDelayMs: number, retry: number): number {
-  const ceiling = Math.min(MAX_BACKOFF_MS, baseDelayMs * 2 ** retry);
-  return ceiling / 2 + Math.random() * (ceiling / 2);
-}
 
 /** Cuts `text` to at most `maxBytes` UTF-8 bytes without splitting a character. */
 function truncateUtf8(text: string, maxBytes: number): string {
@@ -130,16 +126,7 @@ function truncateUtf8(text: string, maxBytes: number): string {
 }
 
 export function createImClient(settings: ImSettings, log: Log = () => {}): ImClient {
-  const imHttp = axios.create({
-    baseURL: settings.baseUrl.replace(/\/+$/, ''),
-    timeout: settings.timeoutMs,
-    httpAgent: new http.Agent({ keepAlive: true }),
-    httpsAgent: new https.Agent({ keepAlive: true }),
-    headers: { 'Content-Type': 'application/json' },
-    // Statuses are judged below; axios must not turn them into exceptions carrying the signed URL.
-    validateStatus: () => true,
-    maxRedirects: 0,
-  });
+  const imHttp = createTransport({ baseURL: settings.baseUrl.replace(/\/+$/, ''), timeoutMs: settings.timeoutMs, headers: { 'Content-Type': 'application/json' } });
 
   let adminSig: { sig: string; renewAt: number } | undefined;
   function adminUserSig(): string {
@@ -174,8 +161,7 @@ export function createImClient(settings: ImSettings, log: Log = () => {}): ImCli
       return { answer: imAnswer, errorCode: code };
     } catch (error) {
       // Network errors and timeouts: the message says which, never the URL (it holds the usersig).
-      const why = axios.isAxiosError(error) ? `${error.code ?? 'network error'}: ${error.message}` : String(error);
-      return { failure: why, errorCode: IM_NO_ANSWER, retryable: true };
+      return { failure: noAnswerReason(error), errorCode: IM_NO_ANSWER, retryable: true, cause: error };
     }
   }
 
@@ -192,6 +178,7 @@ export function createImClient(settings: ImSettings, log: Log = () => {}): ImCli
 
       let retryable: boolean;
       let why: string;
+      let cause: unknown;
       if ('answer' in result) {
         const ok = result.answer.ActionStatus === 'OK' && result.errorCode === 0;
         if (ok || acceptedCodes.has(result.errorCode)) return result.answer;
@@ -200,9 +187,10 @@ export function createImClient(settings: ImSettings, log: Log = () => {}): ImCli
       } else {
         retryable = result.retryable;
         why = result.failure;
+        cause = result.cause;
       }
       if (!retryable || n >= attempts) {
-        throw new ImError(service, result.errorCode, `${service}/${command} failed after ${n} attempt(s): ${why}`);
+        throw new ImError(service, result.errorCode, `${service}/${command} failed after ${n} attempt(s): ${why}`, { cause });
       }
       await sleep(backoffMs(settings.baseDelayMs, n - 1));
     }
@@ -274,28 +262,8 @@ export function createImClient(settings: ImSettings, log: Log = () => {}): ImCli
         await call('im_open_login_svc', 'account_check', { CheckItem: [{ UserID: settings.administrator }] }, new Set(), 1);
         return { ok: true, detail: 'IM accepted the administrator signature' };
       } catch (error) {
-        return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+        return { ok: false, detail: errorMessage(error) };
       }
-    },
-  };
-}
-
-/** For deployments without IM credentials: every call only leaves a log line. */
-export function createOfflineImClient(log: Log): ImClient {
-  const skipped = (command: string, groupId?: string) => log({ event: 'im_call_skipped', command, groupId, reason: 'IM offline' });
-  return {
-    async createGroup(groupId) {
-      skipped('create_group', groupId);
-    },
-    async destroyGroup(groupId) {
-      skipped('destroy_group', groupId);
-    },
-    async notifyPusherChange(groupId) {
-      skipped('notify_pusher_change', groupId);
-    },
-    async adminSigCheck() {
-      skipped('account_check');
-      return { ok: false, detail: 'IM is offline (no credentials configured)' };
     },
   };
 }

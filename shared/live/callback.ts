@@ -25,7 +25,7 @@ export function verifyCallbackSignature(key: string | undefined, body: Record<st
   if (t < nowSeconds) throw refused('t has expired');
 }
 
-/** Stream names this service signs: `{bizid}_...` (PROTOCOL.md §4). */
+/** Stream names this service signs: `{bizid}_...` (docs/protocol.md §4). */
 const STREAM_ID = /^[A-Za-z0-9_@.:-]{1,200}$/;
 const SEQUENCE = /^[A-Za-z0-9_-]{1,64}$/;
 

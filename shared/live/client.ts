@@ -7,6 +7,8 @@
 import type { CloudApi } from '../cloud/client';
 import { cloudApiFailed } from '../errors';
 
+export { createOfflineLiveApiClient } from './offline';
+
 /** `DescribeLiveStreamState`'s answer: pushing, not pushing, or banned. */
 export type StreamState = 'active' | 'inactive' | 'forbid';
 
@@ -24,8 +26,6 @@ export interface LiveApiClient {
   /** CancelCommonMixStream. */
   cancelMix(sessionId: string): Promise<{ requestId: string }>;
 }
-
-type Log = (event: Record<string, unknown>) => void;
 
 export const LIVE_SERVICE = { service: 'live', version: '2018-08-01' } as const;
 /** The push path of every stream this service signs (`rtmp://{domain}/live/{stream}`). */
@@ -65,25 +65,6 @@ export function createLiveApiClient(cloud: CloudApi, settings: { pushDomain: str
 
     async cancelMix(sessionId) {
       return requestIdOf(await live.call('CancelCommonMixStream', { MixStreamSessionId: sessionId }));
-    },
-  };
-}
-
-/** For deployments without cloud API credentials (`npm start`): every stream is unknown, mixing is simulated. */
-export function createOfflineLiveApiClient(log: Log): LiveApiClient {
-  const skipped = (action: string, detail: Record<string, unknown> = {}) => log({ event: 'cloud_call_skipped', service: 'live', action, ...detail, reason: 'no cloud API credentials' });
-  return {
-    async streamState(streamName) {
-      skipped('DescribeLiveStreamState', { streamName });
-      return 'inactive';
-    },
-    async startMix(sessionId) {
-      skipped('CreateCommonMixStream', { sessionId });
-      return { requestId: 'simulated' };
-    },
-    async cancelMix(sessionId) {
-      skipped('CancelCommonMixStream', { sessionId });
-      return { requestId: 'simulated' };
     },
   };
 }

@@ -10,6 +10,7 @@ import { API_REFUSED_CODES, ImError } from '../im/client';
 import { log } from '../log';
 import type { Runtime } from '../runtime';
 import type { Effect } from './store';
+import { errorMessage } from '../errors';
 
 /**
  * The group is gone or invalid, or IM refuses the API to this account (with
@@ -25,7 +26,7 @@ export async function performEffect(rt: Runtime, type: RoomType, roomId: string,
     else await rt.im.destroyGroup(roomId);
   } catch (error) {
     const permanent = error instanceof ImError && PERMANENT_IM_ERRORS.has(error.errorCode);
-    log({ event: 'effect_failed', effect, roomType: type, roomId, permanent, error: error instanceof Error ? error.message : String(error) });
+    log({ event: 'effect_failed', effect, roomType: type, roomId, permanent, error: errorMessage(error) });
     if (!permanent) return; // left in the outbox: the sweeper retries after the lease
   }
   try {
@@ -33,6 +34,6 @@ export async function performEffect(rt: Runtime, type: RoomType, roomId: string,
   } catch (error) {
     // The change and its effect both happened; an unacknowledged entry only
     // means the sweeper repeats the effect once after the lease (harmless).
-    log({ event: 'effect_ack_failed', effect, roomType: type, roomId, error: error instanceof Error ? error.message : String(error) });
+    log({ event: 'effect_ack_failed', effect, roomType: type, roomId, error: errorMessage(error) });
   }
 }

@@ -1,30 +1,30 @@
 /**
- * Redis key names. Every key of the service's room state shares the hash tag
- * `{rooms}`: one Cluster slot, so each room script, the room lists, the
- * deadline indexes, the sessions and the cross-type room id check are atomic
- * together (README "Data layout" explains the trade).
+ * Redis key names: the one owner of the key layout (the Lua scripts get their
+ * keys from here; tests and the bench build names here too).
+ *
+ * Every key of the service's room state shares the hash tag `{rooms}`: one
+ * Cluster slot, so each room script, the room lists, the deadline indexes,
+ * the sessions and the cross-type room id check are atomic together (README
+ * "Data layout" explains the trade). The one exception is the IP quota of the
+ * endpoints that run no room script (`{ratelimit}`): nothing else is atomic
+ * with it, so it stays off the rooms' slot.
+ *
+ * Keys a script can name before it runs come in its KEYS (`keysFor`, by the
+ * names in the script's header). Keys it finds in data (the rooms of a list
+ * page or of the deadline index, a stream record's seat, a room's creator's
+ * open-room set, an evicted session) it builds from a key prefix passed in
+ * ARGV (`partitionBase`, `ownedRoomsBase`, `sessionKey(prefix, '')`);
+ * helpers/rules.lua `roomIn` / `partitionIn` spell the same layout as
+ * `roomKeys` below. All of them share the slot.
  */
 import { ROOM_TYPES, type RoomType } from '../config';
-
-export interface RoomKeys {
-  session: string;
-  room: string;
-  pushers: string;
-  beats: string;
-  custom: string;
-  audience: string;
-  list: string;
-  due: string;
-  outbox: string;
-  /** The same room id in the other room types: IM group ids are one namespace. */
-  otherTypes: [string, string];
-}
 
 const slot = (prefix: string) => `${prefix}:{rooms}:`;
 
 /** Prefix of every key of one room type, e.g. `rs:{rooms}:multi_room:`. */
 export const partitionBase = (prefix: string, type: RoomType) => `${slot(prefix)}${type}:`;
 
+/** A session (string: its userID), by session id. */
 export const sessionKey = (prefix: string, sessionId: string) => `${slot(prefix)}s:${sessionId}`;
 
 /** A live stream's record: the seat pushing it and the push/stop callbacks already handled. */
@@ -33,11 +33,38 @@ export const streamKey = (prefix: string, streamId: string) => `${slot(prefix)}s
 /** A user's live sessions (sorted set: session id by expiry), for the per-user cap. */
 export const userSessionsKey = (prefix: string, userId: string) => `${slot(prefix)}u:${userId}`;
 
-export function roomKeys(prefix: string, type: RoomType, roomId: string, sessionId: string): RoomKeys {
+/** Prefix of the users' open-room sets (sorted set of room hash keys), for ROOMS_PER_USER. */
+export const ownedRoomsBase = (prefix: string) => `${slot(prefix)}o:`;
+
+/** This minute's request counter of a user (`u`) or client IP (`ip`) in one room type. */
+export const quotaKey = (prefix: string, type: RoomType, kind: 'u' | 'ip', who: string, nowMs: number) =>
+  `${partitionBase(prefix, type)}rl:${kind}:${who}:${Math.floor(nowMs / 60_000)}`;
+
+/** This minute's request counter of a client IP on the endpoints that run no room script. */
+export const ipQuotaKey = (prefix: string, ip: string, nowMs: number) => `${prefix}:{ratelimit}:ip:${ip}:${Math.floor(nowMs / 60_000)}`;
+
+/** The keys of one room and of its type's partition. */
+export interface RoomKeys {
+  /** The room hash; its fields are listed in shared/rooms/lua/helpers/rules.lua. */
+  room: string;
+  /** Seats: userID -> seat JSON. */
+  pushers: string;
+  /** Heartbeat deadlines: userID -> ms. */
+  beats: string;
+  custom: string;
+  /** Audience: userID -> userInfo. */
+  audience: string;
+  /** The type's rooms in creation order. */
+  list: string;
+  /** The type's deadline index: roomID -> next moment of interest. */
+  due: string;
+  /** The type's pending IM effects: `notify|id`, `destroy|id`, `expect|id` -> lease end. */
+  outbox: string;
+}
+
+export function roomKeys(prefix: string, type: RoomType, roomId: string): RoomKeys {
   const base = partitionBase(prefix, type);
-  const others = ROOM_TYPES.filter((t) => t !== type).map((t) => `${partitionBase(prefix, t)}r:${roomId}`);
   return {
-    session: sessionKey(prefix, sessionId),
     room: `${base}r:${roomId}`,
     pushers: `${base}p:${roomId}`,
     beats: `${base}b:${roomId}`,
@@ -46,9 +73,52 @@ export function roomKeys(prefix: string, type: RoomType, roomId: string, session
     list: `${base}list`,
     due: `${base}due`,
     outbox: `${base}outbox`,
-    otherTypes: [others[0]!, others[1]!],
   };
 }
 
-/** KEYS in the order the scripts expect (scripts.ts header). */
-export const keyList = (k: RoomKeys) => [k.session, k.room, k.pushers, k.beats, k.custom, k.audience, k.list, k.due, k.outbox, ...k.otherTypes];
+/** Who runs a script on which room: what its keys are named after. */
+export interface KeyContext {
+  prefix: string;
+  type: RoomType;
+  roomId: string;
+  /** Absent for the service's own scripts (sweeper, callbacks), which name no caller's keys. */
+  actor?: { userId: string; sessionId: string; clientIp: string };
+  now: number;
+  opId?: string;
+  streamId?: string;
+}
+
+const otherTypes = (type: RoomType) => ROOM_TYPES.filter((t) => t !== type);
+
+function actorOf(c: KeyContext): NonNullable<KeyContext['actor']> {
+  if (!c.actor) throw new Error('this script names a caller key but has no caller');
+  return c.actor;
+}
+
+/** Every key name a script header may use, and how it is spelled. */
+const KEY_OF = {
+  session: (c: KeyContext) => sessionKey(c.prefix, actorOf(c).sessionId),
+  userQuota: (c: KeyContext) => quotaKey(c.prefix, c.type, 'u', actorOf(c).userId, c.now),
+  ipQuota: (c: KeyContext) => quotaKey(c.prefix, c.type, 'ip', actorOf(c).clientIp, c.now),
+  room: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).room,
+  pushers: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).pushers,
+  beats: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).beats,
+  custom: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).custom,
+  audience: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).audience,
+  list: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).list,
+  due: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).due,
+  outbox: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).outbox,
+  otherRoom1: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[0]!, c.roomId).room,
+  otherRoom2: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[1]!, c.roomId).room,
+  otherOutbox1: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[0]!, c.roomId).outbox,
+  otherOutbox2: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[1]!, c.roomId).outbox,
+  owned: (c: KeyContext) => ownedRoomsBase(c.prefix) + actorOf(c).userId,
+  /** A set_custom_field result kept for retries of the caller's opID. */
+  customOp: (c: KeyContext) => `${roomKeys(c.prefix, c.type, c.roomId).custom}|op|${actorOf(c).userId}|${c.opId ?? ''}`,
+  stream: (c: KeyContext) => streamKey(c.prefix, c.streamId ?? ''),
+};
+
+export type KeyName = keyof typeof KEY_OF;
+
+/** A script's KEYS, in the order of its header. */
+export const keysFor = (names: readonly KeyName[], c: KeyContext): string[] => names.map((name) => KEY_OF[name](c));

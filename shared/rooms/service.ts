@@ -4,7 +4,7 @@
  * after the change is committed.
  */
 import type { RoomType } from '../config';
-import { AppError, Code, invalidParam } from '../errors';
+import { AppError, Code, invalidParam, errorMessage } from '../errors';
 import type { Actor } from '../auth/token';
 import { GROUP_ID_TAKEN, ImError } from '../im/client';
 import type { Runtime } from '../runtime';
@@ -17,7 +17,7 @@ const POLL_MS = 25;
 
 /**
  * Runs `step` until no destroy of the room id's IM group is in flight any more
- * (the store answers GroupBusy meanwhile; see destroyPending in scripts.ts).
+ * (the store answers GroupBusy meanwhile; see destroyPending in lua/helpers/rules.lua).
  * A destroy normally settles within one IM call; the wait is bounded by one
  * call's timeout (IM_TIMEOUT_MS), leaving the request time for its own IM
  * calls within the function timeout. Past it GroupBusy (code 6, "retry
@@ -56,7 +56,7 @@ async function ensureGroup(rt: Runtime, type: RoomType, roomId: string): Promise
     }
     // The group's cleanup was recorded before this call (prepareCreate, or joinRoom
     // answering NO_ROOM): if IM made the group after all, the sweeper destroys it.
-    throw new AppError(Code.IM_GROUP_FAILED, `creating the IM group failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new AppError(Code.IM_GROUP_FAILED, `creating the IM group failed: ${errorMessage(error)}`, 200, {}, error);
   }
 }
 

@@ -1,15 +1,14 @@
 /**
- * The room store: typed calls over the Lua scripts of scripts.ts. It owns the
+ * The room store: typed calls over the Lua scripts of lua/ (scripts.ts). It owns the
  * mapping from script outcomes to protocol codes; the rules themselves live
  * in the scripts, once.
  */
-import type { RoomLimits, RoomType } from '../config';
+import { ROOM_TYPES, type RoomLimits, type RoomType } from '../config';
 import { AppError, Code, authFailed } from '../errors';
 import type { Actor } from '../auth/token';
 import { storeCall, type RedisClient } from '../redis';
-import { ROOM_TYPES } from '../config';
-import { keyList, partitionBase, roomKeys, streamKey } from './keys';
-import type { ScriptName } from './scripts';
+import { keysFor, ownedRoomsBase, partitionBase, roomKeys } from './keys';
+import { SCRIPTS, type ScriptName } from './scripts';
 
 export type Effect = 'notify' | 'destroy';
 
@@ -73,7 +72,7 @@ const BACKSTOP_GRACE_MS = 60_000;
  */
 export const STREAM_RECORD_TTL_MS = 24 * 3600_000;
 
-/** The previous IM group of this room id is still being destroyed (see destroyPending in scripts.ts): wait, then retry. */
+/** The previous IM group of this room id is still being destroyed (see destroyPending in lua/helpers/rules.lua): wait, then retry. */
 export class GroupBusy extends AppError {
   constructor() {
     super(Code.IM_GROUP_FAILED, 'the previous IM group of this room id is still being removed; retry shortly');
@@ -95,6 +94,22 @@ const statusError: Record<string, (roomId: string, detail: unknown[]) => AppErro
   CUSTOM_FIELDS: (_id, [max]) => new AppError(Code.VALUE_TOO_LONG, `fieldName would exceed the room's ${max} custom fields`),
   CUSTOM_BYTES: (_id, [max]) => new AppError(Code.VALUE_TOO_LONG, `value would exceed the room's ${max} bytes of custom fields`),
 };
+
+/** The protocol error for a script's refusal (its status word). */
+function refusal(script: ScriptName, status: string, roomId: string, detail: unknown[]): Error {
+  const error = statusError[status];
+  return error ? error(roomId, detail) : new Error(`room script ${script} answered ${status}`);
+}
+
+/** What a script call needs beyond the common arguments. */
+interface RunOptions {
+  /** False when this request's quota was already counted (create_room's session check, a retry). */
+  countQuota?: boolean;
+  /** set_custom_field's opID (names the key keeping its result). */
+  opId?: string;
+  /** The seat's stream (names the stream's record key). */
+  streamId?: string;
+}
 
 function pairs(flat: unknown): [string, string][] {
   const list = flat as string[];
@@ -140,53 +155,46 @@ export class RoomStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private async call(name: ScriptName, keys: string[], args: (string | number)[]): Promise<Reply> {
-    const fn = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name];
-    return storeCall(fn.call(this.redis, ...keys, ...args));
-  }
-
   private backstopMs(type: RoomType): number {
     const limits = this.limits[type];
     return Math.max(limits.heartbeatTimeoutMs, limits.idleTimeoutMs) + BACKSTOP_GRACE_MS;
   }
 
-  /** A partition script run by the service itself (sweeper, callbacks): no session, no quota; the raw reply. */
-  private async system(name: ScriptName, type: RoomType, extra: (string | number)[]): Promise<unknown[]> {
-    const keys = keyList(roomKeys(this.prefix, type, '-', '-'));
-    return this.call(name, keys, ['', this.now(), '-', 0, 0, 0, EFFECT_LEASE_MS, '', 0, 0, ...extra]);
+  /**
+   * Runs a room script: its KEYS by the names of its header (keys.ts), the
+   * common ARGV (helpers/admission.lua), then `extra`. Answers the raw reply,
+   * status word first.
+   */
+  private async run(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[], options: RunOptions = {}): Promise<Reply> {
+    const limits = this.limits[type];
+    const now = this.now();
+    const countQuota = actor !== undefined && options.countQuota !== false;
+    const keys = keysFor(SCRIPTS[name].keys, { prefix: this.prefix, type, roomId, actor, now, opId: options.opId, streamId: options.streamId });
+    const fn = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name];
+    return storeCall(
+      fn.call(
+        this.redis,
+        ...keys,
+        actor?.userId ?? '',
+        now,
+        roomId,
+        limits.heartbeatTimeoutMs,
+        limits.idleTimeoutMs,
+        this.backstopMs(type),
+        EFFECT_LEASE_MS,
+        countQuota ? this.rateLimit.perUserPerMinute : 0,
+        countQuota ? this.rateLimit.perIpPerMinute : 0,
+        ownedRoomsBase(this.prefix),
+        ...extra,
+      ),
+    );
   }
 
-  /** Runs a room script with the common KEYS/ARGV; throws the protocol error for a refusal. */
-  private async room(
-    name: ScriptName,
-    actor: Actor | undefined,
-    type: RoomType,
-    roomId: string,
-    extra: (string | number)[] = [],
-    /** False when this request's quota was already counted (create_room's session check). */
-    countQuota = true,
-  ): Promise<unknown[]> {
-    const limits = this.limits[type];
-    const keys = keyList(roomKeys(this.prefix, type, roomId, actor?.sessionId ?? '-'));
-    const backstop = this.backstopMs(type);
-    const reply = await this.call(name, keys, [
-      actor?.userId ?? '',
-      this.now(),
-      roomId,
-      limits.heartbeatTimeoutMs,
-      limits.idleTimeoutMs,
-      backstop,
-      EFFECT_LEASE_MS,
-      actor?.clientIp ?? '',
-      actor && countQuota ? this.rateLimit.perUserPerMinute : 0,
-      actor && countQuota ? this.rateLimit.perIpPerMinute : 0,
-      ...extra,
-    ]);
-    const [status, ...rest] = reply;
+  /** Runs a room script; throws the protocol error for a refusal, else answers the reply after its 'OK'. */
+  private async room(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[] = [], options: RunOptions = {}): Promise<unknown[]> {
+    const [status, ...rest] = await this.run(name, actor, type, roomId, extra, options);
     if (status === 'OK') return rest;
-    const error = statusError[status];
-    if (!error) throw new Error(`room script ${name} answered ${status}`);
-    throw error(roomId, rest);
+    throw refusal(name, status, roomId, rest);
   }
 
   /** Session and quota check, for actions that must know before touching anything else. */
@@ -199,11 +207,11 @@ export class RoomStore {
    * and a taken id, and records the group's cleanup, which creating the room cancels.
    */
   async prepareCreate(actor: Actor, type: RoomType, roomId: string, countQuota = true): Promise<void> {
-    await this.room('prepareCreate', actor, type, roomId, [this.limits[type].roomsPerUser], countQuota);
+    await this.room('prepareCreate', actor, type, roomId, [this.limits[type].roomsPerUser], { countQuota });
   }
 
   async createRoom(actor: Actor, type: RoomType, roomId: string, roomInfo: string): Promise<void> {
-    await this.room('createRoom', actor, type, roomId, [roomInfo, this.limits[type].roomsPerUser], false);
+    await this.room('createRoom', actor, type, roomId, [roomInfo, this.limits[type].roomsPerUser], { countQuota: false });
   }
 
   /**
@@ -228,17 +236,15 @@ export class RoomStore {
       create?.roomInfo ?? '',
       mixedPlayURL,
       limits.roomsPerUser,
-      streamKey(this.prefix, seat.streamID),
       seat.streamID,
       STREAM_RECORD_TTL_MS,
+      partitionBase(this.prefix, type),
     ];
-    try {
-      const [created, effect] = await this.room('joinRoom', actor, type, roomId, args, countQuota);
-      return { missing: false, created: created === 1, effect: (effect || undefined) as Effect | undefined };
-    } catch (error) {
-      if (error instanceof AppError && error.code === Code.ROOM_NOT_FOUND) return { missing: true };
-      throw error;
-    }
+    const [status, ...rest] = await this.run('joinRoom', actor, type, roomId, args, { countQuota, streamId: seat.streamID });
+    if (status === 'NO_ROOM') return { missing: true };
+    if (status !== 'OK') throw refusal('joinRoom', status, roomId, rest);
+    const [created, effect] = rest;
+    return { missing: false, created: created === 1, effect: (effect || undefined) as Effect | undefined };
   }
 
   async leave(actor: Actor, type: RoomType, roomId: string): Promise<Effect> {
@@ -278,7 +284,7 @@ export class RoomStore {
     const limits = this.limits[type];
     const step = change.op === 'set' ? 0 : (change.op === 'inc' ? 1 : -1) * Number(change.value ?? 1);
     const args = [change.field, change.op, JSON.stringify(change.value ?? ''), limits.maxCustomFields, limits.maxCustomBytes, change.opId ?? '', step];
-    const changed = await this.room('customField', actor, type, roomId, args);
+    const changed = await this.room('customField', actor, type, roomId, args, { opId: change.opId ?? '' });
     return customJson(changed);
   }
 
@@ -339,18 +345,17 @@ export class RoomStore {
   async streamEvent(event: StreamEvent): Promise<StreamEventOutcome> {
     const types = ROOM_TYPES.map((t) => {
       const limits = this.limits[t];
-      return [partitionBase(this.prefix, t), limits.heartbeatTimeoutMs, limits.idleTimeoutMs, this.backstopMs(t), limits.creatorEndsRoom ? '1' : '0'].join('|');
+      return [partitionBase(this.prefix, t), limits.idleTimeoutMs, this.backstopMs(t), limits.creatorEndsRoom ? '1' : '0'].join('|');
     });
-    // Any partition's KEYS will do: the script finds the seat's room type in the stream's record.
-    const [, outcome, base, roomId, effect] = (await this.system('streamEvent', 'live_room', [
-      streamKey(this.prefix, event.streamId),
-      event.streamId,
-      event.sequence,
-      event.started ? '1' : '0',
-      event.eventTime,
-      STREAM_RECORD_TTL_MS,
-      types.join(','),
-    ])) as [string, ...string[]];
+    // The script finds the seat's room type in the stream's record; the type here only fills the common ARGV.
+    const [, outcome, base, roomId, effect] = (await this.run(
+      'streamEvent',
+      undefined,
+      'live_room',
+      '-',
+      [event.streamId, event.sequence, event.started ? '1' : '0', event.eventTime, STREAM_RECORD_TTL_MS, types.join(',')],
+      { streamId: event.streamId },
+    )) as [string, ...string[]];
     if (outcome !== 'live' && outcome !== 'removed') return { outcome: outcome as 'duplicate' | 'stale' | 'recorded' };
     const type = ROOM_TYPES.find((t) => partitionBase(this.prefix, t) === base)!;
     return outcome === 'live' ? { outcome, type, roomId: roomId! } : { outcome, type, roomId: roomId!, effect: effect as Effect };
@@ -358,7 +363,7 @@ export class RoomStore {
 
   /** Seats past their heartbeat deadline in due rooms: `[roomId, userId, streamID]`. */
   async overdueSeats(type: RoomType, batch: number): Promise<{ roomId: string; userId: string; streamId: string }[]> {
-    const flat = (await this.system('overdueSeats', type, [batch, partitionBase(this.prefix, type)])) as string[];
+    const flat = (await this.run('overdueSeats', undefined, type, '-', [batch, partitionBase(this.prefix, type)])) as string[];
     const seats: { roomId: string; userId: string; streamId: string }[] = [];
     for (let i = 0; i + 2 < flat.length; i += 3) {
       const json = flat[i + 2] as string;
@@ -367,13 +372,8 @@ export class RoomStore {
     return seats;
   }
 
-  /** Records an effect for the sweeper to perform after the lease (e.g. a group IM may have made after a timeout). */
-  async recordEffect(type: RoomType, roomId: string, effect: Effect): Promise<void> {
-    await storeCall(this.redis.zadd(roomKeys(this.prefix, type, roomId, '-').outbox, this.now() + EFFECT_LEASE_MS, `${effect}|${roomId}`));
-  }
-
   /** Marks an effect done (removes its outbox entry). */
   async ackEffect(type: RoomType, roomId: string, effect: Effect | 'expect'): Promise<void> {
-    await storeCall(this.redis.zrem(roomKeys(this.prefix, type, roomId, '-').outbox, `${effect}|${roomId}`));
+    await storeCall(this.redis.zrem(roomKeys(this.prefix, type, roomId).outbox, `${effect}|${roomId}`));
   }
 }

@@ -11,6 +11,7 @@ import { log } from '../log';
 import type { Runtime } from '../runtime';
 import { performEffect } from './effects';
 import type { PendingEffect, SpareVerdict } from './store';
+import { errorMessage } from '../errors';
 
 /** Bounds one run so a backlog is worked off over several runs, never in one long one. */
 const MAX_BATCHES_PER_RUN = 20;
@@ -46,7 +47,7 @@ async function streamVerdicts(rt: Runtime, type: RoomType): Promise<Map<string, 
       if ((await rt.live.streamState(seat.streamId)) === 'active') verdicts.set(`${seat.roomId}|${seat.userId}`, 'live');
     } catch (error) {
       verdicts.set(`${seat.roomId}|${seat.userId}`, 'unknown');
-      log({ event: 'stream_check_failed', roomId: seat.roomId, error: error instanceof Error ? error.message : String(error) });
+      log({ event: 'stream_check_failed', roomId: seat.roomId, error: errorMessage(error) });
     }
   });
   return verdicts;

@@ -1,5 +1,5 @@
 /**
- * Signed live-streaming URLs (PROTOCOL.md §4). Pure functions: every input,
+ * Signed live-streaming URLs (docs/protocol.md §4). Pure functions: every input,
  * including the signing keys and the clock, is passed in, so handlers stay
  * testable and nothing here reads configuration.
  */

@@ -1,6 +1,6 @@
 /**
  * UserSig v2: the IM login ticket. Issued by Tencent's `tls-sig-api-v2` and
- * verified here (the library only issues), following PROTOCOL.md §4.
+ * verified here (the library only issues), following docs/protocol.md §4.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { inflateSync } from 'node:zlib';

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE, pushUrlFor, signIn, startHarness, type Answer, type Client, type Harness } from '../support/harness';
+import { roomKeys } from '../../shared/rooms/keys';
 
 const USERS = 200;
 const SEATS = 4;
@@ -55,8 +56,8 @@ describe('concurrent requests', () => {
       const seated = users.filter((_, i) => answers[i]!.body.code === 0).map((u) => u.userId).sort();
       const detail = await users[0]!.call('multi_room', 'get_pushers', { roomID });
       expect((detail.body.pushers as { userID: string }[]).map((p) => p.userID).sort()).toEqual(seated);
-      expect(await h.rt.redis.hlen(`${h.prefix}:{rooms}:multi_room:p:${roomID}`)).toBe(SEATS);
-      expect(await h.rt.redis.zcard(`${h.prefix}:{rooms}:multi_room:b:${roomID}`)).toBe(SEATS);
+      expect(await h.rt.redis.hlen(roomKeys(h.prefix, 'multi_room', roomID).pushers)).toBe(SEATS);
+      expect(await h.rt.redis.zcard(roomKeys(h.prefix, 'multi_room', roomID).beats)).toBe(SEATS);
       // Exactly one caller created the room when it was missing; every other seat notified once.
       const creators = answers.filter((a) => a.body.roomID === roomID).length;
       expect(creators).toBe(precreated ? 0 : 1);
@@ -92,6 +93,6 @@ describe('concurrent requests', () => {
     expect(list.body.audienceCount).toBe(30);
     expect((list.body.audiences as { userID: string }[]).map((a) => a.userID).sort()).toEqual(admitted);
     expect((await users[0]!.call('live_room', 'get_pushers', { roomID: 'stage' })).body.audienceCount).toBe(30);
-    expect(await h.rt.redis.hlen(`${h.prefix}:{rooms}:live_room:a:stage`)).toBe(30);
+    expect(await h.rt.redis.hlen(roomKeys(h.prefix, 'live_room', 'stage').audience)).toBe(30);
   });
 });

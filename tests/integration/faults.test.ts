@@ -276,7 +276,7 @@ describe('Redis stopped mid-run', () => {
     await server.start();
     const deadline = performance.now() + 5000;
     while ((await alice.call('multi_room', 'get_push_url')).body.code !== 0 && performance.now() < deadline) await sleep(100);
-    const outbox = roomKeys(rt!.config.keyPrefix, 'multi_room', '-', '-').outbox;
+    const outbox = roomKeys(rt!.config.keyPrefix, 'multi_room', '-').outbox;
     for (const entry of await rt!.redis.zrange(outbox, 0, -1)) await rt!.redis.zadd(outbox, Date.now() - 1, entry);
     await sweep(rt!);
     expect(fake.groups.has('orphan')).toBe(false);
@@ -289,7 +289,7 @@ let h: Harness;
 
 /** What is left of `roomId`: its per-room keys, and its entries in the partition's list and deadline index. */
 async function roomTraces(type: RoomType, roomId: string): Promise<string[]> {
-  const k = roomKeys(h.prefix, type, roomId, '-');
+  const k = roomKeys(h.prefix, type, roomId);
   // EXISTS per key (routed by slot), not a key listing: it is exact on a cluster too.
   const traces: string[] = [];
   for (const key of [k.room, k.pushers, k.beats, k.custom, k.audience]) if ((await h.rt.redis.exists(key)) === 1) traces.push(key);
@@ -321,7 +321,7 @@ describe('faults with the shared store', () => {
       expect(answer.body).toMatchObject({ code: 0, roomID: 'retried' });
       expect(imCalls('create_group', 'retried')).toBe(3);
       expect(h.fake.groups.has('retried')).toBe(true);
-      expect(await roomTraces('multi_room', 'retried')).toContain(roomKeys(h.prefix, 'multi_room', 'retried', '-').room);
+      expect(await roomTraces('multi_room', 'retried')).toContain(roomKeys(h.prefix, 'multi_room', 'retried').room);
     });
 
     it('answers code 6 and leaves nothing behind when create_group keeps failing', async () => {
@@ -358,7 +358,7 @@ describe('faults with the shared store', () => {
 
     /** Lets every outbox lease of `type` run out, then sweeps. */
     async function sweepAfterLeases(type: RoomType): Promise<void> {
-      const outbox = roomKeys(h.prefix, type, '-', '-').outbox;
+      const outbox = roomKeys(h.prefix, type, '-').outbox;
       for (const entry of await h.rt.redis.zrange(outbox, 0, -1)) await h.rt.redis.zadd(outbox, Date.now() - 1, entry);
       await sweep(h.rt);
     }
@@ -401,7 +401,7 @@ describe('faults with the shared store', () => {
       const alice = await signIn('alice');
       const answer = await join(alice, 'multi_room', 'edge');
       await sweepAfterLeases('multi_room');
-      const roomExists = (await roomTraces('multi_room', 'edge')).includes(roomKeys(h.prefix, 'multi_room', 'edge', '-').room);
+      const roomExists = (await roomTraces('multi_room', 'edge')).includes(roomKeys(h.prefix, 'multi_room', 'edge').room);
       expect({ group: h.fake.groups.has('edge'), room: roomExists }).toEqual({ group: roomExists, room: roomExists });
       expect(answer.body.code).toBe(0);
     });
@@ -412,7 +412,7 @@ describe('faults with the shared store', () => {
       h.fake.failNext('destroy_group', h.rt.config.im.maxAttempts, { errorCode: 60007 });
       expect((await alice.call('multi_room', 'delete_pusher', { roomID: 'leaky' })).body.code).toBe(0);
 
-      const outbox = roomKeys(h.prefix, 'multi_room', 'leaky', '-').outbox;
+      const outbox = roomKeys(h.prefix, 'multi_room', 'leaky').outbox;
       expect(await roomTraces('multi_room', 'leaky')).toEqual([]);
       expect(await h.rt.redis.zrange(outbox, 0, -1)).toEqual(['destroy|leaky']);
       expect(h.fake.groups.has('leaky')).toBe(true);
@@ -459,7 +459,7 @@ describe('faults with the shared store', () => {
       const clock = { now: Date.now() };
       const rt = onClock(clock);
       await bobOverdueIn(clock, ['crashed']);
-      const keys = roomKeys(h.prefix, 'multi_room', 'crashed', '-');
+      const keys = roomKeys(h.prefix, 'multi_room', 'crashed');
       const before = notificationsFor('crashed');
 
       // The reap alone, effects never performed: a sweeper that died right after its script.
@@ -500,9 +500,9 @@ describe('faults with the shared store', () => {
       expect(reports.reduce((sum, r) => sum + r.effects, 0)).toBe(50);
       for (const roomID of rooms) {
         expect({ roomID, notified: notificationsFor(roomID) - before.get(roomID)! }).toEqual({ roomID, notified: 1 });
-        expect(await h.rt.redis.hkeys(roomKeys(h.prefix, 'multi_room', roomID, '-').pushers)).toEqual(['alice']);
+        expect(await h.rt.redis.hkeys(roomKeys(h.prefix, 'multi_room', roomID).pushers)).toEqual(['alice']);
       }
-      expect(await h.rt.redis.zcard(roomKeys(h.prefix, 'multi_room', '-', '-').outbox)).toBe(0);
+      expect(await h.rt.redis.zcard(roomKeys(h.prefix, 'multi_room', '-').outbox)).toBe(0);
     });
   });
 });

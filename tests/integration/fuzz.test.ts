@@ -36,6 +36,7 @@ import { setLogSink } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
 import { startGateway, type Gateway } from '../../scripts/gateway';
 import { CLOUD, deleteByPrefix, pushUrlFor, signIn, startHarness, stateKeys, testEnv, userSigFor, type Client, type Harness } from '../support/harness';
+import { errorMessage } from '../../shared/errors';
 
 const SEED = 20240611;
 const NUM_RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
@@ -790,7 +791,7 @@ describe('fuzz: hostile requests through the router', () => {
         try {
           answer = await route(fuzz.event, fuzz.context as never);
         } catch (error) {
-          report(`handler rejected: ${error instanceof Error ? error.message : String(error)}`, undefined);
+          report(`handler rejected: ${errorMessage(error)}`, undefined);
           return true;
         }
         const ms = performance.now() - started;

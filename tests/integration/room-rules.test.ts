@@ -1,10 +1,11 @@
 /**
- * The room rules of PROTOCOL.md §5/§6, endpoint by endpoint and code by code,
+ * The room rules of docs/protocol.md §5/§6, endpoint by endpoint and code by code,
  * through the router exactly as SCF invokes it, on the real Redis and the
  * loopback IM/live fake.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROOM_TYPES, type RoomType } from '../../shared/config';
+import { ownedRoomsBase, roomKeys } from '../../shared/rooms/keys';
 import { EFFECT_LEASE_MS } from '../../shared/rooms/store';
 import { sweep } from '../../shared/rooms/sweeper';
 import { PUSHER_CHANGE_CONTENT } from '../../shared/im/client';
@@ -33,18 +34,19 @@ const imCalls = (command: string) => h.fake.calls.filter((c) => c.command === co
 const pusherIds = (answer: Answer) => ((answer.body.pushers ?? []) as { userID: string }[]).map((p) => p.userID).sort();
 const roomIds = (answer: Answer) => ((answer.body.rooms ?? []) as { roomID: string }[]).map((r) => r.roomID);
 
-const base = (type: RoomType) => `${h.prefix}:{rooms}:${type}:`;
+const keysOf = (type: RoomType, roomId = '') => roomKeys(h.prefix, type, roomId);
 
 /** The per-room keys (room, pushers, beats, custom, audience) that exist right now. */
 async function roomKeysOf(type: RoomType, roomId: string): Promise<string[]> {
-  const names = ['r', 'p', 'b', 'c', 'a'].map((k) => `${base(type)}${k}:${roomId}`);
+  const k = keysOf(type, roomId);
+  const names = [k.room, k.pushers, k.beats, k.custom, k.audience];
   const present: string[] = [];
   for (const name of names) if ((await h.rt.redis.exists(name)) === 1) present.push(name);
   return present;
 }
-const listScore = (type: RoomType, roomId: string) => h.rt.redis.zscore(`${base(type)}list`, roomId);
-const dueScore = (type: RoomType, roomId: string) => h.rt.redis.zscore(`${base(type)}due`, roomId);
-const outbox = (type: RoomType) => h.rt.redis.zrange(`${base(type)}outbox`, 0, -1, 'WITHSCORES');
+const listScore = (type: RoomType, roomId: string) => h.rt.redis.zscore(keysOf(type).list, roomId);
+const dueScore = (type: RoomType, roomId: string) => h.rt.redis.zscore(keysOf(type).due, roomId);
+const outbox = (type: RoomType) => h.rt.redis.zrange(keysOf(type).outbox, 0, -1, 'WITHSCORES');
 
 /** Every state key with its contents: equal snapshots mean nothing changed. */
 const snapshot = () => stateSnapshot(h.rt, h.prefix);
@@ -57,11 +59,11 @@ const snapshot = () => stateSnapshot(h.rt, h.prefix);
 async function expectOnlyGroupCleanupRecorded(failure: string, type: RoomType, before: Record<string, string>): Promise<void> {
   const after = await snapshot();
   const changed = Object.keys({ ...before, ...after }).filter((k) => before[k] !== after[k]);
-  const outbox = `${base(type)}outbox`;
+  const outbox = keysOf(type).outbox;
   // Besides the cleanup, only the caller's room reservation (ROOMS_PER_USER), which lapses with the lease.
-  const owned = changed.filter((k) => /:o:/.test(k));
+  const owned = changed.filter((k) => k.startsWith(ownedRoomsBase(h.prefix)));
   expect(changed.filter((k) => !owned.includes(k))).toEqual([outbox]);
-  for (const key of owned) expect(Number(await h.rt.redis.zscore(key, `${base(type)}r:imfail`))).toBeGreaterThan(0);
+  for (const key of owned) expect(Number(await h.rt.redis.zscore(key, keysOf(type, 'imfail').room))).toBeGreaterThan(0);
   expect(await h.rt.redis.zrange(outbox, 0, -1)).toEqual(['expect|imfail']);
   if (failure.includes('timeout')) await new Promise((r) => setTimeout(r, 300)); // let the fake finish the late create
   await h.rt.redis.zadd(outbox, 1, 'expect|imfail');
@@ -196,7 +198,7 @@ describe('seats', () => {
     expect((await join(users[0], 'live_room', 'l2')).body.code).toBe(0);
     expect((await join(users[1], 'live_room', 'l2')).body.code).toBe(0);
     expect((await join(users[2], 'live_room', 'l2')).body.code).toBe(5001);
-    expect(await h.rt.redis.hlen(`${base('live_room')}p:l2`)).toBe(2);
+    expect(await h.rt.redis.hlen(keysOf('live_room', 'l2').pushers)).toBe(2);
   });
 
   it('a current member re-adding only updates its name and avatar, takes no extra seat, and notifies', async () => {
@@ -213,7 +215,7 @@ describe('seats', () => {
     const detail = await a.call('double_room', 'get_pushers', { roomID: 'd1' });
     expect(pusherIds(detail)).toEqual(['a1', 'b1']);
     expect((detail.body.pushers as Record<string, unknown>[]).find((p) => p.userID === 'b1')).toMatchObject({ userName: 'Bobby', userAvatar: 'https://a/new.png' });
-    expect(await h.rt.redis.hlen(`${base('double_room')}p:d1`)).toBe(2);
+    expect(await h.rt.redis.hlen(keysOf('double_room', 'd1').pushers)).toBe(2);
     expect(notificationsFor('d1')).toBe(before + 1);
   });
 });
@@ -442,7 +444,7 @@ describe('create_room', () => {
     expect((await b.call('multi_room', 'get_pushers', { roomID: 'taken' })).body).toMatchObject({ roomCreator: 'a1', roomInfo: 'first' });
   });
 
-  // BUG: room ids are per room type in Redis but IM group ids are per app, so a
+  // Regression (fixed since): room ids are per room type in Redis but IM group ids are per app, so a
   // room of another type under the same id shares the group, and ending it
   // destroys the group the first room still uses (anyone can do this to any room).
   it('ending a room never destroys the IM group a room of another type with the same id still uses', async () => {
@@ -461,7 +463,7 @@ describe('create_room', () => {
     expect(notificationsFor('show')).toBe(before + 1);
   });
 
-  // BUG: create_room checks the session without counting the quota, makes the
+  // Regression (fixed since): create_room checks the session without counting the quota, makes the
   // IM group, and only then counts the quota in the createRoom script: a caller
   // over quota gets 429 but still creates an (orphan) IM group on every call.
   it('a caller over its quota makes no IM group with create_room', async () => {
@@ -568,7 +570,7 @@ describe('custom fields (live rooms)', () => {
     expect(answer.body.code).toBe(0);
     expect(custom(answer).n).toBe(-2);
     expect(Number.isInteger(custom(answer).n)).toBe(true);
-    expect(await h.rt.redis.hget(`${base('live_room')}c:show`, 'n')).toBe('-2');
+    expect(await h.rt.redis.hget(keysOf('live_room', 'show').custom, 'n')).toBe('-2');
   });
 
   it('inc/dec on a string or a non-integer answers 1 and changes nothing', async () => {
@@ -623,10 +625,10 @@ describe('custom fields (live rooms)', () => {
     expect((await set(host, { fieldName: 'likes', operation: 'inc' })).body.code).toBe(3);
     expect((await host.call('live_room', 'set_custom_field', { roomID: 'nowhere', fieldName: 'likes', operation: 'inc' })).body.code).toBe(3);
     expect((await host.call('live_room', 'get_custom_info', { roomID: 'show' })).body.code).toBe(3);
-    expect(await roomKeysOf('live_room', 'show')).toEqual([`${base('live_room')}r:show`]);
+    expect(await roomKeysOf('live_room', 'show')).toEqual([keysOf('live_room', 'show').room]);
   });
 
-  // BUG: Lua's string.format('%d', x) wraps doubles past 2^63, and doubles past
+  // Regression (fixed since): Lua's string.format('%d', x) wraps doubles past 2^63, and doubles past
   // 2^53 cannot count by one: inc on a counter set to 1e20 stores -9223372036854775808.
   it('inc on a counter outside the safe integer range answers 1 instead of corrupting it', async () => {
     await steady();
@@ -640,7 +642,7 @@ describe('custom fields (live rooms)', () => {
     expect(custom(await host.call('live_room', 'get_custom_info', { roomID: 'show' })).big).toBe(1e20);
   });
 
-  // BUG: customJson builds a plain object, so a field named "__proto__" is stored but never reported.
+  // Regression (fixed since): customJson builds a plain object, so a field named "__proto__" is stored but never reported.
   it('never drops a stored field from the answer (fieldName "__proto__")', async () => {
     await steady();
     const host = await signIn('host');
@@ -648,7 +650,7 @@ describe('custom fields (live rooms)', () => {
 
     const answer = await set(host, { fieldName: '__proto__', operation: 'set', value: 'x' });
 
-    const stored = await h.rt.redis.hexists(`${base('live_room')}c:show`, '__proto__');
+    const stored = await h.rt.redis.hexists(keysOf('live_room', 'show').custom, '__proto__');
     // Either refuse the name (1, nothing stored), or report what was stored.
     if (answer.body.code === 0) {
       expect(stored).toBe(1);
@@ -706,11 +708,11 @@ describe('audience (live rooms)', () => {
     expect((await v1.call('live_room', 'add_audience', { roomID: 'show' })).body.code).toBe(3);
     await join(host, 'live_room', 'show');
     await v1.call('live_room', 'add_audience', { roomID: 'show' });
-    expect(await h.rt.redis.hlen(`${base('live_room')}a:show`)).toBe(1);
+    expect(await h.rt.redis.hlen(keysOf('live_room', 'show').audience)).toBe(1);
 
     await host.call('live_room', 'delete_pusher', { roomID: 'show' });
 
-    expect(await h.rt.redis.exists(`${base('live_room')}a:show`)).toBe(0);
+    expect(await h.rt.redis.exists(keysOf('live_room', 'show').audience)).toBe(0);
     expect((await v1.call('live_room', 'get_audiences', { roomID: 'show' })).body.code).toBe(3);
     // A new room under the same id starts with an empty audience.
     await join(host, 'live_room', 'show');
@@ -867,11 +869,11 @@ describe('push URLs', () => {
       expect(() => parsePushUrl(live, pusher.accelerateURL.replace('liveplay', 'livepush'))).toThrow(/signature/);
     }
     // Nor does the store keep the push URL.
-    const seats = await h.rt.redis.hgetall(`${base('live_room')}p:show`);
+    const seats = await h.rt.redis.hgetall(keysOf('live_room', 'show').pushers);
     expect(JSON.stringify(seats)).not.toContain(secret);
   });
 
-  // BUG: roomID allows ':' but stream names (parsePushUrl) do not, so get_push_url
+  // Regression (fixed since): roomID allows ':' but stream names (parsePushUrl) do not, so get_push_url
   // hands out a push URL for room "team:42" that add_pusher then refuses with code 1.
   it('get_push_url never hands out a push URL that add_pusher refuses', async () => {
     await steady();
@@ -1016,7 +1018,7 @@ describe('notifications and the effect outbox', () => {
     expect((await outbox('multi_room'))[0]).toBe('notify|m1');
 
     // Lease ran out.
-    await h.rt.redis.zadd(`${base('multi_room')}outbox`, Date.now() - 1, 'notify|m1');
+    await h.rt.redis.zadd(keysOf('multi_room').outbox, Date.now() - 1, 'notify|m1');
     await sweep(h.rt);
 
     expect(notificationsFor('m1')).toBe(1);
@@ -1039,7 +1041,7 @@ describe('notifications and the effect outbox', () => {
 
     expect(notificationsFor('m1')).toBe(before + 1);
     expect(reports.reduce((n, r) => n + r.effects, 0)).toBe(1);
-    expect(await h.rt.redis.hkeys(`${base('multi_room')}p:m1`)).toEqual(['a1']);
+    expect(await h.rt.redis.hkeys(keysOf('multi_room', 'm1').pushers)).toEqual(['a1']);
     expect(await outbox('multi_room')).toEqual([]);
   });
 
@@ -1071,7 +1073,7 @@ describe('notifications and the effect outbox', () => {
     await sweep(h.rt);
 
     expect(pusherIds(await a.call('multi_room', 'get_pushers', { roomID: 'm1' }))).toEqual(['a1']);
-    expect(await h.rt.redis.hkeys(`${base('multi_room')}p:m1`)).toEqual(['a1']);
+    expect(await h.rt.redis.hkeys(keysOf('multi_room', 'm1').pushers)).toEqual(['a1']);
     expect(notificationsFor('m1')).toBe(before + 1);
   });
 });
@@ -1122,7 +1124,7 @@ describe('expiry', () => {
     expect(await listScore('multi_room', 'ghost')).toBeNull();
   });
 
-  // BUG: reapDue drops the index entries of an expired room but records no
+  // Regression (fixed since): reapDue drops the index entries of an expired room but records no
   // 'destroy' effect, so its IM group is never destroyed (§6: a reclaimed room's group goes).
   it('the sweeper destroys the IM group of a room whose keys expired before it got there', async () => {
     const a = await signIn('a1');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sweep } from '../../shared/rooms/sweeper';
 import { sleep, pushUrlFor, signIn, signInAll, startHarness, stateKeys, type Client, type Harness } from '../support/harness';
+import { roomKeys } from '../../shared/rooms/keys';
 
 let h: Harness;
 beforeAll(async () => {
@@ -64,7 +65,7 @@ describe('multi_room lifecycle', () => {
     expect(notificationsFor('r1')).toBe(before + 1);
     await sweep(h.rt);
     expect(notificationsFor('r1')).toBe(before + 1);
-    expect(await h.rt.redis.hkeys(`${h.prefix}:{rooms}:multi_room:p:r1`)).toEqual(['alice']);
+    expect(await h.rt.redis.hkeys(roomKeys(h.prefix, 'multi_room', 'r1').pushers)).toEqual(['alice']);
   });
 
   it("refuses a push URL of someone else's stream, even when correctly signed", async () => {
@@ -73,7 +74,7 @@ describe('multi_room lifecycle', () => {
     const hijack = await bob.call('multi_room', 'add_pusher', { roomID: 'r2', pushURL: pushUrlFor('alice') });
     expect(hijack.body.code).toBe(1);
     expect(hijack.body.message).toMatch(/pushURL is not the caller's stream/);
-    expect(await h.rt.redis.hkeys(`${h.prefix}:{rooms}:multi_room:p:r2`)).toEqual(['alice']);
+    expect(await h.rt.redis.hkeys(roomKeys(h.prefix, 'multi_room', 'r2').pushers)).toEqual(['alice']);
   });
 
   it('reclaims a room nobody entered and destroys its group', async () => {
@@ -84,7 +85,7 @@ describe('multi_room lifecycle', () => {
     await sleep(450);
     await sweep(h.rt);
     expect(h.fake.groups.has('idle1')).toBe(false);
-    expect(await h.rt.redis.exists(`${h.prefix}:{rooms}:double_room:r:idle1`)).toBe(0);
+    expect(await h.rt.redis.exists(roomKeys(h.prefix, 'double_room', 'idle1').room)).toBe(0);
   });
 
   it('ends a live room when its creator leaves, and keeps audience counts exact', async () => {

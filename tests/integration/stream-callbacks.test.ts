@@ -12,6 +12,8 @@ import { installRuntime } from '../../shared/runtime';
 import { startGateway, type Gateway } from '../../scripts/gateway';
 import { CLOUD, invoke, pushUrlFor, signIn, signInAll, signedStreamCallback, sleep, startHarness, startTestCloud, stateSnapshot, testEnv, userSigFor, type Answer, type Client, type Harness } from '../support/harness';
 import type { FakeCloud } from '../support/fake-cloud';
+import { roomKeys } from '../../shared/rooms/keys';
+import type { RoomType } from '../../shared/config';
 
 const HEARTBEAT_S = 0.4;
 let h: Harness;
@@ -36,7 +38,7 @@ const callback = (body: unknown) => invoke('/weapp/callbacks/live_stream', { met
 const join = (c: Client, type: string, roomID: string) =>
   c.call(type, 'add_pusher', { roomID, userName: c.userId, userAvatar: '', pushURL: pushUrlFor(c.userId) });
 const pusherIds = (answer: Answer) => ((answer.body.pushers ?? []) as { userID: string }[]).map((p) => p.userID).sort();
-const seated = (type: string, roomId: string) => h.rt.redis.hkeys(`${h.prefix}:{rooms}:${type}:p:${roomId}`).then((users) => users.sort());
+const seated = (type: RoomType, roomId: string) => h.rt.redis.hkeys(roomKeys(h.prefix, type, roomId).pushers).then((users) => users.sort());
 const notices = (roomId: string) => h.fake.notifications.filter((n) => n.groupId === roomId).length;
 const steady = (extra: Record<string, string> = {}) => h.reconfigure({ HEARTBEAT_TIMEOUT: '5', ...extra });
 
@@ -158,7 +160,7 @@ describe('push stopped (event_type 0)', () => {
     expect((await solo.call('multi_room', 'get_pushers', { roomID: 'alone' })).body.code).toBe(3);
     expect(h.fake.groups.has('show')).toBe(false);
     expect(h.fake.groups.has('alone')).toBe(false);
-    expect(await h.rt.redis.exists(`${h.prefix}:{rooms}:live_room:r:show`)).toBe(0);
+    expect(await h.rt.redis.exists(roomKeys(h.prefix, 'live_room', 'show').room)).toBe(0);
   });
 
   it('handles each (stream, sequence, event) once: twelve deliveries of one stop remove once and notify once', async () => {
@@ -329,7 +331,7 @@ describe('on the embedded store of npm start (ioredis-mock running the same Lua)
     const again = await post('callbacks/live_stream', {}, pushEvent('guest', '9', false));
     // Read the emulated Redis itself: live_room get_pushers fails on ioredis-mock already (a fengari-interop
     // conversion error in its reply, also on the base commit; the embedded-store fixes are another issue's).
-    const seatedNow = (await gw.runtime.redis.hkeys(`${gw.runtime.config.keyPrefix}:{rooms}:live_room:p:show`)).sort();
+    const seatedNow = (await gw.runtime.redis.hkeys(roomKeys(gw.runtime.config.keyPrefix, 'live_room', 'show').pushers)).sort();
     expect(merged.body).toMatchObject({ code: 0, result: { code: 0 } });
     expect(fake.mixSessions.get('room_show')?.inputs.map((i) => i.name)).toEqual([STREAM('host'), STREAM('guest')]);
     expect(refused.body.code).toBe(1);

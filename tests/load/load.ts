@@ -42,6 +42,7 @@ import { setLogSink } from '../../shared/log';
 import { streamKey } from '../../shared/rooms/keys';
 import { STREAM_RECORD_TTL_MS } from '../../shared/rooms/store';
 import { RoomServiceClient, RoomServiceError, type Session } from '../../client';
+import { errorMessage } from '../../shared/errors';
 
 const envInt = (name: string, fallback: number) => {
   const raw = process.env[name];
@@ -317,7 +318,7 @@ class Driver {
     } catch (error) {
       if (!(error instanceof RoomServiceError) || error.body.code === undefined) {
         count(error instanceof RoomServiceError ? `${error.status}/?` : 'error');
-        this.violations.add(error instanceof RoomServiceError ? 'non-envelope answer' : 'transport error', `${label}: ${error instanceof Error ? error.message : String(error)}`);
+        this.violations.add(error instanceof RoomServiceError ? 'non-envelope answer' : 'transport error', `${label}: ${errorMessage(error)}`);
         return undefined;
       }
       count(`${error.status}/${error.code}`);

@@ -1,0 +1,29 @@
+--- add_audience / delete_audience.
+-- KEYS
+--   1 session      the caller's session
+--   2 userQuota    this minute's request counter of the caller
+--   3 ipQuota      this minute's request counter of the client IP
+--   4 room         the room hash (fields: helpers/rules)
+--   5 pushers      seats: userID -> seat JSON
+--   6 beats        heartbeat deadlines: userID -> ms
+--   7 custom       custom fields
+--   8 audience     audience: userID -> userInfo
+-- ARGV: the common ones (helpers/admission), then 1 op add/remove, 2 userInfo,
+--   3 audience cap, 4 '1': keep a stored userInfo.
+-- Reply: {'OK'} or {refusal}: NO_ROOM, AUD_FULL.
+--- @include "helpers/rules"
+
+local r = {id = roomId, hash = KEYS[4], pushers = KEYS[5], beats = KEYS[6], custom = KEYS[7], audience = KEYS[8], backstop = backstop}
+local refused = admit(KEYS[1], KEYS[2], KEYS[3])
+if refused then return {refused} end
+if redis.call('HGET', r.hash, 'a') ~= '1' then return {'NO_ROOM'} end
+if arg(1) == 'remove' then
+  redis.call('HDEL', r.audience, actor)
+  return {'OK'}
+end
+if redis.call('HEXISTS', r.audience, actor) == 0 and redis.call('HLEN', r.audience) >= tonumber(arg(3)) then
+  return {'AUD_FULL'}
+end
+if arg(4) ~= '1' or redis.call('HEXISTS', r.audience, actor) == 0 then redis.call('HSET', r.audience, actor, arg(2)) end
+touch(r)
+return {'OK'}

@@ -1,0 +1,38 @@
+-- Common ARGV of the room scripts, in this order (store.ts `room` passes them):
+--   1 actor userID   2 now (ms)   3 roomID   4 heartbeat timeout (ms)
+--   5 idle timeout (ms)   6 key backstop TTL (ms)   7 effect lease (ms)
+--   8 per-user limit/min   9 per-IP limit/min (0 = off)
+--   10 key prefix of the users' open-room sets (a user's set is prefix .. userID)
+-- then the script's own arguments, read with arg(1), arg(2), ...
+local actor, now, roomId = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local hbTimeout, idleTimeout, backstop, lease = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local ownedBase = ARGV[10]
+
+local function arg(i) return ARGV[10 + i] end
+
+-- Fixed one-minute windows per user and per client IP: `key` is this
+-- minute's counter (keys.ts quotaKey), counted in the same round trip as the
+-- request itself.
+local function overLimit(key, limit)
+  if limit <= 0 then return false end
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('PEXPIRE', key, 60000) end
+  return count > limit
+end
+
+-- Session check first (a stranger cannot spend someone's quota), then quotas.
+local function admit(session, userQuota, ipQuota)
+  if redis.call('GET', session) ~= actor then return 'AUTH' end
+  if overLimit(userQuota, tonumber(ARGV[8])) or overLimit(ipQuota, tonumber(ARGV[9])) then return 'RATE' end
+  return nil
+end
+
+-- Rooms a user holds open (created and not ended) across types: a sorted set
+-- of room hash keys, beside the sessions in this slot. The actor's own set
+-- comes in KEYS; another user's (a room's creator) is found by the prefix.
+-- Ending a room or handing it on removes its entry; entries of rooms that
+-- expired by TTL are pruned when counted; the set lives as long as its rooms.
+local function ownedOf(user) return ownedBase .. user end
+local function keepOwned(owned, ttl)
+  if redis.call('PTTL', owned) < ttl then redis.call('PEXPIRE', owned, ttl) end
+end

@@ -1,0 +1,79 @@
+--- add_pusher: seats the caller (or updates its seat). A missing room answers
+--- NO_ROOM (after recording the group's cleanup and reserving the id) unless
+--- arg(3) says the IM group exists and the room may be created here.
+-- KEYS
+--   1 session      the caller's session
+--   2 userQuota    this minute's request counter of the caller
+--   3 ipQuota      this minute's request counter of the client IP
+--   4 room         the room hash (fields: helpers/rules)
+--   5 pushers      seats: userID -> seat JSON
+--   6 beats        heartbeat deadlines: userID -> ms
+--   7 custom       custom fields
+--   8 audience     audience: userID -> userInfo
+--   9 list         this type's room list
+--   10 due         this type's deadline index
+--   11 outbox      this type's effect outbox
+--   12 otherRoom1  this id's room hash in the other two types
+--   13 otherRoom2
+--   14 otherOutbox1 the other two types' outboxes
+--   15 otherOutbox2
+--   16 owned       the caller's open-room set
+--   17 stream      the record of the seat's stream (keys.ts streamKey)
+-- ARGV: the common ones (helpers/admission), then 1 seat JSON, 2 max seats,
+--   3 create when missing ('1' only after the IM group exists), 4 roomInfo,
+--   5 the caller's mixed-stream play URL (kept if the caller is creator),
+--   6 rooms per user (a caller creating the room must be under it),
+--   7 stream id, 8 stream record TTL (ms), 9 this type's key prefix (kept in
+--   the stream record, so a callback finds the seat's room type).
+-- Reply: {'OK', created (0/1), effect ('notify' or '')} or {refusal}: NO_ROOM,
+--   EXISTS, ROOM_QUOTA, BUSY, FULL.
+--- @include "helpers/rules"
+
+local r = {id = roomId, hash = KEYS[4], pushers = KEYS[5], beats = KEYS[6], custom = KEYS[7], audience = KEYS[8],
+  list = KEYS[9], due = KEYS[10], outbox = KEYS[11], idle = idleTimeout, backstop = backstop}
+local others, outboxes, owned, streamKey = {KEYS[12], KEYS[13]}, {KEYS[11], KEYS[14], KEYS[15]}, KEYS[16], KEYS[17]
+local refused = admit(KEYS[1], KEYS[2], KEYS[3])
+if refused then return {refused} end
+local created = 0
+if redis.call('EXISTS', r.hash) == 0 then
+  if idUsedByOtherType(others) then return {'EXISTS'} end
+  if overRoomQuota(r, owned, arg(6)) then return {'ROOM_QUOTA'} end
+  if arg(3) ~= '1' then
+    if destroyPending(r, outboxes) then return {'BUSY'} end
+    expectGroup(r) -- the caller creates the IM group next
+    reserveRoom(r, owned)
+    return {'NO_ROOM'}
+  end
+  local busy = newRoom(r, owned, outboxes, arg(4))
+  if busy then return {busy} end
+  created = 1
+else
+  dropReservation(r, owned)
+end
+if not isLiveSeat(r, actor) and liveSeatCount(r) >= tonumber(arg(2)) then return {'FULL'} end
+-- Creator rights belong to someone who entered: a room created under an id
+-- but never entered by its creator goes to its first pusher (no squatting).
+if redis.call('HGET', r.hash, 'a') ~= '1' and redis.call('HGET', r.hash, 'c') ~= actor then makeCreator(r, actor, owned) end
+redis.call('HSET', r.pushers, actor, arg(1))
+redis.call('ZADD', r.beats, now + hbTimeout, actor)
+if redis.call('HGET', r.hash, 'c') == actor then redis.call('HSET', r.hash, 'm', arg(5)) end
+-- The stream's record leads push/stop callbacks to this seat; a push that
+-- began before the seat was taken counts as live at once.
+local streamId = arg(7)
+if redis.call('HGET', r.hash, 's:' .. actor) ~= streamId then
+  redis.call('HSET', r.hash, 's:' .. actor, streamId)
+  redis.call('HDEL', r.hash, 'l:' .. actor, 'u:' .. actor)
+end
+redis.call('HSET', streamKey, 'base', arg(9), 'room', roomId, 'user', actor)
+redis.call('PEXPIRE', streamKey, tonumber(arg(8)))
+local pushing = redis.call('HGET', streamKey, 'live')
+if pushing then redis.call('HSET', r.hash, 'l:' .. actor, pushing) end
+if redis.call('HGET', r.hash, 'a') ~= '1' then
+  redis.call('HSET', r.hash, 'a', '1')
+  redis.call('ZADD', r.list, tonumber(redis.call('HGET', r.hash, 't')), roomId)
+end
+schedule(r)
+touch(r)
+-- The first pusher of a new room has nobody to tell.
+if created == 1 then return {'OK', created, ''} end
+return {'OK', created, effect(r, 'notify')}

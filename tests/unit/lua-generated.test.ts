@@ -1,0 +1,25 @@
+/**
+ * The Lua scripts run from lua.generated.ts (built from shared/{rooms,auth}/lua
+ * by `npm run lua`): a stale generated file would run old rules.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { generate, LUA_DIRS } from '../../scripts/lua-build';
+
+describe('generated Lua modules', () => {
+  for (const dir of LUA_DIRS) {
+    it(`${dir} matches its lua.generated.ts (run npm run lua after editing a script)`, () => {
+      const { file, text } = generate(dir);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+    });
+  }
+
+  it('refuses a header whose KEYS disagree with the file name', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'lua-'));
+    writeFileSync(path.join(dir, 'bad-2.lua'), "--- A script.\n-- KEYS\n--   1 session  the session\n-- ARGV: none.\nreturn 1\n");
+    expect(() => generate(dir)).toThrow(/header names 1 KEYS, file name says 2/);
+  });
+});
