@@ -80,33 +80,6 @@ export function userStreamName(live: LiveSigning, userId: string, roomId?: strin
   return `${live.bizid}_${streamPart(userId)}_${randomHex(2)}`;
 }
 
-/** Inverse of streamPart; undefined for text streamPart never produces. */
-function decodeStreamPart(part: string): string | undefined {
-  if (!/^(?:[A-Za-z0-9]|-[0-9a-f]{2})+$/.test(part)) return undefined;
-  const id = part.replace(/-([0-9a-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-  return streamPart(id) === part ? id : undefined;
-}
-
-/**
- * Who a stream name of this bizid belongs to (e.g. for a live stream callback):
- * `{roomId, userId}` for a room stream, `{userId}` for a plain one, undefined
- * for a name this service never signs.
- */
-export function streamOwner(live: LiveSigning, streamName: string): { roomId?: string; userId: string } | undefined {
-  const parts = streamName.split('_');
-  if (parts[0] !== live.bizid) return undefined;
-  if (parts.length === 4 && parts[1] === ROOM_STREAM_TAG) {
-    const roomId = decodeStreamPart(parts[2]!);
-    const userId = decodeStreamPart(parts[3]!);
-    return roomId !== undefined && userId !== undefined ? { roomId, userId } : undefined;
-  }
-  if (parts.length === 3 && RANDOM_SUFFIX.test(parts[2]!)) {
-    const userId = decodeStreamPart(parts[1]!);
-    return userId !== undefined ? { userId } : undefined;
-  }
-  return undefined;
-}
-
 /**
  * Ownership by exact match: `streamName` is `userId`'s stream for `roomId`, or
  * one of `userId`'s plain streams (get_push_url without a room, as old clients ask).

@@ -17,7 +17,6 @@ import {
   txTimeFor,
   userStreamName,
   isOwnStream,
-  streamOwner,
 } from '../../shared/sign/live-urls';
 import { issueUserSig, verifyUserSig } from '../../shared/sign/usersig';
 
@@ -84,14 +83,6 @@ describe('push URL', () => {
     expect(isOwnStream(live, userStreamName(live, 'rtb'), 'anywhere', 'rt')).toBe(false);
     // A user named like a room stream's tail cannot claim it as a plain stream.
     expect(isOwnStream(live, userStreamName(live, 'beef', 'alice'), 'x', 'alice')).toBe(false);
-  });
-
-  it('streamOwner reads back who a signed stream name belongs to', () => {
-    expect(streamOwner(live, userStreamName(live, 'a.b@c-d', 'x:y_z'))).toEqual({ roomId: 'x:y_z', userId: 'a.b@c-d' });
-    expect(streamOwner(live, userStreamName(live, 'team_rtb'))).toEqual({ userId: 'team_rtb' });
-    for (const foreign of ['9999_r_a_b', '8888_r_a', '8888_alice_zzzz', '8888_r_a-5F_b', '8888_r_a-61_b', 'testclock_rtmpacc']) {
-      expect(streamOwner(live, foreign), foreign).toBeUndefined();
-    }
   });
 
   it('random ids have the expected shape', () => {
