@@ -109,6 +109,8 @@ interface RunOptions {
   opId?: string;
   /** The seat's stream (names the stream's record key). */
   streamId?: string;
+  /** The moment the script judges deadlines by (default: now). */
+  asOf?: number;
 }
 
 function pairs(flat: unknown): [string, string][] {
@@ -167,7 +169,7 @@ export class RoomStore {
    */
   private async run(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[], options: RunOptions = {}): Promise<Reply> {
     const limits = this.limits[type];
-    const now = this.now();
+    const now = options.asOf ?? this.now();
     const countQuota = actor !== undefined && options.countQuota !== false;
     const keys = keysFor(SCRIPTS[name].keys, { prefix: this.prefix, type, roomId, actor, now, opId: options.opId, streamId: options.streamId });
     const fn = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name];
@@ -319,7 +321,13 @@ export class RoomStore {
    * state API's answer (seats with a live push callback are kept anyway);
    * a kept seat never takes the room over its seats.
    */
-  async reapDue(type: RoomType, batch: number, verdicts: Map<string, SpareVerdict> = new Map(), maxUnknownSpareMs = 0): Promise<{ effects: PendingEffect[]; more: boolean }> {
+  async reapDue(
+    type: RoomType,
+    batch: number,
+    checked: { verdicts: Map<string, SpareVerdict>; asOf: number } = { verdicts: new Map(), asOf: this.now() },
+    maxUnknownSpareMs = 0,
+  ): Promise<{ effects: PendingEffect[]; more: boolean }> {
+    const { verdicts, asOf } = checked;
     const [effects, more] = await this.room('reapDue', undefined, type, '-', [
       batch,
       partitionBase(this.prefix, type),
@@ -328,7 +336,7 @@ export class RoomStore {
       ROOM_TYPES.map((t) => partitionBase(this.prefix, t)).join(','),
       this.limits[type].maxMembers,
       maxUnknownSpareMs,
-    ]);
+    ], { asOf });
     return {
       effects: (effects as string[]).map((entry) => {
         const bar = entry.indexOf('|');
@@ -362,14 +370,17 @@ export class RoomStore {
   }
 
   /** Seats past their heartbeat deadline in due rooms: `[roomId, userId, streamID]`. */
-  async overdueSeats(type: RoomType, batch: number): Promise<{ roomId: string; userId: string; streamId: string }[]> {
-    const flat = (await this.run('overdueSeats', undefined, type, '-', [batch, partitionBase(this.prefix, type)])) as string[];
+  async overdueSeats(type: RoomType, batch: number): Promise<{ asOf: number; seats: { roomId: string; userId: string; streamId: string }[] }> {
+    // The reap that acts on these seats' verdicts judges by the same moment: a
+    // seat falling due between the two is left to the next sweep, never evicted unchecked.
+    const asOf = this.now();
+    const flat = (await this.run('overdueSeats', undefined, type, '-', [batch, partitionBase(this.prefix, type)], { asOf })) as string[];
     const seats: { roomId: string; userId: string; streamId: string }[] = [];
     for (let i = 0; i + 2 < flat.length; i += 3) {
       const json = flat[i + 2] as string;
       seats.push({ roomId: flat[i] as string, userId: flat[i + 1] as string, streamId: json ? (JSON.parse(json) as Seat).streamID : '' });
     }
-    return seats;
+    return { asOf, seats };
   }
 
   /** Marks an effect done (removes its outbox entry). */

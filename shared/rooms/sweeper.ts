@@ -38,8 +38,8 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
  * the reap script keeps such a seat only within the room's seats and for at
  * most CHECK_STREAM_MAX_SPARE, so a dead API cannot seat a ghost forever.
  */
-async function streamVerdicts(rt: Runtime, type: RoomType): Promise<Map<string, SpareVerdict>> {
-  const overdue = await rt.rooms.overdueSeats(type, rt.config.sweepBatch);
+async function streamVerdicts(rt: Runtime, type: RoomType): Promise<{ verdicts: Map<string, SpareVerdict>; asOf: number }> {
+  const { asOf, seats: overdue } = await rt.rooms.overdueSeats(type, rt.config.sweepBatch);
   const verdicts = new Map<string, SpareVerdict>();
   await inParallel(overdue, EFFECT_CONCURRENCY, async (seat) => {
     if (!seat.streamId) return;
@@ -50,16 +50,18 @@ async function streamVerdicts(rt: Runtime, type: RoomType): Promise<Map<string, 
       log({ event: 'stream_check_failed', roomId: seat.roomId, error: errorMessage(error) });
     }
   });
-  return verdicts;
+  return { verdicts, asOf };
 }
 
 export async function sweep(rt: Runtime): Promise<SweepReport> {
   const report: SweepReport = { effects: 0, batches: 0, spared: 0 };
   for (const type of ROOM_TYPES) {
-    const verdicts = rt.config.live.checkStreamBeforeEvict ? await streamVerdicts(rt, type) : new Map<string, SpareVerdict>();
-    report.spared += verdicts.size;
     for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
-      const { effects, more } = await rt.rooms.reapDue(type, rt.config.sweepBatch, batch === 0 ? verdicts : undefined, rt.config.live.checkStreamMaxSpareMs);
+      // Each batch's overdue seats are checked right before that batch is reaped
+      // (the scan and the reap cover the same first due rooms, judged as of one moment).
+      const checked = rt.config.live.checkStreamBeforeEvict ? await streamVerdicts(rt, type) : undefined;
+      report.spared += checked?.verdicts.size ?? 0;
+      const { effects, more } = await rt.rooms.reapDue(type, rt.config.sweepBatch, checked, rt.config.live.checkStreamMaxSpareMs);
       report.batches++;
       report.effects += effects.length;
       await inParallel<PendingEffect>(effects, EFFECT_CONCURRENCY, (e) => performEffect(rt, e.type, e.roomId, e.effect));

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { setLogSink } from '../../shared/log';
+import { RoomStore } from '../../shared/rooms/store';
 import { sweep } from '../../shared/rooms/sweeper';
 import { installRuntime } from '../../shared/runtime';
 import { startGateway, type Gateway } from '../../scripts/gateway';
@@ -284,6 +285,31 @@ describe('keeping a silent pusher never exceeds the room capacity (issue 13 item
     expect(evictedAfter).toBeGreaterThanOrEqual(HEARTBEAT_S * 1000 + 900);
     expect(evictedAfter).toBeLessThan(HEARTBEAT_S * 1000 + 900 + 2 * HEARTBEAT_S * 1000 + 500);
     expect(keptAt.length).toBeGreaterThan(0);
+  });
+});
+
+describe('CHECK_STREAM_BEFORE_EVICT: the check and the reap judge one moment', () => {
+  it('a seat falling due after the stream check is left to the next sweep, never evicted unchecked', async () => {
+    // Prepare: the room store on a clock the test moves; bob beats last at t0, alice 200 ms later.
+    await h.reconfigure({ HEARTBEAT_TIMEOUT: '10', CHECK_STREAM_BEFORE_EVICT: 'true' });
+    const clock = { now: Date.now() };
+    const rooms = new RoomStore(h.rt.redis, h.prefix, h.rt.config.rooms, h.rt.config.rateLimit, () => clock.now);
+    installRuntime({ ...h.rt, rooms });
+    const [alice, bob] = await signInAll('a1', 'b1');
+    await join(bob, 'multi_room', 'm1');
+    clock.now += 200;
+    await join(alice, 'multi_room', 'm1');
+
+    // Act: the stream check runs 1 ms before bob's deadline (nothing overdue, so no verdict),
+    // the reap of its batch 2 ms later, when bob is past it.
+    clock.now += 10_000 - 200 - 1;
+    const scan = await rooms.overdueSeats('multi_room', 100);
+    clock.now += 2;
+    await rooms.reapDue('multi_room', 100, { verdicts: new Map(), asOf: scan.asOf }, 60_000);
+
+    // Assess: bob was not checked, so he stays until a sweep checks him.
+    expect(scan.seats).toEqual([]);
+    expect(await seated('multi_room', 'm1')).toEqual(['a1', 'b1']);
   });
 });
 
