@@ -24,8 +24,7 @@ import { DIST_DIR, ROOT, buildFunctions } from './build';
 import { checkServerlessFile, optionValue, printReport } from './deploy-check';
 import { buildPlan, planJson, shownValue, type DeployPlan, type PlannedFunction, type PlannedTrigger } from './deploy-plan';
 import { zipDirectory } from './deploy-zip';
-import { loadDotEnv } from './dotenv';
-import { errorMessage } from '../shared/errors';
+import { runOperatorCommand } from './dotenv';
 
 export interface Credentials {
   SecretId: string;
@@ -312,13 +311,4 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   return 0;
 }
 
-if (require.main === module) {
-  loadDotEnv();
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`deploy failed: ${errorMessage(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runOperatorCommand('deploy', main);

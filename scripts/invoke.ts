@@ -15,8 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DIST_DIR, ROOT, bundlePath } from './build';
-import { loadDotEnv } from './dotenv';
-import { errorMessage } from '../shared/errors';
+import { runOperatorCommand } from './dotenv';
 
 export const EVENTS_DIR = join(ROOT, 'events');
 export const eventPath = (name: string) => join(EVENTS_DIR, `${name}.json`);
@@ -272,13 +271,4 @@ async function main(argv: string[]): Promise<number> {
   return exitCode === 0 && failed === 0 ? 0 : 1;
 }
 
-if (require.main === module) {
-  loadDotEnv();
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`invoke failed: ${errorMessage(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runOperatorCommand('invoke', main);

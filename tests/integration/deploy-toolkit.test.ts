@@ -16,7 +16,7 @@ import { checkServerlessFile, syncEnvironments } from '../../scripts/deploy-chec
 import { buildPlan, planJson, requiredVariables, serviceVariables } from '../../scripts/deploy-plan';
 import { deployPlan, main as deployMain, removePlan, toolkitTriggerInputs } from '../../scripts/deploy';
 import { zipDirectory } from '../../scripts/deploy-zip';
-import { CLOUD } from '../support/harness';
+import { CLOUD, CLOUD_ENV } from '../support/harness';
 import { installToolkitRecorder, type RecordedCall, type ToolkitRecorder } from '../support/toolkit-recorder';
 
 const REDIS_PASSWORD = 'redis-pass-7f3a9c';
@@ -25,16 +25,8 @@ const REDIS_PASSWORD = 'redis-pass-7f3a9c';
 function deployEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     REDIS_URL: `redis://:${REDIS_PASSWORD}@10.0.0.12:6379`,
-    LIVE_APP_ID: CLOUD.liveAppId,
-    LIVE_BIZID: CLOUD.bizid,
-    LIVE_PUSH_SECRET_KEY: CLOUD.pushSecretKey,
+    ...CLOUD_ENV,
     LIVE_PLAY_SECRET_KEY: 'f'.repeat(32),
-    CLOUD_API_SECRET_ID: CLOUD.cloudSecretId,
-    CLOUD_API_SECRET_KEY: CLOUD.cloudSecretKey,
-    LIVE_CALLBACK_KEY: CLOUD.callbackKey,
-    IM_SDK_APP_ID: String(CLOUD.sdkAppId),
-    IM_SECRET_KEY: CLOUD.secretKey,
-    IM_ADMINISTRATOR: CLOUD.administrator,
     AUTH_MODE: 'demo',
     HEARTBEAT_TIMEOUT: '20',
     LIVE_ROOM_HEARTBEAT_TIMEOUT: '30',

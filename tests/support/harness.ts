@@ -37,20 +37,25 @@ export const CLOUD = {
   pushSecretKey: 'e12c46f2612d5106e2034781ab261ca3',
 };
 
+/** The test account's live, Cloud API and IM settings, as environment variables. */
+export const CLOUD_ENV: Readonly<Record<string, string>> = {
+  LIVE_APP_ID: CLOUD.liveAppId,
+  LIVE_BIZID: CLOUD.bizid,
+  LIVE_PUSH_SECRET_KEY: CLOUD.pushSecretKey,
+  CLOUD_API_SECRET_ID: CLOUD.cloudSecretId,
+  CLOUD_API_SECRET_KEY: CLOUD.cloudSecretKey,
+  LIVE_CALLBACK_KEY: CLOUD.callbackKey,
+  IM_SDK_APP_ID: String(CLOUD.sdkAppId),
+  IM_SECRET_KEY: CLOUD.secretKey,
+  IM_ADMINISTRATOR: CLOUD.administrator,
+};
+
 export function testEnv(fake: FakeCloud | undefined, prefix: string, overrides: Record<string, string> = {}): Record<string, string> {
   return {
     REDIS_URL,
     REDIS_CLUSTER: String(REDIS_CLUSTER),
     REDIS_KEY_PREFIX: prefix,
-    LIVE_APP_ID: CLOUD.liveAppId,
-    LIVE_BIZID: CLOUD.bizid,
-    LIVE_PUSH_SECRET_KEY: CLOUD.pushSecretKey,
-    CLOUD_API_SECRET_ID: CLOUD.cloudSecretId,
-    CLOUD_API_SECRET_KEY: CLOUD.cloudSecretKey,
-    LIVE_CALLBACK_KEY: CLOUD.callbackKey,
-    IM_SDK_APP_ID: String(CLOUD.sdkAppId),
-    IM_SECRET_KEY: CLOUD.secretKey,
-    IM_ADMINISTRATOR: CLOUD.administrator,
+    ...CLOUD_ENV,
     ...(fake ? { IM_API_BASE_URL: fake.imBaseUrl, CLOUD_API_BASE_URL: fake.cloudBaseUrl } : {}),
     IM_TIMEOUT_MS: '500',
     // Every test request comes from 127.0.0.1; quotas have their own tests.
