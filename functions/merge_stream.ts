@@ -5,7 +5,8 @@
  * session and output ids come from the room, never from the caller.
  */
 import { z } from 'zod';
-import { Code } from '../shared/errors';
+import { CloudApiError } from '../shared/cloud/client';
+import { Code, cloudApiFailed } from '../shared/errors';
 import { roomEndpoint, scfHandler } from '../shared/http/endpoint';
 import { roomRequest } from '../shared/http/fields';
 import { mixRequest, mixSessionId, parseMergeParams } from '../shared/live/mix';
@@ -23,7 +24,14 @@ export const endpoint = roomEndpoint({
     const room = await rt.rooms.roomStreams(actor, roomType, input.roomID);
     const mix = mixRequest(request, actor.userId, room);
     const sessionId = mixSessionId(input.roomID);
-    const { requestId } = mix.cancel ? await rt.live.cancelMix(sessionId) : await rt.live.startMix(sessionId, mix.output, mix.inputs);
+    let requestId: string;
+    try {
+      ({ requestId } = mix.cancel ? await rt.live.cancelMix(sessionId) : await rt.live.startMix(sessionId, mix.output, mix.inputs));
+    } catch (error) {
+      // The live API failing is the service's upstream failing: 5004, HTTP 502.
+      if (error instanceof CloudApiError) throw cloudApiFailed(error);
+      throw error;
+    }
     // The shape of the old mix_streamv2 answer, which liveroom.js reads.
     return { result: { code: 0, message: 'success', timestamp: Math.floor(Date.now() / 1000), requestId } };
   },

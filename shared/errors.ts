@@ -62,5 +62,5 @@ export function storeUnavailable(cause: string): AppError {
   return new AppError(Code.STORE_UNAVAILABLE, 'room store unavailable; retry shortly', 503);
 }
 
-export const cloudApiFailed = (api: string, why: string, cause?: unknown) =>
-  new AppError(Code.CLOUD_API_FAILED, `${api} failed: ${why}`, 502, {}, cause);
+/** A Tencent Cloud API call failed: code 5004, HTTP 502, its message (which names the API and Tencent's error code). */
+export const cloudApiFailed = (failure: Error) => new AppError(Code.CLOUD_API_FAILED, failure.message, 502, {}, failure);

@@ -11,7 +11,7 @@
  * (keep-alive, timeout, redaction) is the one the IM client uses (transport.ts).
  */
 import { createHash, createHmac } from 'node:crypto';
-import { AppError, Code, cloudApiFailed } from '../errors';
+import { AppError, Code } from '../errors';
 import { createTransport, noAnswerReason } from './transport';
 
 export interface CloudCredentials {
@@ -33,19 +33,26 @@ export interface CloudApiSettings {
 
 /** One service at one API version, e.g. `live` 2018-08-01. */
 export interface CloudService {
-  /** Calls `action` and resolves with its `Response`; throws an AppError 5004 (CloudApiError for an error answer) on any failure. */
+  /** Calls `action` and resolves with its `Response`; throws a CloudApiError on any failure (the caller decides what it means). */
   call(action: string, params: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
-/** A Cloud API 3.0 error answer (`Response.Error`): code 5004 (HTTP 502) to a client. */
-export class CloudApiError extends AppError {
+/**
+ * A Cloud API 3.0 call that failed: an error answer (`errorCode` is Tencent's,
+ * e.g. `AuthFailure.SignatureFailure`), no answer, or one that makes no sense.
+ * Not a protocol error: the endpoint that made the call decides what a client
+ * sees (merge_stream: code 5004, HTTP 502), the sweeper that a stream is still up.
+ */
+export class CloudApiError extends Error {
   constructor(
-    readonly action: string,
-    readonly errorCode: string,
-    message: string,
-    readonly requestId: string | undefined,
+    /** `<service> <action>`, e.g. `live DescribeLiveStreamState`. */
+    readonly api: string,
+    why: string,
+    readonly errorCode?: string,
+    readonly requestId?: string,
+    cause?: unknown,
   ) {
-    super(Code.CLOUD_API_FAILED, message, 502);
+    super(`${api} failed: ${why}`, cause === undefined ? undefined : { cause });
     this.name = 'CloudApiError';
   }
 }
@@ -122,21 +129,21 @@ export function createCloudApi(settings: CloudApiSettings, log: Log = () => {}) 
             try {
               res = await transport.post(url.toString(), payload, { headers });
             } catch (error) {
-              throw cloudApiFailed(`${service} ${action}`, noAnswerReason(error), error);
+              throw new CloudApiError(`${service} ${action}`, noAnswerReason(error), undefined, undefined, error);
             }
             status = res.status;
-            if (res.status < 200 || res.status >= 300) throw cloudApiFailed(`${service} ${action}`, `HTTP ${res.status}`);
+            if (res.status < 200 || res.status >= 300) throw new CloudApiError(`${service} ${action}`, `HTTP ${res.status}`);
             let answer: { Response?: Record<string, unknown> & { Error?: { Code?: unknown; Message?: unknown }; RequestId?: unknown } };
             try {
               answer = JSON.parse(String(res.data)) as typeof answer;
             } catch (error) {
-              throw cloudApiFailed(`${service} ${action}`, 'answer is not JSON', error);
+              throw new CloudApiError(`${service} ${action}`, 'answer is not JSON', undefined, undefined, error);
             }
             const response = answer?.Response;
-            if (!response || typeof response !== 'object') throw cloudApiFailed(`${service} ${action}`, 'answer has no Response');
+            if (!response || typeof response !== 'object') throw new CloudApiError(`${service} ${action}`, 'answer has no Response');
             if (response.Error) {
               errorCode = String(response.Error.Code);
-              throw new CloudApiError(action, errorCode, `${service} ${action} failed: ${errorCode} (${String(response.Error.Message ?? '')})`, response.RequestId as string | undefined);
+              throw new CloudApiError(`${service} ${action}`, `${errorCode} (${String(response.Error.Message ?? '')})`, errorCode, response.RequestId as string | undefined);
             }
             return response;
           } finally {

@@ -4,8 +4,7 @@
  * stream mixing for `merge_stream`. They replace the 2017 `common_access` API
  * (`Live_Channel_GetStatus`, `Mix_StreamV2`), announced offline from 2023.
  */
-import type { CloudApi } from '../cloud/client';
-import { cloudApiFailed } from '../errors';
+import { CloudApiError, type CloudApi } from '../cloud/client';
 
 export { createOfflineLiveApiClient } from './offline';
 
@@ -39,7 +38,7 @@ export function createLiveApiClient(cloud: CloudApi, settings: { pushDomain: str
     async streamState(streamName) {
       const response = await live.call('DescribeLiveStreamState', { AppName: APP_NAME, DomainName: settings.pushDomain, StreamName: streamName });
       const state = response.StreamState;
-      if (typeof state !== 'string' || !STATES.includes(state)) throw cloudApiFailed('live DescribeLiveStreamState', `unknown StreamState ${JSON.stringify(state)}`);
+      if (typeof state !== 'string' || !STATES.includes(state)) throw new CloudApiError('live DescribeLiveStreamState', `unknown StreamState ${JSON.stringify(state)}`);
       return state as StreamState;
     },
 

@@ -503,14 +503,14 @@ describe('Cloud API 3.0: live', () => {
     ['a wrong SecretKey', { credentials: () => ({ secretId: SECRET_ID, secretKey: 'wrong' + CLOUD_SECRET }) }, 'AuthFailure.SignatureFailure'],
     ['an unknown SecretId', { credentials: () => ({ secretId: 'AKIDnobody', secretKey: CLOUD_SECRET }) }, 'AuthFailure.SecretIdNotFound'],
     ['role credentials without their token', { credentials: () => ({ secretId: ROLE.secretId, secretKey: ROLE.secretKey }) }, 'AuthFailure.TokenFailure'],
-  ] as const)('the fake refuses %s and the client throws a 5004 naming the error code', async (_what, overrides, code) => {
+  ] as const)('the fake refuses %s and the client throws a CloudApiError naming the error code', async (_what, overrides, code) => {
     const live = liveClient(overrides);
     fake.liveStreams.add('8888_alice');
 
     const error = await thrown(() => live.streamState('8888_alice'));
 
     expect(error).toBeInstanceOf(CloudApiError);
-    expect(error).toMatchObject({ code: Code.CLOUD_API_FAILED, status: 502, errorCode: code });
+    expect(error).toMatchObject({ api: 'live DescribeLiveStreamState', errorCode: code, message: expect.stringContaining(code) });
     expect(cloudCalls('DescribeLiveStreamState').map((c) => c.signed)).toEqual([false]);
     expect(JSON.stringify(logs)).not.toContain(CLOUD_SECRET);
   });
@@ -561,15 +561,20 @@ describe('Cloud API 3.0: live', () => {
     expect(fake.mixSessions.size).toBe(0);
   });
 
-  it('an error answer, an HTTP error, a timeout or an unknown state throws a 5004', async () => {
+  it('an error answer, an HTTP error or a timeout throws a CloudApiError (the endpoint decides the protocol code)', async () => {
     const live = liveClient({ timeoutMs: 100 });
     fake.failNext('DescribeLiveStreamState', 1, { errorCode: 'InternalError' });
     fake.failNext('DescribeLiveStreamState', 1, { httpStatus: 500 });
     fake.failNext('DescribeLiveStreamState', 1, { delayMs: 300 });
 
-    expect(await thrown(() => live.streamState('a'))).toMatchObject({ code: Code.CLOUD_API_FAILED, message: expect.stringContaining('InternalError') });
-    expect(await thrown(() => live.streamState('a'))).toMatchObject({ code: Code.CLOUD_API_FAILED, message: expect.stringContaining('HTTP 500') });
-    expect(await thrown(() => live.streamState('a'))).toMatchObject({ code: Code.CLOUD_API_FAILED, message: expect.stringContaining('timeout') });
+    const failures = [await thrown(() => live.streamState('a')), await thrown(() => live.streamState('a')), await thrown(() => live.streamState('a'))];
+    for (const failure of failures) expect(failure).toBeInstanceOf(CloudApiError);
+    expect(failures.map((f) => (f as Error).message)).toEqual([
+      expect.stringContaining('InternalError'),
+      expect.stringContaining('HTTP 500'),
+      expect.stringContaining('timeout'),
+    ]);
+    expect((failures[0] as CloudApiError).errorCode).toBe('InternalError');
     expect(JSON.stringify(logs)).not.toContain(CLOUD_SECRET);
   });
 });
