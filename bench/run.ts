@@ -14,7 +14,7 @@
  *   node --cpu-prof --import tsx bench/run.ts --only=heartbeat   profile the in-process part
  *   npx tsx bench/profile-summary.ts <file.cpuprofile>            read a profile
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setLogSink } from '../shared/log';
@@ -209,8 +209,24 @@ async function main(): Promise<void> {
     });
 
     await attempt('gateway', async () => {
-      const gw: GatewayResult = await runGateway(await open('gw'), { ...settings.gw, profileDir: gatewayProfileDir });
+      const gwBed = await open('gw');
+      const gw: GatewayResult = await runGateway(gwBed, { ...settings.gw, profileDir: gatewayProfileDir });
       results.gateway = gw;
+      // What writing the request log line costs: the same autocannon run with the
+      // gateway's stdout to a real file, then to /dev/null again, back to back.
+      const logFile = path.join(os.tmpdir(), `roomservice-bench-gateway-${process.pid}.log`);
+      const toFile = await runGateway(gwBed, { ...settings.gw, typedClient: false, logFile });
+      const loggedLines = readFileSync(logFile, 'utf8').split('\n').filter((line) => line.includes('"event":"request"')).length;
+      rmSync(logFile, { force: true });
+      const toNull = await runGateway(gwBed, { ...settings.gw, typedClient: false });
+      const logCost = { toFileRps: toFile.requestsPerSecond, toNullRps: toNull.requestsPerSecond, ratio: round(toFile.requestsPerSecond / toNull.requestsPerSecond, 3), loggedLines };
+      results.gatewayLogCost = logCost;
+      rows.push({
+        figure: 'gateway heartbeat route, log to a file / to /dev/null',
+        measured: `${logCost.ratio} (${logCost.toFileRps} vs ${logCost.toNullRps} req/s; ${loggedLines} request lines written)`,
+        target: '>= 0.95',
+        verdict: logCost.ratio >= 0.95 ? 'pass' : 'MISS',
+      });
       const wrong = gw.errors + gw.non2xx + gw.wrongAnswers;
       rows.push({
         figure: `gateway heartbeat route, autocannon ${gw.connections} conns ${gw.durationSeconds}s`,

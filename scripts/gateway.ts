@@ -17,7 +17,7 @@ import { loadConfig } from '../shared/config';
 import { MAX_BODY_BYTES } from '../shared/http/endpoint';
 import { createOfflineImClient } from '../shared/im/client';
 import { createOfflineLiveApiClient } from '../shared/live/client';
-import { log } from '../shared/log';
+import { batchLogLines, log } from '../shared/log';
 import { sweep } from '../shared/rooms/sweeper';
 import { buildRuntime, installRuntime, type Runtime } from '../shared/runtime';
 import { main_handler as route } from '../functions/router';
@@ -151,6 +151,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         }, interval)
       : undefined;
 
+  // Many requests at once: their log lines are written once per event-loop turn (shared/log.ts).
+  batchLogLines(true);
+
   if (!options.quiet) {
     const lines = [
       `RoomService local gateway on http://127.0.0.1:${port}  (POST /weapp/{roomType}/{action}, GET /weapp/utils/{action}, POST /weapp/callbacks/live_stream, GET /openapi.json; reference: docs/api.md)`,
@@ -169,6 +172,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     server,
     async close() {
       if (timer) clearInterval(timer);
+      batchLogLines(false);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       installRuntime(undefined);

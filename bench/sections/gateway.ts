@@ -8,6 +8,7 @@
  * own RoomServiceClient, in a closed loop), so the client's own cost shows.
  */
 import { fork } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { RoomServiceClient } from '../../client';
@@ -45,13 +46,19 @@ async function seatThroughClient(url: string): Promise<{ api: RoomServiceClient;
   return seated;
 }
 
-export async function runGateway(bed: Bed, options: { warmSeconds: number; seconds: number; profileDir?: string }): Promise<GatewayResult> {
+export async function runGateway(
+  bed: Bed,
+  options: { warmSeconds: number; seconds: number; profileDir?: string; typedClient?: boolean; logFile?: string },
+): Promise<GatewayResult> {
+  // The gateway's request log lines go to /dev/null, or to a real file (the log-cost figure).
+  const logFd = options.logFile ? openSync(options.logFile, 'w') : undefined;
   const child = fork(path.join(__dirname, '..', 'gateway-child.ts'), [], {
     env: { ...process.env, BENCH_GATEWAY_ENV: JSON.stringify(bed.env) },
     // --profile-gateway=<dir>: a CPU profile of the gateway process (see bench/profile-summary.ts).
     execArgv: [...process.execArgv, ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    stdio: ['ignore', logFd ?? 'ignore', 'inherit', 'ipc'],
   });
+  if (logFd !== undefined) closeSync(logFd);
   try {
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('gateway did not start within 30 s')), 30_000);
@@ -83,6 +90,7 @@ export async function runGateway(bed: Bed, options: { warmSeconds: number; secon
     const result = await autocannon({ ...common, duration: options.seconds });
 
     const latencies: number[] = [];
+    const typedClient = { requestsPerSecond: 0, latencyMs: { p50: 0, p99: 0 }, wrongAnswers: 0 };
     const beat = async (caller: number) => {
       const { api, roomID } = seated[caller % seated.length]!;
       const started = performance.now();
@@ -90,9 +98,14 @@ export async function runGateway(bed: Bed, options: { warmSeconds: number; secon
       latencies.push(performance.now() - started);
       return ok;
     };
-    await closedLoop(CALLERS, beat, 0, options.warmSeconds * 1000);
-    latencies.length = 0;
-    const typed = await closedLoop(CALLERS, beat, 0, options.seconds * 1000);
+    if (options.typedClient !== false) {
+      await closedLoop(CALLERS, beat, 0, options.warmSeconds * 1000);
+      latencies.length = 0;
+      const typed = await closedLoop(CALLERS, beat, 0, options.seconds * 1000);
+      typedClient.requestsPerSecond = round(typed.perSecond, 0);
+      typedClient.latencyMs = { p50: round(percentile(latencies, 50), 1), p99: round(percentile(latencies, 99), 1) };
+      typedClient.wrongAnswers = typed.failed;
+    }
     return {
       connections: CALLERS,
       durationSeconds: result.duration,
@@ -102,11 +115,7 @@ export async function runGateway(bed: Bed, options: { warmSeconds: number; secon
       errors: result.errors,
       non2xx: result.non2xx,
       wrongAnswers: result.mismatches,
-      typedClient: {
-        requestsPerSecond: round(typed.perSecond, 0),
-        latencyMs: { p50: round(percentile(latencies, 50), 1), p99: round(percentile(latencies, 99), 1) },
-        wrongAnswers: typed.failed,
-      },
+      typedClient,
     };
   } finally {
     if (child.connected) child.send('stop');
