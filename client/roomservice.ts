@@ -43,10 +43,13 @@ export type CreateRoomResult = {
   /** the room id (generated when none was given) */ roomID: string;
 };
 
-export type DestroyRoomInput = {
+/** The fields every room action's body starts with. */
+export type RoomRequest = {
   /** the caller again (optional); must equal the query's userID, else code 7 */ userID?: string;
   /** room id (also its IM group id): 1-48 of A-Z a-z 0-9 _ - @ . :, not starting with @TGS# */ roomID: string;
 };
+
+export type DestroyRoomInput = RoomRequest;
 
 export type DestroyRoomResult = Record<string, never>;
 
@@ -73,10 +76,7 @@ export type GetRoomListResult = {
   }>;
 };
 
-export type GetPushersInput = {
-  /** the caller again (optional); must equal the query's userID, else code 7 */ userID?: string;
-  /** room id (also its IM group id): 1-48 of A-Z a-z 0-9 _ - @ . :, not starting with @TGS# */ roomID: string;
-};
+export type GetPushersInput = RoomRequest;
 
 export type GetPushersResult = {
   roomID: string;
@@ -93,9 +93,7 @@ export type GetPushersResult = {
   /** live_room only */ audienceCount?: number;
 };
 
-export type AddPusherInput = {
-  /** the caller again (optional); must equal the query's userID, else code 7 */ userID?: string;
-  /** room id (also its IM group id): 1-48 of A-Z a-z 0-9 _ - @ . :, not starting with @TGS# */ roomID: string;
+export type AddPusherInput = RoomRequest & {
   /** at most 256 bytes (UTF-8) */ userName?: string;
   /** at most 1024 bytes (UTF-8) */ userAvatar?: string;
   /** the push URL get_push_url gave the caller (signed for this service's bizid) */ pushURL: string;
@@ -113,16 +111,11 @@ export type DeletePusherInput = {
 
 export type DeletePusherResult = Record<string, never>;
 
-export type PusherHeartbeatInput = {
-  /** the caller again (optional); must equal the query's userID, else code 7 */ userID?: string;
-  /** room id (also its IM group id): 1-48 of A-Z a-z 0-9 _ - @ . :, not starting with @TGS# */ roomID: string;
-};
+export type PusherHeartbeatInput = RoomRequest;
 
 export type PusherHeartbeatResult = Record<string, never>;
 
-export type MergeStreamInput = {
-  /** the caller again (optional); must equal the query's userID, else code 7 */ userID?: string;
-  /** room id (also its IM group id): 1-48 of A-Z a-z 0-9 _ - @ . :, not starting with @TGS# */ roomID: string;
+export type MergeStreamInput = RoomRequest & {
   /** the Mix_StreamV2 parameters: a JSON object, or a string holding one (not JSON: code 10) */ mergeParams: unknown;
 };
 
@@ -130,18 +123,13 @@ export type MergeStreamResult = {
   /** the live API's answer */ result: unknown;
 };
 
-export type GetCustomInfoInput = {
-  /** the caller again (optional); must equal the query's userID, else code 7 */ userID?: string;
-  /** room id (also its IM group id): 1-48 of A-Z a-z 0-9 _ - @ . :, not starting with @TGS# */ roomID: string;
-};
+export type GetCustomInfoInput = RoomRequest;
 
 export type GetCustomInfoResult = {
   /** the custom fields as a JSON object in a string, e.g. {"likes":3} */ custom: string;
 };
 
-export type SetCustomFieldInput = {
-  /** the caller again (optional); must equal the query's userID, else code 7 */ userID?: string;
-  /** room id (also its IM group id): 1-48 of A-Z a-z 0-9 _ - @ . :, not starting with @TGS# */ roomID: string;
+export type SetCustomFieldInput = RoomRequest & {
   /** 1-64 of A-Z a-z 0-9 _ - . */ fieldName: string;
   /** inc/dec: add/subtract value (default 1) to an integer counter (a non-integer stored value is code 1); set: store value */ operation: "inc" | "dec" | "set";
   /** set: a string of at most 256 characters or a number (required); inc/dec: an integer step, a number or digits (else code 1) */ value?: string | number;
@@ -152,9 +140,7 @@ export type SetCustomFieldResult = {
   /** the field this call changed, as a JSON object in a string, e.g. {"likes":3} */ custom: string;
 };
 
-export type AddAudienceInput = {
-  /** the caller again (optional); must equal the query's userID, else code 7 */ userID?: string;
-  /** room id (also its IM group id): 1-48 of A-Z a-z 0-9 _ - @ . :, not starting with @TGS# */ roomID: string;
+export type AddAudienceInput = RoomRequest & {
   /** at most 1024 bytes (UTF-8); omitted: a returning member keeps the stored one */ userInfo?: string;
 };
 
@@ -167,10 +153,7 @@ export type DeleteAudienceInput = {
 
 export type DeleteAudienceResult = Record<string, never>;
 
-export type GetAudiencesInput = {
-  /** the caller again (optional); must equal the query's userID, else code 7 */ userID?: string;
-  /** room id (also its IM group id): 1-48 of A-Z a-z 0-9 _ - @ . :, not starting with @TGS# */ roomID: string;
-};
+export type GetAudiencesInput = RoomRequest;
 
 export type GetAudiencesResult = {
   audienceCount: number;

@@ -191,9 +191,24 @@ export function tsType(s: Schema, indent = ''): string {
   }
 }
 
+/** The fields every room action's body starts with (userID, roomID): one named type instead of a copy per action. */
+const ROOM_REQUEST_FIELDS = ['userID', 'roomID'];
+
+/** `RoomRequest & {...}` when the input starts with the room request's fields exactly as `common` renders them. */
+function inputType(input: Schema, common: string): string {
+  const properties = (input.properties ?? {}) as Record<string, Schema>;
+  if (input.type !== 'object' || ROOM_REQUEST_FIELDS.some((f) => !(f in properties))) return tsType(input);
+  const head = tsType({ ...input, properties: Object.fromEntries(ROOM_REQUEST_FIELDS.map((f) => [f, properties[f]!])) });
+  if (head !== common) return tsType(input);
+  const rest = Object.fromEntries(Object.entries(properties).filter(([f]) => !ROOM_REQUEST_FIELDS.includes(f)));
+  if (Object.keys(rest).length === 0) return 'RoomRequest';
+  return `RoomRequest & ${tsType({ ...input, properties: rest, required: ((input.required ?? []) as string[]).filter((f) => !ROOM_REQUEST_FIELDS.includes(f)) })}`;
+}
+
 export function renderClient(doc: Schema): string {
   const types: string[] = [];
   const methods: string[] = [];
+  let roomRequest: string | undefined;
   for (const { path, method, op } of operations(doc)) {
     const name = pascal(op.operationId);
     const params = op.parameters ?? [];
@@ -206,7 +221,15 @@ export function renderClient(doc: Schema): string {
     };
     const inputFrom = body ? (op.requestBody as { required: boolean }).required ? 'body' : 'query+body' : 'query';
     const optionalInput = ((input.required ?? []) as string[]).length === 0;
-    types.push(`export type ${name}Input = ${tsType(input)};`, `export type ${name}Result = ${tsType(resultSchema(op))};`);
+    if (roomRequest === undefined && op['x-room-types'].length && bodySchema(op)) {
+      // The first room action that requires a roomID defines the shared type (the rest must render the same to use it).
+      const properties = (input.properties ?? {}) as Record<string, Schema>;
+      if (ROOM_REQUEST_FIELDS.every((f) => f in properties) && ((input.required ?? []) as string[]).includes('roomID')) {
+        roomRequest = tsType({ ...input, properties: Object.fromEntries(ROOM_REQUEST_FIELDS.map((f) => [f, properties[f]!])) });
+        types.push(`/** The fields every room action's body starts with. */\nexport type RoomRequest = ${roomRequest};`);
+      }
+    }
+    types.push(`export type ${name}Input = ${roomRequest ? inputType(input, roomRequest) : tsType(input)};`, `export type ${name}Result = ${tsType(resultSchema(op))};`);
     const roomTypes = op['x-room-types'];
     const roomParam = roomTypes.length ? `roomType: ${roomTypes.map((t) => JSON.stringify(t)).join(' | ')}, ` : '';
     const route = `{ action: '${op.operationId}', method: '${method}', path: '${path}', roomType: ${roomTypes.length ? 'roomType' : 'undefined'}, session: ${session}, inputFrom: '${inputFrom}' }`;
