@@ -29,14 +29,24 @@ import { endpoint as logout } from './logout';
 import { endpoint as mergeStream } from './merge_stream';
 import { endpoint as pusherHeartbeat } from './pusher_heartbeat';
 import { endpoint as setCustomField } from './set_custom_field';
+import { endpoint as trtcCallback } from './trtc';
+import { endpoint as webrtcCreateRoom } from './webrtc_create_room';
+import { endpoint as webrtcEnterRoom } from './webrtc_enter_room';
+import { endpoint as webrtcGetLoginInfo } from './webrtc_get_login_info';
+import { endpoint as webrtcGetRoomList } from './webrtc_get_room_list';
+import { endpoint as webrtcHeartbeat } from './webrtc_heartbeat';
+import { endpoint as webrtcQuitRoom } from './webrtc_quit_room';
 
 export const ENDPOINTS: readonly Endpoint[] = [
   login, logout, getPushUrl, createRoom, destroyRoom, getRoomList, getPushers, addPusher, deletePusher, pusherHeartbeat,
   mergeStream, getCustomInfo, setCustomField, addAudience, deleteAudience, getAudiences,
   getLoginInfo, getTestPushurl, getTestRtmpaccurl, checkConfig, liveStream,
+  webrtcGetLoginInfo, webrtcGetRoomList, webrtcCreateRoom, webrtcEnterRoom, webrtcQuitRoom, webrtcHeartbeat, trtcCallback,
 ];
 
 const byRoute = new Map(ENDPOINTS.map((e) => [`${e.scope}/${e.action}`, e]));
+/** Path segments that name a scope of their own; any other is a stream room type (`room`). */
+const FIXED_SCOPES = new Set(ENDPOINTS.filter((e) => e.scope !== 'room').map((e) => e.scope));
 
 export const main_handler: ScfHandler = async (event, context = {}) => {
   let req;
@@ -47,6 +57,6 @@ export const main_handler: ScfHandler = async (event, context = {}) => {
   }
   if (isOpenApiRequest(req.method, req.path)) return openApiResponse(ENDPOINTS);
   const { group, action } = routeOf(req);
-  const def = byRoute.get(`${group === 'utils' || group === 'callbacks' ? group : 'room'}/${action}`);
+  const def = byRoute.get(`${group !== undefined && FIXED_SCOPES.has(group as Endpoint['scope']) ? group : 'room'}/${action}`);
   return handle(def, event, context, req);
 };

@@ -136,6 +136,7 @@ export function renderMarkdown(doc: Schema): string {
     '* Room actions: `POST /weapp/{roomType}/{action}?userID=<user>&token=<token>` with a JSON body (`Content-Type: application/json`). `roomType` is `double_room`, `multi_room` or `live_room`; each endpoint below lists the types it serves (others answer 404).',
     '* The session: `login` answers a `token`; send it with the `userID` in the **query** of every other room action. A body `userID`, when sent, must be the same user (else code 7).',
     '* Utilities: `GET /weapp/utils/{action}` with query parameters; no session.',
+    '* TRTC rooms (webrtcroom.js, docs/protocol.md §7): `POST /weapp/webrtc_room/{action}` with a JSON body and no query (operation ids `webrtc_<action>`). Identity: with `AUTH_MODE=demo` the body `userID` as sent; with `jwt` or `off` a proof in `Authorization: Bearer <token>` or a body `token` field (a session token from `login`, with its `userID` in the body, or with `jwt` the app\'s JWT); a body `userID` that differs from the proof is code 7.',
     "* Every answer is the envelope `{code, message, requestId, ...}`. Business failures are HTTP 200 with a non-zero `code` (old clients read only `code`); malformed requests are HTTP 400 with code 1 and a message naming the field.",
     `* The common codes, which any endpoint may answer: ${COMMON_CODES.map((c) => `${c.code} (HTTP ${c.status})`).join(', ')}; every room action with a session also 7. Each endpoint lists its own codes besides these.`,
     '',

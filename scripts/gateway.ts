@@ -17,6 +17,7 @@ import { loadConfig } from '../shared/config';
 import { MAX_BODY_BYTES } from '../shared/http/endpoint';
 import { createOfflineImClient } from '../shared/im/client';
 import { createOfflineLiveApiClient } from '../shared/live/client';
+import { createOfflineTrtcClient } from '../shared/trtc/client';
 import { batchLogLines, log } from '../shared/log';
 import { sweep } from '../shared/rooms/sweeper';
 import { buildRuntime, installRuntime, type Runtime } from '../shared/runtime';
@@ -47,6 +48,8 @@ function developmentEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; imOff
   for (const name of [...(imOffline ? IM_VARS : []), ...(liveOffline ? LIVE_VARS : [])]) if (unset(name)) filled[name] = dev[name];
   // So stream callbacks can be tried locally (printed at start, random per start).
   if (unset('LIVE_CALLBACK_KEY')) filled.LIVE_CALLBACK_KEY = hex(16);
+  // Likewise TRTC room callbacks (POST /weapp/callbacks/trtc).
+  if (unset('TRTC_CALLBACK_KEY')) filled.TRTC_CALLBACK_KEY = hex(16);
   return { env: filled, imOffline, liveOffline };
 }
 
@@ -99,6 +102,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       redis: config.redisUrl ? undefined : await emulatedRedis(),
       im: imOffline ? createOfflineImClient(log) : undefined,
       live: cloudOffline ? createOfflineLiveApiClient(log) : undefined,
+      trtc: cloudOffline ? createOfflineTrtcClient(log) : undefined,
     });
   installRuntime(rt);
 
@@ -156,11 +160,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   if (!options.quiet) {
     const lines = [
-      `RoomService local gateway on http://127.0.0.1:${port}  (POST /weapp/{roomType}/{action}, GET /weapp/utils/{action}, POST /weapp/callbacks/live_stream, GET /openapi.json; reference: docs/api.md)`,
+      `RoomService local gateway on http://127.0.0.1:${port}  (POST /weapp/{roomType}/{action}, GET /weapp/utils/{action}, POST /weapp/webrtc_room/{action}, POST /weapp/callbacks/live_stream|trtc, GET /openapi.json; reference: docs/api.md)`,
       `  store:   ${config.redisUrl ? `Redis at ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}` : 'in-process Redis emulation (ioredis-mock); set REDIS_URL for a real Redis'}`,
       `  IM:      ${imOffline ? `simulated (no ${IM_VARS.join('/')}): calls are logged no-ops, development key generated` : `${config.im.apiBaseUrl} as ${config.im.administrator}`}`,
       `  live:    ${liveOffline ? `development bizid ${config.live.bizid} and keys generated (no ${LIVE_VARS.join('/')})` : `bizid ${config.live.bizid}`}; cloud API ${cloudOffline ? 'simulated (no CLOUD_API_SECRET_ID/KEY): calls are logged no-ops' : (config.cloud.baseUrl ?? 'public endpoints')}`,
       `  stream callbacks: ${env.LIVE_CALLBACK_KEY === (options.env ?? process.env).LIVE_CALLBACK_KEY ? 'LIVE_CALLBACK_KEY as set' : `development LIVE_CALLBACK_KEY ${config.live.callbackKey}`}`,
+      `  TRTC callbacks: ${env.TRTC_CALLBACK_KEY === (options.env ?? process.env).TRTC_CALLBACK_KEY ? 'TRTC_CALLBACK_KEY as set' : `development TRTC_CALLBACK_KEY ${config.trtc.callbackKey}`}`,
       `  sweeper: ${interval > 0 ? `every ${interval} ms` : 'off'}; auth mode: ${config.authMode}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');

@@ -6,8 +6,17 @@ import { z } from 'zod';
 import { credentialsFromEnv, type CloudCredentials } from './cloud/client';
 import { USER_ID, USER_ID_RULE } from './ids';
 
-export const ROOM_TYPES = ['double_room', 'multi_room', 'live_room'] as const;
+/**
+ * Every room type the store keeps, under the same rules (capacity, heartbeats,
+ * idle reclaim, list order, the cross-type id rule). Code that must treat all
+ * rooms alike iterates this list; it never names the types.
+ */
+export const ROOM_TYPES = ['double_room', 'multi_room', 'live_room', 'webrtc_room'] as const;
 export type RoomType = (typeof ROOM_TYPES)[number];
+/** The types of the RTMP protocol (rtcroom.js / liveroom.js: push URLs, pushers, IM groups made by the service). */
+export const STREAM_ROOM_TYPES = ['double_room', 'multi_room', 'live_room'] as const satisfies readonly RoomType[];
+/** The TRTC type (webrtcroom.js, docs/protocol.md §7): its own endpoints under /weapp/webrtc_room/. */
+export const WEBRTC_ROOM = 'webrtc_room' satisfies RoomType;
 
 export interface RoomLimits {
   /** Seats: always 2 for double rooms. */
@@ -77,6 +86,17 @@ export interface Config {
   rateLimit: { perUserPerMinute: number; perIpPerMinute: number };
   sweepBatch: number;
   rooms: Record<RoomType, RoomLimits>;
+  /** TRTC (webrtc_room): PrivateMapKeys, room callbacks, the room management API. */
+  trtc: {
+    /** Seconds a PrivateMapKey stays valid for entering (TRTC_PRIVATE_MAP_KEY_TTL). */
+    privateMapKeyTtlSeconds: number;
+    /** Privilege bits of a member's PrivateMapKey (TRTC_PRIVILEGE_MAP); the room's creator also gets 1 (create). */
+    privilegeMap: number;
+    /** Key of the room callbacks (`Sign` = base64(HMAC-SHA256(key, body))); callbacks are refused without it. */
+    callbackKey: string | undefined;
+    /** `X-TC-Region` of the TRTC management API (it requires one). */
+    region: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -142,6 +162,12 @@ const envSchema = z.object({
   RATE_LIMIT_PER_IP: z.coerce.number({ error: 'must be an integer' }).int().min(0).default(6000),
   SWEEP_BATCH: positiveInt(10000).default(200),
   MULTI_ROOM_MAX_MEMBERS: positiveInt(50).default(4),
+  WEBRTC_ROOM_MAX_MEMBERS: positiveInt(1000).default(4),
+  TRTC_PRIVATE_MAP_KEY_TTL: seconds.default(300),
+  // Bit 2 (enter) is required: a key without it lets nobody in.
+  TRTC_PRIVILEGE_MAP: positiveInt(255).refine((bits) => (bits & 2) === 2, 'must include 2 (enter the room)').default(62),
+  TRTC_CALLBACK_KEY: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'must be 1-32 letters and digits (the key set in the TRTC console)').optional(),
+  TRTC_API_REGION: z.enum(['ap-guangzhou', 'ap-beijing', 'ap-singapore', 'ap-mumbai'], { error: 'must be ap-guangzhou, ap-beijing, ap-singapore or ap-mumbai' }).default('ap-guangzhou'),
   LIVE_ROOM_MAX_MEMBERS: positiveInt(50).default(4),
   LIVE_ROOM_MAX_AUDIENCES: positiveInt(10000).default(30),
   HEARTBEAT_TIMEOUT: seconds.default(20),
@@ -149,7 +175,7 @@ const envSchema = z.object({
   CREATOR_CAN_DESTROY_ROOM: bool.default(false),
 });
 
-/** Per-type overrides: `{DOUBLE,MULTI,LIVE}_ROOM_<NAME>`. */
+/** Per-type overrides: `{DOUBLE,MULTI,LIVE,WEBRTC}_ROOM_<NAME>`. */
 const overrideSchema = z.object({
   HEARTBEAT_TIMEOUT: seconds.optional(),
   ROOM_IDLE_TIMEOUT: seconds.optional(),
@@ -265,6 +291,13 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       double_room: limits('double_room', 2),
       multi_room: limits('multi_room', e.MULTI_ROOM_MAX_MEMBERS),
       live_room: limits('live_room', e.LIVE_ROOM_MAX_MEMBERS),
+      webrtc_room: limits('webrtc_room', e.WEBRTC_ROOM_MAX_MEMBERS),
+    },
+    trtc: {
+      privateMapKeyTtlSeconds: e.TRTC_PRIVATE_MAP_KEY_TTL,
+      privilegeMap: e.TRTC_PRIVILEGE_MAP,
+      callbackKey: e.TRTC_CALLBACK_KEY,
+      region: e.TRTC_API_REGION,
     },
   };
 }

@@ -12,6 +12,7 @@ import { connectRedis, type RedisClient } from './redis';
 import { SessionStore } from './auth/sessions';
 import { RoomStore } from './rooms/store';
 import { IpRateLimiter } from './auth/rate-limit';
+import { createTrtcClient, type TrtcClient } from './trtc/client';
 
 export interface Runtime {
   config: Config;
@@ -23,11 +24,13 @@ export interface Runtime {
   /** Cloud API 3.0: one set of credentials and one transport for every service. */
   cloud: CloudApi;
   live: LiveApiClient;
+  /** TRTC room management (webrtc_room): the same Cloud API credentials and transport. */
+  trtc: TrtcClient;
 }
 
 let current: Runtime | undefined;
 
-export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: ImClient; live?: LiveApiClient } = {}): Runtime {
+export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: ImClient; live?: LiveApiClient; trtc?: TrtcClient } = {}): Runtime {
   let redis = parts.redis;
   if (!redis) {
     // Only the local gateway runs without Redis (it passes its own emulation); a
@@ -61,6 +64,7 @@ export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: 
     im,
     cloud,
     live,
+    trtc: parts.trtc ?? createTrtcClient(cloud, { sdkAppId: config.im.sdkAppId, region: config.trtc.region }),
   };
 }
 

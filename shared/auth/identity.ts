@@ -43,10 +43,17 @@ function verificationKey(rt: Runtime): Uint8Array | JWTVerifyGetKey {
   return jwks.keys;
 }
 
+/** The token of an `Authorization: Bearer <token>` header, if any. */
+export const bearerToken = (req: HttpRequest): string | undefined => /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+
 async function jwtSubject(rt: Runtime, req: HttpRequest): Promise<string> {
-  const header = req.headers.authorization ?? '';
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) throw authFailed('Authorization: Bearer <JWT> is required');
+  const token = bearerToken(req);
+  if (!token) throw authFailed('Authorization: Bearer <JWT> is required');
+  return verifiedJwtSubject(rt, token);
+}
+
+/** The subject of a JWT that passes every AUTH_MODE=jwt check; code 7 otherwise. */
+export async function verifiedJwtSubject(rt: Runtime, jwt: string): Promise<string> {
   try {
     const key = verificationKey(rt);
     const options = {
@@ -55,7 +62,7 @@ async function jwtSubject(rt: Runtime, req: HttpRequest): Promise<string> {
       audience: rt.config.jwt.audience,
       requiredClaims: ['exp'],
     };
-    const { payload } = key instanceof Uint8Array ? await jwtVerify(match[1]!, key, options) : await jwtVerify(match[1]!, key, options);
+    const { payload } = key instanceof Uint8Array ? await jwtVerify(jwt, key, options) : await jwtVerify(jwt, key, options);
     checkLifetime(payload, rt.config.jwt.maxAgeSeconds);
     if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) throw new Error('sub is not a valid userID');
     return payload.sub;

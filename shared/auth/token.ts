@@ -10,8 +10,22 @@ export interface Actor {
   readonly sessionId: string;
   /** Where the request came from, for per-IP quotas. */
   readonly clientIp: string;
-  /** Only verifyToken makes an Actor, so a store call cannot skip the token check. */
+  /**
+   * Set when the identity was proven without a session (webrtc_room: AUTH_MODE
+   * demo's body userID, or a verified JWT's subject); the room scripts then
+   * skip the session check (helpers/admission.lua, common ARGV 11).
+   */
+  readonly proof?: 'demo' | 'jwt';
+  /** Only verifyToken and provenActor make an Actor, so a store call cannot skip the identity check. */
   readonly __verified: true;
+}
+
+/**
+ * An Actor whose identity the caller established without a session: only
+ * shared/auth/webrtc-identity.ts calls this, after applying AUTH_MODE.
+ */
+export function provenActor(userId: string, clientIp: string, proof: 'demo' | 'jwt'): Actor {
+  return { userId, sessionId: '', clientIp, proof, __verified: true };
 }
 
 const mac = (secret: string, userId: string, sessionId: string) =>

@@ -1,6 +1,6 @@
 /**
  * A small Tencent Cloud API 3.0 client: one POST per action, signed
- * TC3-HMAC-SHA256 (doc 213/30654), for any service (`live` now, `trtc` next).
+ * TC3-HMAC-SHA256 (doc 213/30654), for any service (`live`, `trtc`).
  *
  * Why not `tencentcloud-sdk-nodejs-common`: it adds ~380 KB to every bundle
  * (node-fetch 2 -> whatwg-url/tr46, bignumber.js), which breaks the 600 KB
@@ -96,8 +96,12 @@ export function createCloudApi(settings: CloudApiSettings, log: Log = () => {}) 
   const transport = createTransport({ timeoutMs: settings.timeoutMs, rawBody: true });
 
   return {
-    /** A client for `service` at `version`; the same credentials and transport for every service. */
-    service(service: string, version: string): CloudService {
+    /**
+     * A client for `service` at `version`; the same credentials and transport for every service.
+     * `region` overrides CLOUD_API_REGION for a service that requires one (trtc).
+     */
+    service(service: string, version: string, options: { region?: string } = {}): CloudService {
+      const region = options.region ?? settings.region;
       // Cloud API 3.0 takes every action at `POST /` (the path a TC3 signature covers): an origin, not a path.
       const url = new URL('/', settings.baseUrl ?? `https://${service}.tencentcloudapi.com`);
       return {
@@ -119,7 +123,7 @@ export function createCloudApi(settings: CloudApiSettings, log: Log = () => {}) 
             'X-TC-Timestamp': String(timestamp),
             'X-TC-Version': version,
           };
-          if (settings.region) headers['X-TC-Region'] = settings.region;
+          if (region) headers['X-TC-Region'] = region;
           if (credentials.token) headers['X-TC-Token'] = credentials.token;
           const started = Date.now();
           let status: number | undefined;

@@ -7,11 +7,12 @@
  * and of the typed client (client/).
  */
 import type { z } from 'zod';
-import { ConfigError, ROOM_TYPES, type RoomType } from '../config';
+import { ConfigError, STREAM_ROOM_TYPES, WEBRTC_ROOM, type RoomType } from '../config';
 import { AppError, Code, authFailed, badRequest } from '../errors';
 import { log, logTrusted } from '../log';
 import { runtime, type Runtime } from '../runtime';
 import type { Actor } from '../auth/token';
+import { webrtcActor, type WebrtcCaller } from '../auth/webrtc-identity';
 import { toHttpRequest, newRequestId, type HttpRequest, type ScfContext } from './event';
 import { corsHeaders, errorEnvelope, respond, successEnvelope, type ScfResponse } from './response';
 
@@ -40,6 +41,15 @@ export interface SessionScope {
   actor: Actor;
 }
 
+/**
+ * Endpoints with auth 'identity' (webrtc_room) get the caller as
+ * shared/auth/webrtc-identity.ts establishes it: undefined only for an
+ * anonymous demo caller that sent no `userID`.
+ */
+export interface IdentityScope {
+  actor: Actor | undefined;
+}
+
 /** What `run` answers: the output's fields (the envelope adds code, message, requestId); nothing when it has none. */
 export type RunResult<O extends z.ZodObject> = {} extends z.input<O> ? z.input<O> | void : z.input<O>;
 
@@ -47,13 +57,22 @@ export interface EndpointDef<S extends z.ZodType = z.ZodType, O extends z.ZodObj
   action: string;
   /** One line for the API reference. */
   summary: string;
-  /** `room`: /weapp/{roomType}/{action}; `utils`, `callbacks`: /weapp/utils|callbacks/{action}. */
-  scope: 'room' | 'utils' | 'callbacks';
+  /**
+   * `room`: /weapp/{roomType}/{action} (the stream room types); `utils`,
+   * `callbacks`, `webrtc_room`: /weapp/<scope>/{action} (webrtc_room's run
+   * gets roomType 'webrtc_room').
+   */
+  scope: 'room' | 'utils' | 'callbacks' | 'webrtc_room';
   method: 'GET' | 'POST';
-  /** Room types served (default: all three). */
+  /** Room types served by a `room` endpoint (default: the three stream types). */
   roomTypes?: readonly RoomType[];
-  /** `signed`: a platform callback that verifies its own signature (no session, no IP quota). */
-  auth: 'session' | 'none' | 'signed';
+  /**
+   * `signed`: a platform callback that verifies its own signature (no session, no IP quota);
+   * `identity`: webrtc_room's identity rules (body userID in AUTH_MODE demo, else a proof; see webrtc-identity.ts).
+   */
+  auth: 'session' | 'none' | 'signed' | 'identity';
+  /** The SCF function serving it in per-function mode and its console event's name (default: the action). */
+  functionName?: string;
   /**
    * Where the input comes from (default: body for POST, query for GET);
    * 'query+body': the query's fields, and the JSON body's for what the query lacks.
@@ -105,6 +124,20 @@ export const utilsEndpoint = <S extends z.ZodType, O extends z.ZodObject>(def: O
   auth: 'none',
   ...def,
 });
+
+/**
+ * A webrtc_room endpoint (docs/protocol.md §7): `POST /weapp/webrtc_room/{action}`,
+ * identity per AUTH_MODE (webrtc-identity.ts); function `webrtc_<action>`
+ * (its actions share names with the stream protocol's).
+ */
+export function webrtcEndpoint<S extends z.ZodType, O extends z.ZodObject>(
+  def: Omit<EndpointDef<S, O, RoomScope & IdentityScope>, Defaults | 'functionName'>,
+): EndpointDef<S, O, RoomScope & IdentityScope> {
+  return { scope: 'webrtc_room', method: 'POST', auth: 'identity', functionName: `webrtc_${def.action}`, ...def };
+}
+
+/** The SCF function (and console event) name of an endpoint. */
+export const functionNameOf = (def: { action: string; functionName?: string }): string => def.functionName ?? def.action;
 
 /** A callback of a Tencent platform: `POST /weapp/callbacks/{action}`, authenticated by its own signature. */
 export const callbackEndpoint = <S extends z.ZodType, O extends z.ZodObject>(def: Omit<EndpointDef<S, O>, Defaults>): EndpointDef<S, O> => ({
@@ -177,9 +210,9 @@ function parseInput(def: Endpoint, req: HttpRequest): unknown {
 function resolveRoomType(def: Endpoint, group: string | undefined): RoomType | undefined {
   if (def.scope !== 'room') {
     if (group !== undefined && group !== def.scope) throw new AppError(Code.NOT_FOUND, `${def.action} is served under /weapp/${def.scope}/`, 404);
-    return undefined;
+    return def.scope === WEBRTC_ROOM ? WEBRTC_ROOM : undefined;
   }
-  const allowed = def.roomTypes ?? ROOM_TYPES;
+  const allowed = def.roomTypes ?? STREAM_ROOM_TYPES;
   if (!group || !(allowed as readonly string[]).includes(group)) {
     throw new AppError(Code.NOT_FOUND, `unknown room type "${group ?? ''}" for ${def.action}: use one of ${allowed.join(', ')}`, 404);
   }
@@ -225,6 +258,9 @@ export async function handle(def: Endpoint | undefined, event: unknown, context:
       actor = rt.sessions.actor(req.query.userID, req.query.token, req.sourceIp);
       const bodyUser = (input as { userID?: unknown }).userID;
       if (bodyUser !== undefined && bodyUser !== actor.userId) throw authFailed('body userID differs from the signed-in user');
+    } else if (def.auth === 'identity') {
+      actor = await webrtcActor(rt, req, input as WebrtcCaller);
+      user = actor?.userId;
     }
     const result = await def.run({ req, input, rt, roomType: type, actor });
     envelope = successEnvelope(result as Record<string, unknown> | void);

@@ -79,3 +79,24 @@ export const roomDetail = z.object({
 });
 
 export const customFields = z.object({ custom: z.string().describe('the custom fields as a JSON object in a string, e.g. {"likes":3}') });
+
+// ---------------------------------------------------------------------------
+// webrtc_room (docs/protocol.md §7)
+// ---------------------------------------------------------------------------
+
+/** A proof of identity in the body (newer webrtc clients); `Authorization: Bearer` is the other place. */
+export const webrtcToken = text()
+  .max(4096, 'is longer than 4096 characters')
+  .optional()
+  .describe("proof of identity where AUTH_MODE requires one: login's session token (with its userID) or, with AUTH_MODE=jwt, the app's JWT; or send it as Authorization: Bearer <token>");
+
+/** webrtcroom.js sends a typed room number as a JSON number or a string: a number is taken as its decimal digits. */
+export const webrtcRoomId = z
+  .preprocess((value) => (typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? String(value) : value), roomId)
+  .describe('TRTC room id: a number 1-4294967294 (digits, or a JSON number) is a numeric TRTC room, anything else (1-48 of A-Z a-z 0-9 _ - @ . :) a string room id');
+
+/** Who calls: the body userID (AUTH_MODE demo) or the proof's user, which it must equal (else code 7). */
+export const webrtcUser = userId.describe(`the caller (${USER_ID_RULE}); with a proof it must be the proof's user, else code 7`);
+
+/** The body of webrtc_room's room actions: the caller and the room. */
+export const webrtcRoomRequest = z.object({ userID: webrtcUser, roomID: webrtcRoomId, token: webrtcToken });

@@ -6,9 +6,9 @@
  * typed client. Any endpoint in the router's list is picked up.
  */
 import { z } from 'zod';
-import { ROOM_TYPES } from '../config';
+import { STREAM_ROOM_TYPES } from '../config';
 import { Code } from '../errors';
-import type { Endpoint } from './endpoint';
+import { functionNameOf, type Endpoint } from './endpoint';
 import type { ScfResponse } from './response';
 
 type Schema = Record<string, unknown>;
@@ -51,16 +51,17 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Schema {
   return rest;
 }
 
-export const operationId = (def: Endpoint) => def.action;
+/** Unique across scopes: webrtc_room's actions share names with the stream protocol's (webrtc_get_login_info). */
+export const operationId = (def: Endpoint) => functionNameOf(def);
 /** Room endpoints share `/weapp/{roomType}/`; any other scope (utils, ...) is a fixed path segment. */
 export const pathOf = (def: Endpoint) => (def.scope === 'room' ? `/weapp/{roomType}/${def.action}` : `/weapp/${def.scope}/${def.action}`);
-export const roomTypesOf = (def: Endpoint): readonly string[] => (def.scope === 'room' ? (def.roomTypes ?? ROOM_TYPES) : []);
+export const roomTypesOf = (def: Endpoint): readonly string[] => (def.scope === 'room' ? (def.roomTypes ?? STREAM_ROOM_TYPES) : []);
 export const inputSource = (def: Endpoint) => def.inputFrom ?? (def.method === 'GET' ? 'query' : 'body');
 
 /** Every result code an endpoint may answer, sorted. */
 export function codesOf(def: Endpoint): number[] {
   const codes = new Set<number>([Code.OK, ...def.codes, ...COMMON_CODES.map((c) => c.code)]);
-  if (def.auth === 'session') codes.add(Code.AUTH_FAILED);
+  if (def.auth === 'session' || def.auth === 'identity') codes.add(Code.AUTH_FAILED);
   return [...codes].sort((a, b) => a - b);
 }
 
@@ -141,7 +142,8 @@ export function openApiDocument(endpoints: readonly Endpoint[]): Schema {
       title: 'RoomService for Tencent SCF',
       version: API_VERSION,
       description:
-        'The wire protocol of the room clients (rtcroom.js / liveroom.js, iOS, Android, Windows): double_room, multi_room and live_room. ' +
+        'The wire protocol of the room clients (rtcroom.js / liveroom.js, iOS, Android, Windows): double_room, multi_room and live_room; ' +
+        'and the TRTC protocol of webrtcroom.js under /weapp/webrtc_room/ (identity per AUTH_MODE: the body userID in demo, else a proof). ' +
         'Every answer is the envelope {code, message, requestId, ...}; business failures are HTTP 200 with a non-zero code. ' +
         'Room actions are POST with a JSON body and the session in the query: ?userID=...&token=... (token from login).',
     },

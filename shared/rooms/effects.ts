@@ -1,15 +1,18 @@
 /**
- * IM side effects of room changes, performed after the change is committed.
+ * Side effects of room changes, performed after the change is committed: IM
+ * for the stream room types, the TRTC room management API for webrtc_room.
  * Each was recorded in the room partition's outbox by the same script that
  * made the change; it is acknowledged once done. A failed effect stays in the
  * outbox and the sweeper retries it when its lease runs out, so a crash or an
- * IM outage never loses a group destruction or a notification.
+ * IM / TRTC outage never loses a group destruction, a notification, a TRTC
+ * room dismissal or a member's removal.
  */
-import type { RoomType } from '../config';
+import { WEBRTC_ROOM, type RoomType } from '../config';
 import { API_REFUSED_CODES, ImError } from '../im/client';
 import { log } from '../log';
 import type { Runtime } from '../runtime';
 import type { Effect } from './store';
+import { trtcCallSettled } from '../trtc/client';
 import { errorMessage } from '../errors';
 
 /**
@@ -19,18 +22,31 @@ import { errorMessage } from '../errors';
  */
 const PERMANENT_IM_ERRORS = new Set([10010, 10015, ...API_REFUSED_CODES]);
 
-export async function performEffect(rt: Runtime, type: RoomType, roomId: string, effect: Effect | undefined): Promise<void> {
+/**
+ * webrtc_room: the service makes no IM group for it (TRTC makes the media
+ * room on first entry); ending the room dismisses the TRTC room, an evicted
+ * member is removed from it, and `notify` needs nothing (the TRTC SDK tells
+ * the members). The TRTC API answering that the room or user is gone already
+ * settles the effect.
+ */
+async function performTrtcEffect(rt: Runtime, roomId: string, effect: Effect, userId: string | undefined): Promise<void> {
+  if (effect === 'destroy') await rt.trtc.dismissRoom(roomId);
+  else if (effect === 'remove' && userId) await rt.trtc.removeUsers(roomId, [userId]);
+}
+
+export async function performEffect(rt: Runtime, type: RoomType, roomId: string, effect: Effect | undefined, userId?: string): Promise<void> {
   if (!effect) return;
   try {
-    if (effect === 'notify') await rt.im.notifyPusherChange(roomId);
+    if (type === WEBRTC_ROOM) await performTrtcEffect(rt, roomId, effect, userId);
+    else if (effect === 'notify') await rt.im.notifyPusherChange(roomId);
     else await rt.im.destroyGroup(roomId);
   } catch (error) {
-    const permanent = error instanceof ImError && PERMANENT_IM_ERRORS.has(error.errorCode);
-    log({ event: 'effect_failed', effect, roomType: type, roomId, permanent, error: errorMessage(error) });
+    const permanent = (error instanceof ImError && PERMANENT_IM_ERRORS.has(error.errorCode)) || trtcCallSettled(error);
+    log({ event: 'effect_failed', effect, roomType: type, roomId, ...(userId ? { userId } : {}), permanent, error: errorMessage(error) });
     if (!permanent) return; // left in the outbox: the sweeper retries after the lease
   }
   try {
-    await rt.rooms.ackEffect(type, roomId, effect);
+    await rt.rooms.ackEffect(type, roomId, effect, userId);
   } catch (error) {
     // The change and its effect both happened; an unacknowledged entry only
     // means the sweeper repeats the effect once after the lease (harmless).

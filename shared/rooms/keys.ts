@@ -43,6 +43,9 @@ export const quotaKey = (prefix: string, type: RoomType, kind: 'u' | 'ip', who: 
 /** This minute's request counter of a client IP on the endpoints that run no room script. */
 export const ipQuotaKey = (prefix: string, ip: string, nowMs: number) => `${prefix}:{ratelimit}:ip:${ip}:${Math.floor(nowMs / 60_000)}`;
 
+/** The last TRTC callback applied per user of a room (hash: `u:<user>` / `-` -> "ms|event type"). */
+export const trtcOrderKey = (prefix: string, type: RoomType, roomId: string) => `${partitionBase(prefix, type)}te:${roomId}`;
+
 /** The keys of one room and of its type's partition. */
 export interface RoomKeys {
   /** The room hash; its fields are listed in shared/rooms/lua/helpers/rules.lua. */
@@ -88,6 +91,11 @@ export interface KeyContext {
   streamId?: string;
 }
 
+/**
+ * The types other than `type`, in ROOM_TYPES order: a script that checks the
+ * cross-type id rule names one `otherRoomN` / `otherOutboxN` key per entry (a
+ * new room type adds one key to each such script; keys-layout test checks the count).
+ */
 const otherTypes = (type: RoomType) => ROOM_TYPES.filter((t) => t !== type);
 
 function actorOf(c: KeyContext): NonNullable<KeyContext['actor']> {
@@ -110,12 +118,16 @@ const KEY_OF = {
   outbox: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).outbox,
   otherRoom1: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[0]!, c.roomId).room,
   otherRoom2: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[1]!, c.roomId).room,
+  otherRoom3: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[2]!, c.roomId).room,
   otherOutbox1: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[0]!, c.roomId).outbox,
   otherOutbox2: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[1]!, c.roomId).outbox,
+  otherOutbox3: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[2]!, c.roomId).outbox,
   owned: (c: KeyContext) => ownedRoomsBase(c.prefix) + actorOf(c).userId,
   /** A set_custom_field result kept for retries of the caller's opID. */
   customOp: (c: KeyContext) => `${roomKeys(c.prefix, c.type, c.roomId).custom}|op|${actorOf(c).userId}|${c.opId ?? ''}`,
   stream: (c: KeyContext) => streamKey(c.prefix, c.streamId ?? ''),
+  /** A webrtc_room's TRTC callback order record (outlives the room by the callbacks' retry window). */
+  trtcOrder: (c: KeyContext) => trtcOrderKey(c.prefix, c.type, c.roomId),
 };
 
 export type KeyName = keyof typeof KEY_OF;

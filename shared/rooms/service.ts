@@ -23,7 +23,7 @@ const POLL_MS = 25;
  * calls within the function timeout. Past it GroupBusy (code 6, "retry
  * shortly") reaches the client. `attempt` is 0 on the first run.
  */
-async function onceGroupSettled<T>(rt: Runtime, step: (attempt: number) => Promise<T>): Promise<T> {
+export async function onceGroupSettled<T>(rt: Runtime, step: (attempt: number) => Promise<T>): Promise<T> {
   const deadline = Date.now() + rt.config.im.timeoutMs;
   for (let attempt = 0; ; attempt++) {
     try {

@@ -3,14 +3,21 @@
  * mapping from script outcomes to protocol codes; the rules themselves live
  * in the scripts, once.
  */
-import { ROOM_TYPES, type RoomLimits, type RoomType } from '../config';
+import { ROOM_TYPES, WEBRTC_ROOM, type RoomLimits, type RoomType } from '../config';
 import { AppError, Code, authFailed } from '../errors';
 import type { Actor } from '../auth/token';
 import { storeCall, type RedisClient } from '../redis';
 import { keysFor, ownedRoomsBase, partitionBase, roomKeys } from './keys';
+import type { TrtcEvent } from '../trtc/callback';
 import { SCRIPTS, type ScriptName } from './scripts';
 
-export type Effect = 'notify' | 'destroy';
+/**
+ * What follows a change outside Redis: for the stream types IM notices
+ * (`notify`) and group destruction (`destroy`); for webrtc_room `destroy`
+ * dismisses the TRTC room and `remove` takes one evicted member out of it
+ * (`notify` has nothing to do there: TRTC tells the members itself).
+ */
+export type Effect = 'notify' | 'destroy' | 'remove';
 
 export interface Pusher {
   userID: string;
@@ -56,7 +63,20 @@ export interface PendingEffect {
   type: RoomType;
   roomId: string;
   effect: Effect;
+  /** The member a `remove` concerns. */
+  userId?: string;
 }
+
+/** What a TRTC room callback did (trtcEvent-*.lua). */
+export type TrtcEventOutcome =
+  | { outcome: 'duplicate' | 'stale' | 'recorded' | 'present' | 'ended' }
+  | { outcome: 'removed'; effect: Effect };
+
+/**
+ * How long a room's TRTC callback order record lives: TRTC retries a
+ * callback for one minute, so a late copy finds what was applied after it.
+ */
+export const TRTC_ORDER_TTL_MS = 10 * 60_000;
 
 type Reply = [string, ...unknown[]];
 type ScriptCall = (...args: (string | number)[]) => Promise<Reply>;
@@ -184,9 +204,11 @@ export class RoomStore {
         limits.idleTimeoutMs,
         this.backstopMs(type),
         EFFECT_LEASE_MS,
-        countQuota ? this.rateLimit.perUserPerMinute : 0,
+        // An anonymous caller (webrtc_room's get_room_list in demo mode: userID '') has no user quota, only its IP's.
+        countQuota && actor.userId !== '' ? this.rateLimit.perUserPerMinute : 0,
         countQuota ? this.rateLimit.perIpPerMinute : 0,
         ownedRoomsBase(this.prefix),
+        actor?.proof ? '1' : '0',
         ...extra,
       ),
     );
@@ -229,7 +251,7 @@ export class RoomStore {
     create?: { roomInfo: string },
     /** False when this request already counted its quota (a retry, or the creating run). */
     countQuota = !create,
-  ): Promise<{ missing: true } | { missing: false; created: boolean; effect: Effect | undefined }> {
+  ): Promise<{ missing: true } | { missing: false; created: boolean; effect: Effect | undefined; creator: boolean }> {
     const limits = this.limits[type];
     const args = [
       JSON.stringify(seat),
@@ -245,8 +267,8 @@ export class RoomStore {
     const [status, ...rest] = await this.run('joinRoom', actor, type, roomId, args, { countQuota, streamId: seat.streamID });
     if (status === 'NO_ROOM') return { missing: true };
     if (status !== 'OK') throw refusal('joinRoom', status, roomId, rest);
-    const [created, effect] = rest;
-    return { missing: false, created: created === 1, effect: (effect || undefined) as Effect | undefined };
+    const [created, effect, creator] = rest;
+    return { missing: false, created: created === 1, effect: (effect || undefined) as Effect | undefined, creator: creator === 1 };
   }
 
   async leave(actor: Actor, type: RoomType, roomId: string): Promise<Effect> {
@@ -336,14 +358,37 @@ export class RoomStore {
       ROOM_TYPES.map((t) => partitionBase(this.prefix, t)).join(','),
       this.limits[type].maxMembers,
       maxUnknownSpareMs,
+      type === WEBRTC_ROOM ? '1' : '0',
     ], { asOf });
     return {
       effects: (effects as string[]).map((entry) => {
         const bar = entry.indexOf('|');
-        return { type, effect: entry.slice(0, bar) as Effect, roomId: entry.slice(bar + 1) };
+        const effect = entry.slice(0, bar) as Effect;
+        if (effect !== 'remove') return { type, effect, roomId: entry.slice(bar + 1) };
+        // remove|roomID|userID: neither id holds a '|'.
+        const [, roomId, userId] = entry.split('|') as [string, string, string];
+        return { type, effect, roomId, userId };
       }),
       more: more === 1,
     };
+  }
+
+  /**
+   * Applies a TRTC room callback once (per user per room, by event time):
+   * 104 removes the member exactly as quit_room does (the caller performs the
+   * effect), 103 marks it present, 102 ends the room.
+   */
+  async trtcEvent(event: TrtcEvent): Promise<TrtcEventOutcome> {
+    const code = { dismissed: '102', entered: '103', left: '104' }[event.kind];
+    const [, outcome, effect] = (await this.run('trtcEvent', undefined, WEBRTC_ROOM, event.roomId, [
+      code,
+      event.userId,
+      event.at,
+      this.limits[WEBRTC_ROOM].creatorEndsRoom ? '1' : '0',
+      TRTC_ORDER_TTL_MS,
+    ])) as [string, string, string];
+    if (outcome === 'removed') return { outcome, effect: effect as Effect };
+    return { outcome: outcome as Exclude<TrtcEventOutcome['outcome'], 'removed'> };
   }
 
   /**
@@ -383,8 +428,9 @@ export class RoomStore {
     return { asOf, seats };
   }
 
-  /** Marks an effect done (removes its outbox entry). */
-  async ackEffect(type: RoomType, roomId: string, effect: Effect | 'expect'): Promise<void> {
-    await storeCall(this.redis.zrem(roomKeys(this.prefix, type, roomId).outbox, `${effect}|${roomId}`));
+  /** Marks an effect done (removes its outbox entry; a `remove` names its member). */
+  async ackEffect(type: RoomType, roomId: string, effect: Effect | 'expect', userId?: string): Promise<void> {
+    const entry = effect === 'remove' ? `remove|${roomId}|${userId ?? ''}` : `${effect}|${roomId}`;
+    await storeCall(this.redis.zrem(roomKeys(this.prefix, type, roomId).outbox, entry));
   }
 }

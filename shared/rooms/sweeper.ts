@@ -64,7 +64,7 @@ export async function sweep(rt: Runtime): Promise<SweepReport> {
       const { effects, more } = await rt.rooms.reapDue(type, rt.config.sweepBatch, checked, rt.config.live.checkStreamMaxSpareMs);
       report.batches++;
       report.effects += effects.length;
-      await inParallel<PendingEffect>(effects, EFFECT_CONCURRENCY, (e) => performEffect(rt, e.type, e.roomId, e.effect));
+      await inParallel<PendingEffect>(effects, EFFECT_CONCURRENCY, (e) => performEffect(rt, e.type, e.roomId, e.effect, e.userId));
       if (!more) break;
     }
   }

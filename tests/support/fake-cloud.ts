@@ -1,6 +1,6 @@
 /**
  * A loopback fake of the Tencent APIs the service calls: IM REST (`/v4/...`)
- * and Cloud API 3.0 (`POST /`, the `live` actions). It checks the signatures
+ * and Cloud API 3.0 (`POST /`, the `live` actions and the `trtc` room management ones). It checks the signatures
  * as the real services do (TC3-HMAC-SHA256 with its own implementation here,
  * independent of shared/cloud), keeps the state tests assert on (groups,
  * notifications, live streams, mix sessions) and can be told to fail, stall,
@@ -45,6 +45,8 @@ export interface FakeCloud {
   liveStreams: Set<string>;
   /** Running mixes by MixStreamSessionId. */
   mixSessions: Map<string, { output: string; inputs: { name: string; layer: number }[] }>;
+  /** TRTC management calls that were accepted, in order: `{action, roomId (as sent), userIds?}`. */
+  trtcCalls: { action: string; roomId: string | number; userIds?: string[] }[];
   /** The next `howMany` calls of `command` behave as described. */
   failNext(command: string, howMany: number, behaviour: FailureBehaviour): void;
   /** Every later call of IM `command` answers `errorCode` (an API this account may not use). */
@@ -74,7 +76,15 @@ const CLOUD_ACTIONS: Record<string, { service: string; version: string }> = {
   DescribeLiveStreamState: { service: 'live', version: '2018-08-01' },
   CreateCommonMixStream: { service: 'live', version: '2018-08-01' },
   CancelCommonMixStream: { service: 'live', version: '2018-08-01' },
+  DismissRoom: { service: 'trtc', version: '2019-07-22' },
+  DismissRoomByStrRoomId: { service: 'trtc', version: '2019-07-22' },
+  RemoveUser: { service: 'trtc', version: '2019-07-22' },
+  RemoveUserByStrRoomId: { service: 'trtc', version: '2019-07-22' },
 };
+/** The regions the TRTC room management API answers in (its doc: Region required, one of these). */
+const TRTC_REGIONS = new Set(['ap-beijing', 'ap-guangzhou', 'ap-singapore', 'ap-mumbai']);
+/** TRTC string room ids (TENCENT.md §5): up to 64 bytes of letters, digits and these signs. */
+const TRTC_STR_ROOM = /^[A-Za-z0-9_\-!#$%&()+:;<=.>?@[\]^{}|~,]{1,64}$/;
 /** Cloud API 3.0 refuses a request signed more than 5 minutes from its own clock. */
 const CLOUD_CLOCK_SKEW_S = 300;
 
@@ -91,6 +101,7 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
   const liveStreams = new Set<string>();
   const foreignGroups = new Set<string>();
   const mixSessions: FakeCloud['mixSessions'] = new Map();
+  const trtcCalls: FakeCloud['trtcCalls'] = [];
   const refusals = new Map<string, number>();
   const pendingFailures = new Map<string, { remaining: number; behaviour: FailureBehaviour }[]>();
   const timers = new Set<NodeJS.Timeout>();
@@ -198,8 +209,29 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
 
   const MIX_SESSION = /^[A-Za-z0-9_]{1,80}$/;
 
-  function handleCloud(action: string, params: Record<string, unknown>): unknown {
+  /** The TRTC room management actions, checked as their docs describe the parameters. */
+  function handleTrtc(action: string, params: Record<string, unknown>, region: string | undefined): unknown {
+    if (!region || !TRTC_REGIONS.has(region)) return cloudFail('InvalidParameterValue.Region', 'X-TC-Region is required (ap-beijing, ap-guangzhou, ap-singapore, ap-mumbai)');
+    if (params.SdkAppId !== opts.sdkAppId) return cloudFail('InvalidParameter.SdkAppId', 'SdkAppId must be the application\'s (an integer)');
+    const roomId = params.RoomId;
+    if (action.endsWith('ByStrRoomId')) {
+      if (typeof roomId !== 'string' || !TRTC_STR_ROOM.test(roomId)) return cloudFail('InvalidParameter.RoomId', 'RoomId must be a string room id');
+    } else if (typeof roomId !== 'number' || !Number.isInteger(roomId) || roomId < 1 || roomId > 4294967294) {
+      return cloudFail('InvalidParameter.RoomId', 'RoomId must be an integer 1..4294967294');
+    }
+    if (action.startsWith('RemoveUser')) {
+      const users = params.UserIds;
+      if (!Array.isArray(users) || users.length < 1 || users.length > 10 || users.some((u) => typeof u !== 'string' || u === '')) {
+        return cloudFail('InvalidParameter.UserIds', 'UserIds must list 1-10 user ids');
+      }
+      trtcCalls.push({ action, roomId, userIds: users as string[] });
+    } else trtcCalls.push({ action, roomId });
+    return cloudOk();
+  }
+
+  function handleCloud(action: string, params: Record<string, unknown>, region?: string): unknown {
     const text = (name: string) => (typeof params[name] === 'string' && params[name] !== '' ? (params[name] as string) : undefined);
+    if (CLOUD_ACTIONS[action]?.service === 'trtc') return handleTrtc(action, params, region);
     switch (action) {
       case 'DescribeLiveStreamState': {
         const [app, domain, stream] = [text('AppName'), text('DomainName'), text('StreamName')];
@@ -276,7 +308,7 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
       if (failure?.httpStatus !== undefined) return { status: failure.httpStatus, body: `injected HTTP ${failure.httpStatus}` };
       if (failure?.errorCode !== undefined) return { status: 200, body: cloudFail(String(failure.errorCode), 'injected failure') };
       if (!bodyIsJson || body === null || typeof body !== 'object') return { status: 200, body: cloudFail('InvalidParameter', 'body is not a JSON object') };
-      return { status: 200, body: handleCloud(action, body as Record<string, unknown>) };
+      return { status: 200, body: handleCloud(action, body as Record<string, unknown>, headers['x-tc-region']) };
     }
 
     return { status: 404, body: 'not found' };
@@ -336,6 +368,7 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
     foreignGroups,
     notifications,
     liveStreams,
+    trtcCalls,
     mixSessions,
     failNext(command, howMany, behaviour) {
       if (howMany <= 0) return;
@@ -352,6 +385,7 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
       groups.clear();
       foreignGroups.clear();
       liveStreams.clear();
+      trtcCalls.length = 0;
       mixSessions.clear();
       refusals.clear();
       pendingFailures.clear();

@@ -9,12 +9,14 @@
 --   2 this type's key prefix, 3 creator ends room ('1'/'0'), 4 the stream state
 --   API's verdicts on overdue seats (comma list of "room|user=live" or
 --   "room|user=unknown"), 5 key prefixes of all room types (comma list),
---   6 seats per room, 7 longest silence kept on 'unknown' (ms).
--- Reply: {'OK', effects (kind|roomID ...), more due (0/1)}.
+--   6 seats per room, 7 longest silence kept on 'unknown' (ms), 8 '1' when an
+--   evicted member must also be removed from the media room (webrtc_room:
+--   a 'remove|roomID|userID' effect, performed with the TRTC API).
+-- Reply: {'OK', effects (kind|roomID, or remove|roomID|userID ...), more due (0/1)}.
 --- @include "helpers/rules"
 
 local batch, base, creatorEnds = tonumber(arg(1)), arg(2), arg(3)
-local maxSeats, maxUnknown = tonumber(arg(6)), tonumber(arg(7))
+local maxSeats, maxUnknown, removeEvicted = tonumber(arg(6)), tonumber(arg(7)), arg(8) == '1'
 local partition = {list = KEYS[1], due = KEYS[2], outbox = KEYS[3], idle = idleTimeout, backstop = backstop}
 local verdicts = {}
 for item in string.gmatch(arg(4) or '', '[^,]+') do
@@ -68,10 +70,18 @@ for _, id in ipairs(due) do
     effects[#effects + 1] = effect(r, 'destroy') .. '|' .. id
   else
     local outcome = nil
+    local evicted = {}
     for _, user in ipairs(redis.call('ZRANGEBYSCORE', r.beats, '-inf', now)) do
       if not keepSilent(r, user) then
         outcome = removeSeat(r, user, creatorEnds)
         if outcome == 'destroy' then break end
+        evicted[#evicted + 1] = user
+      end
+    end
+    -- Dismissing the room removes everyone; otherwise each evicted member goes.
+    if removeEvicted and outcome ~= 'destroy' then
+      for _, user in ipairs(evicted) do
+        effects[#effects + 1] = effect({id = id .. '|' .. user, outbox = partition.outbox}, 'remove') .. '|' .. id .. '|' .. user
       end
     end
     if outcome == 'destroy' then
@@ -91,7 +101,11 @@ end
 -- Effects whose lease ran out: a request or sweeper died before acknowledging.
 for _, entry in ipairs(redis.call('ZRANGEBYSCORE', partition.outbox, '-inf', now, 'LIMIT', 0, batch)) do
   local kind, id = string.match(entry, '^([^|]+)|(.*)$')
-  if kind ~= 'notify' and groupInUse(id) then
+  if kind == 'remove' then
+    -- remove|roomID|userID: removing one member never harms a new room.
+    redis.call('ZADD', partition.outbox, now + lease, entry)
+    effects[#effects + 1] = entry
+  elseif kind ~= 'notify' and groupInUse(id) then
     -- The room id was taken again; destroying its group now would break the new room.
     redis.call('ZREM', partition.outbox, entry)
   elseif kind == 'expect' then

@@ -17,6 +17,8 @@
 --   s:<user>  the stream id of the user's seat
 --   l:<user>  the live platform says that stream is being pushed (its sequence)
 --   u:<user>  "since|deadline" of a silence kept while the stream state was unknown
+--   j:<user>  when a stream-less (webrtc_room) seat was last entered (ms): a
+--             TRTC callback about an earlier membership is older than this
 
 -- A room of another partition, for the scripts that walk rooms found in data
 -- (the room list, the deadline index, a stream's record): the same layout as
@@ -65,9 +67,11 @@ end
 
 -- A room id is also its IM group id, and IM has one namespace: a room of
 -- another type with this id would share (and could destroy) our group.
--- `others`: this id's room hash in the other two types.
+-- (A webrtc_room's id is the TRTC room id and, in webrtcroom.js with IM
+-- enabled, the IM group id the client makes: the same rule holds.)
+-- `others`: this id's room hash in every other type.
 local function idUsedByOtherType(others)
-  return redis.call('EXISTS', others[1], others[2]) > 0
+  return redis.call('EXISTS', unpack(others)) > 0
 end
 
 -- create_room's refusal (code 11): this room exists, or another type uses the id.
@@ -149,7 +153,7 @@ end
 -- caller waits for the destroyer's acknowledgement (status BUSY). A destroy
 -- whose lease ran out was abandoned by its performer: it is dropped, and the
 -- new room keeps the group. Checked in every type's outbox (one IM
--- namespace): `outboxes` lists all three.
+-- namespace): `outboxes` lists every type's.
 local function destroyPending(r, outboxes)
   for _, box in ipairs(outboxes) do
     local leased = redis.call('ZSCORE', box, 'destroy|' .. r.id)
@@ -199,7 +203,7 @@ local function removeSeat(r, user, creatorEndsRoom)
   end
   redis.call('HDEL', r.pushers, user)
   redis.call('ZREM', r.beats, user)
-  redis.call('HDEL', r.hash, 's:' .. user, 'l:' .. user, 'u:' .. user)
+  redis.call('HDEL', r.hash, 's:' .. user, 'l:' .. user, 'u:' .. user, 'j:' .. user)
   if redis.call('HLEN', r.pushers) == 0 then
     deleteRoom(r)
     return effect(r, 'destroy')

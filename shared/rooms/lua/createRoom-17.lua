@@ -10,18 +10,20 @@
 --   8 audience     audience: userID -> userInfo
 --   9 due          this type's deadline index
 --   10 outbox      this type's effect outbox
---   11 otherRoom1  this id's room hash in the other two types
+--   11 otherRoom1  this id's room hash in the other types (otherRoom3 below)
 --   12 otherRoom2
---   13 otherOutbox1 the other two types' outboxes
+--   13 otherOutbox1 the other types' outboxes (otherOutbox3 below)
 --   14 otherOutbox2
 --   15 owned       the caller's open-room set
+--   16 otherRoom3
+--   17 otherOutbox3
 -- ARGV: the common ones (helpers/admission), then 1 roomInfo, 2 rooms per user.
 -- Reply: {'OK'} or {refusal}: EXISTS, ROOM_QUOTA, BUSY.
 --- @include "helpers/rules"
 
 local r = {id = roomId, hash = KEYS[4], pushers = KEYS[5], beats = KEYS[6], custom = KEYS[7], audience = KEYS[8],
   due = KEYS[9], outbox = KEYS[10], idle = idleTimeout, backstop = backstop}
-local others, owned, outboxes = {KEYS[11], KEYS[12]}, KEYS[15], {KEYS[10], KEYS[13], KEYS[14]}
+local others, owned, outboxes = {KEYS[11], KEYS[12], KEYS[16]}, KEYS[15], {KEYS[10], KEYS[13], KEYS[14], KEYS[17]}
 local refused = admit(KEYS[1], KEYS[2], KEYS[3])
 if refused then return {refused} end
 if idTaken(r, others) then

@@ -13,25 +13,28 @@
 --   9 list         this type's room list
 --   10 due         this type's deadline index
 --   11 outbox      this type's effect outbox
---   12 otherRoom1  this id's room hash in the other two types
+--   12 otherRoom1  this id's room hash in the other types (otherRoom3 below)
 --   13 otherRoom2
---   14 otherOutbox1 the other two types' outboxes
+--   14 otherOutbox1 the other types' outboxes (otherOutbox3 below)
 --   15 otherOutbox2
 --   16 owned       the caller's open-room set
---   17 stream      the record of the seat's stream (keys.ts streamKey)
+--   17 stream      the record of the seat's stream (keys.ts streamKey; unused without a stream)
+--   18 otherRoom3
+--   19 otherOutbox3
 -- ARGV: the common ones (helpers/admission), then 1 seat JSON, 2 max seats,
 --   3 create when missing ('1' only after the IM group exists), 4 roomInfo,
 --   5 the caller's mixed-stream play URL (kept if the caller is creator),
 --   6 rooms per user (a caller creating the room must be under it),
---   7 stream id, 8 stream record TTL (ms), 9 this type's key prefix (kept in
+--   7 stream id ('' for a webrtc_room member: no stream record), 8 stream record TTL (ms), 9 this type's key prefix (kept in
 --   the stream record, so a callback finds the seat's room type).
--- Reply: {'OK', created (0/1), effect ('notify' or '')} or {refusal}: NO_ROOM,
+-- Reply: {'OK', created (0/1), effect ('notify' or ''), the caller is the
+--   room's creator (0/1)} or {refusal}: NO_ROOM,
 --   EXISTS, ROOM_QUOTA, BUSY, FULL.
 --- @include "helpers/rules"
 
 local r = {id = roomId, hash = KEYS[4], pushers = KEYS[5], beats = KEYS[6], custom = KEYS[7], audience = KEYS[8],
   list = KEYS[9], due = KEYS[10], outbox = KEYS[11], idle = idleTimeout, backstop = backstop}
-local others, outboxes, owned, streamKey = {KEYS[12], KEYS[13]}, {KEYS[11], KEYS[14], KEYS[15]}, KEYS[16], KEYS[17]
+local others, outboxes, owned, streamKey = {KEYS[12], KEYS[13], KEYS[18]}, {KEYS[11], KEYS[14], KEYS[15], KEYS[19]}, KEYS[16], KEYS[17]
 local refused = admit(KEYS[1], KEYS[2], KEYS[3])
 if refused then return {refused} end
 local created = 0
@@ -64,16 +67,23 @@ if redis.call('HGET', r.hash, 's:' .. actor) ~= streamId then
   redis.call('HSET', r.hash, 's:' .. actor, streamId)
   redis.call('HDEL', r.hash, 'l:' .. actor, 'u:' .. actor)
 end
-redis.call('HSET', streamKey, 'base', arg(9), 'room', roomId, 'user', actor)
-redis.call('PEXPIRE', streamKey, tonumber(arg(8)))
-local pushing = redis.call('HGET', streamKey, 'live')
-if pushing then redis.call('HSET', r.hash, 'l:' .. actor, pushing) end
+-- A TRTC member has no stream: its presence comes from the TRTC room
+-- callbacks (trtcEvent) instead, which keep l:<user> the same way.
+if streamId == '' then
+  redis.call('HSET', r.hash, 'j:' .. actor, now)
+else
+  redis.call('HSET', streamKey, 'base', arg(9), 'room', roomId, 'user', actor)
+  redis.call('PEXPIRE', streamKey, tonumber(arg(8)))
+  local pushing = redis.call('HGET', streamKey, 'live')
+  if pushing then redis.call('HSET', r.hash, 'l:' .. actor, pushing) end
+end
 if redis.call('HGET', r.hash, 'a') ~= '1' then
   redis.call('HSET', r.hash, 'a', '1')
   redis.call('ZADD', r.list, tonumber(redis.call('HGET', r.hash, 't')), roomId)
 end
 schedule(r)
 touch(r)
+local isCreator = redis.call('HGET', r.hash, 'c') == actor and 1 or 0
 -- The first pusher of a new room has nobody to tell.
-if created == 1 then return {'OK', created, ''} end
-return {'OK', created, effect(r, 'notify')}
+if created == 1 then return {'OK', created, '', isCreator} end
+return {'OK', created, effect(r, 'notify'), isCreator}

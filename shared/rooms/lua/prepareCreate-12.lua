@@ -7,18 +7,20 @@
 --   2 userQuota    this minute's request counter of the caller
 --   3 ipQuota      this minute's request counter of the client IP
 --   4 room         the room hash
---   5 otherRoom1   this id's room hash in the other two types
+--   5 otherRoom1   this id's room hash in the other types (otherRoom3 below)
 --   6 otherRoom2
 --   7 owned        the caller's open-room set
 --   8 outbox       this type's effect outbox
---   9 otherOutbox1 the other two types' outboxes
+--   9 otherOutbox1 the other types' outboxes (otherOutbox3 below)
 --   10 otherOutbox2
+--   11 otherRoom3
+--   12 otherOutbox3
 -- ARGV: the common ones (helpers/admission), then 1 rooms per user.
 -- Reply: {'OK'} or {refusal}: EXISTS, ROOM_QUOTA, BUSY.
 --- @include "helpers/rules"
 
 local r = {id = roomId, hash = KEYS[4], outbox = KEYS[8], backstop = backstop}
-local others, owned, outboxes = {KEYS[5], KEYS[6]}, KEYS[7], {KEYS[8], KEYS[9], KEYS[10]}
+local others, owned, outboxes = {KEYS[5], KEYS[6], KEYS[11]}, KEYS[7], {KEYS[8], KEYS[9], KEYS[10], KEYS[12]}
 local refused = admit(KEYS[1], KEYS[2], KEYS[3])
 if refused then return {refused} end
 if idTaken(r, others) then return {'EXISTS'} end

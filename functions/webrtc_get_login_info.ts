@@ -1,0 +1,23 @@
+/** webrtc_room/get_login_info: the TRTC (IM) UserSig of the caller (docs/protocol.md §7). */
+import { z } from 'zod';
+import { randomUserId } from '../shared/sign/live-urls';
+import { webrtcEndpoint, scfHandler } from '../shared/http/endpoint';
+import { userId, webrtcToken } from '../shared/http/fields';
+import { issueUserSig } from '../shared/sign/usersig';
+
+export const endpoint = webrtcEndpoint({
+  action: 'get_login_info',
+  summary: "The caller's UserSig for TRTC: for the body userID (AUTH_MODE demo; generated when omitted) or the proof's user (jwt/off: a session token or JWT is required, code 7 without).",
+  output: z.object({ userID: z.string(), sdkAppID: z.number().int(), userSig: z.string() }),
+  codes: [],
+  input: z.object({ userID: userId.optional().describe('the user to sign for (generated when omitted in AUTH_MODE demo)'), token: webrtcToken }),
+  async run({ rt, req, actor }) {
+    if (actor?.sessionId) await rt.rooms.checkSession(actor, 'webrtc_room'); // a session token: it must still be live
+    else await rt.ipLimiter.hit(req.sourceIp); // no room script counts this request's quota
+    const userID = actor?.userId ?? randomUserId();
+    const { sdkAppId, secretKey } = rt.config.im;
+    return { userID, sdkAppID: sdkAppId, userSig: issueUserSig({ sdkAppId, secretKey }, userID) };
+  },
+});
+
+export const main_handler = scfHandler(endpoint);

@@ -1,0 +1,33 @@
+/** webrtc_room/get_room_list: one page of TRTC rooms in creation order (docs/protocol.md §7). */
+import { z } from 'zod';
+import { webrtcEndpoint, scfHandler } from '../shared/http/endpoint';
+import { intLike, userId, webrtcToken } from '../shared/http/fields';
+import { listRooms } from '../shared/rooms/webrtc';
+
+export const endpoint = webrtcEndpoint({
+  action: 'get_room_list',
+  summary: 'One page of the TRTC rooms with a live member, in creation order (anonymous in AUTH_MODE demo, as webrtcroom.js sends no userID here).',
+  output: z.object({
+    rooms: z.array(
+      z.object({
+        roomID: z.string(),
+        roomInfo: z.string().describe("the room's name as its creator gave it"),
+        roomCreator: z.string(),
+        members: z.array(z.object({ userID: z.string() })).describe('members with a live heartbeat or TRTC presence, in join order'),
+      }),
+    ),
+  }),
+  codes: [],
+  input: z.object({
+    userID: userId.optional().describe("the caller (optional in AUTH_MODE demo); with a proof it must be the proof's user"),
+    token: webrtcToken,
+    index: intLike.pipe(z.number().int().min(0, 'must be 0 or more').max(1_000_000, 'is too large')).default(0).describe('offset of the page: 0-1000000, default 0'),
+    count: intLike.pipe(z.number().int().min(1, 'must be a positive integer').max(100, 'must be at most 100')).default(20).describe('rooms per page: 1-100, default 20'),
+    roomType: z.string().max(32, 'is longer than 32 characters').optional().describe('"trtc" as webrtcroom.js sends it (ignored)'),
+  }),
+  async run({ input, rt, req, actor }) {
+    return { rooms: await listRooms(rt, actor, req.sourceIp, input.index, input.count) };
+  },
+});
+
+export const main_handler = scfHandler(endpoint);

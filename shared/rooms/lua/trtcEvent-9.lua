@@ -1,0 +1,65 @@
+--- A TRTC room callback (webrtc_room); no session: the caller checked the
+--- callback's Sign. 103 (entered) marks the member present, 104 (left)
+--- removes the member exactly as quit_room does, 102 (dismissed) ends the
+--- room. Deliveries are retried for a minute, so each user's (and the
+--- room's own) last applied event time is kept in an order record that
+--- outlives the room: a duplicate or an older event is answered, not applied.
+-- KEYS
+--   1 room         the room hash (fields: helpers/rules)
+--   2 pushers      seats: userID -> seat JSON
+--   3 beats        heartbeat deadlines: userID -> ms
+--   4 custom       custom fields
+--   5 audience     audience: userID -> userInfo
+--   6 list         this type's room list
+--   7 due          this type's deadline index
+--   8 outbox       this type's effect outbox
+--   9 trtcOrder    the room's callback order record: subject -> "ms|event type"
+-- ARGV: the common ones (helpers/admission; no actor), then 1 event type
+--   ('102', '103', '104'), 2 userID ('' for 102), 3 event time (ms),
+--   4 creator ends room ('1'/'0'), 5 order record TTL (ms).
+-- Reply: {'OK', outcome, effect}; outcome 'duplicate', 'stale' (older than
+--   what was applied, or than the room or seat it would act on), 'recorded'
+--   (no room or seat it concerns), 'present', 'removed' (effect 'notify' or
+--   'destroy') or 'ended'.
+--- @include "helpers/rules"
+
+local r = {id = roomId, hash = KEYS[1], pushers = KEYS[2], beats = KEYS[3], custom = KEYS[4], audience = KEYS[5],
+  list = KEYS[6], due = KEYS[7], outbox = KEYS[8], idle = idleTimeout, backstop = backstop}
+local order, kind, user, at = KEYS[9], arg(1), arg(2), tonumber(arg(3))
+-- Room events are ordered on their own subject, user events per user.
+local subject = kind == '102' and '-' or 'u:' .. user
+local last = redis.call('HGET', order, subject)
+if last then
+  local lastAt, lastKind = string.match(last, '^(%d+)|(%d+)$')
+  lastAt = tonumber(lastAt)
+  if at == lastAt and kind == lastKind then return {'OK', 'duplicate', ''} end
+  -- At the same moment an exit wins over an entry: leaving is the later state.
+  if at < lastAt or (at == lastAt and lastKind == '104') then return {'OK', 'stale', ''} end
+end
+-- arg(3) as sent, not `at`: concatenating a number would write a float's text on some Lua runtimes (the embedded store's).
+redis.call('HSET', order, subject, arg(3) .. '|' .. kind)
+redis.call('PEXPIRE', order, tonumber(arg(5)))
+if redis.call('EXISTS', r.hash) == 0 then return {'OK', 'recorded', ''} end
+-- An event from before this room was created concerns an earlier room of this id.
+if at < tonumber(redis.call('HGET', r.hash, 't')) then return {'OK', 'stale', ''} end
+if kind == '102' then
+  -- TRTC ended it already: nothing to dismiss, nobody to tell.
+  deleteRoom(r)
+  return {'OK', 'ended', ''}
+end
+if redis.call('HEXISTS', r.pushers, user) == 0 then return {'OK', 'recorded', ''} end
+-- An event from before the seat was (re)entered concerns an earlier membership.
+local entered = redis.call('HGET', r.hash, 'j:' .. user)
+if entered and at < tonumber(entered) then return {'OK', 'stale', ''} end
+if kind == '103' then
+  -- Present in TRTC: the sweeper keeps the seat through missed heartbeats
+  -- (reapDue keepSilent, within the room's seats) until a 104 removes it.
+  redis.call('HSET', r.hash, 'l:' .. user, 'trtc')
+  -- Entering is a sign of life: the deadline moves forward (never back).
+  local deadline = redis.call('ZSCORE', r.beats, user)
+  if deadline and tonumber(deadline) < now + hbTimeout then redis.call('ZADD', r.beats, now + hbTimeout, user) end
+  schedule(r)
+  touch(r)
+  return {'OK', 'present', ''}
+end
+return {'OK', 'removed', leave(r, user, arg(4))}

@@ -1,0 +1,116 @@
+/**
+ * webrtc_room (docs/protocol.md §7): TRTC rooms under the same rules engine
+ * as the stream types. A member is a seat without a stream (its seat JSON
+ * has empty URLs), taken by the same join script as add_pusher (capacity,
+ * quotas, the cross-type id rule, and whatever admission rules that script
+ * applies), kept by heartbeats or, with TRTC callbacks, by TRTC's word
+ * (trtcEvent-*.lua), and left through the same leave path. The service makes
+ * no IM group for it: the effects are TRTC calls (effects.ts). A PrivateMapKey
+ * is issued only after the join script let the user in.
+ */
+import { randomInt } from 'node:crypto';
+import { WEBRTC_ROOM } from '../config';
+import { AppError, Code } from '../errors';
+import { provenActor, type Actor } from '../auth/token';
+import { log } from '../log';
+import type { Runtime } from '../runtime';
+import { issuePrivateMapKey } from '../trtc/private-map-key';
+import { TRTC_MAX_NUMERIC_ROOM } from '../trtc/room-id';
+import type { TrtcEvent } from '../trtc/callback';
+import { performEffect } from './effects';
+import { onceGroupSettled } from './service';
+import type { Seat } from './store';
+
+/** Tries for a generated room id before giving up (a clash needs a taken random 32-bit number). */
+const GENERATED_ID_ATTEMPTS = 3;
+
+/** A member's seat: webrtc members have no stream and no play URL. */
+const memberSeat = (userId: string): Seat => ({ userID: userId, userName: '', userAvatar: '', accelerateURL: '', streamID: '' });
+
+/** A room number as the demo uses them: digits, a numeric TRTC room (1..4294967294). */
+const generatedRoomId = () => String(randomInt(1, TRTC_MAX_NUMERIC_ROOM + 1));
+
+function privateMapKey(rt: Runtime, userId: string, roomId: string, creator: boolean): string {
+  const { sdkAppId, secretKey } = rt.config.im;
+  const { privilegeMap, privateMapKeyTtlSeconds } = rt.config.trtc;
+  return issuePrivateMapKey({ sdkAppId, secretKey, userId, roomId, privilegeMap, creator, ttlSeconds: privateMapKeyTtlSeconds });
+}
+
+/**
+ * enter_room: seats the caller in the room, creating it when it does not
+ * exist (the demo enters typed room numbers; TRTC makes its room on first
+ * entry), then answers the PrivateMapKey for that room.
+ */
+export async function enterRoom(rt: Runtime, actor: Actor, roomId: string, roomInfo = ''): Promise<{ privateMapKey: string; created: boolean }> {
+  const seat = memberSeat(actor.userId);
+  // A missing room first reserves the id and records its cleanup (as add_pusher
+  // does before its IM call), then creates it: a TRTC dismissal of this id in
+  // flight is waited for (onceGroupSettled), so it cannot end the new room.
+  let outcome = await onceGroupSettled(rt, (attempt) => rt.rooms.join(actor, WEBRTC_ROOM, roomId, seat, '', undefined, attempt === 0));
+  if (outcome.missing) outcome = await onceGroupSettled(rt, () => rt.rooms.join(actor, WEBRTC_ROOM, roomId, seat, '', { roomInfo }));
+  if (outcome.missing) throw new Error('room missing after creation');
+  await performEffect(rt, WEBRTC_ROOM, roomId, outcome.effect);
+  return { privateMapKey: privateMapKey(rt, actor.userId, roomId, outcome.creator), created: outcome.created };
+}
+
+/** create_room: a new room under a generated room number, with the caller in it as creator. */
+export async function createRoom(rt: Runtime, actor: Actor, roomInfo: string): Promise<{ roomID: string; privateMapKey: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const roomId = generatedRoomId();
+    try {
+      // Session, quota, a taken id and ROOMS_PER_USER first; it records the id's cleanup, which creating the room cancels.
+      await onceGroupSettled(rt, (retry) => rt.rooms.prepareCreate(actor, WEBRTC_ROOM, roomId, attempt === 1 && retry === 0));
+    } catch (error) {
+      if (error instanceof AppError && error.code === Code.ROOM_EXISTS && attempt < GENERATED_ID_ATTEMPTS) continue;
+      throw error;
+    }
+    const outcome = await onceGroupSettled(rt, () => rt.rooms.join(actor, WEBRTC_ROOM, roomId, memberSeat(actor.userId), '', { roomInfo }, false));
+    if (outcome.missing) throw new Error('room missing after creation');
+    await performEffect(rt, WEBRTC_ROOM, roomId, outcome.effect);
+    return { roomID: roomId, privateMapKey: privateMapKey(rt, actor.userId, roomId, outcome.creator) };
+  }
+}
+
+/** quit_room: the caller leaves exactly as delete_pusher leaves (the last one, or the creator if configured, ends the room). */
+export async function quitRoom(rt: Runtime, actor: Actor, roomId: string): Promise<void> {
+  await performEffect(rt, WEBRTC_ROOM, roomId, await rt.rooms.leave(actor, WEBRTC_ROOM, roomId));
+}
+
+export interface WebrtcRoom {
+  roomID: string;
+  roomInfo: string;
+  roomCreator: string;
+  members: { userID: string }[];
+}
+
+/** get_room_list: entered rooms with a live member, in creation order; an anonymous demo caller counts on its IP's quota only. */
+export async function listRooms(rt: Runtime, actor: Actor | undefined, clientIp: string, index: number, count: number): Promise<WebrtcRoom[]> {
+  const caller = actor ?? provenActor('', clientIp, 'demo');
+  const rooms = await rt.rooms.listRooms(caller, WEBRTC_ROOM, index, count);
+  return rooms.map((room) => ({
+    roomID: room.roomID,
+    roomInfo: room.roomInfo,
+    roomCreator: room.roomCreator,
+    members: room.pushers.map((member) => ({ userID: member.userID })),
+  }));
+}
+
+/**
+ * A TRTC room callback: 104 removes the member exactly as quit_room does
+ * (its reason logged), 103 marks it present, 102 ends the room; duplicates
+ * and late deliveries are answered without effect.
+ */
+export async function applyTrtcEvent(rt: Runtime, event: TrtcEvent): Promise<void> {
+  const result = await rt.rooms.trtcEvent(event);
+  log({
+    event: 'trtc_callback',
+    kind: event.kind,
+    roomType: WEBRTC_ROOM,
+    roomId: event.roomId,
+    ...(event.userId ? { userId: event.userId } : {}),
+    at: event.at,
+    outcome: result.outcome,
+    ...(result.outcome === 'removed' ? { reason: 'left the TRTC room (callback 104)', trtcReason: event.reason } : {}),
+  });
+  if (result.outcome === 'removed') await performEffect(rt, WEBRTC_ROOM, event.roomId, result.effect);
+}
