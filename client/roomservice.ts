@@ -213,6 +213,79 @@ export type LiveStreamInput = Record<string, unknown>;
 
 export type LiveStreamResult = Record<string, never>;
 
+export type WebrtcGetLoginInfoInput = {
+  /** the user to sign for (generated when omitted in AUTH_MODE demo) */ userID?: string;
+  /** proof of identity where AUTH_MODE requires one: login's session token (with its userID) or, with AUTH_MODE=jwt, the app's JWT; or send it as Authorization: Bearer <token> */ token?: string;
+};
+
+export type WebrtcGetLoginInfoResult = {
+  userID: string;
+  sdkAppID: number;
+  userSig: string;
+};
+
+export type WebrtcGetRoomListInput = {
+  /** the caller (optional in AUTH_MODE demo); with a proof it must be the proof's user */ userID?: string;
+  /** proof of identity where AUTH_MODE requires one: login's session token (with its userID) or, with AUTH_MODE=jwt, the app's JWT; or send it as Authorization: Bearer <token> */ token?: string;
+  /** offset of the page: 0-1000000, default 0 */ index?: number | string;
+  /** rooms per page: 1-100, default 20 */ count?: number | string;
+  /** "trtc" as webrtcroom.js sends it (ignored) */ roomType?: string;
+};
+
+export type WebrtcGetRoomListResult = {
+  rooms: Array<{
+    roomID: string;
+    /** the room's name as its creator gave it */ roomInfo: string;
+    roomCreator: string;
+    /** members with a live heartbeat or TRTC presence, in join order */ members: Array<{
+      userID: string;
+    }>;
+  }>;
+};
+
+export type WebrtcCreateRoomInput = {
+  /** the caller (1-32 of A-Z a-z 0-9 _ - @ .); with a proof it must be the proof's user, else code 7 */ userID: string;
+  /** proof of identity where AUTH_MODE requires one: login's session token (with its userID) or, with AUTH_MODE=jwt, the app's JWT; or send it as Authorization: Bearer <token> */ token?: string;
+  /** at most 1024 bytes (UTF-8); longer is code 10 */ roomInfo?: string;
+  /** "trtc" as webrtcroom.js sends it (ignored) */ roomType?: string;
+};
+
+export type WebrtcCreateRoomResult = {
+  /** the generated room number (digits: a numeric TRTC room) */ roomID: string;
+  /** entry ticket for this user and room (TRTC_PRIVILEGE_MAP plus create; TRTC_PRIVATE_MAP_KEY_TTL seconds) */ privateMapKey: string;
+};
+
+export type WebrtcEnterRoomInput = {
+  /** the caller (1-32 of A-Z a-z 0-9 _ - @ .); with a proof it must be the proof's user, else code 7 */ userID: string;
+  /** TRTC room id: a number 1-4294967294 (digits, or a JSON number) is a numeric TRTC room, anything else (1-48 of A-Z a-z 0-9 _ - @ . :) a string room id */ roomID: string;
+  /** proof of identity where AUTH_MODE requires one: login's session token (with its userID) or, with AUTH_MODE=jwt, the app's JWT; or send it as Authorization: Bearer <token> */ token?: string;
+  /** the room's name if this call creates it (at most 1024 bytes; longer is code 10) */ roomInfo?: string;
+};
+
+export type WebrtcEnterRoomResult = {
+  /** entry ticket for this user and room (TRTC_PRIVILEGE_MAP, plus create for the room's creator; TRTC_PRIVATE_MAP_KEY_TTL seconds) */ privateMapKey: string;
+};
+
+export type WebrtcQuitRoomInput = {
+  /** the caller (1-32 of A-Z a-z 0-9 _ - @ .); with a proof it must be the proof's user, else code 7 */ userID: string;
+  /** TRTC room id: a number 1-4294967294 (digits, or a JSON number) is a numeric TRTC room, anything else (1-48 of A-Z a-z 0-9 _ - @ . :) a string room id */ roomID: string;
+  /** proof of identity where AUTH_MODE requires one: login's session token (with its userID) or, with AUTH_MODE=jwt, the app's JWT; or send it as Authorization: Bearer <token> */ token?: string;
+};
+
+export type WebrtcQuitRoomResult = Record<string, never>;
+
+export type WebrtcHeartbeatInput = {
+  /** the caller (1-32 of A-Z a-z 0-9 _ - @ .); with a proof it must be the proof's user, else code 7 */ userID: string;
+  /** TRTC room id: a number 1-4294967294 (digits, or a JSON number) is a numeric TRTC room, anything else (1-48 of A-Z a-z 0-9 _ - @ . :) a string room id */ roomID: string;
+  /** proof of identity where AUTH_MODE requires one: login's session token (with its userID) or, with AUTH_MODE=jwt, the app's JWT; or send it as Authorization: Bearer <token> */ token?: string;
+};
+
+export type WebrtcHeartbeatResult = Record<string, never>;
+
+export type TrtcInput = Record<string, unknown>;
+
+export type TrtcResult = Record<string, never>;
+
 /** One method per endpoint; errors are thrown as RoomServiceError with the answer's `code`. */
 export class RoomServiceClient extends ClientCore {
   /** Proves identity with an IM UserSig and opens a session: the token goes in the query of every other room action. */
@@ -318,5 +391,40 @@ export class RoomServiceClient extends ClientCore {
   /** The live platform's push (event_type 1) / disconnect (event_type 0) callback, signed sign = md5(LIVE_CALLBACK_KEY + t): a stop removes the seat pushing that stream at once, a start keeps it from being reaped as silent. Anything not ours answers code 0 too; a bad or expired signature HTTP 403. */
   liveStream(input: LiveStreamInput = {}): Promise<LiveStreamResult> {
     return this.send<LiveStreamResult>({ action: 'live_stream', method: 'POST', path: '/weapp/callbacks/live_stream', roomType: undefined, session: false, inputFrom: 'body' }, input);
+  }
+
+  /** The caller's UserSig for TRTC: for the body userID (AUTH_MODE demo; generated when omitted) or the proof's user (jwt/off: a session token or JWT is required, code 7 without). */
+  webrtcGetLoginInfo(input: WebrtcGetLoginInfoInput = {}): Promise<WebrtcGetLoginInfoResult> {
+    return this.send<WebrtcGetLoginInfoResult>({ action: 'webrtc_get_login_info', method: 'POST', path: '/weapp/webrtc_room/get_login_info', roomType: undefined, session: false, inputFrom: 'body' }, input);
+  }
+
+  /** One page of the TRTC rooms with a live member, in creation order (anonymous in AUTH_MODE demo, as webrtcroom.js sends no userID here). */
+  webrtcGetRoomList(input: WebrtcGetRoomListInput = {}): Promise<WebrtcGetRoomListResult> {
+    return this.send<WebrtcGetRoomListResult>({ action: 'webrtc_get_room_list', method: 'POST', path: '/weapp/webrtc_room/get_room_list', roomType: undefined, session: false, inputFrom: 'body' }, input);
+  }
+
+  /** Creates a TRTC room under a generated room number with the caller in it as creator, and answers its PrivateMapKey (with the create privilege). */
+  webrtcCreateRoom(input: WebrtcCreateRoomInput): Promise<WebrtcCreateRoomResult> {
+    return this.send<WebrtcCreateRoomResult>({ action: 'webrtc_create_room', method: 'POST', path: '/weapp/webrtc_room/create_room', roomType: undefined, session: false, inputFrom: 'body' }, input);
+  }
+
+  /** Takes a member seat in the room (creating the room when it does not exist, as TRTC does on first entry) and answers the PrivateMapKey for it; a full room is 5001 and gets no key. */
+  webrtcEnterRoom(input: WebrtcEnterRoomInput): Promise<WebrtcEnterRoomResult> {
+    return this.send<WebrtcEnterRoomResult>({ action: 'webrtc_enter_room', method: 'POST', path: '/weapp/webrtc_room/enter_room', roomType: undefined, session: false, inputFrom: 'body' }, input);
+  }
+
+  /** Leaves the room: the last member leaving (or its creator, with WEBRTC_ROOM_CREATOR_CAN_DESTROY_ROOM) ends it and dismisses the TRTC room. */
+  webrtcQuitRoom(input: WebrtcQuitRoomInput): Promise<WebrtcQuitRoomResult> {
+    return this.send<WebrtcQuitRoomResult>({ action: 'webrtc_quit_room', method: 'POST', path: '/weapp/webrtc_room/quit_room', roomType: undefined, session: false, inputFrom: 'body' }, input);
+  }
+
+  /** Keeps the caller's seat (webrtcroom.js beats every 7 s): a member silent for WEBRTC_ROOM_HEARTBEAT_TIMEOUT (default HEARTBEAT_TIMEOUT) is evicted and removed from the TRTC room, unless a TRTC callback reported it present. */
+  webrtcHeartbeat(input: WebrtcHeartbeatInput): Promise<WebrtcHeartbeatResult> {
+    return this.send<WebrtcHeartbeatResult>({ action: 'webrtc_heartbeat', method: 'POST', path: '/weapp/webrtc_room/heartbeat', roomType: undefined, session: false, inputFrom: 'body' }, input);
+  }
+
+  /** TRTC's room callbacks (header Sign = base64(HMAC-SHA256(TRTC_CALLBACK_KEY, raw body))): 103 entered marks a webrtc_room member present, 104 left removes it at once, 102 dismissed ends the room; duplicates and late retries change nothing. A bad or missing Sign, or no TRTC_CALLBACK_KEY: HTTP 403. */
+  trtc(input: TrtcInput = {}): Promise<TrtcResult> {
+    return this.send<TrtcResult>({ action: 'trtc', method: 'POST', path: '/weapp/callbacks/trtc', roomType: undefined, session: false, inputFrom: 'body' }, input);
   }
 }

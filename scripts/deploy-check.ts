@@ -33,6 +33,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { CONFIG_VARIABLES } from '../shared/config';
 import { ENDPOINTS } from '../functions/router';
+import { functionNameOf } from '../shared/http/endpoint';
 import { NODE_TARGET, ROOT, functionNames } from './build';
 import {
   DEPLOY_VARIABLES,
@@ -346,14 +347,14 @@ export function checkServerlessFile(file: string, options: CheckOptions = {}): C
         if (!declared) problem(`route ${key}: path parameter ${param} is not declared in param`);
         else if (declared.position !== 'PATH' || !declared.required) problem(`route ${key}: param ${param} must be position PATH, required`);
       }
-      const endpoint = ENDPOINTS.find((e) => e.action === api.function);
+      const endpoint = ENDPOINTS.find((e) => functionNameOf(e) === api.function);
       if (endpoint) {
         const route = routeOf(endpoint);
-        if (route.path !== api.path || route.method !== api.method) problem(`route ${key}: ${endpoint.action} is served at ${route.method} ${route.path}`);
+        if (route.path !== api.path || route.method !== api.method) problem(`route ${key}: ${functionNameOf(endpoint)} is served at ${route.method} ${route.path}`);
       } else if (names.includes(api.function)) problem(`route ${key}: function ${api.function} is not an endpoint`);
     }
     for (const endpoint of ENDPOINTS) {
-      if (!apis.some((api) => api.function === endpoint.action)) problem(`endpoint ${endpoint.action} has no API Gateway route (${routeOf(endpoint).method} ${routeOf(endpoint).path})`);
+      if (!apis.some((api) => api.function === functionNameOf(endpoint))) problem(`endpoint ${functionNameOf(endpoint)} has no API Gateway route (${routeOf(endpoint).method} ${routeOf(endpoint).path})`);
     }
   }
 

@@ -15,6 +15,7 @@ import { RoomServiceClient, RoomServiceError } from '../../client';
 import { ENDPOINTS } from '../../functions/router';
 import { setLogSink } from '../../shared/log';
 import { openApiDocument } from '../../shared/http/openapi';
+import { functionNameOf } from '../../shared/http/endpoint';
 import { API_MD, CLIENT_TS, generated } from '../../scripts/api-docs';
 import { startGateway, type Gateway } from '../../scripts/gateway';
 import type { FakeCloud } from '../support/fake-cloud';
@@ -30,9 +31,9 @@ describe('generated reference', () => {
   it('documents every endpoint the router serves, with its method, room types and codes', () => {
     const doc = openApiDocument(ENDPOINTS) as { paths: Record<string, Record<string, { operationId: string; 'x-room-types': string[]; 'x-result-codes': number[] }>> };
     const operations = Object.values(doc.paths).flatMap((item) => Object.entries(item).map(([method, op]) => ({ method, ...op })));
-    expect(operations.map((op) => op.operationId).sort()).toEqual(ENDPOINTS.map((e) => e.action).sort());
+    expect(operations.map((op) => op.operationId).sort()).toEqual(ENDPOINTS.map(functionNameOf).sort());
     for (const def of ENDPOINTS) {
-      const op = operations.find((o) => o.operationId === def.action)!;
+      const op = operations.find((o) => o.operationId === functionNameOf(def))!;
       expect(op.method).toBe(def.method.toLowerCase());
       expect(op['x-room-types']).toEqual(def.scope !== 'room' ? [] : [...(def.roomTypes ?? ['double_room', 'multi_room', 'live_room'])]);
       for (const code of def.codes) expect(op['x-result-codes']).toContain(code);

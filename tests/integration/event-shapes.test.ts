@@ -13,13 +13,14 @@
  * refuses without it (code 7): proof that the adapter read the query from where
  * the platform puts it.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/build';
 import { ENDPOINTS, main_handler as router } from '../../functions/router';
 import { toHttpRequest } from '../../shared/http/event';
+import { functionNameOf } from '../../shared/http/endpoint';
 import { CLOUD, signIn, startHarness, userSigFor, type Harness } from '../support/harness';
 
 type Query = Record<string, string>;
@@ -28,11 +29,11 @@ const SHAPES: Shape[] = ['api-gateway', 'api-gateway (query as a string)', 'func
 const USER = 'alice';
 
 /** API Gateway trigger event, the fields of doc 583/12513 and nothing else. */
-function apiGatewayEvent(path: string, method: string, query: Query, body: string, asString = false) {
+function apiGatewayEvent(path: string, method: string, query: Query, body: string, asString = false, extraHeaders: Query = {}) {
   return {
     path,
     httpMethod: method,
-    headers: { 'content-type': 'application/json', host: 'service-abcd1234-1250000000.gz.apigw.tencentcs.com' },
+    headers: { 'content-type': 'application/json', host: 'service-abcd1234-1250000000.gz.apigw.tencentcs.com', ...extraHeaders },
     body,
     isBase64Encoded: false,
     pathParameters: path.startsWith('/weapp/utils/') ? {} : { roomType: path.split('/')[2]! },
@@ -45,22 +46,22 @@ function apiGatewayEvent(path: string, method: string, query: Query, body: strin
 }
 
 /** Function URL event, the fields of doc 583/96099; the client IP is only in a header. */
-function functionUrlEvent(path: string, method: string, query: Query, body: string, ip = '203.0.113.7') {
+function functionUrlEvent(path: string, method: string, query: Query, body: string, ip = '203.0.113.7', extraHeaders: Query = {}) {
   return {
     body,
-    headers: { 'content-type': 'application/json', host: '1250000000-abcd1234.ap-guangzhou.tencentscf.com', 'x-scf-remote-addr': ip },
+    headers: { 'content-type': 'application/json', host: '1250000000-abcd1234.ap-guangzhou.tencentscf.com', 'x-scf-remote-addr': ip, ...extraHeaders },
     httpMethod: method,
     path,
     queryString: query,
   };
 }
 
-const consoleEvent = (path: string, method: string, query: Query, body: string) => ({ path, method, query, body });
+const consoleEvent = (path: string, method: string, query: Query, body: string, headers: Query = {}) => ({ path, method, query, body, headers });
 
-function eventOf(shape: Shape, path: string, method: string, query: Query, body: string): unknown {
-  if (shape === 'function-url') return functionUrlEvent(path, method, query, body);
-  if (shape === 'console') return consoleEvent(path, method, query, body);
-  return apiGatewayEvent(path, method, query, body, shape !== 'api-gateway');
+function eventOf(shape: Shape, path: string, method: string, query: Query, body: string, headers: Query = {}): unknown {
+  if (shape === 'function-url') return functionUrlEvent(path, method, query, body, undefined, headers);
+  if (shape === 'console') return consoleEvent(path, method, query, body, headers);
+  return apiGatewayEvent(path, method, query, body, shape !== 'api-gateway', headers);
 }
 
 /** Path and body of the route's stored console event (events/<action>.json): a valid request for alice, on a room type the route serves. */
@@ -86,14 +87,15 @@ describe('documented event shapes, every route', () => {
   const sessionRoutes = ENDPOINTS.filter((e) => e.auth === 'session');
   const openRoutes = ENDPOINTS.filter((e) => e.auth === 'none');
   const signedRoutes = ENDPOINTS.filter((e) => e.auth === 'signed');
+  const identityRoutes = ENDPOINTS.filter((e) => e.auth === 'identity');
 
   it('covers every endpoint', () => {
-    expect(sessionRoutes.length + openRoutes.length + signedRoutes.length).toBe(ENDPOINTS.length);
+    expect(sessionRoutes.length + openRoutes.length + signedRoutes.length + identityRoutes.length).toBe(ENDPOINTS.length);
     expect(sessionRoutes.length).toBeGreaterThan(10);
   });
 
   for (const shape of SHAPES) {
-    it.each(sessionRoutes.map((e) => e.action))(`${shape}: %s reads userID and token from the query`, async (action) => {
+    it.each(sessionRoutes.map(functionNameOf))(`${shape}: %s reads userID and token from the query`, async (action) => {
       // Prepare: a token of its own (logout revokes it).
       const { path, body } = stored(action);
       const { token } = await signIn(USER);
@@ -127,17 +129,39 @@ describe('documented event shapes, every route', () => {
       }
     });
 
+    it.each(identityRoutes.map(functionNameOf))(`${shape}: %s (webrtc_room) takes the caller from the body in AUTH_MODE demo, and wants a proof in AUTH_MODE off`, async (fn) => {
+      // Prepare: the stored console event's body.
+      const { path, body } = stored(fn);
+
+      // Act
+      const demo = await answer(eventOf(shape, path, 'POST', {}, body));
+      await h.reconfigure({ AUTH_MODE: 'off' });
+      const strict = await answer(eventOf(shape, path, 'POST', {}, body)).finally(() => h.reconfigure({}));
+
+      // Assess
+      expect(demo.status, JSON.stringify(demo.body)).toBeLessThan(500);
+      expect(demo.code, JSON.stringify(demo.body)).not.toBe(7);
+      expect(strict.code, JSON.stringify(strict.body)).toBe(7);
+    });
+
     it.each(signedRoutes.map((e) => e.action))(`${shape}: the %s callback is judged by its signed body`, async (action) => {
-      // Prepare: the stored sample with a real signature, and the same with a wrong one.
+      // Prepare: the stored sample with a real signature, and the same with a wrong one (each platform's scheme).
       const sample = JSON.parse(stored(action).body) as Record<string, unknown>;
-      const t = Math.floor(Date.now() / 1000) + 600;
-      const good = JSON.stringify({ ...sample, t, sign: createHash('md5').update(CLOUD.callbackKey + t).digest('hex') });
-      const bad = JSON.stringify({ ...sample, t, sign: '0'.repeat(32) });
+      const signed = (valid: boolean): { body: string; headers: Query } => {
+        if (action === 'trtc') {
+          const raw = JSON.stringify(sample);
+          return { body: raw, headers: { sign: valid ? createHmac('sha256', CLOUD.trtcCallbackKey).update(raw).digest('base64') : 'AAAA' } };
+        }
+        const t = Math.floor(Date.now() / 1000) + 600;
+        return { body: JSON.stringify({ ...sample, t, sign: valid ? createHash('md5').update(CLOUD.callbackKey + t).digest('hex') : '0'.repeat(32) }), headers: {} };
+      };
+      const good = signed(true);
+      const bad = signed(false);
       const path = `/weapp/callbacks/${action}`;
 
       // Act
-      const accepted = await answer(eventOf(shape, path, 'POST', {}, good));
-      const refused = await answer(eventOf(shape, path, 'POST', {}, bad));
+      const accepted = await answer(eventOf(shape, path, 'POST', {}, good.body, good.headers));
+      const refused = await answer(eventOf(shape, path, 'POST', {}, bad.body, bad.headers));
 
       // Assess
       expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);

@@ -6,7 +6,7 @@
  * the runtime's connection. Each flow runs twice: once cold, once with the
  * scripts warm, and the warm counts are asserted.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCRIPTS } from '../../shared/rooms/scripts';
@@ -123,6 +123,22 @@ async function flow(pass: 'cold' | 'warm', p: string): Promise<void> {
   await measure(pass, 'utils/get_test_pushurl', () => invoke('/weapp/utils/get_test_pushurl'));
   await measure(pass, 'utils/get_test_rtmpaccurl', () => invoke('/weapp/utils/get_test_rtmpaccurl'));
   await alice.call('live_room', 'delete_pusher', { roomID: L });
+
+  // webrtc_room: the same scripts (demo identity: the body userID, no session to look up).
+  const webrtc = (action: string, body: Record<string, unknown>) => invoke(`/weapp/webrtc_room/${action}`, { method: 'POST', body });
+  const T = `9${p === 'c' ? 1 : 2}${Date.now() % 100000}`;
+  await measure(pass, 'webrtc_room/get_login_info', () => webrtc('get_login_info', { userID: `erin${p}` }));
+  const made = await measure(pass, 'webrtc_room/create_room', () => webrtc('create_room', { userID: `erin${p}`, roomInfo: 'r' }));
+  await measure(pass, 'webrtc_room/enter_room (joins)', () => webrtc('enter_room', { userID: `frank${p}`, roomID: made.body.roomID }));
+  await measure(pass, 'webrtc_room/enter_room (creates the room)', () => webrtc('enter_room', { userID: `gina${p}`, roomID: T }));
+  await measure(pass, 'webrtc_room/heartbeat', () => webrtc('heartbeat', { userID: `frank${p}`, roomID: made.body.roomID }));
+  await measure(pass, 'webrtc_room/get_room_list', () => webrtc('get_room_list', { index: 0, count: 20 }));
+  await measure(pass, 'webrtc_room/quit_room (others stay)', () => webrtc('quit_room', { userID: `frank${p}`, roomID: made.body.roomID }));
+  await measure(pass, 'webrtc_room/quit_room (last one: room ends)', () => webrtc('quit_room', { userID: `erin${p}`, roomID: made.body.roomID }));
+  const left = JSON.stringify({ EventGroupId: 1, EventType: 104, CallbackTs: Date.now(), EventInfo: { RoomId: Number(T), EventMsTs: Date.now(), UserId: `gina${p}` } });
+  await measure(pass, 'callbacks/trtc (104: the member leaves)', () =>
+    invoke('/weapp/callbacks/trtc', { method: 'POST', rawBody: left, headers: { sign: createHmac('sha256', CLOUD.trtcCallbackKey).update(left).digest('base64') } }),
+  );
 }
 
 const count = (row: Row | undefined, which: 'cold' | 'warm' | 'server' = 'warm') => row?.[which]?.length ?? -1;
@@ -183,7 +199,7 @@ describe('Redis commands per endpoint (warm scripts)', () => {
   });
 
   it('every other room endpoint sends at most two commands', () => {
-    const room = [...rows.values()].filter((r) => !r.endpoint.startsWith('utils/') && r.endpoint !== 'login' && r.endpoint !== 'logout');
+    const room = [...rows.values()].filter((r) => !r.endpoint.startsWith('utils/') && !r.endpoint.startsWith('webrtc_room/get_login_info') && r.endpoint !== 'login' && r.endpoint !== 'logout');
     expect(room.length).toBeGreaterThanOrEqual(18);
     for (const row of room) expect(count(row), `${row.endpoint}: ${summary(row.warm)}`).toBeLessThanOrEqual(2);
     expect(rows.get('create_room')?.warm).toEqual(['EVALSHA(prepareCreate)', 'EVALSHA(createRoom)']);
@@ -193,6 +209,18 @@ describe('Redis commands per endpoint (warm scripts)', () => {
     for (const endpoint of ['get_pushers', 'get_room_list', 'get_custom_info', 'set_custom_field', 'add_audience', 'delete_audience', 'get_audiences', 'merge_stream', 'get_push_url']) {
       expect(count(rows.get(endpoint)), endpoint).toBe(1);
     }
+  });
+
+  it('webrtc_room runs the same scripts at the same cost: heartbeat one command, entering two, the TRTC callback its script plus the ack', () => {
+    expect(rows.get('webrtc_room/heartbeat')?.warm).toEqual(['EVALSHA(heartbeat)']);
+    expect(rows.get('webrtc_room/get_room_list')?.warm).toEqual(['EVALSHA(listRooms)']);
+    expect(rows.get('webrtc_room/get_login_info')?.warm).toEqual(['EVAL(inline)']);
+    expect(rows.get('webrtc_room/create_room')?.warm).toEqual(['EVALSHA(prepareCreate)', 'EVALSHA(joinRoom)']);
+    expect(rows.get('webrtc_room/enter_room (joins)')?.warm).toEqual(['EVALSHA(joinRoom)', 'ZREM']);
+    expect(rows.get('webrtc_room/enter_room (creates the room)')?.warm).toEqual(['EVALSHA(joinRoom)', 'EVALSHA(joinRoom)']);
+    expect(rows.get('webrtc_room/quit_room (others stay)')?.warm).toEqual(['EVALSHA(leaveRoom)', 'ZREM']);
+    expect(rows.get('webrtc_room/quit_room (last one: room ends)')?.warm).toEqual(['EVALSHA(leaveRoom)', 'ZREM']);
+    expect(rows.get('callbacks/trtc (104: the member leaves)')?.warm).toEqual(['EVALSHA(trtcEvent)', 'ZREM']);
   });
 
   it('login writes one session, capping the user\'s sessions in the same script (plus the per-IP quota when on)', () => {

@@ -4,7 +4,7 @@
  * loopback IM/live fake.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ROOM_TYPES, type RoomType } from '../../shared/config';
+import { STREAM_ROOM_TYPES as ROOM_TYPES, type RoomType } from '../../shared/config';
 import { ownedRoomsBase, roomKeys } from '../../shared/rooms/keys';
 import { EFFECT_LEASE_MS } from '../../shared/rooms/store';
 import { sweep } from '../../shared/rooms/sweeper';

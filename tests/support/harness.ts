@@ -33,6 +33,8 @@ export const CLOUD = {
   cloudSecretId: 'AKIDtest0123456789abcdefTESTKEY0',
   cloudSecretKey: 'testSecretKey0123456789abcdefXYZ',
   callbackKey: 'callback-key-0123456789',
+  /** TRTC_CALLBACK_KEY (1-32 letters and digits). */
+  trtcCallbackKey: 'trtcCallbackKey0123456789',
   bizid: '8888',
   pushSecretKey: 'e12c46f2612d5106e2034781ab261ca3',
 };
@@ -45,6 +47,7 @@ export const CLOUD_ENV: Readonly<Record<string, string>> = {
   CLOUD_API_SECRET_ID: CLOUD.cloudSecretId,
   CLOUD_API_SECRET_KEY: CLOUD.cloudSecretKey,
   LIVE_CALLBACK_KEY: CLOUD.callbackKey,
+  TRTC_CALLBACK_KEY: CLOUD.trtcCallbackKey,
   IM_SDK_APP_ID: String(CLOUD.sdkAppId),
   IM_SECRET_KEY: CLOUD.secretKey,
   IM_ADMINISTRATOR: CLOUD.administrator,
