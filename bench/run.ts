@@ -105,6 +105,14 @@ async function main(): Promise<void> {
         target: '>= 0.6',
         verdict: hb.failed > 0 ? 'error' : hb.ratio >= 0.6 ? 'pass' : 'MISS',
       });
+      rows.push({
+        figure: 'heartbeat handler per room type (64 callers, req/s; ratio to raw EVALSHA)',
+        measured: Object.entries(hb.byRoomType)
+          .map(([type, t]) => `${type} ${t.perSecond} (${t.ratioToRaw.toFixed(2)})`)
+          .join(', '),
+        target: 'report',
+        verdict: 'report',
+      });
     });
 
     await attempt('roundtrips', async () => {
@@ -279,6 +287,10 @@ async function main(): Promise<void> {
         `  breakdown (CPU us per request, Node + Redis, req/s):\n` +
         Object.entries(hb.breakdown)
           .map(([name, b]) => `    ${name.padEnd(24)} ${String(b.node).padStart(6)} + ${String(b.redis).padStart(6)}   ${String(b.perSecond).padStart(7)}/s\n`)
+          .join('') +
+        `  per room type (CPU us per request, Node + Redis, req/s):\n` +
+        Object.entries(hb.byRoomType)
+          .map(([type, t]) => `    ${type.padEnd(24)} ${String(t.node).padStart(6)} + ${String(t.redis).padStart(6)}   ${String(t.perSecond).padStart(7)}/s\n`)
           .join(''),
     );
   }

@@ -77,6 +77,7 @@ export async function checkConfiguration(rt: Runtime): Promise<ConfigReport> {
     ),
     // Optional settings: unset is a warning below, not a failure.
     LIVE_CALLBACK_KEY: judge(true, config.live.callbackKey ? 'set' : 'not set: stream callbacks are refused'),
+    TRTC_CALLBACK_KEY: judge(true, config.trtc.callbackKey ? 'set' : 'not set: TRTC room callbacks are refused (webrtc_room presence from heartbeats only)'),
     LIVE_PLAY_SECRET_KEY: config.live.playSecretKey ? secret(config.live.playSecretKey, 32) : judge(true, 'not set: play URLs are signed with the push key'),
     LIVE_PUSH_DOMAIN: judge(config.live.pushDomain.length > 0, config.live.pushDomain),
     LIVE_PLAY_DOMAIN: judge(config.live.playDomain.length > 0, config.live.playDomain),
@@ -94,6 +95,9 @@ export async function checkConfiguration(rt: Runtime): Promise<ConfigReport> {
   const warnings: string[] = [];
   if (config.authMode === 'demo') {
     warnings.push('AUTH_MODE=demo: anyone can obtain a UserSig for any userID from get_login_info; use jwt or off in production');
+  }
+  if (!config.trtc.callbackKey) {
+    warnings.push('TRTC_CALLBACK_KEY is not set: TRTC room callbacks are refused, so a webrtc_room member who left TRTC stays until its heartbeat times out');
   }
   if (!config.live.callbackKey) {
     warnings.push('LIVE_CALLBACK_KEY is not set: push/disconnect callbacks are refused, so a stopped stream stays seated until its heartbeat times out');

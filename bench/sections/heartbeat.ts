@@ -6,6 +6,8 @@
  */
 import type Redis from 'ioredis';
 import { main_handler as heartbeat } from '../../functions/pusher_heartbeat';
+import { main_handler as webrtcHeartbeat } from '../../functions/webrtc_heartbeat';
+import { ROOM_TYPES, WEBRTC_ROOM, type RoomType } from '../../shared/config';
 import { connectRedis, type RedisClient } from '../../shared/redis';
 import { buildRuntime, installRuntime, type Runtime } from '../../shared/runtime';
 import { adminClient, apiEvent, Bed, REDIS_URL, type User } from '../lib/bed';
@@ -37,6 +39,33 @@ export interface HeartbeatResult {
    * handler, and the same command shape against a script that only returns OK.
    */
   breakdown: Record<'handlerNoRedis' | 'heartbeatScript' | 'sameShapeTrivialScript' | 'rawOneLiner' | 'handler', { node: number; redis: number; perSecond: number }>;
+  /**
+   * The heartbeat handler of each room type, 64 callers, median of short
+   * windows (CPU us per request, req/s): pusher_heartbeat for the stream
+   * types, webrtc_heartbeat (demo identity: the body userID, no session) for
+   * webrtc_room. Same script, same keys.
+   */
+  byRoomType: Record<RoomType, { node: number; redis: number; perSecond: number; ratioToRaw: number }>;
+}
+
+/** Seats one caller each in rooms of `type` (64 callers; double rooms hold 2, the others 4). */
+async function seatForType(bed: Bed, type: RoomType): Promise<{ user: User; roomID: string }[]> {
+  const perRoom = type === 'double_room' ? 2 : 4;
+  const seated: { user: User; roomID: string }[] = [];
+  for (let i = 0; i < CALLERS; i++) {
+    const roomID = `hbt_${type}_${Math.floor(i / perRoom)}`;
+    const userId = `hbt_${type}_u${i}`;
+    if (type === WEBRTC_ROOM) {
+      const answer = await bed.invoke('/weapp/webrtc_room/enter_room', {}, { userID: userId, roomID });
+      if (answer.body.code !== 0) throw new Error(`enter_room of ${userId} answered ${JSON.stringify(answer.body)}`);
+      seated.push({ user: { userId, token: '' }, roomID });
+    } else {
+      const user = await bed.signIn(userId);
+      await bed.join(user, type, roomID);
+      seated.push({ user, roomID });
+    }
+  }
+  return seated;
 }
 
 /** A Redis client stand-in whose every command answers ['OK'] at once (for the no-Redis handler cost). */
@@ -181,9 +210,30 @@ export async function runHeartbeat(bed: Bed, options: { reps: number; warmMs: nu
   breakdown.rawOneLiner = await measureAll(rawOnce);
   breakdown.handler = await measureAll(handlerOnce);
 
+  // Each room type's heartbeat handler, beside the others.
+  const byRoomType = {} as HeartbeatResult['byRoomType'];
+  for (const type of ROOM_TYPES) {
+    const callers = await seatForType(bed, type);
+    bed.use();
+    const webrtc = type === WEBRTC_ROOM;
+    const typePath = webrtc ? '/weapp/webrtc_room/heartbeat' : `/weapp/${type}/pusher_heartbeat`;
+    const handler = webrtc ? webrtcHeartbeat : heartbeat;
+    const once = async (caller: number) => {
+      const { user, roomID } = callers[caller]!;
+      const context = { request_id: `scf-${++invocation}`, function_name: webrtc ? 'webrtc_heartbeat' : 'pusher_heartbeat' };
+      const query: Record<string, string> = webrtc ? {} : { userID: user.userId, token: user.token };
+      const response = await handler(apiEvent(typePath, query, { userID: user.userId, roomID }), context);
+      return response.statusCode === 200 && response.body.startsWith('{"code":0,');
+    };
+    await closedLoop(CALLERS, once, 0, 500);
+    const figures = await measureAll(once);
+    byRoomType[type] = { ...figures, ratioToRaw: round(figures.perSecond / breakdown.rawOneLiner.perSecond, 3) };
+  }
+
   await raw.quit().catch(() => undefined);
   return {
     breakdown,
+    byRoomType,
     callers: CALLERS,
     reps: options.reps,
     handlerPerSecond,

@@ -129,7 +129,7 @@ describe('utility endpoints', () => {
     expect(answer.body.code).toBe(0);
     expect(answer.body).toMatchObject({ ok: true, redis: { ok: true }, im: { ok: true } });
     expect(answer.body.warnings).toEqual([expect.stringMatching(/AUTH_MODE=demo/), expect.stringMatching(/LIVE_PLAY_SECRET_KEY/)]);
-    for (const secret of [CLOUD.secretKey, CLOUD.pushSecretKey, CLOUD.cloudSecretKey, CLOUD.callbackKey]) expect(text).not.toContain(secret);
+    for (const secret of [CLOUD.secretKey, CLOUD.pushSecretKey, CLOUD.cloudSecretKey, CLOUD.callbackKey, CLOUD.trtcCallbackKey]) expect(text).not.toContain(secret);
   });
 });
 

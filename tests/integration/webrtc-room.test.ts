@@ -183,6 +183,15 @@ describe('identity in stricter modes', () => {
     expect(await members('77')).toEqual(['alice']);
   });
 
+  it('AUTH_MODE=demo still checks a proof when one is sent: a valid session token passes, a foreign or malformed one is code 7', async () => {
+    const alice = await signIn('alice');
+    const valid = await call('enter_room', { userID: 'alice', roomID: '66', token: alice.token });
+    const foreign = await call('enter_room', { userID: 'bob', roomID: '66', token: alice.token });
+    const garbage = await call('enter_room', { userID: 'alice', roomID: '66' }, { authorization: 'Bearer not-a-token' });
+    expect([valid, foreign, garbage].map(codeOf)).toEqual([0, 7, 7]);
+    expect(await members('66')).toEqual(['alice']);
+  });
+
   it('AUTH_MODE=jwt: the JWT subject is the user; another body userID is code 7', async () => {
     await h.reconfigure({ TRTC_CALLBACK_KEY: CALLBACK_KEY, AUTH_MODE: 'jwt', AUTH_JWT_SECRET: JWT_SECRET });
     const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('erin').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(JWT_SECRET));
@@ -287,6 +296,27 @@ describe('TRTC room callbacks', () => {
       { action: 'RemoveUserByStrRoomId', roomId: 'room-p', userIds: ['silent'] },
       { action: 'RemoveUserByStrRoomId', roomId: 'room-p', userIds: ['third'] },
     ]);
+  });
+});
+
+describe('presence never beyond capacity', () => {
+  it('a 103 for a member whose seat lapsed and was taken does not bring it back: the sweeper evicts it', async () => {
+    await h.reconfigure({ TRTC_CALLBACK_KEY: CALLBACK_KEY, WEBRTC_ROOM_MAX_MEMBERS: '2', HEARTBEAT_TIMEOUT: '0.4' });
+    await enter('a', 'cap-1');
+    await enter('b', 'cap-1');
+    await sleep(250);
+    await call('heartbeat', { userID: 'a', roomID: 'cap-1' });
+    await sleep(250); // b's seat lapsed; a still beats
+    const c = await enter('c', 'cap-1');
+    await userEvent(103, 'cap-1', 'b', Date.now());
+    const listed = await call('get_room_list', {});
+    await call('heartbeat', { userID: 'a', roomID: 'cap-1' });
+    await call('heartbeat', { userID: 'c', roomID: 'cap-1' });
+    await sweep(h.rt);
+
+    expect(c.body.code).toBe(0);
+    expect((listed.body.rooms as { members: unknown[] }[])[0]!.members).toEqual([{ userID: 'a' }, { userID: 'c' }]);
+    expect(await members('cap-1')).toEqual(['a', 'c']);
   });
 });
 

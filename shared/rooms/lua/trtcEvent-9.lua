@@ -55,9 +55,10 @@ if kind == '103' then
   -- Present in TRTC: the sweeper keeps the seat through missed heartbeats
   -- (reapDue keepSilent, within the room's seats) until a 104 removes it.
   redis.call('HSET', r.hash, 'l:' .. user, 'trtc')
-  -- Entering is a sign of life: the deadline moves forward (never back).
-  local deadline = redis.call('ZSCORE', r.beats, user)
-  if deadline and tonumber(deadline) < now + hbTimeout then redis.call('ZADD', r.beats, now + hbTimeout, user) end
+  -- Entering is a sign of life for a live seat: its deadline moves forward.
+  -- A seat already past its deadline is left to the sweeper, whose keepSilent
+  -- keeps it (l: is set) only while the room stays within its seats.
+  if isLiveSeat(r, user) then redis.call('ZADD', r.beats, now + hbTimeout, user) end
   schedule(r)
   touch(r)
   return {'OK', 'present', ''}
