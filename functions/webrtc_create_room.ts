@@ -1,7 +1,8 @@
 /** webrtc_room/create_room: a new TRTC room with the caller in it, and its PrivateMapKey (docs/protocol.md §7). */
 import { z } from 'zod';
 import { Code } from '../shared/errors';
-import { webrtcEndpoint, scfHandler } from '../shared/http/endpoint';
+import { scfHandler } from '../shared/http/endpoint';
+import { webrtcEndpoint } from '../shared/http/webrtc-endpoint';
 import { roomInfo, webrtcToken, webrtcUser } from '../shared/http/fields';
 import { createRoom } from '../shared/rooms/webrtc';
 

@@ -1,7 +1,8 @@
 /** webrtc_room/enter_room: the caller enters a TRTC room (created when it does not exist) and gets its PrivateMapKey (docs/protocol.md §7). */
 import { z } from 'zod';
 import { Code } from '../shared/errors';
-import { webrtcEndpoint, scfHandler } from '../shared/http/endpoint';
+import { scfHandler } from '../shared/http/endpoint';
+import { webrtcEndpoint } from '../shared/http/webrtc-endpoint';
 import { roomInfo, webrtcRoomRequest } from '../shared/http/fields';
 import { enterRoom } from '../shared/rooms/webrtc';
 

@@ -1,7 +1,8 @@
 /** webrtc_room/get_login_info: the TRTC (IM) UserSig of the caller (docs/protocol.md §7). */
 import { z } from 'zod';
 import { randomUserId } from '../shared/sign/live-urls';
-import { webrtcEndpoint, scfHandler } from '../shared/http/endpoint';
+import { scfHandler } from '../shared/http/endpoint';
+import { webrtcEndpoint } from '../shared/http/webrtc-endpoint';
 import { userId, webrtcToken } from '../shared/http/fields';
 import { issueUserSig } from '../shared/sign/usersig';
 

@@ -1,6 +1,7 @@
 /** webrtc_room/get_room_list: one page of TRTC rooms in creation order (docs/protocol.md §7). */
 import { z } from 'zod';
-import { webrtcEndpoint, scfHandler } from '../shared/http/endpoint';
+import { scfHandler } from '../shared/http/endpoint';
+import { webrtcEndpoint } from '../shared/http/webrtc-endpoint';
 import { intLike, userId, webrtcToken } from '../shared/http/fields';
 import { listRooms } from '../shared/rooms/webrtc';
 

@@ -1,6 +1,7 @@
 /** webrtc_room/heartbeat: keeps the caller's seat; one Redis round trip (docs/protocol.md §7). */
 import { Code } from '../shared/errors';
-import { webrtcEndpoint, scfHandler } from '../shared/http/endpoint';
+import { scfHandler } from '../shared/http/endpoint';
+import { webrtcEndpoint } from '../shared/http/webrtc-endpoint';
 import { noFields, webrtcRoomRequest } from '../shared/http/fields';
 
 export const endpoint = webrtcEndpoint({

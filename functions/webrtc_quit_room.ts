@@ -1,6 +1,7 @@
 /** webrtc_room/quit_room: the caller leaves the TRTC room (docs/protocol.md §7). */
 import { Code } from '../shared/errors';
-import { webrtcEndpoint, scfHandler } from '../shared/http/endpoint';
+import { scfHandler } from '../shared/http/endpoint';
+import { webrtcEndpoint } from '../shared/http/webrtc-endpoint';
 import { noFields, webrtcRoomRequest } from '../shared/http/fields';
 import { quitRoom } from '../shared/rooms/webrtc';
 

@@ -12,7 +12,6 @@ import { AppError, Code, authFailed, badRequest } from '../errors';
 import { log, logTrusted } from '../log';
 import { runtime, type Runtime } from '../runtime';
 import type { Actor } from '../auth/token';
-import { webrtcActor, type WebrtcCaller } from '../auth/webrtc-identity';
 import { toHttpRequest, newRequestId, type HttpRequest, type ScfContext } from './event';
 import { corsHeaders, errorEnvelope, respond, successEnvelope, type ScfResponse } from './response';
 
@@ -74,6 +73,12 @@ export interface EndpointDef<S extends z.ZodType = z.ZodType, O extends z.ZodObj
   /** The SCF function serving it in per-function mode and its console event's name (default: the action). */
   functionName?: string;
   /**
+   * auth 'identity': establishes the caller from the request and its parsed
+   * input (webrtcEndpoint sets shared/auth/webrtc-identity.ts; kept out of
+   * this module so other bundles do not carry the JWT library).
+   */
+  identify?: (rt: Runtime, req: HttpRequest, input: unknown) => Promise<Actor | undefined>;
+  /**
    * Where the input comes from (default: body for POST, query for GET);
    * 'query+body': the query's fields, and the JSON body's for what the query lacks.
    */
@@ -124,17 +129,6 @@ export const utilsEndpoint = <S extends z.ZodType, O extends z.ZodObject>(def: O
   auth: 'none',
   ...def,
 });
-
-/**
- * A webrtc_room endpoint (docs/protocol.md §7): `POST /weapp/webrtc_room/{action}`,
- * identity per AUTH_MODE (webrtc-identity.ts); function `webrtc_<action>`
- * (its actions share names with the stream protocol's).
- */
-export function webrtcEndpoint<S extends z.ZodType, O extends z.ZodObject>(
-  def: Omit<EndpointDef<S, O, RoomScope & IdentityScope>, Defaults | 'functionName'>,
-): EndpointDef<S, O, RoomScope & IdentityScope> {
-  return { scope: 'webrtc_room', method: 'POST', auth: 'identity', functionName: `webrtc_${def.action}`, ...def };
-}
 
 /** The SCF function (and console event) name of an endpoint. */
 export const functionNameOf = (def: { action: string; functionName?: string }): string => def.functionName ?? def.action;
@@ -259,7 +253,8 @@ export async function handle(def: Endpoint | undefined, event: unknown, context:
       const bodyUser = (input as { userID?: unknown }).userID;
       if (bodyUser !== undefined && bodyUser !== actor.userId) throw authFailed('body userID differs from the signed-in user');
     } else if (def.auth === 'identity') {
-      actor = await webrtcActor(rt, req, input as WebrtcCaller);
+      if (!def.identify) throw new Error(`${def.action}: auth 'identity' without identify`);
+      actor = await def.identify(rt, req, input);
       user = actor?.userId;
     }
     const result = await def.run({ req, input, rt, roomType: type, actor });
