@@ -77,7 +77,7 @@ describe('ops dashboard in headless Chromium', () => {
     };
   }
 
-  it('shows a room made through the API, kicks a pusher, and shows the pusher_left event with reason kicked', async () => {
+  it('shows a room made through the API, kicks a pusher, shows the pusher_left event with reason kicked, dismisses the room', async () => {
     // A live room with three pushers, an audience member and a counter, through the public API.
     const [host, bob, carol, viewer] = await Promise.all(['host', 'bob', 'carol', 'viewer'].map(login));
     const roomID = String((await host!.call('create_room', { roomInfo: 'Friday show' })).roomID);
@@ -138,5 +138,14 @@ describe('ops dashboard in headless Chromium', () => {
       await page.getByTestId('room-detail').scrollIntoViewIfNeeded();
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
     }
+
+    // Dismiss the room from its details: it leaves the list, the log says room_finished (admin).
+    await page.getByTestId('room-dismiss').click();
+    expect(await page.getByTestId('confirm-dialog').textContent()).toContain(`Dismiss live_room/${roomID}`);
+    await page.getByTestId('confirm-ok').click();
+    await row.waitFor({ state: 'detached' });
+    await page.locator('[data-testid=event-row][data-type=room_finished][data-reason=admin]').waitFor();
+    expect(await page.getByTestId('room-detail').isHidden()).toBe(true);
+    expect(pageErrors).toEqual([]);
   }, 90_000);
 });
