@@ -29,6 +29,7 @@
     timer: 0,
     busy: false,
     again: false, // a refresh asked for while one runs: run once more right after it
+    notice: '', // what the last action did, shown beside the refresh time
   };
 
   class AuthError extends Error {}
@@ -159,7 +160,7 @@
       if (error.code !== 3) throw error;
       const gone = state.selected;
       state.selected = null;
-      $('status').textContent = 'Room ' + gone.roomType + '/' + gone.roomID + ' has ended.';
+      state.notice = 'Room ' + gone.roomType + '/' + gone.roomID + ' has ended.';
       return null;
     }
   }
@@ -241,7 +242,7 @@
       renderEvents();
       renderDeadLetters(dead);
       showError('');
-      $('status').textContent = 'Updated ' + new Date().toLocaleTimeString() + (state.selected ? '' : ' \u00b7 choose a room for its members');
+      $('status').textContent = 'Updated ' + new Date().toLocaleTimeString() + (state.notice ? ' \u00b7 ' + state.notice : '');
     } catch (error) {
       if (error instanceof AuthError) {
         state.busy = false;
@@ -270,7 +271,7 @@
   async function act(what, call) {
     try {
       await call();
-      $('status').textContent = what + ': done.';
+      state.notice = what + ': done.';
       showError('');
     } catch (error) {
       if (error instanceof AuthError) return askForKey('The service refused the key: ' + error.message + '. Enter it again.');
