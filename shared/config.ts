@@ -69,6 +69,8 @@ export interface Config {
   reservedUserIds: ReadonlySet<string>;
   /** check_config answers its details only to a caller presenting this key. */
   operatorKey: string | undefined;
+  /** Bearer key of the admin API (`/admin/`); the whole plane answers 404 without it. */
+  adminApiKey: string | undefined;
   /** HMAC key for session tokens; derived from IM_SECRET_KEY unless SESSION_SECRET is set. */
   sessionSecret: string;
   corsOrigins: string[];
@@ -138,6 +140,7 @@ const envSchema = z.object({
   CUSTOM_MAX_FIELDS: positiveInt(10000).default(32),
   CUSTOM_MAX_BYTES: positiveInt(1_000_000).default(8192),
   CHECK_CONFIG_OPERATOR_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  ADMIN_API_KEY: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable characters without spaces').optional(),
   RATE_LIMIT_PER_USER: z.coerce.number({ error: 'must be an integer' }).int().min(0).default(600),
   RATE_LIMIT_PER_IP: z.coerce.number({ error: 'must be an integer' }).int().min(0).default(6000),
   SWEEP_BATCH: positiveInt(10000).default(200),
@@ -255,6 +258,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     sessionMaxPerUser: e.SESSION_MAX_PER_USER,
     reservedUserIds: new Set([e.IM_ADMINISTRATOR, ...e.AUTH_RESERVED_USER_IDS.split(',')].map((id) => id.trim().toLowerCase()).filter(Boolean)),
     operatorKey: e.CHECK_CONFIG_OPERATOR_KEY,
+    adminApiKey: e.ADMIN_API_KEY,
     sessionSecret: e.SESSION_SECRET ?? `derived:${e.IM_SECRET_KEY}`,
     corsOrigins: e.CORS_ALLOW_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     authMode: e.AUTH_MODE,

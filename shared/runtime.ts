@@ -11,12 +11,15 @@ import { log } from './log';
 import { connectRedis, type RedisClient } from './redis';
 import { SessionStore } from './auth/sessions';
 import { RoomStore } from './rooms/store';
+import { AdminStore } from './rooms/admin-store';
 import { IpRateLimiter } from './auth/rate-limit';
 
 export interface Runtime {
   config: Config;
   redis: RedisClient;
   rooms: RoomStore;
+  /** The admin API's calls on room state (no caller, no session). */
+  admin: AdminStore;
   sessions: SessionStore;
   ipLimiter: IpRateLimiter;
   im: ImClient;
@@ -56,6 +59,7 @@ export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: 
     config,
     redis,
     rooms: new RoomStore(redis, config.keyPrefix, config.rooms, config.rateLimit),
+    admin: new AdminStore(redis, config.keyPrefix, config.rooms),
     sessions: new SessionStore(redis, config.keyPrefix, config.sessionSecret, config.sessionTtlSeconds, config.sessionMaxPerUser),
     ipLimiter: new IpRateLimiter(redis, config.keyPrefix, config.rateLimit.perIpPerMinute),
     im,

@@ -43,6 +43,18 @@ export const quotaKey = (prefix: string, type: RoomType, kind: 'u' | 'ip', who: 
 /** This minute's request counter of a client IP on the endpoints that run no room script. */
 export const ipQuotaKey = (prefix: string, ip: string, nowMs: number) => `${prefix}:{ratelimit}:ip:${ip}:${Math.floor(nowMs / 60_000)}`;
 
+/**
+ * Admin bans (the admin API): a user's service-wide ban, or their ban from one
+ * room, as a string holding the end of the ban (ms) that expires by TTL at
+ * that moment; the join scripts refuse a user while either exists. Beside
+ * them, an index of every ban (sorted set: `<scope>|<userID>` by end, scope
+ * `service` or `<roomType>/<roomID>`) for listing; its ended entries are
+ * dropped when it is read.
+ */
+export const serviceBanKey = (prefix: string, userId: string) => `${slot(prefix)}ban:${userId}`;
+export const roomBanKey = (prefix: string, type: RoomType, roomId: string, userId: string) => `${partitionBase(prefix, type)}ban:${roomId}|${userId}`;
+export const bansIndexKey = (prefix: string) => `${slot(prefix)}bans`;
+
 /** The keys of one room and of its type's partition. */
 export interface RoomKeys {
   /** The room hash; its fields are listed in shared/rooms/lua/helpers/rules.lua. */
@@ -86,6 +98,9 @@ export interface KeyContext {
   now: number;
   opId?: string;
   streamId?: string;
+  /** The user an admin ban is about, and whether it is service-wide (else from roomId of type). */
+  subject?: string;
+  serviceWide?: boolean;
 }
 
 const otherTypes = (type: RoomType) => ROOM_TYPES.filter((t) => t !== type);
@@ -116,6 +131,12 @@ const KEY_OF = {
   /** A set_custom_field result kept for retries of the caller's opID. */
   customOp: (c: KeyContext) => `${roomKeys(c.prefix, c.type, c.roomId).custom}|op|${actorOf(c).userId}|${c.opId ?? ''}`,
   stream: (c: KeyContext) => streamKey(c.prefix, c.streamId ?? ''),
+  /** The joining actor's bans (service-wide, and from this room), checked by every join script. */
+  serviceBan: (c: KeyContext) => serviceBanKey(c.prefix, actorOf(c).userId),
+  roomBan: (c: KeyContext) => roomBanKey(c.prefix, c.type, c.roomId, actorOf(c).userId),
+  /** A ban the admin API sets or lifts: the subject's service ban or room ban. */
+  ban: (c: KeyContext) => (c.serviceWide ? serviceBanKey(c.prefix, c.subject ?? '') : roomBanKey(c.prefix, c.type, c.roomId, c.subject ?? '')),
+  bans: (c: KeyContext) => bansIndexKey(c.prefix),
 };
 
 export type KeyName = keyof typeof KEY_OF;

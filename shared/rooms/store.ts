@@ -7,7 +7,7 @@ import { ROOM_TYPES, type RoomLimits, type RoomType } from '../config';
 import { AppError, Code, authFailed } from '../errors';
 import type { Actor } from '../auth/token';
 import { storeCall, type RedisClient } from '../redis';
-import { keysFor, ownedRoomsBase, partitionBase, roomKeys } from './keys';
+import { keysFor, ownedRoomsBase, partitionBase, roomKeys, type KeyContext } from './keys';
 import { SCRIPTS, type ScriptName } from './scripts';
 
 export type Effect = 'notify' | 'destroy';
@@ -79,6 +79,15 @@ export class GroupBusy extends AppError {
   }
 }
 
+/**
+ * A join refused by an admin ban (code 7, like any refusal of who the caller
+ * is), saying until when; `bannedUntil` (ms) lets a client show it.
+ */
+function banned(scope: string, ends: number): AppError {
+  const from = scope === 'service' ? 'this service' : 'this room';
+  return new AppError(Code.AUTH_FAILED, `you are banned from ${from} until ${new Date(ends).toISOString()}`, 200, { bannedUntil: ends });
+}
+
 const statusError: Record<string, (roomId: string, detail: unknown[]) => AppError> = {
   EXISTS: (roomId) => new AppError(Code.ROOM_EXISTS, 'room already exists', 200, { roomID: roomId }),
   AUTH: () => authFailed('token is missing, expired or revoked'),
@@ -91,18 +100,19 @@ const statusError: Record<string, (roomId: string, detail: unknown[]) => AppErro
   NOT_INT: () => new AppError(Code.INVALID_PARAM, 'fieldName holds a value that is not an integer counter'),
   BUSY: () => new GroupBusy(),
   ROOM_QUOTA: () => new AppError(Code.ROOM_QUOTA, 'you hold the most open rooms allowed (ROOMS_PER_USER); end one first'),
+  BANNED: (_id, [scope, ends]) => banned(String(scope), Number(ends)),
   CUSTOM_FIELDS: (_id, [max]) => new AppError(Code.VALUE_TOO_LONG, `fieldName would exceed the room's ${max} custom fields`),
   CUSTOM_BYTES: (_id, [max]) => new AppError(Code.VALUE_TOO_LONG, `value would exceed the room's ${max} bytes of custom fields`),
 };
 
 /** The protocol error for a script's refusal (its status word). */
-function refusal(script: ScriptName, status: string, roomId: string, detail: unknown[]): Error {
+export function refusal(script: ScriptName, status: string, roomId: string, detail: unknown[]): Error {
   const error = statusError[status];
   return error ? error(roomId, detail) : new Error(`room script ${script} answered ${status}`);
 }
 
 /** What a script call needs beyond the common arguments. */
-interface RunOptions {
+export interface RunOptions {
   /** False when this request's quota was already counted (create_room's session check, a retry). */
   countQuota?: boolean;
   /** set_custom_field's opID (names the key keeping its result). */
@@ -111,6 +121,8 @@ interface RunOptions {
   streamId?: string;
   /** The moment the script judges deadlines by (default: now). */
   asOf?: number;
+  /** What else names the script's keys (an admin ban's subject and scope). */
+  keys?: Pick<KeyContext, 'subject' | 'serviceWide'>;
 }
 
 function pairs(flat: unknown): [string, string][] {
@@ -150,11 +162,11 @@ function toDetail(reply: unknown[]): RoomDetail {
 
 export class RoomStore {
   constructor(
-    private readonly redis: RedisClient,
-    private readonly prefix: string,
-    private readonly limits: Record<RoomType, RoomLimits>,
+    protected readonly redis: RedisClient,
+    protected readonly prefix: string,
+    protected readonly limits: Record<RoomType, RoomLimits>,
     private readonly rateLimit: { perUserPerMinute: number; perIpPerMinute: number } = { perUserPerMinute: 0, perIpPerMinute: 0 },
-    private readonly now: () => number = Date.now,
+    protected readonly now: () => number = Date.now,
   ) {}
 
   private backstopMs(type: RoomType): number {
@@ -167,11 +179,11 @@ export class RoomStore {
    * common ARGV (helpers/admission.lua), then `extra`. Answers the raw reply,
    * status word first.
    */
-  private async run(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[], options: RunOptions = {}): Promise<Reply> {
+  protected async run(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[], options: RunOptions = {}): Promise<Reply> {
     const limits = this.limits[type];
     const now = options.asOf ?? this.now();
     const countQuota = actor !== undefined && options.countQuota !== false;
-    const keys = keysFor(SCRIPTS[name].keys, { prefix: this.prefix, type, roomId, actor, now, opId: options.opId, streamId: options.streamId });
+    const keys = keysFor(SCRIPTS[name].keys, { prefix: this.prefix, type, roomId, actor, now, opId: options.opId, streamId: options.streamId, ...options.keys });
     const fn = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name];
     return storeCall(
       fn.call(
@@ -193,7 +205,7 @@ export class RoomStore {
   }
 
   /** Runs a room script; throws the protocol error for a refusal, else answers the reply after its 'OK'. */
-  private async room(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[] = [], options: RunOptions = {}): Promise<unknown[]> {
+  protected async room(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[] = [], options: RunOptions = {}): Promise<unknown[]> {
     const [status, ...rest] = await this.run(name, actor, type, roomId, extra, options);
     if (status === 'OK') return rest;
     throw refusal(name, status, roomId, rest);

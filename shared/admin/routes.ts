@@ -1,0 +1,241 @@
+/**
+ * The admin API's routes: path, method, input and output schemas, result
+ * codes and one `run` each, like the room endpoints' definitions. The
+ * handler (handler.ts) checks the key and the input; `npm run docs:api`
+ * renders this table into docs/admin.md.
+ */
+import { z } from 'zod';
+import { ROOM_TYPES, type RoomType } from '../config';
+import { AppError, Code } from '../errors';
+import type { HttpRequest } from '../http/event';
+import { intLike, roomId, roomInfo, text, userId } from '../http/fields';
+import { performEffect } from '../rooms/effects';
+import type { RoomCursor } from '../rooms/admin-store';
+import type { Runtime } from '../runtime';
+
+export interface AdminCall<I> {
+  input: I;
+  rt: Runtime;
+  req: HttpRequest;
+}
+
+export interface AdminRoute<S extends z.ZodType = z.ZodType> {
+  /** A short name for logs and the reference (`list_rooms`). */
+  name: string;
+  method: 'GET' | 'POST' | 'DELETE';
+  /** `/admin/...`; `{name}` segments are path parameters (input fields). */
+  path: string;
+  summary: string;
+  /** Path parameters plus the query (GET, DELETE) or the JSON body (POST). */
+  input: S;
+  output: z.ZodObject;
+  /** Result codes besides 0 and those every admin route may answer (1, 401, 404, 405, 413, 500, 5002, 5003). */
+  codes: readonly { code: Code; status: number; when: string }[];
+  run(call: AdminCall<z.output<S>>): Promise<Record<string, unknown> | void>;
+}
+
+const route = <S extends z.ZodType>(def: AdminRoute<S>): AdminRoute => def as unknown as AdminRoute;
+
+const roomType = z
+  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+  .refine((t): t is RoomType => (ROOM_TYPES as readonly string[]).includes(t), `must be one of ${ROOM_TYPES.join(', ')}`)
+  .transform((t) => t as RoomType)
+  .describe(`room type: ${ROOM_TYPES.join(', ')}`);
+
+const roomPath = z.object({ roomType, roomID: roomId });
+
+/** `<roomType>/<roomID>` in a query (`?room=`). */
+const roomRef = text()
+  .transform((value, ctx) => {
+    const slash = value.indexOf('/');
+    const parsed = roomPath.safeParse({ roomType: value.slice(0, slash), roomID: value.slice(slash + 1) });
+    if (slash < 0 || !parsed.success) {
+      ctx.addIssue({ code: 'custom', message: `must be <roomType>/<roomID> (${parsed.success ? 'no /' : parsed.error.issues[0]!.path.join('.') + ' ' + parsed.error.issues[0]!.message})` });
+      return z.NEVER;
+    }
+    return { type: parsed.data.roomType, roomId: parsed.data.roomID };
+  })
+  .describe('a room as <roomType>/<roomID>');
+
+/** Bans last 1 second to 365 days. */
+const MAX_BAN_SECONDS = 365 * 24 * 3600;
+
+// ---------------------------------------------------------------- cursor
+
+/** The list's cursor, opaque to clients: base64url of `<type>\n<score>\n<roomID>`. */
+export const encodeCursor = (c: RoomCursor) => Buffer.from(`${c.type}\n${c.score}\n${c.roomId}`, 'utf8').toString('base64url');
+
+export function decodeCursor(cursor: string): RoomCursor {
+  const [type, score, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('\n');
+  if (rest.length > 0 || !(ROOM_TYPES as readonly string[]).includes(type ?? '') || !/^\d{1,16}$/.test(score ?? '') || !roomId.safeParse(id).success) {
+    throw new AppError(Code.INVALID_PARAM, 'cursor is not a cursor this API answered (pass `next` of the previous page as is)', 400);
+  }
+  return { type: type as RoomType, score: score!, roomId: id! };
+}
+
+// ---------------------------------------------------------------- shapes
+
+const roomSummary = z.object({
+  roomType: z.string(),
+  roomID: z.string(),
+  roomInfo: z.string(),
+  creator: z.string(),
+  createdAt: z.number().int().describe('ms since the epoch'),
+  pushers: z.number().int().describe('seats with a live heartbeat'),
+  audience: z.number().int().describe('audience members (live_room)'),
+});
+
+const seat = z.object({
+  userID: z.string(),
+  userName: z.string(),
+  userAvatar: z.string(),
+  streamID: z.string(),
+  heartbeatAgeMs: z.number().int().describe('since the last heartbeat (or the join)'),
+  live: z.boolean().describe('heartbeat deadline still ahead (listings show only these seats)'),
+  pushing: z.boolean().describe('the live platform reported the stream pushed'),
+});
+
+const snapshot = z.object({
+  roomType: z.string(),
+  roomID: z.string(),
+  roomInfo: z.string(),
+  creator: z.string(),
+  createdAt: z.number().int(),
+  entered: z.boolean().describe('a pusher entered (else it is reclaimed after ROOM_IDLE_TIMEOUT)'),
+  pushers: z.array(seat).describe('every seat, live or overdue (not yet reaped)'),
+  audienceCount: z.number().int(),
+  custom: z.record(z.string(), z.unknown()).describe('the custom fields as an object'),
+  imGroup: z.object({
+    groupID: z.string(),
+    state: z.enum(['active', 'destroying']).describe('destroying: a destroy of this id recorded in the outbox and not acknowledged yet'),
+    noticePending: z.boolean().describe('a member-change notice is recorded and not acknowledged yet'),
+  }),
+});
+
+const ban = z.object({
+  userID: z.string(),
+  scope: z.string().describe('service, or <roomType>/<roomID>'),
+  until: z.number().int().describe('end of the ban, ms since the epoch'),
+});
+
+const notFound = { code: Code.ROOM_NOT_FOUND, status: 404, when: 'the room does not exist' };
+
+// ---------------------------------------------------------------- routes
+
+export const ADMIN_ROUTES: readonly AdminRoute[] = [
+  route({
+    name: 'list_rooms',
+    method: 'GET',
+    path: '/admin/rooms',
+    summary: 'One page of the entered rooms of every type (or of `type`), each type in creation order, with member counts. A page costs O(page).',
+    input: z.object({
+      type: roomType.optional().describe(`only this room type (${ROOM_TYPES.join(', ')})`),
+      cursor: text().max(200, 'is not a cursor this API answered').optional().describe('`next` of the previous page'),
+      limit: intLike.pipe(z.number().int().min(1, 'must be 1-100').max(100, 'must be 1-100')).default(50).describe('rooms per page: 1-100, default 50'),
+    }),
+    output: z.object({ rooms: z.array(roomSummary), next: z.string().nullable().describe('cursor of the next page; null on the last') }),
+    codes: [],
+    async run({ input, rt }) {
+      const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
+      if (after && input.type && after.type !== input.type) throw new AppError(Code.INVALID_PARAM, 'cursor belongs to another type filter', 400);
+      const start = after ? ROOM_TYPES.indexOf(after.type) : 0;
+      const types = input.type ? [input.type] : ROOM_TYPES.slice(start);
+      const page = await rt.admin.roomPage(types, input.limit, after);
+      return { rooms: page.rooms, next: page.next ? encodeCursor(page.next) : null };
+    },
+  }),
+  route({
+    name: 'get_room',
+    method: 'GET',
+    path: '/admin/rooms/{roomType}/{roomID}',
+    summary: 'Everything about one room, read in one step: info, seats with heartbeat ages, audience count, custom fields, IM group state.',
+    input: roomPath,
+    output: z.object({ room: snapshot }),
+    codes: [notFound],
+    async run({ input, rt }) {
+      return { room: await rt.admin.snapshot(input.roomType, input.roomID) };
+    },
+  }),
+  route({
+    name: 'kick',
+    method: 'POST',
+    path: '/admin/rooms/{roomType}/{roomID}/kick',
+    summary: 'Removes a pusher as delete_pusher would: the others get the member-change notice, an emptied room ends (and a room that ends with its creator).',
+    input: roomPath.extend({ userID: userId }),
+    output: z.object({}),
+    codes: [notFound, { code: Code.NOT_A_MEMBER, status: 409, when: 'userID is not a pusher of the room' }],
+    async run({ input, rt }) {
+      const effect = await rt.admin.kick(input.roomType, input.roomID, input.userID);
+      await performEffect(rt, input.roomType, input.roomID, effect);
+    },
+  }),
+  route({
+    name: 'dismiss',
+    method: 'POST',
+    path: '/admin/rooms/{roomType}/{roomID}/dismiss',
+    summary: 'Ends the room as destroy_room would, whoever created it; its IM group is destroyed.',
+    input: roomPath,
+    output: z.object({}),
+    codes: [notFound],
+    async run({ input, rt }) {
+      await performEffect(rt, input.roomType, input.roomID, await rt.admin.dismiss(input.roomType, input.roomID));
+    },
+  }),
+  route({
+    name: 'set_room_info',
+    method: 'POST',
+    path: '/admin/rooms/{roomType}/{roomID}/info',
+    summary: "Replaces the room's roomInfo; the members of an entered room get the member-change notice (clients re-read get_pushers, which carries roomInfo).",
+    input: roomPath.extend({ roomInfo }),
+    output: z.object({}),
+    codes: [notFound, { code: Code.VALUE_TOO_LONG, status: 400, when: 'roomInfo over 1024 bytes' }],
+    async run({ input, rt }) {
+      await performEffect(rt, input.roomType, input.roomID, await rt.admin.setRoomInfo(input.roomType, input.roomID, input.roomInfo));
+    },
+  }),
+  route({
+    name: 'ban',
+    method: 'POST',
+    path: '/admin/bans',
+    summary: "Bans a user from the service, or from one room (roomType and roomID), for `seconds`: their create_room, add_pusher and add_audience answer code 7 saying until when. A second ban replaces the first. Does not remove a seat they hold (kick does).",
+    input: z
+      .object({
+        userID: userId,
+        roomType: roomType.optional(),
+        roomID: roomId.optional(),
+        seconds: z.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(1, `must be 1-${MAX_BAN_SECONDS}`).max(MAX_BAN_SECONDS, `must be 1-${MAX_BAN_SECONDS}`).describe(`how long: 1-${MAX_BAN_SECONDS} (365 days)`),
+      })
+      .refine((b) => (b.roomType === undefined) === (b.roomID === undefined), { message: 'roomType and roomID go together (both for a room ban, neither for a service ban)', path: ['roomID'] }),
+    output: z.object({ ban }),
+    codes: [],
+    async run({ input, rt }) {
+      const until = Date.now() + input.seconds * 1000;
+      const room = input.roomType && input.roomID ? { type: input.roomType, roomId: input.roomID } : undefined;
+      return { ban: await rt.admin.ban(input.userID, until, room) };
+    },
+  }),
+  route({
+    name: 'list_bans',
+    method: 'GET',
+    path: '/admin/bans',
+    summary: 'The bans in force, soonest end first.',
+    input: z.object({}),
+    output: z.object({ bans: z.array(ban) }),
+    codes: [],
+    async run({ rt }) {
+      return { bans: await rt.admin.bans() };
+    },
+  }),
+  route({
+    name: 'unban',
+    method: 'DELETE',
+    path: '/admin/bans/{userID}',
+    summary: "Lifts a user's service ban, or with `?room=<roomType>/<roomID>` their ban from that room.",
+    input: z.object({ userID: userId, room: roomRef.optional() }),
+    output: z.object({ lifted: z.boolean().describe('false: there was no such ban (or it had ended)') }),
+    codes: [],
+    async run({ input, rt }) {
+      return { lifted: await rt.admin.unban(input.userID, input.room) };
+    },
+  }),
+];

@@ -1,0 +1,22 @@
+--- Admin API, POST .../kick: removes a pusher exactly as delete_pusher would
+--- (helpers/rules leave: the others are told, an emptied room ends, a room
+--- that ends with its creator ends), without a session.
+-- KEYS
+--   1 room         the room hash (fields: helpers/rules)
+--   2 pushers      seats: userID -> seat JSON
+--   3 beats        heartbeat deadlines: userID -> ms
+--   4 custom       custom fields
+--   5 audience     audience: userID -> userInfo
+--   6 list         this type's room list
+--   7 due          this type's deadline index
+--   8 outbox       this type's effect outbox
+-- ARGV: the common ones (helpers/admission; no actor), then 1 the pusher's
+--   userID, 2 creator ends room ('1'/'0').
+-- Reply: {'OK', 'notify' | 'destroy'} or {refusal}: NO_ROOM, NOT_MEMBER.
+--- @include "helpers/rules"
+
+local r = {id = roomId, hash = KEYS[1], pushers = KEYS[2], beats = KEYS[3], custom = KEYS[4], audience = KEYS[5],
+  list = KEYS[6], due = KEYS[7], outbox = KEYS[8], idle = idleTimeout, backstop = backstop}
+if redis.call('EXISTS', r.hash) == 0 then return {'NO_ROOM'} end
+if redis.call('HEXISTS', r.pushers, arg(1)) == 0 then return {'NOT_MEMBER'} end
+return {'OK', leave(r, arg(1), arg(2))}
