@@ -235,22 +235,25 @@
     }
     state.busy = true;
     state.again = false;
-    try {
-      const [rooms, room, , dead] = await Promise.all([loadRooms(), loadRoom(), loadEvents(), loadDeadLetters()]);
-      renderRooms(rooms);
-      renderRoom(room);
-      renderEvents();
-      renderDeadLetters(dead);
-      showError('');
-      $('status').textContent = 'Updated ' + new Date().toLocaleTimeString() + (state.notice ? ' \u00b7 ' + state.notice : '');
-    } catch (error) {
-      if (error instanceof AuthError) {
-        state.busy = false;
-        askForKey('The service refused the key: ' + error.message + '. Enter it again.');
-        return;
-      }
-      showError(error.message);
+    // Each panel loads on its own: one that fails keeps its last content and says why; the others still update.
+    const [rooms, room, events, dead] = await Promise.allSettled([loadRooms(), loadRoom(), loadEvents(), loadDeadLetters()]);
+    const failed = [rooms, room, events, dead].filter((r) => r.status === 'rejected').map((r) => r.reason);
+    const refused = failed.find((error) => error instanceof AuthError);
+    if (refused) {
+      state.busy = false;
+      askForKey('The service refused the key: ' + refused.message + '. Enter it again.');
+      return;
     }
+    try {
+      if (rooms.status === 'fulfilled') renderRooms(rooms.value);
+      if (room.status === 'fulfilled') renderRoom(room.value);
+      if (events.status === 'fulfilled') renderEvents();
+      if (dead.status === 'fulfilled') renderDeadLetters(dead.value);
+    } catch (error) {
+      failed.push(new Error('cannot show an answer: ' + error.message)); // and keep refreshing
+    }
+    showError(failed.map((error) => error.message).join(' \u00b7 '));
+    $('status').textContent = 'Updated ' + new Date().toLocaleTimeString() + (state.notice ? ' \u00b7 ' + state.notice : '');
     state.busy = false;
     if (state.again) refresh();
     else schedule();

@@ -19,7 +19,7 @@ import type { FakeCloud } from '../support/fake-cloud';
 import { deleteByPrefix, startTestCloud, testEnv } from '../support/harness';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ADMIN_KEY = `admin-${randomBytes(12).toString('hex')}`;
+const ADMIN_KEY = `admin-${randomBytes(24).toString('hex')}`;
 const SCREENSHOT = process.env.DOCS_SCREENSHOT === '1' ? path.resolve(__dirname, '../../docs/dashboard.png') : undefined;
 // A loaded machine (two cores, several suites) can take seconds per refresh.
 const UI_TIMEOUT = 15_000;
@@ -60,6 +60,16 @@ describe('ops dashboard in headless Chromium', () => {
     }
     await fake?.close();
   });
+
+  /** Waits for a locator; on a timeout the failure quotes what the page's error banner said (e.g. a route answering 404). */
+  async function until(locator: ReturnType<Page['locator']>, state: 'visible' | 'detached' = 'visible') {
+    try {
+      await locator.waitFor({ state });
+    } catch (error) {
+      const banner = await page.getByTestId('error').textContent().catch(() => null);
+      throw new Error(`${(error as Error).message.split('\n')[0]}; the page's error banner says: ${banner || '(nothing)'}`);
+    }
+  }
 
   async function post(path: string, query: Record<string, string>, body: unknown) {
     const response = await fetch(`${gw.url}${path}?${new URLSearchParams(query)}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
@@ -106,7 +116,7 @@ describe('ops dashboard in headless Chromium', () => {
 
     // The room is listed with its counts; its details show the three pushers.
     const row = page.locator(`[data-testid=room-row][data-room="live_room/${roomID}"]`);
-    await row.waitFor();
+    await until(row);
     expect(await row.locator('td').allTextContents()).toEqual(expect.arrayContaining(['live_room', roomID, 'Friday show', 'host', '3', '1']));
     await row.getByRole('button', { name: `Show room ${roomID}` }).click();
     const pushers = page.getByTestId('pusher-row');
@@ -125,7 +135,7 @@ describe('ops dashboard in headless Chromium', () => {
 
     // The event log says why, and the public API agrees that bob has left.
     const kicked = page.locator('[data-testid=event-row][data-type=pusher_left][data-reason=kicked]');
-    await kicked.waitFor();
+    await until(kicked);
     expect(await kicked.locator('td').allTextContents()).toEqual(expect.arrayContaining(['pusher_left', `live_room/${roomID}`, 'bob', 'kicked']));
     const seen = await host!.call('get_pushers', { roomID });
     expect((seen.pushers as { userID: string }[]).map((p) => p.userID).sort()).toEqual(['carol', 'host']);
@@ -145,8 +155,8 @@ describe('ops dashboard in headless Chromium', () => {
     await page.getByTestId('room-dismiss').click();
     expect(await page.getByTestId('confirm-dialog').textContent()).toContain(`Dismiss live_room/${roomID}`);
     await page.getByTestId('confirm-ok').click();
-    await row.waitFor({ state: 'detached' });
-    await page.locator('[data-testid=event-row][data-type=room_finished][data-reason=admin]').waitFor();
+    await until(row, 'detached');
+    await until(page.locator('[data-testid=event-row][data-type=room_finished][data-reason=admin]'));
     expect(await page.getByTestId('room-detail').isHidden()).toBe(true);
     expect(pageErrors).toEqual([]);
   }, 90_000);
