@@ -4,6 +4,8 @@
  * request, the missing key and the wrong-length key included.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+// vi.mock below is hoisted above this import, so the handler gets the spied module.
+import { presentsAdminKey } from '../../shared/admin/handler';
 
 const compared = vi.hoisted(() => [] as [Buffer, Buffer][]);
 vi.mock('node:crypto', async (importOriginal) => {
@@ -17,7 +19,6 @@ vi.mock('node:crypto', async (importOriginal) => {
   };
 });
 
-const { presentsAdminKey } = await import('../../shared/admin/handler');
 
 const KEY = 'unit-admin-key-0123456789abcdefghijklmnop';
 
