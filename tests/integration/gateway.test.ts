@@ -47,7 +47,7 @@ describe.each([
     const page = await fetch(`${gw.url}/admin/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'self'/);
+    expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'none'/);
     expect(await page.text()).toMatch(/<html/);
     const refused = await fetch(`${gw.url}/admin/rooms`);
     expect(refused.status).toBe(401);
