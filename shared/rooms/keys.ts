@@ -43,6 +43,29 @@ export const quotaKey = (prefix: string, type: RoomType, kind: 'u' | 'ip', who: 
 /** This minute's request counter of a client IP on the endpoints that run no room script. */
 export const ipQuotaKey = (prefix: string, ip: string, nowMs: number) => `${prefix}:{ratelimit}:ip:${ip}:${Math.floor(nowMs / 60_000)}`;
 
+/**
+ * The room event log (sorted set: event JSON by its position in the log) and
+ * the counter that hands out positions. One log for the whole service, in
+ * the rooms' slot, so the script that changes a room appends its event in
+ * the same atomic step (helpers/events.lua).
+ */
+export const eventLogKey = (prefix: string) => `${slot(prefix)}ev`;
+export const eventCountKey = (prefix: string) => `${slot(prefix)}ev:n`;
+
+/** The pseudo room type of service-wide events (roomID '-'). */
+export const SERVICE_EVENTS = 'service';
+
+/**
+ * A room's last event sequence number (string). It outlives the room (see
+ * helpers/events.lua nextSeq), so a room id used again continues its sequence.
+ */
+export const roomSeqKey = (prefix: string, type: RoomType | typeof SERVICE_EVENTS, roomId: string) => `${slot(prefix)}${type}:q:${roomId}`;
+
+/** Webhook delivery state of one receiver (hash: cursor, lease, attempts), by a digest of its URL. */
+export const webhookKey = (prefix: string, receiver: string) => `${slot(prefix)}wh:${receiver}`;
+/** Parked webhook batches: id -> claim lease end (sorted set), and id -> the dead letter JSON (hash). */
+export const deadLetterKeys = (prefix: string) => ({ index: `${slot(prefix)}wh:dead`, bodies: `${slot(prefix)}wh:dead:b` });
+
 /** The keys of one room and of its type's partition. */
 export interface RoomKeys {
   /** The room hash; its fields are listed in shared/rooms/lua/helpers/rules.lua. */
@@ -60,6 +83,8 @@ export interface RoomKeys {
   due: string;
   /** The type's pending IM effects: `notify|id`, `destroy|id`, `expect|id` -> lease end. */
   outbox: string;
+  /** The room's last event sequence number (roomSeqKey). */
+  seq: string;
 }
 
 export function roomKeys(prefix: string, type: RoomType, roomId: string): RoomKeys {
@@ -73,6 +98,7 @@ export function roomKeys(prefix: string, type: RoomType, roomId: string): RoomKe
     list: `${base}list`,
     due: `${base}due`,
     outbox: `${base}outbox`,
+    seq: roomSeqKey(prefix, type, roomId),
   };
 }
 
@@ -116,6 +142,9 @@ const KEY_OF = {
   /** A set_custom_field result kept for retries of the caller's opID. */
   customOp: (c: KeyContext) => `${roomKeys(c.prefix, c.type, c.roomId).custom}|op|${actorOf(c).userId}|${c.opId ?? ''}`,
   stream: (c: KeyContext) => streamKey(c.prefix, c.streamId ?? ''),
+  events: (c: KeyContext) => eventLogKey(c.prefix),
+  eventCount: (c: KeyContext) => eventCountKey(c.prefix),
+  seq: (c: KeyContext) => roomSeqKey(c.prefix, c.type, c.roomId),
 };
 
 export type KeyName = keyof typeof KEY_OF;

@@ -8,22 +8,29 @@
 --   6 beats        heartbeat deadlines: userID -> ms
 --   7 custom       custom fields
 --   8 audience     audience: userID -> userInfo
+--   9 events       the event log (helpers/events)
+--   10 eventCount  the event log's position counter
+--   11 seq         the room's event sequence key
 -- ARGV: the common ones (helpers/admission), then 1 op add/remove, 2 userInfo,
 --   3 audience cap, 4 '1': keep a stored userInfo.
 -- Reply: {'OK'} or {refusal}: NO_ROOM, AUD_FULL.
 --- @include "helpers/rules"
 
-local r = {id = roomId, hash = KEYS[4], pushers = KEYS[5], beats = KEYS[6], custom = KEYS[7], audience = KEYS[8], backstop = backstop}
+local r = {id = roomId, hash = KEYS[4], pushers = KEYS[5], beats = KEYS[6], custom = KEYS[7], audience = KEYS[8], backstop = backstop,
+  type = roomType, log = KEYS[9], logCount = KEYS[10], seq = KEYS[11]}
 local refused = admit(KEYS[1], KEYS[2], KEYS[3])
 if refused then return {refused} end
 if redis.call('HGET', r.hash, 'a') ~= '1' then return {'NO_ROOM'} end
 if arg(1) == 'remove' then
-  redis.call('HDEL', r.audience, actor)
+  if redis.call('HDEL', r.audience, actor) == 1 then appendEvent(r, 'audience_left', actor, 'left') end
   return {'OK'}
 end
-if redis.call('HEXISTS', r.audience, actor) == 0 and redis.call('HLEN', r.audience) >= tonumber(arg(3)) then
+local member = redis.call('HEXISTS', r.audience, actor) == 1
+if not member and redis.call('HLEN', r.audience) >= tonumber(arg(3)) then
   return {'AUD_FULL'}
 end
-if arg(4) ~= '1' or redis.call('HEXISTS', r.audience, actor) == 0 then redis.call('HSET', r.audience, actor, arg(2)) end
+if arg(4) ~= '1' or not member then redis.call('HSET', r.audience, actor, arg(2)) end
+-- A member updating its userInfo did not join again.
+if not member then appendEvent(r, 'audience_joined', actor) end
 touch(r)
 return {'OK'}
