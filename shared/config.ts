@@ -79,6 +79,10 @@ export interface Config {
   rateLimit: { perUserPerMinute: number; perIpPerMinute: number };
   sweepBatch: number;
   rooms: Record<RoomType, RoomLimits>;
+  /** The room event log's bounds (shared/events). */
+  eventLog: { maxLength: number; maxAgeMs: number };
+  /** Signed webhooks from the event log (shared/events/webhooks.ts); `urls` empty: none. */
+  webhooks: { urls: string[]; secret: string | undefined; timeoutMs: number; maxAttempts: number; retryBaseMs: number };
 }
 
 export class ConfigError extends Error {
@@ -95,6 +99,18 @@ const seconds = z.coerce.number({ error: 'must be a number of seconds' }).positi
 const positiveInt = (max: number) => z.coerce.number({ error: 'must be an integer' }).int('must be an integer').min(1, 'must be at least 1').max(max, `must be at most ${max}`);
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const url = z.url({ error: 'must be an http(s) URL', protocol: /^https?$/ });
+/** Most webhook receivers: each costs a delivery loop per kick. */
+export const MAX_WEBHOOK_URLS = 5;
+// Entries are named by position, never echoed: a receiver's URL may carry a token.
+const urlList = z.string().transform((value, ctx) => {
+  const urls = value.split(',').map((s) => s.trim()).filter(Boolean);
+  urls.forEach((entry, i) => {
+    if (!url.safeParse(entry).success) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} is not an http(s) URL (comma-separated list)` });
+  });
+  if (urls.length > MAX_WEBHOOK_URLS) ctx.addIssue({ code: 'custom', message: `lists ${urls.length} URLs; at most ${MAX_WEBHOOK_URLS}` });
+  if (new Set(urls).size !== urls.length) ctx.addIssue({ code: 'custom', message: 'lists a URL twice' });
+  return urls;
+});
 const host = z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be a host name');
 
 const envSchema = z.object({
@@ -150,6 +166,13 @@ const envSchema = z.object({
   HEARTBEAT_TIMEOUT: seconds.default(20),
   ROOM_IDLE_TIMEOUT: seconds.default(30),
   CREATOR_CAN_DESTROY_ROOM: bool.default(false),
+  EVENT_LOG_MAX_LEN: positiveInt(10_000_000).default(100_000),
+  EVENT_LOG_MAX_AGE_SECONDS: seconds.default(3 * 24 * 3600),
+  WEBHOOK_URL: urlList.optional(),
+  WEBHOOK_SECRET: z.string().regex(/^[\x21-\x7e]{16,256}$/, 'must be 16-256 printable characters without spaces').optional(),
+  WEBHOOK_TIMEOUT_MS: positiveInt(30_000).default(5000),
+  WEBHOOK_MAX_ATTEMPTS: positiveInt(30).default(10),
+  WEBHOOK_RETRY_BASE_MS: positiveInt(3_600_000).default(1000),
 });
 
 /** Per-type overrides: `{DOUBLE,MULTI,LIVE}_ROOM_<NAME>`. */
@@ -201,6 +224,9 @@ export function loadConfig(rawEnv: Env = process.env): Config {
   const e = parsed.data;
   if (e.AUTH_MODE === 'jwt' && !e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL) {
     throw new ConfigError(['AUTH_JWT_SECRET or AUTH_JWKS_URL is required when AUTH_MODE=jwt']);
+  }
+  if ((e.WEBHOOK_URL ?? []).length > 0 && !e.WEBHOOK_SECRET) {
+    throw new ConfigError(['WEBHOOK_SECRET is required when WEBHOOK_URL is set (receivers check the signature made with it)']);
   }
   if (Boolean(e.CLOUD_API_SECRET_ID) !== Boolean(e.CLOUD_API_SECRET_KEY)) {
     throw new ConfigError([`${e.CLOUD_API_SECRET_ID ? 'CLOUD_API_SECRET_KEY' : 'CLOUD_API_SECRET_ID'} is required when ${e.CLOUD_API_SECRET_ID ? 'CLOUD_API_SECRET_ID' : 'CLOUD_API_SECRET_KEY'} is set`]);
@@ -269,6 +295,14 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       double_room: limits('double_room', 2),
       multi_room: limits('multi_room', e.MULTI_ROOM_MAX_MEMBERS),
       live_room: limits('live_room', e.LIVE_ROOM_MAX_MEMBERS),
+    },
+    eventLog: { maxLength: e.EVENT_LOG_MAX_LEN, maxAgeMs: Math.round(e.EVENT_LOG_MAX_AGE_SECONDS * 1000) },
+    webhooks: {
+      urls: e.WEBHOOK_URL ?? [],
+      secret: e.WEBHOOK_SECRET,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
     },
   };
 }

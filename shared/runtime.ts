@@ -58,8 +58,8 @@ export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: 
   return {
     config,
     redis,
-    rooms: new RoomStore(redis, config.keyPrefix, config.rooms, config.rateLimit),
-    admin: new AdminStore(redis, config.keyPrefix, config.rooms),
+    rooms: new RoomStore(redis, config.keyPrefix, config.rooms, config.rateLimit, Date.now, config.eventLog),
+    admin: new AdminStore(redis, config.keyPrefix, config.rooms, config.rateLimit, Date.now, config.eventLog),
     sessions: new SessionStore(redis, config.keyPrefix, config.sessionSecret, config.sessionTtlSeconds, config.sessionMaxPerUser),
     ipLimiter: new IpRateLimiter(redis, config.keyPrefix, config.rateLimit.perIpPerMinute),
     im,

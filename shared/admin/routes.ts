@@ -9,6 +9,7 @@ import { ROOM_TYPES, type RoomType } from '../config';
 import { AppError, Code } from '../errors';
 import type { HttpRequest } from '../http/event';
 import { intLike, roomId, roomInfo, text, userId } from '../http/fields';
+import { appendEvent, MAX_READ_LIMIT, readEvents, SERVICE_ROOM, type EventRoom } from '../events/log';
 import { performEffect } from '../rooms/effects';
 import type { RoomCursor } from '../rooms/admin-store';
 import type { Runtime } from '../runtime';
@@ -57,6 +58,19 @@ const roomRef = text()
   })
   .describe('a room as <roomType>/<roomID>');
 
+/** `<roomType>/<roomID>` or `service/-` (the service's own events) in GET /admin/events. */
+const eventRoomRef = text()
+  .transform((value, ctx): EventRoom => {
+    if (value === `${SERVICE_ROOM.type}/${SERVICE_ROOM.id}`) return SERVICE_ROOM;
+    const parsed = roomRef.safeParse(value);
+    if (!parsed.success) {
+      ctx.addIssue({ code: 'custom', message: `must be <roomType>/<roomID> or service/- (${parsed.error.issues[0]!.message.replace(/^must be <roomType>\/<roomID> /, '')})` });
+      return z.NEVER;
+    }
+    return { type: parsed.data.type, id: parsed.data.roomId };
+  })
+  .describe('only the events of this room (<roomType>/<roomID>), or service/- for service-wide ones');
+
 /** Bans last 1 second to 365 days. */
 const MAX_BAN_SECONDS = 365 * 24 * 3600;
 
@@ -83,6 +97,7 @@ const roomSummary = z.object({
   createdAt: z.number().int().describe('ms since the epoch'),
   pushers: z.number().int().describe('seats with a live heartbeat'),
   audience: z.number().int().describe('audience members (live_room)'),
+  seq: z.number().int().describe("the room's last event sequence number (0 before its first event)"),
 });
 
 const seat = z.object({
@@ -102,6 +117,7 @@ const snapshot = z.object({
   creator: z.string(),
   createdAt: z.number().int(),
   entered: z.boolean().describe('a pusher entered (else it is reclaimed after ROOM_IDLE_TIMEOUT)'),
+  seq: z.number().int().describe("the room's last event sequence number, read in the same step as the rest: events up to it are in this state"),
   pushers: z.array(seat).describe('every seat, live or overdue (not yet reaped)'),
   audienceCount: z.number().int(),
   custom: z.record(z.string(), z.unknown()).describe('the custom fields as an object'),
@@ -211,7 +227,10 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     async run({ input, rt }) {
       const until = Date.now() + input.seconds * 1000;
       const room = input.roomType && input.roomID ? { type: input.roomType, roomId: input.roomID } : undefined;
-      return { ban: await rt.admin.ban(input.userID, until, room) };
+      const ban = await rt.admin.ban(input.userID, until, room);
+      // Audit: in the room's sequence (the room need not exist), or the service's.
+      await appendEvent(rt, room ? { type: room.type, id: room.roomId } : SERVICE_ROOM, 'admin_ban', { userID: input.userID, until, scope: ban.scope });
+      return { ban };
     },
   }),
   route({
@@ -235,7 +254,30 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     output: z.object({ lifted: z.boolean().describe('false: there was no such ban (or it had ended)') }),
     codes: [],
     async run({ input, rt }) {
-      return { lifted: await rt.admin.unban(input.userID, input.room) };
+      const lifted = await rt.admin.unban(input.userID, input.room);
+      const scope = input.room ? `${input.room.type}/${input.room.roomId}` : 'service';
+      await appendEvent(rt, input.room ? { type: input.room.type, id: input.room.roomId } : SERVICE_ROOM, 'admin_unban', { userID: input.userID, scope, lifted });
+      return { lifted };
+    },
+  }),
+  route({
+    name: 'events',
+    method: 'GET',
+    path: '/admin/events',
+    summary: 'Replay: events from the log in commit order (per room in seq order), after an event id, optionally of one room. For backends that missed webhooks for longer than the retries.',
+    input: z.object({
+      after: text().regex(/^\d{1,15}-\d{1,15}$/, 'must be an event id (such as 1733356800000-42)').optional().describe('only events after this event id (default: from the oldest kept)'),
+      room: eventRoomRef.optional(),
+      limit: intLike.pipe(z.number().int().min(1, `must be 1-${MAX_READ_LIMIT}`).max(MAX_READ_LIMIT, `must be 1-${MAX_READ_LIMIT}`)).default(100).describe(`events per page: 1-${MAX_READ_LIMIT}, default 100`),
+    }),
+    output: z.object({
+      events: z.array(z.object({ id: z.string(), type: z.string(), roomType: z.string(), roomID: z.string(), seq: z.number().int(), time: z.number().int() }).passthrough()).describe('each {id, type, roomType, roomID, seq, time, userID?, reason?, ...}'),
+      next: z.string().nullable().describe('pass as `after` for the next page (with a room filter it may be past the last event returned); null when the log is empty'),
+    }),
+    codes: [],
+    async run({ input, rt }) {
+      const page = await readEvents(rt, { after: input.after, room: input.room, limit: input.limit });
+      return { events: page.events, next: page.next };
     },
   }),
 ];

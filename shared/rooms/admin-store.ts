@@ -19,6 +19,8 @@ export interface AdminRoomSummary {
   /** Seats with a heartbeat deadline in the future. */
   pushers: number;
   audience: number;
+  /** The room's last event sequence number (its events in the log: GET /admin/events?room=). */
+  seq: number;
 }
 
 /** Where a page of the room list ends: the last room's type, creation time (list score) and id. */
@@ -49,6 +51,8 @@ export interface AdminRoomSnapshot {
   createdAt: number;
   /** A pusher entered (rooms nobody entered yet are reclaimed after ROOM_IDLE_TIMEOUT). */
   entered: boolean;
+  /** The room's last event sequence number, read in the same step as the rest. */
+  seq: number;
   pushers: AdminSeat[];
   audienceCount: number;
   custom: Record<string, unknown>;
@@ -70,7 +74,7 @@ export class AdminStore extends RoomStore {
   async roomPage(types: readonly RoomType[], limit: number, after?: RoomCursor): Promise<{ rooms: AdminRoomSummary[]; next?: RoomCursor }> {
     const walk = types.map((t) => `${t}=${partitionBase(this.prefix, t)}`).join(',');
     const [rooms, more] = (await this.room('adminRooms', undefined, types[0]!, '-', [limit, walk, after?.score ?? '', after?.roomId ?? ''])) as [unknown[][], number];
-    const page = rooms.map(([type, id, info, creator, createdAt, pushers, audience, score]) => ({
+    const page = rooms.map(([type, id, info, creator, createdAt, pushers, audience, score, seq]) => ({
       summary: {
         roomType: type as RoomType,
         roomID: String(id),
@@ -79,6 +83,7 @@ export class AdminStore extends RoomStore {
         createdAt: Number(createdAt),
         pushers: Number(pushers),
         audience: Number(audience),
+        seq: Number(seq),
       },
       score: String(score),
     }));
@@ -92,7 +97,7 @@ export class AdminStore extends RoomStore {
   async snapshot(type: RoomType, roomId: string): Promise<AdminRoomSnapshot> {
     const [status, ...rest] = await this.run('adminRoom', undefined, type, roomId, []);
     if (status === 'NO_ROOM') throw notFound();
-    const [info, creator, createdAt, entered, seats, custom, audience, group, notice] = rest as [string, string, string, string, string[], string[], number, string, number];
+    const [info, creator, createdAt, entered, seats, custom, audience, group, notice, seq] = rest as [string, string, string, string, string[], string[], number, string, number, number];
     const now = this.now();
     const heartbeatMs = this.limits[type].heartbeatTimeoutMs;
     const pushers: AdminSeat[] = [];
@@ -117,6 +122,7 @@ export class AdminStore extends RoomStore {
       creator: String(creator),
       createdAt: Number(createdAt),
       entered: entered === '1',
+      seq: Number(seq),
       pushers,
       audienceCount: Number(audience),
       custom: JSON.parse(customJson(custom)) as Record<string, unknown>,

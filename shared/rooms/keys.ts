@@ -55,6 +55,29 @@ export const serviceBanKey = (prefix: string, userId: string) => `${slot(prefix)
 export const roomBanKey = (prefix: string, type: RoomType, roomId: string, userId: string) => `${partitionBase(prefix, type)}ban:${roomId}|${userId}`;
 export const bansIndexKey = (prefix: string) => `${slot(prefix)}bans`;
 
+/**
+ * The room event log (sorted set: event JSON by its position in the log) and
+ * the counter that hands out positions. One log for the whole service, in
+ * the rooms' slot, so the script that changes a room appends its event in
+ * the same atomic step (helpers/events.lua).
+ */
+export const eventLogKey = (prefix: string) => `${slot(prefix)}ev`;
+export const eventCountKey = (prefix: string) => `${slot(prefix)}ev:n`;
+
+/** The pseudo room type of service-wide events (roomID '-'). */
+export const SERVICE_EVENTS = 'service';
+
+/**
+ * A room's last event sequence number (string). It outlives the room (see
+ * helpers/events.lua nextSeq), so a room id used again continues its sequence.
+ */
+export const roomSeqKey = (prefix: string, type: RoomType | typeof SERVICE_EVENTS, roomId: string) => `${slot(prefix)}${type}:q:${roomId}`;
+
+/** Webhook delivery state of one receiver (hash: cursor, lease, attempts), by a digest of its URL. */
+export const webhookKey = (prefix: string, receiver: string) => `${slot(prefix)}wh:${receiver}`;
+/** Parked webhook batches: id -> claim lease end (sorted set), and id -> the dead letter JSON (hash). */
+export const deadLetterKeys = (prefix: string) => ({ index: `${slot(prefix)}wh:dead`, bodies: `${slot(prefix)}wh:dead:b` });
+
 /** The keys of one room and of its type's partition. */
 export interface RoomKeys {
   /** The room hash; its fields are listed in shared/rooms/lua/helpers/rules.lua. */
@@ -72,6 +95,8 @@ export interface RoomKeys {
   due: string;
   /** The type's pending IM effects: `notify|id`, `destroy|id`, `expect|id` -> lease end. */
   outbox: string;
+  /** The room's last event sequence number (roomSeqKey). */
+  seq: string;
 }
 
 export function roomKeys(prefix: string, type: RoomType, roomId: string): RoomKeys {
@@ -85,6 +110,7 @@ export function roomKeys(prefix: string, type: RoomType, roomId: string): RoomKe
     list: `${base}list`,
     due: `${base}due`,
     outbox: `${base}outbox`,
+    seq: roomSeqKey(prefix, type, roomId),
   };
 }
 
@@ -137,6 +163,9 @@ const KEY_OF = {
   /** A ban the admin API sets or lifts: the subject's service ban or room ban. */
   ban: (c: KeyContext) => (c.serviceWide ? serviceBanKey(c.prefix, c.subject ?? '') : roomBanKey(c.prefix, c.type, c.roomId, c.subject ?? '')),
   bans: (c: KeyContext) => bansIndexKey(c.prefix),
+  events: (c: KeyContext) => eventLogKey(c.prefix),
+  eventCount: (c: KeyContext) => eventCountKey(c.prefix),
+  seq: (c: KeyContext) => roomSeqKey(c.prefix, c.type, c.roomId),
 };
 
 export type KeyName = keyof typeof KEY_OF;

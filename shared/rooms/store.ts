@@ -7,10 +7,22 @@ import { ROOM_TYPES, type RoomLimits, type RoomType } from '../config';
 import { AppError, Code, authFailed } from '../errors';
 import type { Actor } from '../auth/token';
 import { storeCall, type RedisClient } from '../redis';
-import { keysFor, ownedRoomsBase, partitionBase, roomKeys, type KeyContext } from './keys';
+import { SERVICE_EVENTS, eventCountKey, eventLogKey, keysFor, ownedRoomsBase, partitionBase, roomKeys, roomSeqKey, type KeyContext } from './keys';
 import { SCRIPTS, type ScriptName } from './scripts';
 
 export type Effect = 'notify' | 'destroy';
+
+/** Why a pusher left (pusher_left's reason). delete_pusher: 'left'; the admin plane's kick: 'kicked'. */
+export type PusherLeftReason = 'left' | 'heartbeat_timeout' | 'stream_stopped' | 'kicked' | 'room_ended';
+/** Why a room finished (room_finished's reason). destroy_room: 'destroyed'; the admin plane's dismiss: 'admin'. */
+export type RoomFinishedReason = 'last_left' | 'creator_left' | 'idle' | 'destroyed' | 'admin';
+
+/** The event log's bounds (EVENT_LOG_MAX_LEN, EVENT_LOG_MAX_AGE_SECONDS). */
+export interface EventLogBounds {
+  maxLength: number;
+  maxAgeMs: number;
+}
+export const DEFAULT_EVENT_LOG: EventLogBounds = { maxLength: 100_000, maxAgeMs: 3 * 24 * 3600_000 };
 
 export interface Pusher {
   userID: string;
@@ -167,6 +179,7 @@ export class RoomStore {
     protected readonly limits: Record<RoomType, RoomLimits>,
     private readonly rateLimit: { perUserPerMinute: number; perIpPerMinute: number } = { perUserPerMinute: 0, perIpPerMinute: 0 },
     protected readonly now: () => number = Date.now,
+    protected readonly eventLog: EventLogBounds = DEFAULT_EVENT_LOG,
   ) {}
 
   private backstopMs(type: RoomType): number {
@@ -180,10 +193,25 @@ export class RoomStore {
    * status word first.
    */
   protected async run(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[], options: RunOptions = {}): Promise<Reply> {
-    const limits = this.limits[type];
     const now = options.asOf ?? this.now();
-    const countQuota = actor !== undefined && options.countQuota !== false;
     const keys = keysFor(SCRIPTS[name].keys, { prefix: this.prefix, type, roomId, actor, now, opId: options.opId, streamId: options.streamId, ...options.keys });
+    return this.call(name, keys, actor, type, type, roomId, now, extra, options);
+  }
+
+  /** The script call itself: `keys`, the common ARGV for room type `type` (events named `eventType`), then `extra`. */
+  protected async call(
+    name: ScriptName,
+    keys: string[],
+    actor: Actor | undefined,
+    type: RoomType,
+    eventType: RoomType | typeof SERVICE_EVENTS,
+    roomId: string,
+    now: number,
+    extra: (string | number)[],
+    options: RunOptions = {},
+  ): Promise<Reply> {
+    const limits = this.limits[type];
+    const countQuota = actor !== undefined && options.countQuota !== false;
     const fn = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name];
     return storeCall(
       fn.call(
@@ -199,6 +227,9 @@ export class RoomStore {
         countQuota ? this.rateLimit.perUserPerMinute : 0,
         countQuota ? this.rateLimit.perIpPerMinute : 0,
         ownedRoomsBase(this.prefix),
+        eventType,
+        this.eventLog.maxLength,
+        this.eventLog.maxAgeMs,
         ...extra,
       ),
     );
@@ -253,6 +284,8 @@ export class RoomStore {
       seat.streamID,
       STREAM_RECORD_TTL_MS,
       partitionBase(this.prefix, type),
+      seat.userName,
+      seat.userAvatar,
     ];
     const [status, ...rest] = await this.run('joinRoom', actor, type, roomId, args, { countQuota, streamId: seat.streamID });
     if (status === 'NO_ROOM') return { missing: true };
@@ -261,8 +294,9 @@ export class RoomStore {
     return { missing: false, created: created === 1, effect: (effect || undefined) as Effect | undefined };
   }
 
-  async leave(actor: Actor, type: RoomType, roomId: string): Promise<Effect> {
-    const [effect] = await this.room('leaveRoom', actor, type, roomId, [this.limits[type].creatorEndsRoom ? '1' : '0']);
+  /** The actor's seat leaves; `reason` is its pusher_left event's. */
+  async leave(actor: Actor, type: RoomType, roomId: string, reason: Extract<PusherLeftReason, 'left' | 'kicked'>): Promise<Effect> {
+    const [effect] = await this.room('leaveRoom', actor, type, roomId, [this.limits[type].creatorEndsRoom ? '1' : '0', reason]);
     return effect as Effect;
   }
 
@@ -270,8 +304,9 @@ export class RoomStore {
     await this.room('heartbeat', actor, type, roomId);
   }
 
-  async destroy(actor: Actor, type: RoomType, roomId: string): Promise<Effect> {
-    const [effect] = await this.room('destroyRoom', actor, type, roomId);
+  /** The creator ends the room; `reason` is its room_finished event's. */
+  async destroy(actor: Actor, type: RoomType, roomId: string, reason: Extract<RoomFinishedReason, 'destroyed' | 'admin'>): Promise<Effect> {
+    const [effect] = await this.room('destroyRoom', actor, type, roomId, [reason]);
     return effect as Effect;
   }
 
@@ -393,6 +428,32 @@ export class RoomStore {
       seats.push({ roomId: flat[i] as string, userId: flat[i + 1] as string, streamId: json ? (JSON.parse(json) as Seat).streamID : '' });
     }
     return { asOf, seats };
+  }
+
+  /**
+   * Appends one event outside a room script (helpers/events.lua appendEvent):
+   * the admin plane's actions on a room, in its sequence, and service-wide
+   * events (`type` 'service', `roomId` '-'). `data`: more fields, as JSON
+   * object members (shared/events/log.ts builds and checks them). Answers the event id.
+   */
+  async appendEvent(
+    type: RoomType | typeof SERVICE_EVENTS,
+    roomId: string,
+    kind: string,
+    event: { userID?: string; reason?: string; data?: string } = {},
+  ): Promise<string> {
+    const room = type === SERVICE_EVENTS ? `${roomSeqKey(this.prefix, type, roomId)}:none` : roomKeys(this.prefix, type, roomId).room;
+    const keys = [eventLogKey(this.prefix), eventCountKey(this.prefix), room, roomSeqKey(this.prefix, type, roomId)];
+    // The service pseudo room has no limits of its own: any type's fill the common ARGV it does not read.
+    const limitsOf = type === SERVICE_EVENTS ? ROOM_TYPES[0] : type;
+    const [, id] = await this.call('appendEvent', keys, undefined, limitsOf, type, roomId, this.now(), [kind, event.userID ?? '', event.reason ?? '', event.data ?? '']);
+    return String(id);
+  }
+
+  /** Bounds the event log by age and length when no change trims it (the sweeper); answers the events left. */
+  async trimEvents(): Promise<number> {
+    const [, left] = await this.call('trimEvents', [eventLogKey(this.prefix)], undefined, ROOM_TYPES[0], ROOM_TYPES[0], '-', this.now(), []);
+    return Number(left);
   }
 
   /** Marks an effect done (removes its outbox entry). */

@@ -9,9 +9,11 @@
 --   one's list is KEYS[1]), 3 the cursor's creation time ('' from the start),
 --   4 the cursor's room id (the last room of the previous page).
 -- Reply: {'OK', rooms, more (0/1)}; a room is {type, id, roomInfo, creator,
---   createdAt, live seats, audience count, its list score (for the cursor)}. One room more than the page is
+--   createdAt, live seats, audience count, its list score (for the cursor),
+--   its last event sequence number}. One room more than the page is
 --   read to tell whether there is a next page.
 --- @include "helpers/rules"
+--- @include "helpers/lastseq"
 
 local limit, afterScore, afterId = tonumber(arg(1)), tonumber(arg(3)), arg(4)
 local rooms = {}
@@ -42,7 +44,7 @@ for item in string.gmatch(arg(2), '[^,]+') do
           offset = offset - 1
         else
           rooms[#rooms + 1] = {type, id, room[1] or '', room[2], tonumber(room[3] or score), liveSeatCount(r),
-            redis.call('HLEN', r.audience), entries[i + 1]}
+            redis.call('HLEN', r.audience), entries[i + 1], lastSeq(r)}
         end
       end
     end

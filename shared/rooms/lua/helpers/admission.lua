@@ -3,12 +3,14 @@
 --   5 idle timeout (ms)   6 key backstop TTL (ms)   7 effect lease (ms)
 --   8 per-user limit/min   9 per-IP limit/min (0 = off)
 --   10 key prefix of the users' open-room sets (a user's set is prefix .. userID)
+--   11 room type   12 event log: most events kept   13 event log: oldest kept (ms)
 -- then the script's own arguments, read with arg(1), arg(2), ...
 local actor, now, roomId = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local hbTimeout, idleTimeout, backstop, lease = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local ownedBase = ARGV[10]
+local roomType, logMaxLen, logMaxAge = ARGV[11], tonumber(ARGV[12]), tonumber(ARGV[13])
 
-local function arg(i) return ARGV[10 + i] end
+local function arg(i) return ARGV[13 + i] end
 
 -- Fixed one-minute windows per user and per client IP: `key` is this
 -- minute's counter (keys.ts quotaKey), counted in the same round trip as the

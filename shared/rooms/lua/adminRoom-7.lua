@@ -8,14 +8,17 @@
 --   4 custom       custom fields
 --   5 audience     audience: userID -> userInfo
 --   6 outbox       this type's effect outbox
+--   7 seq          the room's event sequence key
 -- ARGV: the common ones (helpers/admission; no actor).
 -- Reply: {'OK', roomInfo, creator, createdAt, entered ('1'/'0'), seats (flat
 --   userID, seat JSON, heartbeat deadline, pushing ('1'/'0')), custom (flat),
---   audience count, IM group state (active, destroying), notice pending (0/1)}
+--   audience count, IM group state (active, destroying), notice pending (0/1),
+--   the room's last event sequence number}
 --   or {'NO_ROOM'}.
 --- @include "helpers/rules"
+--- @include "helpers/lastseq"
 
-local r = {id = roomId, hash = KEYS[1], pushers = KEYS[2], beats = KEYS[3], custom = KEYS[4], audience = KEYS[5], outbox = KEYS[6]}
+local r = {id = roomId, hash = KEYS[1], pushers = KEYS[2], beats = KEYS[3], custom = KEYS[4], audience = KEYS[5], outbox = KEYS[6], seq = KEYS[7]}
 local room = redis.call('HMGET', r.hash, 'i', 'c', 't', 'a')
 if not room[2] then return {'NO_ROOM'} end
 local seats = {}
@@ -36,4 +39,4 @@ if redis.call('ZSCORE', r.outbox, 'destroy|' .. r.id) then group = 'destroying' 
 local notice = 0
 if redis.call('ZSCORE', r.outbox, 'notify|' .. r.id) then notice = 1 end
 return {'OK', room[1] or '', room[2], room[3] or '0', room[4] or '0', seats, redis.call('HGETALL', r.custom),
-  redis.call('HLEN', r.audience), group, notice}
+  redis.call('HLEN', r.audience), group, notice, lastSeq(r)}
