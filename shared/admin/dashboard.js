@@ -10,7 +10,7 @@
   const REFRESH_MS = 2000;
   const EVENTS_SHOWN = 200; // events kept on the page, newest first
   const EVENTS_PAGE = 100;
-  const EVENTS_PAGES_PER_REFRESH = 20; // catching up on a long log takes a few refreshes, never one burst
+  const EVENTS_PAGES_PER_REFRESH = 10; // a burst of events is caught up over a few refreshes, never in one flood
   // The API sits beside the page: /admin/ -> /admin/rooms (also behind a gateway stage prefix).
   const BASE = location.pathname.replace(/\/?$/, '/');
 
@@ -24,6 +24,7 @@
     selected: null, // {roomType, roomID}
     events: [],
     eventsAfter: null,
+    eventsStarted: false,
     eventsRoom: '',
     eventsGen: 0, // bumped when the filter changes, so a load in flight cannot mix two filters
     timer: 0,
@@ -165,14 +166,25 @@
     }
   }
 
-  /** New events since the last call (the log is read forward from `after`); the page keeps the newest. */
+  /**
+   * Events, newest first: the newest page at the start (or after the room filter changed), then what
+   * was appended since, following the log forward from the newest id seen (`after`).
+   */
   async function loadEvents() {
     const gen = state.eventsGen;
+    if (!state.eventsStarted) {
+      const answer = await api('GET', 'events', { last: 'true', room: state.eventsRoom, limit: EVENTS_PAGE });
+      if (gen !== state.eventsGen) return;
+      state.events = (answer.events || []).slice().reverse();
+      state.eventsAfter = answer.next || null;
+      state.eventsStarted = true;
+      return;
+    }
     for (let page = 0; page < EVENTS_PAGES_PER_REFRESH; page++) {
       const answer = await api('GET', 'events', { after: state.eventsAfter, room: state.eventsRoom, limit: EVENTS_PAGE });
       if (gen !== state.eventsGen) return;
       const events = answer.events || [];
-      if (events.length) state.eventsAfter = answer.next || events[events.length - 1].id;
+      if (answer.next) state.eventsAfter = answer.next;
       state.events = events.slice().reverse().concat(state.events).slice(0, EVENTS_SHOWN);
       if (events.length < EVENTS_PAGE) break;
     }
@@ -316,6 +328,7 @@
     state.eventsGen++;
     state.events = [];
     state.eventsAfter = null;
+    state.eventsStarted = false;
     refresh();
   }
   $('events-form').addEventListener('submit', (e) => { e.preventDefault(); setEventsRoom($('events-room').value); });

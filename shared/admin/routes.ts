@@ -9,6 +9,7 @@ import { ROOM_TYPES, type RoomType } from '../config';
 import { AppError, Code } from '../errors';
 import type { HttpRequest } from '../http/event';
 import { intLike, roomId, roomInfo, text, userId } from '../http/fields';
+import { readLatestEvents } from '../events/latest';
 import { appendEvent, MAX_READ_LIMIT, readEvents, SERVICE_ROOM, type EventRoom } from '../events/log';
 import { performEffect } from '../rooms/effects';
 import type { RoomCursor } from '../rooms/admin-store';
@@ -269,14 +270,16 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
       after: text().regex(/^\d{1,15}-\d{1,15}$/, 'must be an event id (such as 1733356800000-42)').optional().describe('only events after this event id (default: from the oldest kept)'),
       room: eventRoomRef.optional(),
       limit: intLike.pipe(z.number().int().min(1, `must be 1-${MAX_READ_LIMIT}`).max(MAX_READ_LIMIT, `must be 1-${MAX_READ_LIMIT}`)).default(100).describe(`events per page: 1-${MAX_READ_LIMIT}, default 100`),
-    }),
+      // The dashboard starts at the present (shared/events/latest.ts), then follows with `after`.
+      last: z.literal('true').optional().describe('true: the newest `limit` events instead (still in log order); `next` is then the newest id in the log, to follow it with `after`'),
+    }).refine((input) => !(input.last && input.after), { message: 'cannot be combined with after', path: ['last'] }),
     output: z.object({
       events: z.array(z.object({ id: z.string(), type: z.string(), roomType: z.string(), roomID: z.string(), seq: z.number().int(), time: z.number().int() }).passthrough()).describe('each {id, type, roomType, roomID, seq, time, userID?, reason?, ...}'),
       next: z.string().nullable().describe('pass as `after` for the next page (with a room filter it may be past the last event returned); null when the log is empty'),
     }),
     codes: [],
     async run({ input, rt }) {
-      const page = await readEvents(rt, { after: input.after, room: input.room, limit: input.limit });
+      const page = input.last ? await readLatestEvents(rt, { room: input.room, limit: input.limit }) : await readEvents(rt, { after: input.after, room: input.room, limit: input.limit });
       return { events: page.events, next: page.next };
     },
   }),

@@ -145,6 +145,8 @@ describe('ops dashboard in headless Chromium', () => {
     expect(await page.evaluate("[sessionStorage.getItem('roomservice.adminKey'), localStorage.length]")).toEqual([ADMIN_KEY, 0]);
     expect(page.url()).not.toContain(ADMIN_KEY);
     expect(pageErrors).toEqual([]);
+    // Every panel loaded (rooms, room, events, dead letters): no route of the page's answered an error.
+    expect(await page.getByTestId('error').textContent()).toBe('');
 
     if (SCREENSHOT) {
       await page.getByTestId('room-detail').scrollIntoViewIfNeeded();
