@@ -128,6 +128,8 @@ describe('ops dashboard in headless Chromium', () => {
     // Kick bob: a confirmation first (cancel keeps him), then he is gone.
     await page.getByRole('button', { name: 'Kick bob' }).click();
     await page.getByTestId('confirm-cancel').click();
+    const afterCancel = await host!.call('get_pushers', { roomID });
+    expect((afterCancel.pushers as { userID: string }[]).map((p) => p.userID).sort()).toEqual(['bob', 'carol', 'host']);
     await page.getByRole('button', { name: 'Kick bob' }).click();
     expect(await page.getByTestId('confirm-dialog').textContent()).toContain('Kick bob');
     await page.getByTestId('confirm-ok').click();
