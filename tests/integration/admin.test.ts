@@ -357,3 +357,91 @@ describe('bans', () => {
     expect((await admin('DELETE', '/admin/bans/m', { query: { room: 'x_room/r' } })).body.message).toMatch(/^room must be <roomType>\/<roomID> \(roomType must be one of/);
   });
 });
+
+describe('audit events and replay', () => {
+  type Event = { id: string; type: string; roomType: string; roomID: string; seq: number; userID?: string; reason?: string; [k: string]: unknown };
+  const eventsOf = async (room: string, limit = 100) => {
+    const answer = await admin('GET', '/admin/events', { query: { room, limit: String(limit) } });
+    expect(answer.body.code, JSON.stringify(answer.body)).toBe(0);
+    return answer.body.events as Event[];
+  };
+
+  it('a kick is admin_kick then pusher_left (kicked) in the room sequence; the snapshot seq is the last event', async () => {
+    const [alice, bob] = await signInAll('alice', 'bob');
+    await join(alice, 'multi_room', 'e1');
+    await join(bob, 'multi_room', 'e1');
+    await admin('POST', '/admin/rooms/multi_room/e1/kick', { body: { userID: 'bob' } });
+    const events = await eventsOf('multi_room/e1');
+    expect(events.slice(-2).map((e) => [e.type, e.userID, e.reason])).toEqual([
+      ['admin_kick', 'bob', undefined],
+      ['pusher_left', 'bob', 'kicked'],
+    ]);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    const room = (await admin('GET', '/admin/rooms/multi_room/e1')).body.room as { seq: number };
+    expect(room.seq).toBe(events.at(-1)!.seq);
+    const listed = (await admin('GET', '/admin/rooms', { query: { type: 'multi_room' } })).body.rooms as { roomID: string; seq: number }[];
+    expect(listed.find((r) => r.roomID === 'e1')!.seq).toBe(room.seq);
+  });
+
+  it('a dismiss is admin_dismiss, everyone leaving (room_ended), then room_finished (admin)', async () => {
+    const [alice, bob, carol] = await signInAll('alice', 'bob', 'carol');
+    await join(alice, 'live_room', 'e2');
+    await join(bob, 'live_room', 'e2');
+    await carol.call('live_room', 'add_audience', { roomID: 'e2', userInfo: 'c' });
+    await admin('POST', '/admin/rooms/live_room/e2/dismiss');
+    const tail = (await eventsOf('live_room/e2')).slice(-5).map((e) => [e.type, e.userID ?? null, e.reason ?? null]);
+    expect(tail[0]).toEqual(['admin_dismiss', null, null]);
+    expect(tail.slice(1, 4).sort()).toEqual([
+      ['audience_left', 'carol', 'room_ended'],
+      ['pusher_left', 'alice', 'room_ended'],
+      ['pusher_left', 'bob', 'room_ended'],
+    ]);
+    expect(tail[4]).toEqual(['room_finished', null, 'admin']);
+  });
+
+  it('roomInfo changes and bans are events too: in the room sequence, or the service pseudo room', async () => {
+    const [alice] = await signInAll('alice');
+    await join(alice, 'multi_room', 'e3');
+    await admin('POST', '/admin/rooms/multi_room/e3/info', { body: { roomInfo: 'new "name"' } });
+    await admin('POST', '/admin/bans', { body: { userID: 'mallory', roomType: 'multi_room', roomID: 'e3', seconds: 60 } });
+    await admin('DELETE', '/admin/bans/mallory', { query: { room: 'multi_room/e3' } });
+    await admin('POST', '/admin/bans', { body: { userID: 'mallory', seconds: 60 } });
+    await admin('DELETE', '/admin/bans/mallory');
+    const room = await eventsOf('multi_room/e3');
+    expect(room.slice(-3).map((e) => [e.type, e.userID ?? null])).toEqual([
+      ['admin_info', null],
+      ['admin_ban', 'mallory'],
+      ['admin_unban', 'mallory'],
+    ]);
+    expect(room.at(-3)!.roomInfo).toBe('new "name"');
+    expect(room.at(-2)).toMatchObject({ scope: 'multi_room/e3', until: expect.any(Number) });
+    expect(room.at(-1)).toMatchObject({ lifted: true });
+    const service = await eventsOf('service/-');
+    expect(service.map((e) => [e.type, e.roomType, e.roomID, e.scope])).toEqual([
+      ['admin_ban', 'service', '-', 'service'],
+      ['admin_unban', 'service', '-', 'service'],
+    ]);
+  });
+
+  it('replays after an id, page by page, and refuses a malformed query naming the field', async () => {
+    const [alice] = await signInAll('alice');
+    await join(alice, 'double_room', 'e4');
+    await alice.call('double_room', 'delete_pusher', { roomID: 'e4' });
+    const all = (await admin('GET', '/admin/events', { query: { limit: '1000' } })).body.events as Event[];
+    expect(all.length).toBeGreaterThanOrEqual(4);
+    const first = await admin('GET', '/admin/events', { query: { limit: '2' } });
+    expect((first.body.events as Event[]).map((e) => e.id)).toEqual(all.slice(0, 2).map((e) => e.id));
+    const second = await admin('GET', '/admin/events', { query: { limit: '2', after: first.body.next as string } });
+    expect((second.body.events as Event[]).map((e) => e.id)).toEqual(all.slice(2, 4).map((e) => e.id));
+    for (const [query, message] of [
+      [{ after: 'x' }, /^after must be an event id/],
+      [{ room: 'multi_room' }, /^room must be <roomType>\/<roomID> or service\/-/],
+      [{ room: 'service/x' }, /^room must be/],
+      [{ limit: '0' }, /^limit must be 1-1000/],
+    ] as [Record<string, string>, RegExp][]) {
+      const answer = await admin('GET', '/admin/events', { query });
+      expect(answer.status).toBe(400);
+      expect(answer.body.message).toMatch(message);
+    }
+  });
+});
