@@ -118,7 +118,7 @@ const snapshot = z.object({
   createdAt: z.number().int(),
   entered: z.boolean().describe('a pusher entered (else it is reclaimed after ROOM_IDLE_TIMEOUT)'),
   seq: z.number().int().describe("the room's last event sequence number, read in the same step as the rest: events up to it are in this state"),
-  pushers: z.array(seat).describe('every seat, live or overdue (not yet reaped)'),
+  pushers: z.array(seat).describe('every seat, live or overdue (not yet reaped), by userID'),
   audienceCount: z.number().int(),
   custom: z.record(z.string(), z.unknown()).describe('the custom fields as an object'),
   imGroup: z.object({
