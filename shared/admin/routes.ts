@@ -11,6 +11,7 @@ import type { HttpRequest } from '../http/event';
 import { intLike, roomId, roomInfo, text, userId } from '../http/fields';
 import { readLatestEvents } from '../events/latest';
 import { appendEvent, MAX_READ_LIMIT, readEvents, SERVICE_ROOM, type EventRoom } from '../events/log';
+import { listDeadLetters, redriveDeadLetters } from '../events/webhooks';
 import { performEffect } from '../rooms/effects';
 import type { RoomCursor } from '../rooms/admin-store';
 import type { Runtime } from '../runtime';
@@ -119,7 +120,7 @@ const snapshot = z.object({
   createdAt: z.number().int(),
   entered: z.boolean().describe('a pusher entered (else it is reclaimed after ROOM_IDLE_TIMEOUT)'),
   seq: z.number().int().describe("the room's last event sequence number, read in the same step as the rest: events up to it are in this state"),
-  pushers: z.array(seat).describe('every seat, live or overdue (not yet reaped)'),
+  pushers: z.array(seat).describe('every seat, live or overdue (not yet reaped), by userID'),
   audienceCount: z.number().int(),
   custom: z.record(z.string(), z.unknown()).describe('the custom fields as an object'),
   imGroup: z.object({
@@ -281,6 +282,45 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     async run({ input, rt }) {
       const page = input.last ? await readLatestEvents(rt, { room: input.room, limit: input.limit }) : await readEvents(rt, { after: input.after, room: input.room, limit: input.limit });
       return { events: page.events, next: page.next };
+    },
+  }),
+  route({
+    name: 'dead_letters',
+    method: 'GET',
+    path: '/admin/dead-letters',
+    summary: 'Webhook batches that failed every attempt (WEBHOOK_MAX_ATTEMPTS) and were parked, oldest first; delivery went on after them.',
+    input: z.object({}),
+    output: z.object({
+      deadLetters: z.array(
+        z.object({
+          id: z.string(),
+          url: z.string().describe("the receiver's URL as shown (origin and path, never its query)"),
+          events: z.array(z.object({ id: z.string(), type: z.string(), roomType: z.string(), roomID: z.string(), seq: z.number().int() }).passthrough()),
+          attempts: z.number().int(),
+          lastError: z.string(),
+          parkedAt: z.number().int().describe('ms since the epoch'),
+          redrivenAt: z.number().int().optional().describe('when a re-drive last tried it'),
+        }),
+      ),
+    }),
+    codes: [],
+    async run({ rt }) {
+      const letters = await listDeadLetters(rt);
+      return { deadLetters: letters.map(({ id, url, events, attempts, lastError, parkedAt, redrivenAt }) => ({ id, url, events, attempts, lastError, parkedAt, ...(redrivenAt === undefined ? {} : { redrivenAt }) })) };
+    },
+  }),
+  route({
+    name: 'redrive',
+    method: 'POST',
+    path: '/admin/dead-letters/redrive',
+    summary: 'Sends dead letters again now: one (`id`) or all. A delivered one goes; a failed one stays with its attempts and lastError updated. Re-driven events arrive after newer ones of their room (their seq says where they belong).',
+    input: z.object({ id: text().max(128, 'is not a dead letter id').optional().describe('one dead letter; absent: all') }),
+    output: z.object({ redriven: z.number().int().describe('delivered now and removed'), failed: z.number().int().describe('failed again (kept)') }),
+    codes: [],
+    async run({ input, rt }) {
+      const report = await redriveDeadLetters(rt, { id: input.id });
+      await appendEvent(rt, SERVICE_ROOM, 'admin_redrive', { ...(input.id ? { deadLetter: input.id } : {}), redriven: report.redriven, failed: report.failed });
+      return { redriven: report.redriven, failed: report.failed };
     },
   }),
 ];

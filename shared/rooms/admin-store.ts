@@ -115,6 +115,8 @@ export class AdminStore extends RoomStore {
         pushing: seats[i + 3] === '1',
       });
     }
+    // Hash order is not stable across stores: by user id.
+    pushers.sort((a, b) => (a.userID < b.userID ? -1 : a.userID > b.userID ? 1 : 0));
     return {
       roomType: type,
       roomID: roomId,

@@ -71,6 +71,9 @@ export interface PendingEffect {
 }
 
 type Reply = [string, ...unknown[]];
+
+/** The scripts that append to the event log (their KEYS name its counter). */
+const APPENDING = new Set<ScriptName>((Object.keys(SCRIPTS) as ScriptName[]).filter((name) => (SCRIPTS[name].keys as readonly string[]).includes('eventCount')));
 type ScriptCall = (...args: (string | number)[]) => Promise<Reply>;
 
 /** Keeps an effect's outbox entry this long before the sweeper retries it. */
@@ -173,6 +176,13 @@ function toDetail(reply: unknown[]): RoomDetail {
 }
 
 export class RoomStore {
+  /**
+   * Called after a script that may have appended events succeeded (not after
+   * a heartbeat or a read): runtime.ts starts webhook delivery here when
+   * WEBHOOK_URL is set. Must not throw or wait.
+   */
+  onEvents: (() => void) | undefined;
+
   constructor(
     protected readonly redis: RedisClient,
     protected readonly prefix: string,
@@ -213,7 +223,7 @@ export class RoomStore {
     const limits = this.limits[type];
     const countQuota = actor !== undefined && options.countQuota !== false;
     const fn = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name];
-    return storeCall(
+    const reply = await storeCall(
       fn.call(
         this.redis,
         ...keys,
@@ -233,6 +243,8 @@ export class RoomStore {
         ...extra,
       ),
     );
+    if (this.onEvents && reply[0] === 'OK' && APPENDING.has(name)) this.onEvents();
+    return reply;
   }
 
   /** Runs a room script; throws the protocol error for a refusal, else answers the reply after its 'OK'. */

@@ -3,10 +3,13 @@
  * refusals, the room actions' effects (notices, IM groups), bans on every
  * join path, and the dashboard page. Runs on both stores.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { deliverWebhooks } from '../../shared/events/webhooks';
 import { ADMIN_ROUTES } from '../../shared/admin/routes';
 import { ROOM_TYPES } from '../../shared/config';
-import { invoke, pushUrlFor, signInAll, sleep, startHarness, type Answer, type Client, type Harness } from '../support/harness';
+import { invoke, pushUrlFor, signInAll, sleep, startHarness, STORE, type Answer, type Client, type Harness } from '../support/harness';
 
 const KEY = 'admin-key-0123456789-abcdefghijklmnopqrstuvwxyz';
 
@@ -355,5 +358,148 @@ describe('bans', () => {
     }
     expect((await admin('DELETE', '/admin/bans/m', { query: { room: 'multi_room' } })).body.message).toMatch(/^room must be <roomType>\/<roomID>/);
     expect((await admin('DELETE', '/admin/bans/m', { query: { room: 'x_room/r' } })).body.message).toMatch(/^room must be <roomType>\/<roomID> \(roomType must be one of/);
+  });
+});
+
+describe('audit events and replay', () => {
+  type Event = { id: string; type: string; roomType: string; roomID: string; seq: number; userID?: string; reason?: string; [k: string]: unknown };
+  const eventsOf = async (room: string, limit = 100) => {
+    const answer = await admin('GET', '/admin/events', { query: { room, limit: String(limit) } });
+    expect(answer.body.code, JSON.stringify(answer.body)).toBe(0);
+    return answer.body.events as Event[];
+  };
+
+  it('a kick is admin_kick then pusher_left (kicked) in the room sequence; the snapshot seq is the last event', async () => {
+    const [alice, bob] = await signInAll('alice', 'bob');
+    await join(alice, 'multi_room', 'e1');
+    await join(bob, 'multi_room', 'e1');
+    await admin('POST', '/admin/rooms/multi_room/e1/kick', { body: { userID: 'bob' } });
+    const events = await eventsOf('multi_room/e1');
+    expect(events.slice(-2).map((e) => [e.type, e.userID, e.reason])).toEqual([
+      ['admin_kick', 'bob', undefined],
+      ['pusher_left', 'bob', 'kicked'],
+    ]);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    const room = (await admin('GET', '/admin/rooms/multi_room/e1')).body.room as { seq: number };
+    expect(room.seq).toBe(events.at(-1)!.seq);
+    const listed = (await admin('GET', '/admin/rooms', { query: { type: 'multi_room' } })).body.rooms as { roomID: string; seq: number }[];
+    expect(listed.find((r) => r.roomID === 'e1')!.seq).toBe(room.seq);
+  });
+
+  it('a dismiss is admin_dismiss, everyone leaving (room_ended), then room_finished (admin)', async () => {
+    const [alice, bob, carol] = await signInAll('alice', 'bob', 'carol');
+    await join(alice, 'live_room', 'e2');
+    await join(bob, 'live_room', 'e2');
+    await carol.call('live_room', 'add_audience', { roomID: 'e2', userInfo: 'c' });
+    await admin('POST', '/admin/rooms/live_room/e2/dismiss');
+    const tail = (await eventsOf('live_room/e2')).slice(-5).map((e) => [e.type, e.userID ?? null, e.reason ?? null]);
+    expect(tail[0]).toEqual(['admin_dismiss', null, null]);
+    expect(tail.slice(1, 4).sort()).toEqual([
+      ['audience_left', 'carol', 'room_ended'],
+      ['pusher_left', 'alice', 'room_ended'],
+      ['pusher_left', 'bob', 'room_ended'],
+    ]);
+    expect(tail[4]).toEqual(['room_finished', null, 'admin']);
+  });
+
+  it('roomInfo changes and bans are events too: in the room sequence, or the service pseudo room', async () => {
+    const [alice] = await signInAll('alice');
+    await join(alice, 'multi_room', 'e3');
+    await admin('POST', '/admin/rooms/multi_room/e3/info', { body: { roomInfo: 'new "name"' } });
+    await admin('POST', '/admin/bans', { body: { userID: 'mallory', roomType: 'multi_room', roomID: 'e3', seconds: 60 } });
+    await admin('DELETE', '/admin/bans/mallory', { query: { room: 'multi_room/e3' } });
+    await admin('POST', '/admin/bans', { body: { userID: 'mallory', seconds: 60 } });
+    await admin('DELETE', '/admin/bans/mallory');
+    const room = await eventsOf('multi_room/e3');
+    expect(room.slice(-3).map((e) => [e.type, e.userID ?? null])).toEqual([
+      ['admin_info', null],
+      ['admin_ban', 'mallory'],
+      ['admin_unban', 'mallory'],
+    ]);
+    expect(room.at(-3)!.roomInfo).toBe('new "name"');
+    expect(room.at(-2)).toMatchObject({ scope: 'multi_room/e3', until: expect.any(Number) });
+    expect(room.at(-1)).toMatchObject({ lifted: true });
+    const service = await eventsOf('service/-');
+    expect(service.map((e) => [e.type, e.roomType, e.roomID, e.scope])).toEqual([
+      ['admin_ban', 'service', '-', 'service'],
+      ['admin_unban', 'service', '-', 'service'],
+    ]);
+  });
+
+  it('replays after an id, page by page, and refuses a malformed query naming the field', async () => {
+    const [alice] = await signInAll('alice');
+    await join(alice, 'double_room', 'e4');
+    await alice.call('double_room', 'delete_pusher', { roomID: 'e4' });
+    const all = (await admin('GET', '/admin/events', { query: { limit: '1000' } })).body.events as Event[];
+    expect(all.length).toBeGreaterThanOrEqual(4);
+    const first = await admin('GET', '/admin/events', { query: { limit: '2' } });
+    expect((first.body.events as Event[]).map((e) => e.id)).toEqual(all.slice(0, 2).map((e) => e.id));
+    const second = await admin('GET', '/admin/events', { query: { limit: '2', after: first.body.next as string } });
+    expect((second.body.events as Event[]).map((e) => e.id)).toEqual(all.slice(2, 4).map((e) => e.id));
+    for (const [query, message] of [
+      [{ after: 'x' }, /^after must be an event id/],
+      [{ room: 'multi_room' }, /^room must be <roomType>\/<roomID> or service\/-/],
+      [{ room: 'service/x' }, /^room must be/],
+      [{ limit: '0' }, /^limit must be 1-1000/],
+    ] as [Record<string, string>, RegExp][]) {
+      const answer = await admin('GET', '/admin/events', { query });
+      expect(answer.status).toBe(400);
+      expect(answer.body.message).toMatch(message);
+    }
+  });
+});
+
+describe('dead letters', () => {
+  // TODO(merge): webhook delivery (issue-14, work in progress when merged) delivers nothing on the embedded store yet.
+  it.skipIf(STORE === 'embedded')('lists the webhook batches parked after their last attempt and re-drives them: one by id, then all', async () => {
+    // A receiver that fails until told otherwise.
+    let healthy = false;
+    const received: { events: { id: string; type: string }[] }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk));
+      req.on('end', () => {
+        if (healthy) received.push(JSON.parse(body));
+        res.writeHead(healthy ? 200 : 500).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      await h.reconfigure({ WEBHOOK_URL: url, WEBHOOK_SECRET: 'webhook-secret-0123456789', WEBHOOK_MAX_ATTEMPTS: '1', WEBHOOK_RETRY_BASE_MS: '1' });
+      expect((await admin('GET', '/admin/dead-letters')).body).toMatchObject({ code: 0, deadLetters: [] });
+      const [alice] = await signInAll('alice');
+      await join(alice, 'multi_room', 'w1');
+      let letters: Record<string, unknown>[] = [];
+      for (let i = 0; i < 40 && letters.length === 0; i++) {
+        await deliverWebhooks(h.rt).catch(() => undefined);
+        letters = (await admin('GET', '/admin/dead-letters')).body.deadLetters as Record<string, unknown>[];
+        if (letters.length === 0) await sleep(50);
+      }
+      expect(letters.length).toBeGreaterThan(0);
+      expect(letters[0]).toMatchObject({ id: expect.any(String), url, attempts: 1, lastError: 'HTTP 500', parkedAt: expect.any(Number) });
+      expect((letters[0]!.events as { type: string }[]).map((e) => e.type)).toContain('pusher_joined');
+
+      // Still failing: the letter stays, one attempt more.
+      expect((await admin('POST', '/admin/dead-letters/redrive', { body: { id: letters[0]!.id } })).body).toMatchObject({ code: 0, redriven: 0, failed: 1 });
+      healthy = true;
+      expect((await admin('POST', '/admin/dead-letters/redrive', { body: { id: letters[0]!.id } })).body).toMatchObject({ code: 0, redriven: 1, failed: 0 });
+      expect(received.flatMap((b) => b.events.map((e) => e.id))).toEqual(expect.arrayContaining((letters[0]!.events as { id: string }[]).map((e) => e.id)));
+      const rest = (await admin('GET', '/admin/dead-letters')).body.deadLetters as unknown[];
+      expect((await admin('POST', '/admin/dead-letters/redrive')).body).toMatchObject({ code: 0, redriven: rest.length, failed: 0 });
+      expect((await admin('GET', '/admin/dead-letters')).body.deadLetters).toEqual([]);
+      expect((await admin('POST', '/admin/dead-letters/redrive', { body: { id: 42 } })).status).toBe(400);
+
+      const audit = (await admin('GET', '/admin/events', { query: { room: 'service/-' } })).body.events as Record<string, unknown>[];
+      expect(audit.filter((e) => e.type === 'admin_redrive').map((e) => [e.deadLetter ?? null, e.redriven, e.failed])).toEqual([
+        [letters[0]!.id, 0, 1],
+        [letters[0]!.id, 1, 0],
+        [null, rest.length, 0],
+      ]);
+    } finally {
+      await h.reconfigure({});
+      receiver.closeAllConnections();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 });
