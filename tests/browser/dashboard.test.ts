@@ -92,7 +92,7 @@ describe('ops dashboard in headless Chromium', () => {
   it('shows a room made through the API, kicks a pusher, shows the pusher_left event with reason kicked, dismisses the room', async () => {
     // A live room with three pushers, an audience member and a counter, through the public API.
     const [host, bob, carol, viewer] = await Promise.all(['host', 'bob', 'carol', 'viewer'].map(login));
-    const roomID = String((await host!.call('create_room', { roomInfo: 'Friday show' })).roomID);
+    const roomID = String((await host!.call('create_room', { roomID: 'friday-show', roomInfo: 'Friday show' })).roomID);
     for (const [who, name] of [[host!, 'Host'], [bob!, 'Bob'], [carol!, 'Carol']] as const) {
       const { pushURL } = await who.call('get_push_url', { roomID });
       await who.call('add_pusher', { roomID, userName: name, userAvatar: '', pushURL });
