@@ -4,10 +4,12 @@
  * same endpoint definitions as the one-function-per-endpoint deployment.
  * GET /openapi.json answers the API reference generated from this list
  * (shared/http/openapi.ts), so a definition added here is documented too.
+ * `/admin/...` (the admin API and dashboard, shared/admin/) has its own pipeline.
  */
 import { type Endpoint, handle, routeOf, type ScfHandler } from '../shared/http/endpoint';
 import { toHttpRequest } from '../shared/http/event';
 import { isOpenApiRequest, openApiResponse } from '../shared/http/openapi';
+import { handleAdmin, isAdminPath } from '../shared/admin/handler';
 import { endpoint as addAudience } from './add_audience';
 import { endpoint as addPusher } from './add_pusher';
 import { endpoint as checkConfig } from './check_config';
@@ -56,6 +58,7 @@ export const main_handler: ScfHandler = async (event, context = {}) => {
     return handle(undefined, event, context); // answers the "unrecognised event" envelope
   }
   if (isOpenApiRequest(req.method, req.path)) return openApiResponse(ENDPOINTS);
+  if (isAdminPath(req.path)) return handleAdmin(event, context, req);
   const { group, action } = routeOf(req);
   const def = byRoute.get(`${group !== undefined && FIXED_SCOPES.has(group as Endpoint['scope']) ? group : 'room'}/${action}`);
   return handle(def, event, context, req);

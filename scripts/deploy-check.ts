@@ -34,6 +34,7 @@ import { z } from 'zod';
 import { CONFIG_VARIABLES } from '../shared/config';
 import { ENDPOINTS } from '../functions/router';
 import { functionNameOf } from '../shared/http/endpoint';
+import { ADMIN_ROUTES } from '../shared/admin/routes';
 import { NODE_TARGET, ROOT, functionNames } from './build';
 import {
   DEPLOY_VARIABLES,
@@ -207,6 +208,10 @@ function resolved(value: string, env: NodeJS.ProcessEnv): string {
   return ref ? deployValue(env, ref[1]!) : value;
 }
 
+/** The function of the admin plane, and its routes as API Gateway declares them: the dashboard page and every admin API route. */
+const ADMIN_FUNCTION = 'admin';
+const adminApis = [{ path: '/admin', method: 'GET' }, ...ADMIN_ROUTES.map((r) => ({ path: r.path, method: r.method as string }))];
+
 function routeOf(endpoint: (typeof ENDPOINTS)[number]): { path: string; method: string } {
   return { path: endpoint.scope === 'room' ? `/weapp/{roomType}/${endpoint.action}` : `/weapp/${endpoint.scope}/${endpoint.action}`, method: endpoint.method };
 }
@@ -348,10 +353,15 @@ export function checkServerlessFile(file: string, options: CheckOptions = {}): C
         else if (declared.position !== 'PATH' || !declared.required) problem(`route ${key}: param ${param} must be position PATH, required`);
       }
       const endpoint = ENDPOINTS.find((e) => functionNameOf(e) === api.function);
-      if (endpoint) {
+      if (api.function === ADMIN_FUNCTION) {
+        if (!adminApis.some((a) => a.path === api.path && a.method === api.method)) problem(`route ${key}: the admin function serves no such route (shared/admin/routes.ts)`);
+      } else if (endpoint) {
         const route = routeOf(endpoint);
         if (route.path !== api.path || route.method !== api.method) problem(`route ${key}: ${functionNameOf(endpoint)} is served at ${route.method} ${route.path}`);
       } else if (names.includes(api.function)) problem(`route ${key}: function ${api.function} is not an endpoint`);
+    }
+    for (const route of adminApis) {
+      if (!apis.some((api) => api.function === ADMIN_FUNCTION && api.path === route.path && api.method === route.method)) problem(`admin route ${route.method} ${route.path} has no API Gateway route`);
     }
     for (const endpoint of ENDPOINTS) {
       if (!apis.some((api) => api.function === functionNameOf(endpoint))) problem(`endpoint ${functionNameOf(endpoint)} has no API Gateway route (${routeOf(endpoint).method} ${routeOf(endpoint).path})`);

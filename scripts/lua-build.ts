@@ -1,5 +1,5 @@
 /**
- * `npm run lua`: turns the Lua scripts (shared/rooms/lua/*.lua,
+ * `npm run lua`: turns the Lua scripts (shared/rooms/lua/*.lua, shared/events/lua/*.lua,
  * shared/auth/lua/*.lua) into TypeScript, `lua.generated.ts` beside each
  * folder, so tsx, vitest and esbuild load them like any module. Committed;
  * tests/unit/lua-generated.test.ts fails when a generated file is stale.
@@ -16,7 +16,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..');
-export const LUA_DIRS = ['shared/rooms/lua', 'shared/auth/lua'];
+export const LUA_DIRS = ['shared/rooms/lua', 'shared/auth/lua', 'shared/events/lua'];
 
 const INCLUDE = /^--- @include "([^"]+)"\s*$/;
 

@@ -78,6 +78,8 @@ export interface Config {
   reservedUserIds: ReadonlySet<string>;
   /** check_config answers its details only to a caller presenting this key. */
   operatorKey: string | undefined;
+  /** Bearer key of the admin API (`/admin/`); the whole plane answers 404 without it. */
+  adminApiKey: string | undefined;
   /** HMAC key for session tokens; derived from IM_SECRET_KEY unless SESSION_SECRET is set. */
   sessionSecret: string;
   corsOrigins: string[];
@@ -97,6 +99,10 @@ export interface Config {
     /** `X-TC-Region` of the TRTC management API (it requires one). */
     region: string;
   };
+  /** The room event log's bounds (shared/events). */
+  eventLog: { maxLength: number; maxAgeMs: number };
+  /** Signed webhooks from the event log (shared/events/webhooks.ts); `urls` empty: none. */
+  webhooks: { urls: string[]; secret: string | undefined; timeoutMs: number; maxAttempts: number; retryBaseMs: number };
 }
 
 export class ConfigError extends Error {
@@ -113,6 +119,18 @@ const seconds = z.coerce.number({ error: 'must be a number of seconds' }).positi
 const positiveInt = (max: number) => z.coerce.number({ error: 'must be an integer' }).int('must be an integer').min(1, 'must be at least 1').max(max, `must be at most ${max}`);
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const url = z.url({ error: 'must be an http(s) URL', protocol: /^https?$/ });
+/** Most webhook receivers: each costs a delivery loop per kick. */
+export const MAX_WEBHOOK_URLS = 5;
+// Entries are named by position, never echoed: a receiver's URL may carry a token.
+const urlList = z.string().transform((value, ctx) => {
+  const urls = value.split(',').map((s) => s.trim()).filter(Boolean);
+  urls.forEach((entry, i) => {
+    if (!url.safeParse(entry).success) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} is not an http(s) URL (comma-separated list)` });
+  });
+  if (urls.length > MAX_WEBHOOK_URLS) ctx.addIssue({ code: 'custom', message: `lists ${urls.length} URLs; at most ${MAX_WEBHOOK_URLS}` });
+  if (new Set(urls).size !== urls.length) ctx.addIssue({ code: 'custom', message: 'lists a URL twice' });
+  return urls;
+});
 const host = z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be a host name');
 
 const envSchema = z.object({
@@ -158,6 +176,7 @@ const envSchema = z.object({
   CUSTOM_MAX_FIELDS: positiveInt(10000).default(32),
   CUSTOM_MAX_BYTES: positiveInt(1_000_000).default(8192),
   CHECK_CONFIG_OPERATOR_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  ADMIN_API_KEY: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable characters without spaces').optional(),
   RATE_LIMIT_PER_USER: z.coerce.number({ error: 'must be an integer' }).int().min(0).default(600),
   RATE_LIMIT_PER_IP: z.coerce.number({ error: 'must be an integer' }).int().min(0).default(6000),
   SWEEP_BATCH: positiveInt(10000).default(200),
@@ -173,6 +192,13 @@ const envSchema = z.object({
   HEARTBEAT_TIMEOUT: seconds.default(20),
   ROOM_IDLE_TIMEOUT: seconds.default(30),
   CREATOR_CAN_DESTROY_ROOM: bool.default(false),
+  EVENT_LOG_MAX_LEN: positiveInt(10_000_000).default(100_000),
+  EVENT_LOG_MAX_AGE_SECONDS: seconds.default(3 * 24 * 3600),
+  WEBHOOK_URL: urlList.optional(),
+  WEBHOOK_SECRET: z.string().regex(/^[\x21-\x7e]{16,256}$/, 'must be 16-256 printable characters without spaces').optional(),
+  WEBHOOK_TIMEOUT_MS: positiveInt(30_000).default(5000),
+  WEBHOOK_MAX_ATTEMPTS: positiveInt(30).default(10),
+  WEBHOOK_RETRY_BASE_MS: positiveInt(3_600_000).default(1000),
 });
 
 /** Per-type overrides: `{DOUBLE,MULTI,LIVE,WEBRTC}_ROOM_<NAME>`. */
@@ -224,6 +250,9 @@ export function loadConfig(rawEnv: Env = process.env): Config {
   const e = parsed.data;
   if (e.AUTH_MODE === 'jwt' && !e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL) {
     throw new ConfigError(['AUTH_JWT_SECRET or AUTH_JWKS_URL is required when AUTH_MODE=jwt']);
+  }
+  if ((e.WEBHOOK_URL ?? []).length > 0 && !e.WEBHOOK_SECRET) {
+    throw new ConfigError(['WEBHOOK_SECRET is required when WEBHOOK_URL is set (receivers check the signature made with it)']);
   }
   if (Boolean(e.CLOUD_API_SECRET_ID) !== Boolean(e.CLOUD_API_SECRET_KEY)) {
     throw new ConfigError([`${e.CLOUD_API_SECRET_ID ? 'CLOUD_API_SECRET_KEY' : 'CLOUD_API_SECRET_ID'} is required when ${e.CLOUD_API_SECRET_ID ? 'CLOUD_API_SECRET_ID' : 'CLOUD_API_SECRET_KEY'} is set`]);
@@ -281,6 +310,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     sessionMaxPerUser: e.SESSION_MAX_PER_USER,
     reservedUserIds: new Set([e.IM_ADMINISTRATOR, ...e.AUTH_RESERVED_USER_IDS.split(',')].map((id) => id.trim().toLowerCase()).filter(Boolean)),
     operatorKey: e.CHECK_CONFIG_OPERATOR_KEY,
+    adminApiKey: e.ADMIN_API_KEY,
     sessionSecret: e.SESSION_SECRET ?? `derived:${e.IM_SECRET_KEY}`,
     corsOrigins: e.CORS_ALLOW_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     authMode: e.AUTH_MODE,
@@ -298,6 +328,14 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       privilegeMap: e.TRTC_PRIVILEGE_MAP,
       callbackKey: e.TRTC_CALLBACK_KEY,
       region: e.TRTC_API_REGION,
+    },
+    eventLog: { maxLength: e.EVENT_LOG_MAX_LEN, maxAgeMs: Math.round(e.EVENT_LOG_MAX_AGE_SECONDS * 1000) },
+    webhooks: {
+      urls: e.WEBHOOK_URL ?? [],
+      secret: e.WEBHOOK_SECRET,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
     },
   };
 }

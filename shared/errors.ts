@@ -16,6 +16,7 @@ export const Code = {
   ROOM_EXISTS: 11,
   ROOM_FULL: 5001,
   // Added by this project; each has its own HTTP status (README "Error codes").
+  UNAUTHORIZED: 401,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   BODY_TOO_LARGE: 413,

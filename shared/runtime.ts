@@ -11,13 +11,17 @@ import { log } from './log';
 import { connectRedis, type RedisClient } from './redis';
 import { SessionStore } from './auth/sessions';
 import { RoomStore } from './rooms/store';
+import { AdminStore } from './rooms/admin-store';
 import { IpRateLimiter } from './auth/rate-limit';
 import { createTrtcClient, type TrtcClient } from './trtc/client';
+import { kickWebhooks } from './events/webhooks';
 
 export interface Runtime {
   config: Config;
   redis: RedisClient;
   rooms: RoomStore;
+  /** The admin API's calls on room state (no caller, no session). */
+  admin: AdminStore;
   sessions: SessionStore;
   ipLimiter: IpRateLimiter;
   im: ImClient;
@@ -55,10 +59,13 @@ export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: 
     );
   const cloud = createCloudApi(config.cloud, log);
   const live = parts.live ?? createLiveApiClient(cloud, { pushDomain: config.live.pushDomain });
-  return {
+  const rooms = new RoomStore(redis, config.keyPrefix, config.rooms, config.rateLimit, Date.now, config.eventLog);
+  const admin = new AdminStore(redis, config.keyPrefix, config.rooms, config.rateLimit, Date.now, config.eventLog);
+  const rt: Runtime = {
     config,
     redis,
-    rooms: new RoomStore(redis, config.keyPrefix, config.rooms, config.rateLimit),
+    rooms,
+    admin,
     sessions: new SessionStore(redis, config.keyPrefix, config.sessionSecret, config.sessionTtlSeconds, config.sessionMaxPerUser),
     ipLimiter: new IpRateLimiter(redis, config.keyPrefix, config.rateLimit.perIpPerMinute),
     im,
@@ -66,6 +73,9 @@ export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: 
     live,
     trtc: parts.trtc ?? createTrtcClient(cloud, { sdkAppId: config.im.sdkAppId, region: config.trtc.region }),
   };
+  // Webhooks go out right after each change, without holding up its response (shared/events/webhooks.ts).
+  if (config.webhooks.urls.length > 0) rooms.onEvents = admin.onEvents = () => kickWebhooks(rt);
+  return rt;
 }
 
 /** The container's runtime; throws ConfigError (naming the variables) when the environment is wrong. */

@@ -46,6 +46,41 @@ export const ipQuotaKey = (prefix: string, ip: string, nowMs: number) => `${pref
 /** The last TRTC callback applied per user of a room (hash: `u:<user>` / `-` -> "ms|event type"). */
 export const trtcOrderKey = (prefix: string, type: RoomType, roomId: string) => `${partitionBase(prefix, type)}te:${roomId}`;
 
+/**
+ * Admin bans (the admin API): a user's service-wide ban, or their ban from one
+ * room, as a string holding the end of the ban (ms) that expires by TTL at
+ * that moment; the join scripts refuse a user while either exists. Beside
+ * them, an index of every ban (sorted set: `<scope>|<userID>` by end, scope
+ * `service` or `<roomType>/<roomID>`) for listing; its ended entries are
+ * dropped when it is read.
+ */
+export const serviceBanKey = (prefix: string, userId: string) => `${slot(prefix)}ban:${userId}`;
+export const roomBanKey = (prefix: string, type: RoomType, roomId: string, userId: string) => `${partitionBase(prefix, type)}ban:${roomId}|${userId}`;
+export const bansIndexKey = (prefix: string) => `${slot(prefix)}bans`;
+
+/**
+ * The room event log (sorted set: event JSON by its position in the log) and
+ * the counter that hands out positions. One log for the whole service, in
+ * the rooms' slot, so the script that changes a room appends its event in
+ * the same atomic step (helpers/events.lua).
+ */
+export const eventLogKey = (prefix: string) => `${slot(prefix)}ev`;
+export const eventCountKey = (prefix: string) => `${slot(prefix)}ev:n`;
+
+/** The pseudo room type of service-wide events (roomID '-'). */
+export const SERVICE_EVENTS = 'service';
+
+/**
+ * A room's last event sequence number (string). It outlives the room (see
+ * helpers/events.lua nextSeq), so a room id used again continues its sequence.
+ */
+export const roomSeqKey = (prefix: string, type: RoomType | typeof SERVICE_EVENTS, roomId: string) => `${slot(prefix)}${type}:q:${roomId}`;
+
+/** Webhook delivery state of one receiver (hash: cursor, lease, attempts), by a digest of its URL. */
+export const webhookKey = (prefix: string, receiver: string) => `${slot(prefix)}wh:${receiver}`;
+/** Parked webhook batches: id -> claim lease end (sorted set), and id -> the dead letter JSON (hash). */
+export const deadLetterKeys = (prefix: string) => ({ index: `${slot(prefix)}wh:dead`, bodies: `${slot(prefix)}wh:dead:b` });
+
 /** The keys of one room and of its type's partition. */
 export interface RoomKeys {
   /** The room hash; its fields are listed in shared/rooms/lua/helpers/rules.lua. */
@@ -63,6 +98,8 @@ export interface RoomKeys {
   due: string;
   /** The type's pending IM effects: `notify|id`, `destroy|id`, `expect|id` -> lease end. */
   outbox: string;
+  /** The room's last event sequence number (roomSeqKey). */
+  seq: string;
 }
 
 export function roomKeys(prefix: string, type: RoomType, roomId: string): RoomKeys {
@@ -76,6 +113,7 @@ export function roomKeys(prefix: string, type: RoomType, roomId: string): RoomKe
     list: `${base}list`,
     due: `${base}due`,
     outbox: `${base}outbox`,
+    seq: roomSeqKey(prefix, type, roomId),
   };
 }
 
@@ -89,6 +127,9 @@ export interface KeyContext {
   now: number;
   opId?: string;
   streamId?: string;
+  /** The user an admin ban is about, and whether it is service-wide (else from roomId of type). */
+  subject?: string;
+  serviceWide?: boolean;
 }
 
 /**
@@ -128,6 +169,15 @@ const KEY_OF = {
   stream: (c: KeyContext) => streamKey(c.prefix, c.streamId ?? ''),
   /** A webrtc_room's TRTC callback order record (outlives the room by the callbacks' retry window). */
   trtcOrder: (c: KeyContext) => trtcOrderKey(c.prefix, c.type, c.roomId),
+  /** The joining actor's bans (service-wide, and from this room), checked by every join script. */
+  serviceBan: (c: KeyContext) => serviceBanKey(c.prefix, actorOf(c).userId),
+  roomBan: (c: KeyContext) => roomBanKey(c.prefix, c.type, c.roomId, actorOf(c).userId),
+  /** A ban the admin API sets or lifts: the subject's service ban or room ban. */
+  ban: (c: KeyContext) => (c.serviceWide ? serviceBanKey(c.prefix, c.subject ?? '') : roomBanKey(c.prefix, c.type, c.roomId, c.subject ?? '')),
+  bans: (c: KeyContext) => bansIndexKey(c.prefix),
+  events: (c: KeyContext) => eventLogKey(c.prefix),
+  eventCount: (c: KeyContext) => eventCountKey(c.prefix),
+  seq: (c: KeyContext) => roomSeqKey(c.prefix, c.type, c.roomId),
 };
 
 export type KeyName = keyof typeof KEY_OF;

@@ -126,11 +126,11 @@ export async function deletePusher(rt: Runtime, actor: Actor, type: RoomType, ro
     await rt.rooms.checkSession(actor, type);
     throw new AppError(Code.NOT_A_MEMBER, 'you are not a pusher in this room');
   }
-  await performEffect(rt, type, roomId, await rt.rooms.leave(actor, type, roomId));
+  await performEffect(rt, type, roomId, await rt.rooms.leave(actor, type, roomId, 'left'));
 }
 
 export async function destroyRoom(rt: Runtime, actor: Actor, type: RoomType, roomId: string): Promise<void> {
-  await performEffect(rt, type, roomId, await rt.rooms.destroy(actor, type, roomId));
+  await performEffect(rt, type, roomId, await rt.rooms.destroy(actor, type, roomId, 'destroyed'));
 }
 
 /**

@@ -7,7 +7,7 @@ import { ROOM_TYPES, WEBRTC_ROOM, type RoomLimits, type RoomType } from '../conf
 import { AppError, Code, authFailed } from '../errors';
 import type { Actor } from '../auth/token';
 import { storeCall, type RedisClient } from '../redis';
-import { keysFor, ownedRoomsBase, partitionBase, roomKeys } from './keys';
+import { SERVICE_EVENTS, eventCountKey, eventLogKey, keysFor, ownedRoomsBase, partitionBase, roomKeys, roomSeqKey, type KeyContext } from './keys';
 import type { TrtcEvent } from '../trtc/callback';
 import { SCRIPTS, type ScriptName } from './scripts';
 
@@ -18,6 +18,18 @@ import { SCRIPTS, type ScriptName } from './scripts';
  * (`notify` has nothing to do there: TRTC tells the members itself).
  */
 export type Effect = 'notify' | 'destroy' | 'remove';
+
+/** Why a pusher left (pusher_left's reason). delete_pusher: 'left'; the admin plane's kick: 'kicked'. */
+export type PusherLeftReason = 'left' | 'heartbeat_timeout' | 'stream_stopped' | 'kicked' | 'room_ended';
+/** Why a room finished (room_finished's reason). destroy_room: 'destroyed'; the admin plane's dismiss: 'admin'. */
+export type RoomFinishedReason = 'last_left' | 'creator_left' | 'idle' | 'destroyed' | 'admin';
+
+/** The event log's bounds (EVENT_LOG_MAX_LEN, EVENT_LOG_MAX_AGE_SECONDS). */
+export interface EventLogBounds {
+  maxLength: number;
+  maxAgeMs: number;
+}
+export const DEFAULT_EVENT_LOG: EventLogBounds = { maxLength: 100_000, maxAgeMs: 3 * 24 * 3600_000 };
 
 export interface Pusher {
   userID: string;
@@ -79,6 +91,9 @@ export type TrtcEventOutcome =
 export const TRTC_ORDER_TTL_MS = 10 * 60_000;
 
 type Reply = [string, ...unknown[]];
+
+/** The scripts that append to the event log (their KEYS name its counter). */
+const APPENDING = new Set<ScriptName>((Object.keys(SCRIPTS) as ScriptName[]).filter((name) => (SCRIPTS[name].keys as readonly string[]).includes('eventCount')));
 type ScriptCall = (...args: (string | number)[]) => Promise<Reply>;
 
 /** Keeps an effect's outbox entry this long before the sweeper retries it. */
@@ -99,6 +114,15 @@ export class GroupBusy extends AppError {
   }
 }
 
+/**
+ * A join refused by an admin ban (code 7, like any refusal of who the caller
+ * is), saying until when; `bannedUntil` (ms) lets a client show it.
+ */
+function banned(scope: string, ends: number): AppError {
+  const from = scope === 'service' ? 'this service' : 'this room';
+  return new AppError(Code.AUTH_FAILED, `you are banned from ${from} until ${new Date(ends).toISOString()}`, 200, { bannedUntil: ends });
+}
+
 const statusError: Record<string, (roomId: string, detail: unknown[]) => AppError> = {
   EXISTS: (roomId) => new AppError(Code.ROOM_EXISTS, 'room already exists', 200, { roomID: roomId }),
   AUTH: () => authFailed('token is missing, expired or revoked'),
@@ -111,18 +135,19 @@ const statusError: Record<string, (roomId: string, detail: unknown[]) => AppErro
   NOT_INT: () => new AppError(Code.INVALID_PARAM, 'fieldName holds a value that is not an integer counter'),
   BUSY: () => new GroupBusy(),
   ROOM_QUOTA: () => new AppError(Code.ROOM_QUOTA, 'you hold the most open rooms allowed (ROOMS_PER_USER); end one first'),
+  BANNED: (_id, [scope, ends]) => banned(String(scope), Number(ends)),
   CUSTOM_FIELDS: (_id, [max]) => new AppError(Code.VALUE_TOO_LONG, `fieldName would exceed the room's ${max} custom fields`),
   CUSTOM_BYTES: (_id, [max]) => new AppError(Code.VALUE_TOO_LONG, `value would exceed the room's ${max} bytes of custom fields`),
 };
 
 /** The protocol error for a script's refusal (its status word). */
-function refusal(script: ScriptName, status: string, roomId: string, detail: unknown[]): Error {
+export function refusal(script: ScriptName, status: string, roomId: string, detail: unknown[]): Error {
   const error = statusError[status];
   return error ? error(roomId, detail) : new Error(`room script ${script} answered ${status}`);
 }
 
 /** What a script call needs beyond the common arguments. */
-interface RunOptions {
+export interface RunOptions {
   /** False when this request's quota was already counted (create_room's session check, a retry). */
   countQuota?: boolean;
   /** set_custom_field's opID (names the key keeping its result). */
@@ -131,6 +156,8 @@ interface RunOptions {
   streamId?: string;
   /** The moment the script judges deadlines by (default: now). */
   asOf?: number;
+  /** What else names the script's keys (an admin ban's subject and scope). */
+  keys?: Pick<KeyContext, 'subject' | 'serviceWide'>;
 }
 
 function pairs(flat: unknown): [string, string][] {
@@ -169,12 +196,20 @@ function toDetail(reply: unknown[]): RoomDetail {
 }
 
 export class RoomStore {
+  /**
+   * Called after a script that may have appended events succeeded (not after
+   * a heartbeat or a read): runtime.ts starts webhook delivery here when
+   * WEBHOOK_URL is set. Must not throw or wait.
+   */
+  onEvents: (() => void) | undefined;
+
   constructor(
-    private readonly redis: RedisClient,
-    private readonly prefix: string,
-    private readonly limits: Record<RoomType, RoomLimits>,
+    protected readonly redis: RedisClient,
+    protected readonly prefix: string,
+    protected readonly limits: Record<RoomType, RoomLimits>,
     private readonly rateLimit: { perUserPerMinute: number; perIpPerMinute: number } = { perUserPerMinute: 0, perIpPerMinute: 0 },
-    private readonly now: () => number = Date.now,
+    protected readonly now: () => number = Date.now,
+    protected readonly eventLog: EventLogBounds = DEFAULT_EVENT_LOG,
   ) {}
 
   private backstopMs(type: RoomType): number {
@@ -187,13 +222,28 @@ export class RoomStore {
    * common ARGV (helpers/admission.lua), then `extra`. Answers the raw reply,
    * status word first.
    */
-  private async run(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[], options: RunOptions = {}): Promise<Reply> {
-    const limits = this.limits[type];
+  protected async run(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[], options: RunOptions = {}): Promise<Reply> {
     const now = options.asOf ?? this.now();
+    const keys = keysFor(SCRIPTS[name].keys, { prefix: this.prefix, type, roomId, actor, now, opId: options.opId, streamId: options.streamId, ...options.keys });
+    return this.call(name, keys, actor, type, type, roomId, now, extra, options);
+  }
+
+  /** The script call itself: `keys`, the common ARGV for room type `type` (events named `eventType`), then `extra`. */
+  protected async call(
+    name: ScriptName,
+    keys: string[],
+    actor: Actor | undefined,
+    type: RoomType,
+    eventType: RoomType | typeof SERVICE_EVENTS,
+    roomId: string,
+    now: number,
+    extra: (string | number)[],
+    options: RunOptions = {},
+  ): Promise<Reply> {
+    const limits = this.limits[type];
     const countQuota = actor !== undefined && options.countQuota !== false;
-    const keys = keysFor(SCRIPTS[name].keys, { prefix: this.prefix, type, roomId, actor, now, opId: options.opId, streamId: options.streamId });
     const fn = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name];
-    return storeCall(
+    const reply = await storeCall(
       fn.call(
         this.redis,
         ...keys,
@@ -208,14 +258,19 @@ export class RoomStore {
         countQuota && actor.userId !== '' ? this.rateLimit.perUserPerMinute : 0,
         countQuota ? this.rateLimit.perIpPerMinute : 0,
         ownedRoomsBase(this.prefix),
+        eventType,
+        this.eventLog.maxLength,
+        this.eventLog.maxAgeMs,
         actor?.proof ? '1' : '0',
         ...extra,
       ),
     );
+    if (this.onEvents && reply[0] === 'OK' && APPENDING.has(name)) this.onEvents();
+    return reply;
   }
 
   /** Runs a room script; throws the protocol error for a refusal, else answers the reply after its 'OK'. */
-  private async room(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[] = [], options: RunOptions = {}): Promise<unknown[]> {
+  protected async room(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[] = [], options: RunOptions = {}): Promise<unknown[]> {
     const [status, ...rest] = await this.run(name, actor, type, roomId, extra, options);
     if (status === 'OK') return rest;
     throw refusal(name, status, roomId, rest);
@@ -263,6 +318,8 @@ export class RoomStore {
       seat.streamID,
       STREAM_RECORD_TTL_MS,
       partitionBase(this.prefix, type),
+      seat.userName,
+      seat.userAvatar,
     ];
     const [status, ...rest] = await this.run('joinRoom', actor, type, roomId, args, { countQuota, streamId: seat.streamID });
     if (status === 'NO_ROOM') return { missing: true };
@@ -271,8 +328,9 @@ export class RoomStore {
     return { missing: false, created: created === 1, effect: (effect || undefined) as Effect | undefined, creator: creator === 1 };
   }
 
-  async leave(actor: Actor, type: RoomType, roomId: string): Promise<Effect> {
-    const [effect] = await this.room('leaveRoom', actor, type, roomId, [this.limits[type].creatorEndsRoom ? '1' : '0']);
+  /** The actor's seat leaves; `reason` is its pusher_left event's. */
+  async leave(actor: Actor, type: RoomType, roomId: string, reason: Extract<PusherLeftReason, 'left' | 'kicked'>): Promise<Effect> {
+    const [effect] = await this.room('leaveRoom', actor, type, roomId, [this.limits[type].creatorEndsRoom ? '1' : '0', reason]);
     return effect as Effect;
   }
 
@@ -280,8 +338,9 @@ export class RoomStore {
     await this.room('heartbeat', actor, type, roomId);
   }
 
-  async destroy(actor: Actor, type: RoomType, roomId: string): Promise<Effect> {
-    const [effect] = await this.room('destroyRoom', actor, type, roomId);
+  /** The creator ends the room; `reason` is its room_finished event's. */
+  async destroy(actor: Actor, type: RoomType, roomId: string, reason: Extract<RoomFinishedReason, 'destroyed' | 'admin'>): Promise<Effect> {
+    const [effect] = await this.room('destroyRoom', actor, type, roomId, [reason]);
     return effect as Effect;
   }
 
@@ -426,6 +485,32 @@ export class RoomStore {
       seats.push({ roomId: flat[i] as string, userId: flat[i + 1] as string, streamId: json ? (JSON.parse(json) as Seat).streamID : '' });
     }
     return { asOf, seats };
+  }
+
+  /**
+   * Appends one event outside a room script (helpers/events.lua appendEvent):
+   * the admin plane's actions on a room, in its sequence, and service-wide
+   * events (`type` 'service', `roomId` '-'). `data`: more fields, as JSON
+   * object members (shared/events/log.ts builds and checks them). Answers the event id.
+   */
+  async appendEvent(
+    type: RoomType | typeof SERVICE_EVENTS,
+    roomId: string,
+    kind: string,
+    event: { userID?: string; reason?: string; data?: string } = {},
+  ): Promise<string> {
+    const room = type === SERVICE_EVENTS ? `${roomSeqKey(this.prefix, type, roomId)}:none` : roomKeys(this.prefix, type, roomId).room;
+    const keys = [eventLogKey(this.prefix), eventCountKey(this.prefix), room, roomSeqKey(this.prefix, type, roomId)];
+    // The service pseudo room has no limits of its own: any type's fill the common ARGV it does not read.
+    const limitsOf = type === SERVICE_EVENTS ? ROOM_TYPES[0] : type;
+    const [, id] = await this.call('appendEvent', keys, undefined, limitsOf, type, roomId, this.now(), [kind, event.userID ?? '', event.reason ?? '', event.data ?? '']);
+    return String(id);
+  }
+
+  /** Bounds the event log by age and length when no change trims it (the sweeper); answers the events left. */
+  async trimEvents(): Promise<number> {
+    const [, left] = await this.call('trimEvents', [eventLogKey(this.prefix)], undefined, ROOM_TYPES[0], ROOM_TYPES[0], '-', this.now(), []);
+    return Number(left);
   }
 
   /** Marks an effect done (removes its outbox entry; a `remove` names its member). */

@@ -4,7 +4,8 @@
  * the outbox. Cost grows with the number of due rooms, not with all rooms: it
  * reads the deadline index from its earliest entry. Safe to run concurrently
  * with itself and with requests: each reap is one atomic script, so a seat is
- * reaped once and only the run that reaped it notifies.
+ * reaped once and only the run that reaped it notifies. Then it bounds the
+ * event log and delivers the webhooks still pending (shared/events/webhooks.ts).
  */
 import { ROOM_TYPES, type RoomType } from '../config';
 import { log } from '../log';
@@ -12,6 +13,7 @@ import type { Runtime } from '../runtime';
 import { performEffect } from './effects';
 import type { PendingEffect, SpareVerdict } from './store';
 import { errorMessage } from '../errors';
+import { deliverWebhooks, type DeliveryReport } from '../events/webhooks';
 
 /** Bounds one run so a backlog is worked off over several runs, never in one long one. */
 const MAX_BATCHES_PER_RUN = 20;
@@ -22,7 +24,14 @@ export interface SweepReport {
   batches: number;
   /** Overdue seats the stream state API vouched for (active, or no answer); the reap script decides which it keeps. */
   spared: number;
+  /** Events in the log after trimming it to its bounds. */
+  events: number;
+  /** Webhook delivery of this run (after the reaping, so its events go too); absent without WEBHOOK_URL. */
+  webhooks?: DeliveryReport;
 }
+
+/** Time one run spends delivering webhooks at most (the function's timeout is 60 s). */
+const WEBHOOK_BUDGET_MS = 30_000;
 
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -54,7 +63,7 @@ async function streamVerdicts(rt: Runtime, type: RoomType): Promise<{ verdicts: 
 }
 
 export async function sweep(rt: Runtime): Promise<SweepReport> {
-  const report: SweepReport = { effects: 0, batches: 0, spared: 0 };
+  const report: SweepReport = { effects: 0, batches: 0, spared: 0, events: 0 };
   for (const type of ROOM_TYPES) {
     for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
       // Each batch's overdue seats are checked right before that batch is reaped
@@ -68,5 +77,8 @@ export async function sweep(rt: Runtime): Promise<SweepReport> {
       if (!more) break;
     }
   }
+  report.events = await rt.rooms.trimEvents();
+  // The guarantee behind the requests' kicks, which a frozen or failed function may not finish.
+  if (rt.config.webhooks.urls.length > 0) report.webhooks = await deliverWebhooks(rt, WEBHOOK_BUDGET_MS);
   return report;
 }

@@ -73,7 +73,7 @@ export async function createRoom(rt: Runtime, actor: Actor, roomInfo: string): P
 
 /** quit_room: the caller leaves exactly as delete_pusher leaves (the last one, or the creator if configured, ends the room). */
 export async function quitRoom(rt: Runtime, actor: Actor, roomId: string): Promise<void> {
-  await performEffect(rt, WEBRTC_ROOM, roomId, await rt.rooms.leave(actor, WEBRTC_ROOM, roomId));
+  await performEffect(rt, WEBRTC_ROOM, roomId, await rt.rooms.leave(actor, WEBRTC_ROOM, roomId, 'left'));
 }
 
 export interface WebrtcRoom {

@@ -16,14 +16,15 @@ import { ENDPOINTS } from '../../functions/router';
 import { setLogSink } from '../../shared/log';
 import { openApiDocument } from '../../shared/http/openapi';
 import { functionNameOf } from '../../shared/http/endpoint';
-import { API_MD, CLIENT_TS, generated } from '../../scripts/api-docs';
+import { ADMIN_MD, API_MD, CLIENT_TS, generated } from '../../scripts/api-docs';
 import { startGateway, type Gateway } from '../../scripts/gateway';
 import type { FakeCloud } from '../support/fake-cloud';
 import { invoke, pushUrlFor, startTestCloud, testEnv } from '../support/harness';
 
 describe('generated reference', () => {
-  it('docs/api.md and client/roomservice.ts are what the definitions generate (run `npm run docs:api`)', () => {
-    const { markdown, client } = generated();
+  it('docs/api.md, client/roomservice.ts and docs/admin.md are what the definitions generate (run `npm run docs:api`)', () => {
+    const { markdown, client, admin } = generated();
+    expect(readFileSync(ADMIN_MD, 'utf8'), 'docs/admin.md is out of date: npm run docs:api').toBe(admin);
     expect(readFileSync(API_MD, 'utf8'), 'docs/api.md is out of date: npm run docs:api').toBe(markdown);
     expect(readFileSync(CLIENT_TS, 'utf8'), 'client/roomservice.ts is out of date: npm run docs:api').toBe(client);
   });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENDPOINTS } from '../../functions/router';
+import { ADMIN_ROUTES } from '../../shared/admin/routes';
 import { ROOT } from '../../scripts/build';
 import { checkServerlessFile, syncEnvironments } from '../../scripts/deploy-check';
 import { buildPlan, planJson, requiredVariables, serviceVariables } from '../../scripts/deploy-plan';
@@ -286,10 +287,14 @@ describe('deploy through tencent-component-toolkit, recorded', () => {
     const [gateway] = toolkitTriggerInputs(plan).filter((t) => t.type === 'apigw') as { parameters: { endpoints: { path: string; function: { name: string } }[] } }[];
 
     // Assess
-    // Every endpoint, the router and the sweeper.
-    expect(plan.functions).toHaveLength(ENDPOINTS.length + 2);
+    // Every endpoint, the router, the sweeper and the admin plane.
+    expect(plan.functions).toHaveLength(ENDPOINTS.length + 3);
+    expect(plan.functions.map((fn) => fn.name)).toContain('roomservice-apigw-prod-roomservice-admin');
     expect(gateway!.parameters.endpoints.length).toBe(plan.triggers.filter((t) => t.type === 'apigw').length);
     expect(gateway!.parameters.endpoints.find((e) => e.path === '/weapp/{roomType}/pusher_heartbeat')!.function.name).toBe('roomservice-apigw-prod-roomservice-pusher_heartbeat');
+    // The dashboard page and every admin route, to the admin function.
+    const adminPaths = gateway!.parameters.endpoints.filter((e) => e.function.name.endsWith('-admin')).map((e) => e.path);
+    expect(new Set(adminPaths)).toEqual(new Set(['/admin', ...ADMIN_ROUTES.map((r) => r.path)]));
   });
 });
 

@@ -17,6 +17,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ENDPOINTS } from '../../functions/router';
+import { ADMIN_ROUTES } from '../../shared/admin/routes';
 import type { RoomType } from '../../shared/config';
 import { codesOf, jsonSchema } from '../../shared/http/openapi';
 import { functionNameOf } from '../../shared/http/endpoint';
@@ -25,7 +26,8 @@ import { sleep, startHarness, invoke, liveroomMix, pushUrlFor, signedStreamCallb
 
 /** The expiry part runs with this heartbeat and idle timeout; before it nobody may time out, however slow the machine. */
 const HEARTBEAT_MS = 1500;
-const ENV = { HEARTBEAT_TIMEOUT: '60', ROOM_IDLE_TIMEOUT: '60', MULTI_ROOM_MAX_MEMBERS: '3', LIVE_ROOM_MAX_AUDIENCES: '2' };
+const ADMIN_KEY = 'differential-admin-key-0123456789abcdef';
+const ENV = { HEARTBEAT_TIMEOUT: '60', ROOM_IDLE_TIMEOUT: '60', MULTI_ROOM_MAX_MEMBERS: '3', LIVE_ROOM_MAX_AUDIENCES: '2', ADMIN_API_KEY: ADMIN_KEY };
 const EXPIRY_ENV = { HEARTBEAT_TIMEOUT: String(HEARTBEAT_MS / 1000), ROOM_IDLE_TIMEOUT: String(HEARTBEAT_MS / 1000) };
 
 interface Record_ {
@@ -52,11 +54,14 @@ function normaliser() {
       .replace(/txSecret=[0-9a-f]{32}/g, 'txSecret=<sig>')
       .replace(/txTime=[0-9A-F]+/g, 'txTime=<time>')
       .replace(/\(\d+ ms\)/g, '(<ms>)')
+      .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, '<date>')
       .replace(/"(timestamp|eventId)":\d+/g, '"$1":"<time>"');
   const walk = (value: unknown, key = ''): unknown => {
     if (['requestId', 'token', 'userSig', 'privateMapKey', 'Random', 'MsgRandom', 'timestamp'].includes(key)) return '<random>';
     // webrtc_room's create_room draws a room number.
     if (key === 'roomID' && typeof value === 'string' && /^\d{6,}$/.test(value)) return alias('trtcroom', value);
+    // The admin plane's clock readings (creation times, ban ends, heartbeat ages, event ids and times, list cursors).
+    if (['createdAt', 'until', 'bannedUntil', 'heartbeatAgeMs', 'time', 'id', 'next'].includes(key) && value !== null) return '<clock>';
     if (typeof value === 'string') return text(value);
     if (Array.isArray(value)) return value.map((v) => walk(v));
     if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
@@ -189,6 +194,42 @@ async function playSession(store: 'redis' | 'embedded'): Promise<{ steps: Record
     await join('carol', 'multi_room', 'made-by-join', { roomInfo: 'joined' });
     await call('dave', 'multi_room', 'create_room', { roomInfo: 'generated id' });
 
+    // The admin plane: every route, its refusals, bans on the join paths, the events of its actions.
+    const admin = (label: string, routeName: string, method: string, path: string, options: Parameters<typeof invoke>[1] = {}, key = ADMIN_KEY) =>
+      invoke(path, { method, headers: { authorization: `Bearer ${key}` }, ...options }).then((a) => {
+        steps.push({ step: `admin ${label}`, action: `admin:${routeName}`, status: a.status, body: a.body });
+        return a;
+      });
+    const page = await admin('rooms page 1', 'list_rooms', 'GET', '/admin/rooms', { query: { limit: '1' } });
+    await admin('rooms page 2', 'list_rooms', 'GET', '/admin/rooms', { query: { limit: '1', cursor: String(page.body.next) } });
+    await admin('rooms of a type', 'list_rooms', 'GET', '/admin/rooms', { query: { type: 'multi_room' } });
+    await admin('rooms bad type', 'list_rooms', 'GET', '/admin/rooms', { query: { type: 'tri_room' } });
+    await join('dave', 'multi_room', 'made-by-join');
+    await admin('snapshot', 'get_room', 'GET', '/admin/rooms/multi_room/made-by-join');
+    await admin('snapshot unknown', 'get_room', 'GET', '/admin/rooms/multi_room/nope');
+    await admin('info', 'set_room_info', 'POST', '/admin/rooms/multi_room/made-by-join/info', { body: { roomInfo: 'renamed' } });
+    await admin('info too long', 'set_room_info', 'POST', '/admin/rooms/multi_room/made-by-join/info', { body: { roomInfo: 'x'.repeat(1025) } });
+    await admin('kick dave', 'kick', 'POST', '/admin/rooms/multi_room/made-by-join/kick', { body: { userID: 'dave' } });
+    await admin('kick dave again', 'kick', 'POST', '/admin/rooms/multi_room/made-by-join/kick', { body: { userID: 'dave' } });
+    await admin('ban dave', 'ban', 'POST', '/admin/bans', { body: { userID: 'dave', seconds: 60 } });
+    await join('dave', 'multi_room', 'made-by-join');
+    await call('dave', 'multi_room', 'create_room', { roomID: 'dave-room' });
+    await admin('bans', 'list_bans', 'GET', '/admin/bans');
+    await admin('unban dave', 'unban', 'DELETE', '/admin/bans/dave');
+    await admin('ban dave from the room', 'ban', 'POST', '/admin/bans', { body: { userID: 'dave', roomType: 'multi_room', roomID: 'made-by-join', seconds: 60 } });
+    await admin('ban bad seconds', 'ban', 'POST', '/admin/bans', { body: { userID: 'dave', seconds: 0 } });
+    await join('dave', 'multi_room', 'made-by-join');
+    await admin('unban dave from the room', 'unban', 'DELETE', '/admin/bans/dave', { query: { room: 'multi_room/made-by-join' } });
+    await join('dave', 'multi_room', 'made-by-join');
+    await admin('events of the room', 'events', 'GET', '/admin/events', { query: { room: 'multi_room/made-by-join' } });
+    await admin('events bad after', 'events', 'GET', '/admin/events', { query: { after: 'x' } });
+    await admin('dismiss', 'dismiss', 'POST', '/admin/rooms/multi_room/made-by-join/dismiss');
+    await admin('dismiss again', 'dismiss', 'POST', '/admin/rooms/multi_room/made-by-join/dismiss');
+    await admin('wrong key', 'list_rooms', 'GET', '/admin/rooms', {}, 'not-the-admin-key');
+    await admin('unknown route', 'unknown', 'GET', '/admin/nope');
+    await admin('wrong method', 'unknown', 'PUT', '/admin/rooms');
+    await admin('body not JSON', 'ban', 'POST', '/admin/bans', { rawBody: '{' });
+
     // Expiry and reaping: bob and carol go silent, alice keeps beating; an unentered room idles out.
     await h.reconfigure(EXPIRY_ENV);
     await call('bob', 'multi_room', 'create_room', { roomID: 'idle' });
@@ -246,6 +287,20 @@ describe('differential: one scripted session on the real Redis and on the embedd
     // Every endpoint of the router is in the session (a new one needs a step here).
     const played = new Set(redis.steps.map((s) => s.action));
     expect(ENDPOINTS.map(functionNameOf).filter((a) => !played.has(a)), 'endpoints the session never calls').toEqual([]);
+    expect(ADMIN_ROUTES.map((r) => `admin:${r.name}`).filter((a) => !played.has(a)), 'admin routes the session never calls').toEqual([]);
+    // Admin answers: documented fields on success, a listed (or common) code otherwise.
+    const adminCommon = [1, 401, 404, 405, 413, 500, 5002, 5003];
+    for (const step of redis.steps) {
+      const route = ADMIN_ROUTES.find((r) => step.action === `admin:${r.name}`);
+      if (!route) continue;
+      const body = step.body as Record<string, unknown> & { code: number };
+      expect([0, ...adminCommon, ...route.codes.map((c) => c.code)], `${step.step} answered code ${body.code}`).toContain(body.code);
+      if (body.code !== 0) continue;
+      const { code: _c, message: _m, requestId: _r, ...fields } = body;
+      const documented = Object.keys((jsonSchema(route.output, 'output').properties ?? {}) as object);
+      expect(Object.keys(fields).filter((f) => !documented.includes(f)), `${step.step}: undocumented fields`).toEqual([]);
+      expect(route.output.safeParse(fields).success, step.step).toBe(true);
+    }
 
     // The reference tells the truth about these answers: each success carries
     // exactly the documented fields (and parses with the output schema), and

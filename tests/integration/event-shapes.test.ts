@@ -171,6 +171,47 @@ describe('documented event shapes, every route', () => {
   }
 });
 
+describe('documented event shapes, the admin plane', () => {
+  let h: Harness;
+  const key = 'event-shapes-admin-key-0123456789abcdef';
+  beforeAll(async () => {
+    h = await startHarness({ ADMIN_API_KEY: key });
+  });
+  afterAll(async () => h?.close());
+
+  /** The shape's event with an Authorization header added (or none). */
+  function withKey(shape: Shape, path: string, method: string, query: Query, authorization?: string) {
+    const event = eventOf(shape, path, method, query, '') as { headers?: Record<string, string> };
+    if (authorization !== undefined) event.headers = { ...event.headers, authorization };
+    return event;
+  }
+
+  for (const shape of SHAPES) {
+    it(`${shape}: the admin API reads the bearer key from the headers, its query and path parameters from the path`, async () => {
+      // Act
+      const listed = await answer(withKey(shape, '/admin/rooms', 'GET', { limit: '5', type: 'live_room' }, `Bearer ${key}`));
+      const refused = await answer(withKey(shape, '/admin/rooms', 'GET', {}));
+      const badQuery = await answer(withKey(shape, '/admin/rooms', 'GET', { limit: '500' }, `Bearer ${key}`));
+      const room = await answer(withKey(shape, '/admin/rooms/multi_room/nope', 'GET', {}, `Bearer ${key}`));
+
+      // Assess
+      expect(listed, JSON.stringify(listed.body)).toMatchObject({ status: 200, code: 0, body: { rooms: [], next: null } });
+      expect(refused).toMatchObject({ status: 401, code: 401 });
+      expect(badQuery).toMatchObject({ status: 400, code: 1 });
+      expect(room).toMatchObject({ status: 404, code: 3 });
+    });
+  }
+
+  it('the stored console event of the admin function reaches the admin API (401 with its placeholder key)', async () => {
+    const event = JSON.parse(readFileSync(join(ROOT, 'events', 'admin.json'), 'utf8')) as Record<string, unknown>;
+    const { main_handler } = await import('../../functions/admin');
+    const response = await main_handler(event, { request_id: randomUUID() });
+    expect(response.statusCode).toBe(401);
+    const withRealKey = await main_handler({ ...event, headers: { ...(event.headers as object), Authorization: `Bearer ${key}` } }, {});
+    expect(JSON.parse(withRealKey.body)).toMatchObject({ code: 0, rooms: [] });
+  });
+});
+
 describe('client IP', () => {
   let h: Harness;
   beforeAll(async () => {

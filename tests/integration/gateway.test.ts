@@ -14,6 +14,7 @@ import { deleteByPrefix, pushUrlFor, sleep, startTestCloud, testEnv } from '../s
 // keep her seated even when the machine is loaded (CI runs this beside other jobs).
 const HEARTBEAT_MS = 1500;
 const SWEEP_MS = 200;
+const ADMIN_API_KEY = 'gateway-admin-key-0123456789abcdefghij';
 
 async function http(gw: Gateway, path: string, query: Record<string, string> = {}, body?: unknown) {
   const url = `${gw.url}/weapp/${path}?${new URLSearchParams(query)}`;
@@ -32,7 +33,7 @@ describe.each([
   beforeAll(async () => {
     setLogSink(() => undefined);
     fake = await startTestCloud();
-    const env = testEnv(fake, prefix, { HEARTBEAT_TIMEOUT: String(HEARTBEAT_MS / 1000), MULTI_ROOM_MAX_MEMBERS: '2' });
+    const env = testEnv(fake, prefix, { HEARTBEAT_TIMEOUT: String(HEARTBEAT_MS / 1000), MULTI_ROOM_MAX_MEMBERS: '2', ADMIN_API_KEY });
     if (!realRedis) delete env.REDIS_URL;
     gw = await startGateway({ env, port: 0, sweepIntervalMs: SWEEP_MS, quiet: true });
   });
@@ -40,6 +41,21 @@ describe.each([
     if (realRedis) await deleteByPrefix(gw.runtime, prefix);
     await gw.close();
     await fake.close();
+  });
+
+  it('serves the admin plane: the dashboard page without a key, the API with it', async () => {
+    const page = await fetch(`${gw.url}/admin/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'none'/);
+    expect(await page.text()).toMatch(/<html/);
+    const refused = await fetch(`${gw.url}/admin/rooms`);
+    expect(refused.status).toBe(401);
+    const rooms = await fetch(`${gw.url}/admin/rooms?type=multi_room`, { headers: { authorization: `Bearer ${ADMIN_API_KEY}` } });
+    expect(rooms.headers.get('cache-control')).toBe('no-store');
+    expect(await rooms.json()).toMatchObject({ code: 0, message: 'ok', rooms: expect.any(Array) });
+    const ban = await fetch(`${gw.url}/admin/bans/nobody?room=multi_room%2Fr%3A1`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_API_KEY}` } });
+    expect(await ban.json()).toMatchObject({ code: 0, lifted: false });
   });
 
   async function login(userID: string): Promise<Record<string, string>> {

@@ -320,6 +320,63 @@ describe('presence never beyond capacity', () => {
   });
 });
 
+describe('the admin plane on webrtc rooms (bans in the shared join script, events through the shared helpers)', () => {
+  const ADMIN_KEY = 'admin-key-for-webrtc-tests-0123456789abcdef';
+  const admin = (method: string, path: string, body?: unknown) => invoke(path, { method, body, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+
+  it('a kick removes the member from the TRTC room, a ban refuses enter_room (no key), a dismiss dismisses the TRTC room; every change is in the event log', async () => {
+    await h.reconfigure({ TRTC_CALLBACK_KEY: CALLBACK_KEY, ADMIN_API_KEY: ADMIN_KEY });
+    await enter('a', 'adm-1');
+    await enter('b', 'adm-1');
+    const kick = await admin('POST', '/admin/rooms/webrtc_room/adm-1/kick', { userID: 'b' });
+    const ban = await admin('POST', '/admin/bans', { userID: 'c', roomType: 'webrtc_room', roomID: 'adm-1', seconds: 60 });
+    const banned = await enter('c', 'adm-1');
+    const serviceBan = await admin('POST', '/admin/bans', { userID: 'd', seconds: 60 });
+    const bannedCreate = await call('create_room', { userID: 'd', roomInfo: 'x' });
+    const dismiss = await admin('POST', '/admin/rooms/webrtc_room/adm-1/dismiss');
+    const events = await admin('GET', '/admin/events', undefined);
+
+    expect([kick, ban, serviceBan, dismiss].map(codeOf)).toEqual([0, 0, 0, 0]);
+    expect([banned.body.code, bannedCreate.body.code]).toEqual([7, 7]);
+    expect(banned.body.privateMapKey).toBeUndefined();
+    expect(h.fake.trtcCalls).toEqual([
+      { action: 'RemoveUserByStrRoomId', roomId: 'adm-1', userIds: ['b'] },
+      { action: 'DismissRoomByStrRoomId', roomId: 'adm-1' },
+    ]);
+    // Nothing left in the outbox: the removal and the dismissal were acknowledged.
+    expect(await h.rt.redis.zrange(roomKeys(h.prefix, WEBRTC_ROOM, 'adm-1').outbox, 0, -1)).toEqual([]);
+    const room = (events.body.events as { roomType: string; roomID: string; type: string; userID?: string; reason?: string }[]).filter((e) => e.roomType === WEBRTC_ROOM && e.roomID === 'adm-1');
+    expect(room.map((e) => [e.type, e.userID ?? '', e.reason ?? ''])).toEqual([
+      ['room_created', 'a', ''],
+      ['room_started', 'a', ''],
+      ['pusher_joined', 'a', ''],
+      ['pusher_joined', 'b', ''],
+      ['admin_kick', 'b', ''],
+      ['pusher_left', 'b', 'kicked'],
+      ['admin_ban', 'c', ''],
+      ['admin_dismiss', '', ''],
+      ['pusher_left', 'a', 'room_ended'],
+      ['room_finished', '', 'admin'],
+    ]);
+  });
+
+  it('TRTC callbacks and eviction emit the same events as the other types', async () => {
+    await h.reconfigure({ TRTC_CALLBACK_KEY: CALLBACK_KEY, ADMIN_API_KEY: ADMIN_KEY, HEARTBEAT_TIMEOUT: '0.3' });
+    await enter('a', 'ev-1');
+    await enter('b', 'ev-1');
+    await enter('c', 'ev-1');
+    await userEvent(104, 'ev-1', 'b', Date.now());
+    await sleep(450);
+    await sweep(h.rt);
+    const events = await admin('GET', '/admin/events', undefined);
+    const left = (events.body.events as { roomID: string; type: string; userID?: string; reason?: string }[])
+      .filter((e) => e.roomID === 'ev-1' && (e.type === 'pusher_left' || e.type === 'room_finished'))
+      .map((e) => [e.type, e.userID ?? '', e.reason ?? '']);
+    expect(left[0]).toEqual(['pusher_left', 'b', 'left']);
+    expect(left.slice(1).sort()).toEqual([['pusher_left', 'a', 'heartbeat_timeout'], ['pusher_left', 'c', 'heartbeat_timeout'], ['room_finished', '', 'last_left']].sort());
+  });
+});
+
 describe('TRTC room management through the effects outbox', () => {
   it('a failed DismissRoom stays in the outbox and the sweeper retries it after the lease', async () => {
     await enter('a', 'gone-1');

@@ -3,17 +3,19 @@
 --   5 idle timeout (ms)   6 key backstop TTL (ms)   7 effect lease (ms)
 --   8 per-user limit/min   9 per-IP limit/min (0 = off)
 --   10 key prefix of the users' open-room sets (a user's set is prefix .. userID)
---   11 '1' when the caller's identity was proven outside the store (a
+--   11 room type   12 event log: most events kept   13 event log: oldest kept (ms)
+--   14 '1' when the caller's identity was proven outside the store (a
 --      webrtc_room caller in AUTH_MODE demo, or by a verified JWT: there is
 --      no session to check; shared/auth/webrtc-identity.ts), else '0'
 -- then the script's own arguments, read with arg(1), arg(2), ...
 local actor, now, roomId = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local hbTimeout, idleTimeout, backstop, lease = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local ownedBase = ARGV[10]
+local roomType, logMaxLen, logMaxAge = ARGV[11], tonumber(ARGV[12]), tonumber(ARGV[13])
 
-local provenOutside = ARGV[11] == '1'
+local provenOutside = ARGV[14] == '1'
 
-local function arg(i) return ARGV[11 + i] end
+local function arg(i) return ARGV[14 + i] end
 
 -- Fixed one-minute windows per user and per client IP: `key` is this
 -- minute's counter (keys.ts quotaKey), counted in the same round trip as the

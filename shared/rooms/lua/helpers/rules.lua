@@ -1,4 +1,5 @@
 --- @include "helpers/admission"
+--- @include "helpers/events"
 
 -- The room rules shared by the state-changing scripts. Every helper takes the
 -- room it works on as a table `r` (see roomIn):
@@ -8,6 +9,8 @@
 --   r.list    the type's room list   r.due       the type's deadline index
 --   r.outbox  the type's effect outbox
 --   r.idle, r.backstop  the type's idle timeout and key TTL (ms)
+--   r.type    the room type         r.seq       the room's event sequence key
+--   r.log, r.logCount  the event log and its counter (helpers/events)
 -- A script fills only the keys its helpers touch, all from its KEYS.
 --
 -- The room hash (r.hash) holds:
@@ -19,19 +22,22 @@
 --   u:<user>  "since|deadline" of a silence kept while the stream state was unknown
 --   j:<user>  when a stream-less (webrtc_room) seat was last entered (ms): a
 --             TRTC callback about an earlier membership is older than this
+--   q  the room's last event sequence number (helpers/events nextSeq)
 
 -- A room of another partition, for the scripts that walk rooms found in data
 -- (the room list, the deadline index, a stream's record): the same layout as
 -- keys.ts roomKeys, under the partition's key prefix `base`. `p` supplies the
 -- partition's own keys and timings (from KEYS, or partitionIn when the
 -- partition itself was found in data).
-local function partitionIn(base, idle, backstop)
-  return {list = base .. 'list', due = base .. 'due', outbox = base .. 'outbox', idle = idle, backstop = backstop}
+local function partitionIn(base, idle, backstop, log, logCount)
+  return {list = base .. 'list', due = base .. 'due', outbox = base .. 'outbox', idle = idle, backstop = backstop,
+    log = log, logCount = logCount}
 end
 local function roomIn(base, id, p)
   return {id = id, hash = base .. 'r:' .. id, pushers = base .. 'p:' .. id, beats = base .. 'b:' .. id,
-    custom = base .. 'c:' .. id, audience = base .. 'a:' .. id,
-    list = p.list, due = p.due, outbox = p.outbox, idle = p.idle, backstop = p.backstop}
+    custom = base .. 'c:' .. id, audience = base .. 'a:' .. id, seq = base .. 'q:' .. id,
+    type = string.match(base, ':([^:]+):$'),
+    list = p.list, due = p.due, outbox = p.outbox, idle = p.idle, backstop = p.backstop, log = p.log, logCount = p.logCount}
 end
 
 -- A seat counts only while its heartbeat deadline is in the future: a silent
@@ -129,6 +135,18 @@ local function deleteRoom(r)
   redis.call('ZREM', r.due, r.id)
 end
 
+-- The room ends (reason: room_finished's): whoever is still in it leaves with
+-- it, each with their own event (`gone`, the pusher whose leaving ended it,
+-- has had theirs), so every joined event has its left event; then it is deleted.
+local function endRoom(r, reason, gone)
+  for _, user in ipairs(redis.call('HKEYS', r.pushers)) do
+    if user ~= gone then appendEvent(r, 'pusher_left', user, 'room_ended') end
+  end
+  for _, user in ipairs(redis.call('HKEYS', r.audience)) do appendEvent(r, 'audience_left', user, 'room_ended') end
+  appendEvent(r, 'room_finished', nil, reason)
+  deleteRoom(r)
+end
+
 -- Side effects (IM notify / destroy group) are recorded in the outbox with a
 -- lease in the same atomic step; the caller performs and acknowledges them, and
 -- the sweeper retries any whose lease ran out (a crash between commit and IM).
@@ -190,30 +208,33 @@ local function newRoom(r, owned, outboxes, roomInfo)
   redis.call('HSET', r.hash, 'i', roomInfo, 't', now, 'a', '0')
   makeCreator(r, actor, owned)
   groupExpected(r, outboxes)
+  appendEvent(r, 'room_created', actor, nil, {{'roomInfo', jsonString(roomInfo)}})
   return nil
 end
 
 -- The one owner of "who leaves and what follows" (delete_pusher, stream
--- stopped, reaping).
-local function removeSeat(r, user, creatorEndsRoom)
+-- stopped, reaping, an admin's kick). `reason`: pusher_left's
+-- (left|heartbeat_timeout|stream_stopped|kicked).
+local function removeSeat(r, user, creatorEndsRoom, reason)
   local creator = redis.call('HGET', r.hash, 'c')
+  appendEvent(r, 'pusher_left', user, reason)
   if creatorEndsRoom == '1' and user == creator then
-    deleteRoom(r)
+    endRoom(r, 'creator_left', user)
     return effect(r, 'destroy')
   end
   redis.call('HDEL', r.pushers, user)
   redis.call('ZREM', r.beats, user)
   redis.call('HDEL', r.hash, 's:' .. user, 'l:' .. user, 'u:' .. user, 'j:' .. user)
   if redis.call('HLEN', r.pushers) == 0 then
-    deleteRoom(r)
+    endRoom(r, 'last_left', user)
     return effect(r, 'destroy')
   end
   return 'notify'
 end
 
--- One seat leaves now (delete_pusher, a stopped stream): the others are told.
-local function leave(r, user, creatorEndsRoom)
-  local outcome = removeSeat(r, user, creatorEndsRoom)
+-- One seat leaves now (delete_pusher, a stopped stream, a kick): the others are told.
+local function leave(r, user, creatorEndsRoom, reason)
+  local outcome = removeSeat(r, user, creatorEndsRoom, reason)
   if outcome == 'notify' then
     schedule(r)
     touch(r)

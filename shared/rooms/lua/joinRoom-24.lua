@@ -19,24 +19,34 @@
 --   15 otherOutbox2
 --   16 owned       the caller's open-room set
 --   17 stream      the record of the seat's stream (keys.ts streamKey; unused without a stream)
---   18 otherRoom3
---   19 otherOutbox3
+--   18 events      the event log (helpers/events)
+--   19 eventCount  the event log's position counter
+--   20 seq         the room's event sequence key
+--   21 serviceBan   the caller's service-wide ban (helpers/bans)
+--   22 roomBan      the caller's ban from this room
+--   23 otherRoom3
+--   24 otherOutbox3
 -- ARGV: the common ones (helpers/admission), then 1 seat JSON, 2 max seats,
 --   3 create when missing ('1' only after the IM group exists), 4 roomInfo,
 --   5 the caller's mixed-stream play URL (kept if the caller is creator),
 --   6 rooms per user (a caller creating the room must be under it),
 --   7 stream id ('' for a webrtc_room member: no stream record), 8 stream record TTL (ms), 9 this type's key prefix (kept in
---   the stream record, so a callback finds the seat's room type).
+--   the stream record, so a callback finds the seat's room type), 10 userName,
+--   11 userAvatar (for pusher_joined).
 -- Reply: {'OK', created (0/1), effect ('notify' or ''), the caller is the
---   room's creator (0/1)} or {refusal}: NO_ROOM,
+--   room's creator (0/1)} or {refusal}: BANNED, NO_ROOM,
 --   EXISTS, ROOM_QUOTA, BUSY, FULL.
 --- @include "helpers/rules"
+--- @include "helpers/bans"
 
 local r = {id = roomId, hash = KEYS[4], pushers = KEYS[5], beats = KEYS[6], custom = KEYS[7], audience = KEYS[8],
-  list = KEYS[9], due = KEYS[10], outbox = KEYS[11], idle = idleTimeout, backstop = backstop}
-local others, outboxes, owned, streamKey = {KEYS[12], KEYS[13], KEYS[18]}, {KEYS[11], KEYS[14], KEYS[15], KEYS[19]}, KEYS[16], KEYS[17]
+  list = KEYS[9], due = KEYS[10], outbox = KEYS[11], idle = idleTimeout, backstop = backstop,
+  type = roomType, log = KEYS[18], logCount = KEYS[19], seq = KEYS[20]}
+local others, outboxes, owned, streamKey = {KEYS[12], KEYS[13], KEYS[23]}, {KEYS[11], KEYS[14], KEYS[15], KEYS[24]}, KEYS[16], KEYS[17]
 local refused = admit(KEYS[1], KEYS[2], KEYS[3])
 if refused then return {refused} end
+local banned = banRefusal(KEYS[21], KEYS[22])
+if banned then return banned end
 local created = 0
 if redis.call('EXISTS', r.hash) == 0 then
   if idUsedByOtherType(others) then return {'EXISTS'} end
@@ -53,7 +63,10 @@ if redis.call('EXISTS', r.hash) == 0 then
 else
   dropReservation(r, owned)
 end
-if not isLiveSeat(r, actor) and liveSeatCount(r) >= tonumber(arg(2)) then return {'FULL'} end
+local seated = isLiveSeat(r, actor)
+if not seated and liveSeatCount(r) >= tonumber(arg(2)) then return {'FULL'} end
+-- A seat that timed out but was not reaped yet ends here (reads stopped showing it).
+if not seated and redis.call('HEXISTS', r.pushers, actor) == 1 then appendEvent(r, 'pusher_left', actor, 'heartbeat_timeout') end
 -- Creator rights belong to someone who entered: a room created under an id
 -- but never entered by its creator goes to its first pusher (no squatting).
 if redis.call('HGET', r.hash, 'a') ~= '1' and redis.call('HGET', r.hash, 'c') ~= actor then makeCreator(r, actor, owned) end
@@ -80,7 +93,10 @@ end
 if redis.call('HGET', r.hash, 'a') ~= '1' then
   redis.call('HSET', r.hash, 'a', '1')
   redis.call('ZADD', r.list, tonumber(redis.call('HGET', r.hash, 't')), roomId)
+  appendEvent(r, 'room_started', actor, nil, {{'creator', jsonString(redis.call('HGET', r.hash, 'c'))}})
 end
+-- Updating one's live seat (name, avatar, stream) is not joining again.
+if not seated then appendEvent(r, 'pusher_joined', actor, nil, {{'userName', jsonString(arg(10))}, {'userAvatar', jsonString(arg(11))}, {'streamID', jsonString(streamId)}}) end
 schedule(r)
 touch(r)
 local isCreator = redis.call('HGET', r.hash, 'c') == actor and 1 or 0

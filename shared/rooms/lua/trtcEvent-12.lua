@@ -14,6 +14,9 @@
 --   7 due          this type's deadline index
 --   8 outbox       this type's effect outbox
 --   9 trtcOrder    the room's callback order record: subject -> "ms|event type"
+--   10 events      the event log (helpers/events)
+--   11 eventCount  the event log's position counter
+--   12 seq         the room's event sequence key
 -- ARGV: the common ones (helpers/admission; no actor), then 1 event type
 --   ('102', '103', '104'), 2 userID ('' for 102), 3 event time (ms),
 --   4 creator ends room ('1'/'0'), 5 order record TTL (ms).
@@ -24,7 +27,8 @@
 --- @include "helpers/rules"
 
 local r = {id = roomId, hash = KEYS[1], pushers = KEYS[2], beats = KEYS[3], custom = KEYS[4], audience = KEYS[5],
-  list = KEYS[6], due = KEYS[7], outbox = KEYS[8], idle = idleTimeout, backstop = backstop}
+  list = KEYS[6], due = KEYS[7], outbox = KEYS[8], idle = idleTimeout, backstop = backstop,
+  type = roomType, log = KEYS[10], logCount = KEYS[11], seq = KEYS[12]}
 local order, kind, user, at = KEYS[9], arg(1), arg(2), tonumber(arg(3))
 -- Room events are ordered on their own subject, user events per user.
 local subject = kind == '102' and '-' or 'u:' .. user
@@ -43,8 +47,9 @@ if redis.call('EXISTS', r.hash) == 0 then return {'OK', 'recorded', ''} end
 -- An event from before this room was created concerns an earlier room of this id.
 if at < tonumber(redis.call('HGET', r.hash, 't')) then return {'OK', 'stale', ''} end
 if kind == '102' then
-  -- TRTC ended it already: nothing to dismiss, nobody to tell.
-  deleteRoom(r)
+  -- TRTC ended it already: nothing to dismiss, nobody to tell. (room_finished
+  -- 'destroyed': the room was ended on purpose, here by TRTC, not by leaving.)
+  endRoom(r, 'destroyed')
   return {'OK', 'ended', ''}
 end
 if redis.call('HEXISTS', r.pushers, user) == 0 then return {'OK', 'recorded', ''} end
@@ -63,4 +68,5 @@ if kind == '103' then
   touch(r)
   return {'OK', 'present', ''}
 end
-return {'OK', 'removed', leave(r, user, arg(4))}
+-- The member left the TRTC room: pusher_left 'left', as by quit_room.
+return {'OK', 'removed', leave(r, user, arg(4), 'left')}

@@ -4,7 +4,9 @@
 --- key prefix the record holds.
 -- KEYS
 --   1 stream       the stream's record (keys.ts streamKey)
--- ARGV: the common ones (helpers/admission; only now and lease are read),
+--   2 events       the event log (helpers/events)
+--   3 eventCount   the event log's position counter
+-- ARGV: the common ones (helpers/admission; now, lease and the event log bounds are read),
 --   then 1 stream id, 2 sequence (one push's start and stop share it),
 --   3 '1' push / '0' stop, 4 event time (s), 5 record TTL (ms), 6 per room
 --   type "base|idle|backstop|creatorEnds" (comma list).
@@ -37,7 +39,7 @@ local partition, creatorEnds = nil, nil
 for item in string.gmatch(arg(6), '[^,]+') do
   local b, idle, bs, ce = string.match(item, '^([^|]+)|([^|]+)|([^|]+)|([^|]+)$')
   if b == base then
-    partition = partitionIn(b, tonumber(idle), tonumber(bs))
+    partition = partitionIn(b, tonumber(idle), tonumber(bs), KEYS[2], KEYS[3])
     creatorEnds = ce
   end
 end
@@ -49,4 +51,4 @@ if ev == '1' then
   redis.call('HSET', r.hash, 'l:' .. user, seq)
   return {'OK', 'live', base, id, ''}
 end
-return {'OK', 'removed', base, id, leave(r, user, creatorEnds)}
+return {'OK', 'removed', base, id, leave(r, user, creatorEnds, 'stream_stopped')}

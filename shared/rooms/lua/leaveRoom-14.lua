@@ -11,13 +11,18 @@
 --   9 list         this type's room list
 --   10 due         this type's deadline index
 --   11 outbox      this type's effect outbox
--- ARGV: the common ones (helpers/admission), then 1 creator ends room ('1'/'0').
+--   12 events      the event log (helpers/events)
+--   13 eventCount  the event log's position counter
+--   14 seq         the room's event sequence key
+-- ARGV: the common ones (helpers/admission), then 1 creator ends room ('1'/'0'),
+--   2 pusher_left's reason: 'left' (delete_pusher) or 'kicked' (an admin).
 -- Reply: {'OK', 'notify' | 'destroy'} or {refusal}: NOT_MEMBER.
 --- @include "helpers/rules"
 
 local r = {id = roomId, hash = KEYS[4], pushers = KEYS[5], beats = KEYS[6], custom = KEYS[7], audience = KEYS[8],
-  list = KEYS[9], due = KEYS[10], outbox = KEYS[11], idle = idleTimeout, backstop = backstop}
+  list = KEYS[9], due = KEYS[10], outbox = KEYS[11], idle = idleTimeout, backstop = backstop,
+  type = roomType, log = KEYS[12], logCount = KEYS[13], seq = KEYS[14]}
 local refused = admit(KEYS[1], KEYS[2], KEYS[3])
 if refused then return {refused} end
 if redis.call('HEXISTS', r.pushers, actor) == 0 then return {'NOT_MEMBER'} end
-return {'OK', leave(r, actor, arg(1))}
+return {'OK', leave(r, actor, arg(1), arg(2))}

@@ -11,6 +11,9 @@
 --   7 custom       custom fields
 --   8 audience     audience: userID -> userInfo
 --   9 customOp     the result kept for this caller's opID (unused when arg(6) is '')
+--   10 events      the event log (helpers/events)
+--   11 eventCount  the event log's position counter
+--   12 seq         the room's event sequence key
 -- ARGV: the common ones (helpers/admission), then 1 field, 2 op (inc/dec/set),
 --   3 JSON value for set, 4 max fields, 5 max bytes, 6 the client's opID
 --   ('' = none), 7 signed step for inc/dec.
@@ -18,7 +21,8 @@
 --   NOT_INT, CUSTOM_FIELDS max, CUSTOM_BYTES max.
 --- @include "helpers/rules"
 
-local r = {id = roomId, hash = KEYS[4], pushers = KEYS[5], beats = KEYS[6], custom = KEYS[7], audience = KEYS[8], backstop = backstop}
+local r = {id = roomId, hash = KEYS[4], pushers = KEYS[5], beats = KEYS[6], custom = KEYS[7], audience = KEYS[8], backstop = backstop,
+  type = roomType, log = KEYS[10], logCount = KEYS[11], seq = KEYS[12]}
 local refused = admit(KEYS[1], KEYS[2], KEYS[3])
 if refused then return {refused} end
 if redis.call('HGET', r.hash, 'a') ~= '1' then return {'NO_ROOM'} end
@@ -48,6 +52,7 @@ for i = 1, #flat, 2 do
 end
 if bytes > tonumber(arg(5)) then return {'CUSTOM_BYTES', arg(5)} end
 redis.call('HSET', r.custom, field, value)
+appendEvent(r, 'custom_changed', actor, nil, {{'field', jsonString(field)}, {'operation', jsonString(op)}, {'value', value}})
 if opKey then redis.call('SET', opKey, value, 'PX', backstop) end
 touch(r)
 return {'OK', field, value}

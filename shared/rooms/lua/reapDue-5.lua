@@ -5,6 +5,8 @@
 --   1 list         this type's room list
 --   2 due          this type's deadline index
 --   3 outbox       this type's effect outbox
+--   4 events       the event log (helpers/events)
+--   5 eventCount   the event log's position counter
 -- ARGV: the common ones (helpers/admission; no actor), then 1 batch size,
 --   2 this type's key prefix, 3 creator ends room ('1'/'0'), 4 the stream state
 --   API's verdicts on overdue seats (comma list of "room|user=live" or
@@ -17,7 +19,8 @@
 
 local batch, base, creatorEnds = tonumber(arg(1)), arg(2), arg(3)
 local maxSeats, maxUnknown, removeEvicted = tonumber(arg(6)), tonumber(arg(7)), arg(8) == '1'
-local partition = {list = KEYS[1], due = KEYS[2], outbox = KEYS[3], idle = idleTimeout, backstop = backstop}
+local partition = {list = KEYS[1], due = KEYS[2], outbox = KEYS[3], idle = idleTimeout, backstop = backstop,
+  log = KEYS[4], logCount = KEYS[5]}
 local verdicts = {}
 for item in string.gmatch(arg(4) or '', '[^,]+') do
   local seat, verdict = string.match(item, '^(.*)=(%a+)$')
@@ -63,17 +66,19 @@ for _, id in ipairs(due) do
     -- The keys expired by TTL (nothing reaped the room in time): its group is still there.
     redis.call('ZREM', partition.due, id)
     redis.call('ZREM', partition.list, id)
+    -- Its members' own events cannot be told any more (their keys are gone).
+    appendEvent(r, 'room_finished', nil, 'idle', {{'expired', 'true'}})
     if not groupInUse(id) then effects[#effects + 1] = effect(r, 'destroy') .. '|' .. id end
   elseif redis.call('HGET', r.hash, 'a') ~= '1' then
     -- Created, never entered, idle deadline passed (schedule() put it here).
-    deleteRoom(r)
+    endRoom(r, 'idle')
     effects[#effects + 1] = effect(r, 'destroy') .. '|' .. id
   else
     local outcome = nil
     local evicted = {}
     for _, user in ipairs(redis.call('ZRANGEBYSCORE', r.beats, '-inf', now)) do
       if not keepSilent(r, user) then
-        outcome = removeSeat(r, user, creatorEnds)
+        outcome = removeSeat(r, user, creatorEnds, 'heartbeat_timeout')
         if outcome == 'destroy' then break end
         evicted[#evicted + 1] = user
       end
@@ -88,7 +93,7 @@ for _, id in ipairs(due) do
       effects[#effects + 1] = 'destroy|' .. id
     else
       if redis.call('HLEN', r.pushers) == 0 then
-        deleteRoom(r)
+        endRoom(r, 'last_left')
         effects[#effects + 1] = effect(r, 'destroy') .. '|' .. id
       else
         schedule(r)

@@ -13,16 +13,21 @@
 --   8 outbox       this type's effect outbox
 --   9 otherOutbox1 the other types' outboxes (otherOutbox3 below)
 --   10 otherOutbox2
---   11 otherRoom3
---   12 otherOutbox3
+--   11 serviceBan   the caller's service-wide ban (helpers/bans)
+--   12 roomBan      the caller's ban from this room
+--   13 otherRoom3
+--   14 otherOutbox3
 -- ARGV: the common ones (helpers/admission), then 1 rooms per user.
--- Reply: {'OK'} or {refusal}: EXISTS, ROOM_QUOTA, BUSY.
+-- Reply: {'OK'} or {refusal}: BANNED, EXISTS, ROOM_QUOTA, BUSY.
 --- @include "helpers/rules"
+--- @include "helpers/bans"
 
 local r = {id = roomId, hash = KEYS[4], outbox = KEYS[8], backstop = backstop}
-local others, owned, outboxes = {KEYS[5], KEYS[6], KEYS[11]}, KEYS[7], {KEYS[8], KEYS[9], KEYS[10], KEYS[12]}
+local others, owned, outboxes = {KEYS[5], KEYS[6], KEYS[13]}, KEYS[7], {KEYS[8], KEYS[9], KEYS[10], KEYS[14]}
 local refused = admit(KEYS[1], KEYS[2], KEYS[3])
 if refused then return {refused} end
+local banned = banRefusal(KEYS[11], KEYS[12])
+if banned then return banned end
 if idTaken(r, others) then return {'EXISTS'} end
 if overRoomQuota(r, owned, arg(1)) then return {'ROOM_QUOTA'} end
 if destroyPending(r, outboxes) then return {'BUSY'} end

@@ -1,0 +1,327 @@
+/**
+ * The admin API's routes: path, method, input and output schemas, result
+ * codes and one `run` each, like the room endpoints' definitions. The
+ * handler (handler.ts) checks the key and the input; `npm run docs:api`
+ * renders this table into docs/admin.md.
+ */
+import { z } from 'zod';
+import { ROOM_TYPES, type RoomType } from '../config';
+import { AppError, Code } from '../errors';
+import type { HttpRequest } from '../http/event';
+import { intLike, roomId, roomInfo, text, userId } from '../http/fields';
+import { readLatestEvents } from '../events/latest';
+import { appendEvent, MAX_READ_LIMIT, readEvents, SERVICE_ROOM, type EventRoom } from '../events/log';
+import { listDeadLetters, redriveDeadLetters } from '../events/webhooks';
+import { performEffect } from '../rooms/effects';
+import type { RoomCursor } from '../rooms/admin-store';
+import type { Runtime } from '../runtime';
+
+export interface AdminCall<I> {
+  input: I;
+  rt: Runtime;
+  req: HttpRequest;
+}
+
+export interface AdminRoute<S extends z.ZodType = z.ZodType> {
+  /** A short name for logs and the reference (`list_rooms`). */
+  name: string;
+  method: 'GET' | 'POST' | 'DELETE';
+  /** `/admin/...`; `{name}` segments are path parameters (input fields). */
+  path: string;
+  summary: string;
+  /** Path parameters plus the query (GET, DELETE) or the JSON body (POST). */
+  input: S;
+  output: z.ZodObject;
+  /** Result codes besides 0 and those every admin route may answer (1, 401, 404, 405, 413, 500, 5002, 5003). */
+  codes: readonly { code: Code; status: number; when: string }[];
+  run(call: AdminCall<z.output<S>>): Promise<Record<string, unknown> | void>;
+}
+
+const route = <S extends z.ZodType>(def: AdminRoute<S>): AdminRoute => def as unknown as AdminRoute;
+
+const roomType = z
+  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+  .refine((t): t is RoomType => (ROOM_TYPES as readonly string[]).includes(t), `must be one of ${ROOM_TYPES.join(', ')}`)
+  .transform((t) => t as RoomType)
+  .describe(`room type: ${ROOM_TYPES.join(', ')}`);
+
+const roomPath = z.object({ roomType, roomID: roomId });
+
+/** `<roomType>/<roomID>` in a query (`?room=`). */
+const roomRef = text()
+  .transform((value, ctx) => {
+    const slash = value.indexOf('/');
+    const parsed = roomPath.safeParse({ roomType: value.slice(0, slash), roomID: value.slice(slash + 1) });
+    if (slash < 0 || !parsed.success) {
+      ctx.addIssue({ code: 'custom', message: `must be <roomType>/<roomID> (${parsed.success ? 'no /' : parsed.error.issues[0]!.path.join('.') + ' ' + parsed.error.issues[0]!.message})` });
+      return z.NEVER;
+    }
+    return { type: parsed.data.roomType, roomId: parsed.data.roomID };
+  })
+  .describe('a room as <roomType>/<roomID>');
+
+/** `<roomType>/<roomID>` or `service/-` (the service's own events) in GET /admin/events. */
+const eventRoomRef = text()
+  .transform((value, ctx): EventRoom => {
+    if (value === `${SERVICE_ROOM.type}/${SERVICE_ROOM.id}`) return SERVICE_ROOM;
+    const parsed = roomRef.safeParse(value);
+    if (!parsed.success) {
+      ctx.addIssue({ code: 'custom', message: `must be <roomType>/<roomID> or service/- (${parsed.error.issues[0]!.message.replace(/^must be <roomType>\/<roomID> /, '')})` });
+      return z.NEVER;
+    }
+    return { type: parsed.data.type, id: parsed.data.roomId };
+  })
+  .describe('only the events of this room (<roomType>/<roomID>), or service/- for service-wide ones');
+
+/** Bans last 1 second to 365 days. */
+const MAX_BAN_SECONDS = 365 * 24 * 3600;
+
+// ---------------------------------------------------------------- cursor
+
+/** The list's cursor, opaque to clients: base64url of `<type>\n<score>\n<roomID>`. */
+export const encodeCursor = (c: RoomCursor) => Buffer.from(`${c.type}\n${c.score}\n${c.roomId}`, 'utf8').toString('base64url');
+
+export function decodeCursor(cursor: string): RoomCursor {
+  const [type, score, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('\n');
+  if (rest.length > 0 || !(ROOM_TYPES as readonly string[]).includes(type ?? '') || !/^\d{1,16}$/.test(score ?? '') || !roomId.safeParse(id).success) {
+    throw new AppError(Code.INVALID_PARAM, 'cursor is not a cursor this API answered (pass `next` of the previous page as is)', 400);
+  }
+  return { type: type as RoomType, score: score!, roomId: id! };
+}
+
+// ---------------------------------------------------------------- shapes
+
+const roomSummary = z.object({
+  roomType: z.string(),
+  roomID: z.string(),
+  roomInfo: z.string(),
+  creator: z.string(),
+  createdAt: z.number().int().describe('ms since the epoch'),
+  pushers: z.number().int().describe('seats with a live heartbeat'),
+  audience: z.number().int().describe('audience members (live_room)'),
+  seq: z.number().int().describe("the room's last event sequence number (0 before its first event)"),
+});
+
+const seat = z.object({
+  userID: z.string(),
+  userName: z.string(),
+  userAvatar: z.string(),
+  streamID: z.string(),
+  heartbeatAgeMs: z.number().int().describe('since the last heartbeat (or the join)'),
+  live: z.boolean().describe('heartbeat deadline still ahead (listings show only these seats)'),
+  pushing: z.boolean().describe('the live platform reported the stream pushed'),
+});
+
+const snapshot = z.object({
+  roomType: z.string(),
+  roomID: z.string(),
+  roomInfo: z.string(),
+  creator: z.string(),
+  createdAt: z.number().int(),
+  entered: z.boolean().describe('a pusher entered (else it is reclaimed after ROOM_IDLE_TIMEOUT)'),
+  seq: z.number().int().describe("the room's last event sequence number, read in the same step as the rest: events up to it are in this state"),
+  pushers: z.array(seat).describe('every seat, live or overdue (not yet reaped), by userID'),
+  audienceCount: z.number().int(),
+  custom: z.record(z.string(), z.unknown()).describe('the custom fields as an object'),
+  imGroup: z.object({
+    groupID: z.string(),
+    state: z.enum(['active', 'destroying']).describe('destroying: a destroy of this id recorded in the outbox and not acknowledged yet'),
+    noticePending: z.boolean().describe('a member-change notice is recorded and not acknowledged yet'),
+  }),
+});
+
+const ban = z.object({
+  userID: z.string(),
+  scope: z.string().describe('service, or <roomType>/<roomID>'),
+  until: z.number().int().describe('end of the ban, ms since the epoch'),
+});
+
+const notFound = { code: Code.ROOM_NOT_FOUND, status: 404, when: 'the room does not exist' };
+
+// ---------------------------------------------------------------- routes
+
+export const ADMIN_ROUTES: readonly AdminRoute[] = [
+  route({
+    name: 'list_rooms',
+    method: 'GET',
+    path: '/admin/rooms',
+    summary: 'One page of the entered rooms of every type (or of `type`), each type in creation order, with member counts. A page costs O(page).',
+    input: z.object({
+      type: roomType.optional().describe(`only this room type (${ROOM_TYPES.join(', ')})`),
+      cursor: text().max(200, 'is not a cursor this API answered').optional().describe('`next` of the previous page'),
+      limit: intLike.pipe(z.number().int().min(1, 'must be 1-100').max(100, 'must be 1-100')).default(50).describe('rooms per page: 1-100, default 50'),
+    }),
+    output: z.object({ rooms: z.array(roomSummary), next: z.string().nullable().describe('cursor of the next page; null on the last') }),
+    codes: [],
+    async run({ input, rt }) {
+      const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
+      if (after && input.type && after.type !== input.type) throw new AppError(Code.INVALID_PARAM, 'cursor belongs to another type filter', 400);
+      const start = after ? ROOM_TYPES.indexOf(after.type) : 0;
+      const types = input.type ? [input.type] : ROOM_TYPES.slice(start);
+      const page = await rt.admin.roomPage(types, input.limit, after);
+      return { rooms: page.rooms, next: page.next ? encodeCursor(page.next) : null };
+    },
+  }),
+  route({
+    name: 'get_room',
+    method: 'GET',
+    path: '/admin/rooms/{roomType}/{roomID}',
+    summary: 'Everything about one room, read in one step: info, seats with heartbeat ages, audience count, custom fields, IM group state.',
+    input: roomPath,
+    output: z.object({ room: snapshot }),
+    codes: [notFound],
+    async run({ input, rt }) {
+      return { room: await rt.admin.snapshot(input.roomType, input.roomID) };
+    },
+  }),
+  route({
+    name: 'kick',
+    method: 'POST',
+    path: '/admin/rooms/{roomType}/{roomID}/kick',
+    summary: 'Removes a pusher as delete_pusher would: the others get the member-change notice, an emptied room ends (and a room that ends with its creator).',
+    input: roomPath.extend({ userID: userId }),
+    output: z.object({}),
+    codes: [notFound, { code: Code.NOT_A_MEMBER, status: 409, when: 'userID is not a pusher of the room' }],
+    async run({ input, rt }) {
+      const effect = await rt.admin.kick(input.roomType, input.roomID, input.userID);
+      // webrtc_room: 'remove' takes the member out of the TRTC room too.
+      await performEffect(rt, input.roomType, input.roomID, effect, input.userID);
+    },
+  }),
+  route({
+    name: 'dismiss',
+    method: 'POST',
+    path: '/admin/rooms/{roomType}/{roomID}/dismiss',
+    summary: 'Ends the room as destroy_room would, whoever created it; its IM group is destroyed.',
+    input: roomPath,
+    output: z.object({}),
+    codes: [notFound],
+    async run({ input, rt }) {
+      await performEffect(rt, input.roomType, input.roomID, await rt.admin.dismiss(input.roomType, input.roomID));
+    },
+  }),
+  route({
+    name: 'set_room_info',
+    method: 'POST',
+    path: '/admin/rooms/{roomType}/{roomID}/info',
+    summary: "Replaces the room's roomInfo; the members of an entered room get the member-change notice (clients re-read get_pushers, which carries roomInfo).",
+    input: roomPath.extend({ roomInfo }),
+    output: z.object({}),
+    codes: [notFound, { code: Code.VALUE_TOO_LONG, status: 400, when: 'roomInfo over 1024 bytes' }],
+    async run({ input, rt }) {
+      await performEffect(rt, input.roomType, input.roomID, await rt.admin.setRoomInfo(input.roomType, input.roomID, input.roomInfo));
+    },
+  }),
+  route({
+    name: 'ban',
+    method: 'POST',
+    path: '/admin/bans',
+    summary: "Bans a user from the service, or from one room (roomType and roomID), for `seconds`: their create_room, add_pusher and add_audience answer code 7 saying until when. A second ban replaces the first. Does not remove a seat they hold (kick does).",
+    input: z
+      .object({
+        userID: userId,
+        roomType: roomType.optional(),
+        roomID: roomId.optional(),
+        seconds: z.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(1, `must be 1-${MAX_BAN_SECONDS}`).max(MAX_BAN_SECONDS, `must be 1-${MAX_BAN_SECONDS}`).describe(`how long: 1-${MAX_BAN_SECONDS} (365 days)`),
+      })
+      .refine((b) => (b.roomType === undefined) === (b.roomID === undefined), { message: 'roomType and roomID go together (both for a room ban, neither for a service ban)', path: ['roomID'] }),
+    output: z.object({ ban }),
+    codes: [],
+    async run({ input, rt }) {
+      const until = Date.now() + input.seconds * 1000;
+      const room = input.roomType && input.roomID ? { type: input.roomType, roomId: input.roomID } : undefined;
+      const ban = await rt.admin.ban(input.userID, until, room);
+      // Audit: in the room's sequence (the room need not exist), or the service's.
+      await appendEvent(rt, room ? { type: room.type, id: room.roomId } : SERVICE_ROOM, 'admin_ban', { userID: input.userID, until, scope: ban.scope });
+      return { ban };
+    },
+  }),
+  route({
+    name: 'list_bans',
+    method: 'GET',
+    path: '/admin/bans',
+    summary: 'The bans in force, soonest end first.',
+    input: z.object({}),
+    output: z.object({ bans: z.array(ban) }),
+    codes: [],
+    async run({ rt }) {
+      return { bans: await rt.admin.bans() };
+    },
+  }),
+  route({
+    name: 'unban',
+    method: 'DELETE',
+    path: '/admin/bans/{userID}',
+    summary: "Lifts a user's service ban, or with `?room=<roomType>/<roomID>` their ban from that room.",
+    input: z.object({ userID: userId, room: roomRef.optional() }),
+    output: z.object({ lifted: z.boolean().describe('false: there was no such ban (or it had ended)') }),
+    codes: [],
+    async run({ input, rt }) {
+      const lifted = await rt.admin.unban(input.userID, input.room);
+      const scope = input.room ? `${input.room.type}/${input.room.roomId}` : 'service';
+      await appendEvent(rt, input.room ? { type: input.room.type, id: input.room.roomId } : SERVICE_ROOM, 'admin_unban', { userID: input.userID, scope, lifted });
+      return { lifted };
+    },
+  }),
+  route({
+    name: 'events',
+    method: 'GET',
+    path: '/admin/events',
+    summary: 'Replay: events from the log in commit order (per room in seq order), after an event id, optionally of one room. For backends that missed webhooks for longer than the retries.',
+    input: z.object({
+      after: text().regex(/^\d{1,15}-\d{1,15}$/, 'must be an event id (such as 1733356800000-42)').optional().describe('only events after this event id (default: from the oldest kept)'),
+      room: eventRoomRef.optional(),
+      limit: intLike.pipe(z.number().int().min(1, `must be 1-${MAX_READ_LIMIT}`).max(MAX_READ_LIMIT, `must be 1-${MAX_READ_LIMIT}`)).default(100).describe(`events per page: 1-${MAX_READ_LIMIT}, default 100`),
+      // The dashboard starts at the present (shared/events/latest.ts), then follows with `after`.
+      last: z.literal('true').optional().describe('true: the newest `limit` events instead (still in log order); `next` is then the newest id in the log, to follow it with `after`'),
+    }).refine((input) => !(input.last && input.after), { message: 'cannot be combined with after', path: ['last'] }),
+    output: z.object({
+      events: z.array(z.object({ id: z.string(), type: z.string(), roomType: z.string(), roomID: z.string(), seq: z.number().int(), time: z.number().int() }).passthrough()).describe('each {id, type, roomType, roomID, seq, time, userID?, reason?, ...}'),
+      next: z.string().nullable().describe('pass as `after` for the next page (with a room filter it may be past the last event returned); null when the log is empty'),
+    }),
+    codes: [],
+    async run({ input, rt }) {
+      const page = input.last ? await readLatestEvents(rt, { room: input.room, limit: input.limit }) : await readEvents(rt, { after: input.after, room: input.room, limit: input.limit });
+      return { events: page.events, next: page.next };
+    },
+  }),
+  route({
+    name: 'dead_letters',
+    method: 'GET',
+    path: '/admin/dead-letters',
+    summary: 'Webhook batches that failed every attempt (WEBHOOK_MAX_ATTEMPTS) and were parked, oldest first; delivery went on after them.',
+    input: z.object({}),
+    output: z.object({
+      deadLetters: z.array(
+        z.object({
+          id: z.string(),
+          url: z.string().describe("the receiver's URL as shown (origin and path, never its query)"),
+          events: z.array(z.object({ id: z.string(), type: z.string(), roomType: z.string(), roomID: z.string(), seq: z.number().int() }).passthrough()),
+          attempts: z.number().int(),
+          lastError: z.string(),
+          parkedAt: z.number().int().describe('ms since the epoch'),
+          redrivenAt: z.number().int().optional().describe('when a re-drive last tried it'),
+        }),
+      ),
+    }),
+    codes: [],
+    async run({ rt }) {
+      const letters = await listDeadLetters(rt);
+      return { deadLetters: letters.map(({ id, url, events, attempts, lastError, parkedAt, redrivenAt }) => ({ id, url, events, attempts, lastError, parkedAt, ...(redrivenAt === undefined ? {} : { redrivenAt }) })) };
+    },
+  }),
+  route({
+    name: 'redrive',
+    method: 'POST',
+    path: '/admin/dead-letters/redrive',
+    summary: 'Sends dead letters again now: one (`id`) or all. A delivered one goes; a failed one stays with its attempts and lastError updated. Re-driven events arrive after newer ones of their room (their seq says where they belong).',
+    input: z.object({ id: text().max(128, 'is not a dead letter id').optional().describe('one dead letter; absent: all') }),
+    output: z.object({ redriven: z.number().int().describe('delivered now and removed'), failed: z.number().int().describe('failed again (kept)') }),
+    codes: [],
+    async run({ input, rt }) {
+      const report = await redriveDeadLetters(rt, { id: input.id });
+      await appendEvent(rt, SERVICE_ROOM, 'admin_redrive', { ...(input.id ? { deadLetter: input.id } : {}), redriven: report.redriven, failed: report.failed });
+      return { redriven: report.redriven, failed: report.failed };
+    },
+  }),
+];

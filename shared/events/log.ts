@@ -1,0 +1,135 @@
+/**
+ * The room event log: reading it (replay, `GET /admin/events`) and appending
+ * the events that are not part of a room script (the admin plane's actions,
+ * service-wide events). Room changes append their own events inside the Lua
+ * script that makes the change (shared/rooms/lua/helpers/events.lua), so a
+ * change and its event commit together; this module never writes those.
+ *
+ * The log is one sorted set for the whole service (keys.ts eventLogKey):
+ * member = the event's JSON, score = its position (commit order). An event id
+ * is `<time ms>-<position>`; "after an id" means after its position.
+ */
+import { ROOM_TYPES, type RoomType } from '../config';
+import { invalidParam } from '../errors';
+import { storeCall } from '../redis';
+import { SERVICE_EVENTS, eventLogKey } from '../rooms/keys';
+import type { Runtime } from '../runtime';
+
+/** One event as the log, the webhooks and replay carry it. */
+export interface RoomEvent {
+  /** `<time ms>-<position in the log>`: unique; opaque to receivers (dedupe by it). */
+  id: string;
+  type: string;
+  /** A room type, or 'service' for service-wide events. */
+  roomType: string;
+  /** '-' for service-wide events. */
+  roomID: string;
+  /** Per room (type + id): 1, 2, 3, ... without gaps, continued when the id is used again. */
+  seq: number;
+  /** When the change was made (ms since the epoch). */
+  time: number;
+  userID?: string;
+  reason?: string;
+  [field: string]: unknown;
+}
+
+/** The room an event concerns: a room, or the service pseudo room (`{type: 'service', id: '-'}`). */
+export interface EventRoom {
+  type: RoomType | typeof SERVICE_EVENTS;
+  id: string;
+}
+
+export const SERVICE_ROOM: EventRoom = { type: SERVICE_EVENTS, id: '-' };
+
+const EVENT_ID = /^(\d{1,15})-(\d{1,15})$/;
+/** Events one readEvents call examines at most when filtering by room (each chunk is one round trip). */
+const MAX_SCAN = 10_000;
+const SCAN_CHUNK = 1000;
+export const MAX_READ_LIMIT = 1000;
+
+/** The log position of an event id; throws code 1 naming `field` when it is not one. */
+export function eventPosition(id: string, field = 'after'): number {
+  const match = EVENT_ID.exec(id);
+  if (!match) throw invalidParam(field, 'is not an event id (the id of an event, such as 1733356800000-42)');
+  return Number(match[2]);
+}
+
+export interface ReadOptions {
+  /** Only events after this id (default: from the oldest kept). */
+  after?: string;
+  /** Only this room's events. */
+  room?: EventRoom;
+  /** At most this many events (1..1000). */
+  limit: number;
+}
+
+export interface EventPage {
+  events: RoomEvent[];
+  /**
+   * Where to continue: pass it as `after` for the next page (the last event
+   * examined, which with a room filter may be past the last one returned);
+   * `after` itself (or null) when nothing newer exists yet.
+   */
+  next: string | null;
+}
+
+/**
+ * Events in log order (per room: seq order). With a room filter it examines
+ * at most 10,000 events per call; `next` then lets the caller continue.
+ */
+export async function readEvents(rt: Runtime, options: ReadOptions): Promise<EventPage> {
+  const { after, room, limit } = options;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_READ_LIMIT) throw invalidParam('limit', `must be an integer from 1 to ${MAX_READ_LIMIT}`);
+  if (room) checkRoom(room);
+  const key = eventLogKey(rt.config.keyPrefix);
+  let from = after === undefined ? '-inf' : `(${eventPosition(after)}`;
+  let next: string | null = after ?? null;
+  const events: RoomEvent[] = [];
+  for (let scanned = 0; events.length < limit && scanned < MAX_SCAN; ) {
+    const chunk = room ? SCAN_CHUNK : limit - events.length;
+    const members = await storeCall(rt.redis.zrangebyscore(key, from, '+inf', 'LIMIT', 0, chunk));
+    for (const member of members) {
+      const event = JSON.parse(member) as RoomEvent;
+      next = event.id;
+      scanned++;
+      if (room && (event.roomType !== room.type || event.roomID !== room.id)) continue;
+      events.push(event);
+      if (events.length === limit) break;
+    }
+    if (members.length < chunk) break;
+    from = `(${eventPosition(next!)}`;
+  }
+  return { events, next };
+}
+
+function checkRoom(room: EventRoom): void {
+  if (room.type === SERVICE_EVENTS) {
+    if (room.id !== '-') throw invalidParam('room', "of the service's own events is service/-");
+    return;
+  }
+  if (!(ROOM_TYPES as readonly string[]).includes(room.type)) throw invalidParam('room', `type must be one of ${[...ROOM_TYPES, SERVICE_EVENTS].join(', ')}`);
+  if (room.id === '' || room.id.length > 128) throw invalidParam('room', 'id is missing or too long');
+}
+
+/** Fields every event has; `appendEvent`'s extra fields may not use them. */
+const BASE_FIELDS = new Set(['id', 'type', 'roomType', 'roomID', 'seq', 'time', 'userID', 'reason']);
+const EVENT_TYPE = /^[a-z][a-z_]{0,39}$/;
+
+/**
+ * Appends one event that no room script appends: the admin plane's actions
+ * (`admin_kick`, `admin_dismiss`, `admin_info`, `admin_ban`, `admin_unban`,
+ * `admin_redrive`, ...). On a room it takes the room's next seq (the room
+ * need not exist); `SERVICE_ROOM` for service-wide ones. `fields`: userID,
+ * reason and any other JSON fields. Answers the event's id. One round trip.
+ */
+export async function appendEvent(rt: Runtime, room: EventRoom, type: string, fields: Record<string, unknown> = {}): Promise<string> {
+  if (!EVENT_TYPE.test(type)) throw new Error(`event type ${JSON.stringify(type)} must be a-z and _`);
+  checkRoom(room);
+  const { userID, reason, ...more } = fields;
+  for (const name of Object.keys(more)) if (BASE_FIELDS.has(name)) throw new Error(`event field ${name} is set by the log`);
+  if (userID !== undefined && typeof userID !== 'string') throw new Error('event userID must be a string');
+  if (reason !== undefined && typeof reason !== 'string') throw new Error('event reason must be a string');
+  // JSON object members without the braces: the script splices them after the base fields.
+  const data = Object.keys(more).length > 0 ? JSON.stringify(more).slice(1, -1) : '';
+  return rt.rooms.appendEvent(room.type, room.id, type, { userID, reason, data });
+}

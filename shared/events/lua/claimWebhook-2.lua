@@ -1,0 +1,21 @@
+--- Webhook delivery, step 1: takes the receiver's lease and answers the next
+--- batch of events after its cursor (shared/events/webhooks.ts). One holder
+--- of the lease at a time, so concurrent functions do not send the same batch.
+-- KEYS
+--   1 receiver     the receiver's delivery state (keys.ts webhookKey), a hash:
+--                  cursor (position of the last event done), lease (holder's
+--                  token), leaseUntil (ms), attempts (of the batch after the
+--                  cursor), nextAt (ms, no attempt before), lastError
+--   2 events       the event log (helpers/events)
+-- ARGV: 1 now (ms), 2 lease token, 3 lease (ms), 4 batch size.
+-- Reply: {'OK', attempts so far, cursor, {event JSON, ...}}, {'BUSY'} (someone
+--   holds the lease), {'WAIT', nextAt} (backing off) or {'IDLE'} (nothing new).
+local receiver, now = KEYS[1], tonumber(ARGV[1])
+if tonumber(redis.call('HGET', receiver, 'leaseUntil') or '0') > now then return {'BUSY'} end
+local nextAt = tonumber(redis.call('HGET', receiver, 'nextAt') or '0')
+if nextAt > now then return {'WAIT', string.format('%d', nextAt)} end
+local cursor = redis.call('HGET', receiver, 'cursor') or '0'
+local batch = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. cursor, '+inf', 'LIMIT', 0, tonumber(ARGV[4]))
+if #batch == 0 then return {'IDLE'} end
+redis.call('HSET', receiver, 'lease', ARGV[2], 'leaseUntil', string.format('%d', now + tonumber(ARGV[3])))
+return {'OK', tonumber(redis.call('HGET', receiver, 'attempts') or '0'), cursor, batch}

@@ -1,0 +1,182 @@
+/**
+ * The admin API's calls on room state: the same Lua scripts discipline as the
+ * room store (one script per step, the common ARGV of helpers/admission), run
+ * for no caller. Kick and dismiss reuse the rules of delete_pusher and
+ * destroy_room (helpers/rules `leave`, `deleteRoom`); the caller performs the
+ * effect they answer, like any room change.
+ */
+import { ROOM_TYPES, WEBRTC_ROOM, type RoomType } from '../config';
+import { AppError, Code } from '../errors';
+import { partitionBase } from './keys';
+import { customJson, RoomStore, type Effect, type Seat } from './store';
+
+export interface AdminRoomSummary {
+  roomType: RoomType;
+  roomID: string;
+  roomInfo: string;
+  creator: string;
+  createdAt: number;
+  /** Seats with a heartbeat deadline in the future. */
+  pushers: number;
+  audience: number;
+  /** The room's last event sequence number (its events in the log: GET /admin/events?room=). */
+  seq: number;
+}
+
+/** Where a page of the room list ends: the last room's type, creation time (list score) and id. */
+export interface RoomCursor {
+  type: RoomType;
+  score: string;
+  roomId: string;
+}
+
+export interface AdminSeat {
+  userID: string;
+  userName: string;
+  userAvatar: string;
+  streamID: string;
+  /** Since the seat's last heartbeat (or join), ms. */
+  heartbeatAgeMs: number;
+  /** Its heartbeat deadline is still ahead (listings show only these). */
+  live: boolean;
+  /** The live platform reported its stream pushed (stream callbacks). */
+  pushing: boolean;
+}
+
+export interface AdminRoomSnapshot {
+  roomType: RoomType;
+  roomID: string;
+  roomInfo: string;
+  creator: string;
+  createdAt: number;
+  /** A pusher entered (rooms nobody entered yet are reclaimed after ROOM_IDLE_TIMEOUT). */
+  entered: boolean;
+  /** The room's last event sequence number, read in the same step as the rest. */
+  seq: number;
+  pushers: AdminSeat[];
+  audienceCount: number;
+  custom: Record<string, unknown>;
+  imGroup: { groupID: string; state: 'active' | 'destroying'; noticePending: boolean };
+}
+
+export interface Ban {
+  userID: string;
+  /** `service`, or `<roomType>/<roomID>`. */
+  scope: string;
+  /** End of the ban, ms. */
+  until: number;
+}
+
+const notFound = () => new AppError(Code.ROOM_NOT_FOUND, 'room does not exist', 404);
+
+export class AdminStore extends RoomStore {
+  /** A page of rooms: `types` in walk order (the cursor's first). */
+  async roomPage(types: readonly RoomType[], limit: number, after?: RoomCursor): Promise<{ rooms: AdminRoomSummary[]; next?: RoomCursor }> {
+    const walk = types.map((t) => `${t}=${partitionBase(this.prefix, t)}`).join(',');
+    const [rooms, more] = (await this.room('adminRooms', undefined, types[0]!, '-', [limit, walk, after?.score ?? '', after?.roomId ?? ''])) as [unknown[][], number];
+    const page = rooms.map(([type, id, info, creator, createdAt, pushers, audience, score, seq]) => ({
+      summary: {
+        roomType: type as RoomType,
+        roomID: String(id),
+        roomInfo: String(info),
+        creator: String(creator),
+        createdAt: Number(createdAt),
+        pushers: Number(pushers),
+        audience: Number(audience),
+        seq: Number(seq),
+      },
+      score: String(score),
+    }));
+    const last = page.at(-1);
+    return {
+      rooms: page.map((p) => p.summary),
+      next: more === 1 && last ? { type: last.summary.roomType, score: last.score, roomId: last.summary.roomID } : undefined,
+    };
+  }
+
+  async snapshot(type: RoomType, roomId: string): Promise<AdminRoomSnapshot> {
+    const [status, ...rest] = await this.run('adminRoom', undefined, type, roomId, []);
+    if (status === 'NO_ROOM') throw notFound();
+    const [info, creator, createdAt, entered, seats, custom, audience, group, notice, seq] = rest as [string, string, string, string, string[], string[], number, string, number, number];
+    const now = this.now();
+    const heartbeatMs = this.limits[type].heartbeatTimeoutMs;
+    const pushers: AdminSeat[] = [];
+    for (let i = 0; i + 3 < seats.length; i += 4) {
+      const seat = JSON.parse(seats[i + 1]!) as Seat;
+      const deadline = Number(seats[i + 2]);
+      pushers.push({
+        userID: seats[i]!,
+        userName: seat.userName,
+        userAvatar: seat.userAvatar,
+        streamID: seat.streamID,
+        // The deadline is the last heartbeat plus the timeout.
+        heartbeatAgeMs: Math.max(0, now - (deadline - heartbeatMs)),
+        live: deadline > now,
+        pushing: seats[i + 3] === '1',
+      });
+    }
+    // Hash order is not stable across stores: by user id.
+    pushers.sort((a, b) => (a.userID < b.userID ? -1 : a.userID > b.userID ? 1 : 0));
+    return {
+      roomType: type,
+      roomID: roomId,
+      roomInfo: String(info),
+      creator: String(creator),
+      createdAt: Number(createdAt),
+      entered: entered === '1',
+      seq: Number(seq),
+      pushers,
+      audienceCount: Number(audience),
+      custom: JSON.parse(customJson(custom)) as Record<string, unknown>,
+      imGroup: { groupID: roomId, state: group as 'active' | 'destroying', noticePending: notice === 1 },
+    };
+  }
+
+  async kick(type: RoomType, roomId: string, userId: string): Promise<Effect> {
+    const [status, effect] = await this.run('adminKick', undefined, type, roomId, [userId, this.limits[type].creatorEndsRoom ? '1' : '0', type === WEBRTC_ROOM ? '1' : '0']);
+    if (status === 'NO_ROOM') throw notFound();
+    if (status === 'NOT_MEMBER') throw new AppError(Code.NOT_A_MEMBER, `${userId} is not a pusher of this room`, 409);
+    return effect as Effect;
+  }
+
+  async dismiss(type: RoomType, roomId: string): Promise<Effect> {
+    const [status, effect] = await this.run('adminDismiss', undefined, type, roomId, []);
+    if (status === 'NO_ROOM') throw notFound();
+    return effect as Effect;
+  }
+
+  async setRoomInfo(type: RoomType, roomId: string, roomInfo: string): Promise<Effect | undefined> {
+    const [status, effect] = await this.run('adminInfo', undefined, type, roomId, [roomInfo]);
+    if (status === 'NO_ROOM') throw notFound();
+    return (effect || undefined) as Effect | undefined;
+  }
+
+  /** Bans `userId` until `until` (ms) from the service, or from one room. */
+  async ban(userId: string, until: number, room?: { type: RoomType; roomId: string }): Promise<Ban> {
+    const scope = room ? `${room.type}/${room.roomId}` : 'service';
+    await this.room('adminBan', undefined, room?.type ?? ROOM_TYPES[0], room?.roomId ?? '', ['set', `${scope}|${userId}`, until], {
+      keys: { subject: userId, serviceWide: !room },
+    });
+    return { userID: userId, scope, until };
+  }
+
+  /** Lifts a ban; answers whether there was one. */
+  async unban(userId: string, room?: { type: RoomType; roomId: string }): Promise<boolean> {
+    const scope = room ? `${room.type}/${room.roomId}` : 'service';
+    const [lifted] = await this.room('adminBan', undefined, room?.type ?? ROOM_TYPES[0], room?.roomId ?? '', ['lift', `${scope}|${userId}`], {
+      keys: { subject: userId, serviceWide: !room },
+    });
+    return lifted === 1;
+  }
+
+  async bans(): Promise<Ban[]> {
+    const [flat] = (await this.room('adminBans', undefined, ROOM_TYPES[0], '-')) as [string[]];
+    const out: Ban[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const entry = flat[i]!;
+      const bar = entry.lastIndexOf('|');
+      out.push({ scope: entry.slice(0, bar), userID: entry.slice(bar + 1), until: Number(flat[i + 1]) });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,94 @@
+--- @include "helpers/admission"
+
+-- The room event log (README "Events and webhooks"). Every script that
+-- changes a room appends the change's event here, in the same atomic step:
+-- no change without its event, no event without its change.
+--
+--   appendEvent(r, kind, user, reason, extra) -> the event's id
+--     r       the room table (helpers/rules roomIn, or built from KEYS) with:
+--               r.id        room id ('-' for the service pseudo room)
+--               r.type      room type ('service' for service-wide events)
+--               r.hash      the room hash, or nil (the service pseudo room)
+--               r.seq       the room's sequence key (keys.ts roomSeqKey)
+--               r.log       the event log (keys.ts eventLogKey; KEYS 'events')
+--               r.logCount  its position counter (keys.ts eventCountKey; KEYS 'eventCount')
+--               r.backstop  the room keys' TTL (ms)
+--     kind    the event type: room_created, room_started, room_finished,
+--             pusher_joined, pusher_left, audience_joined, audience_left,
+--             custom_changed, admin_* (a-z and _ only)
+--     user    the userID the event is about, or nil
+--     reason  why (pusher_left: left|heartbeat_timeout|stream_stopped|kicked|room_ended;
+--             room_finished: last_left|creator_left|idle|destroyed|admin), or nil
+--     extra   nil, or more fields: a list of {name, JSON text} pairs, e.g.
+--             {{'field', jsonString(name)}, {'value', '5'}}, or a string of
+--             JSON members ('"by":"ops","seconds":60', from TS: appendEvent-4.lua)
+--   The log's bounds come from the common ARGV 12 and 13 (helpers/admission).
+--
+-- The log is a sorted set: member = the event as JSON text (built here; the
+-- embedded store has no cjson), score = its position, handed out by INCR in
+-- this same step, so the log's order is the order the changes committed in
+-- and per room it is the order of seq. An event id is "<time ms>-<position>":
+-- unique even if the counter were ever lost, and readers continue after an
+-- id by its position. (Not a Redis stream: the embedded store's XADD/XRANGE
+-- ignore the id's sequence part and have no MINID trimming.)
+
+-- A Lua string as a JSON string (user ids, names and infos are UTF-8 already).
+local JSON_ESCAPES = {['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t'}
+local function jsonString(s)
+  local quoted = string.gsub(s, '[%c"\\]', function(c) return JSON_ESCAPES[c] or string.format('\\u%04x', string.byte(c)) end)
+  return '"' .. quoted .. '"'
+end
+
+-- The room's next sequence number: one more than the last, which both the
+-- room hash (field q, kept alive by heartbeats however long the room lasts)
+-- and the sequence key (alive while the room's events may still be in the
+-- log, and beyond the room's end) remember; so a room id used again continues
+-- its sequence instead of starting over while its old events can be read.
+local function nextSeq(r)
+  local last = tonumber(redis.call('GET', r.seq) or '0')
+  local live = r.hash and redis.call('EXISTS', r.hash) == 1
+  if live then last = math.max(last, tonumber(redis.call('HGET', r.hash, 'q') or '0')) end
+  -- As text: %d, since the embedded store's Lua (5.3) may hand numbers over as floats ("7.0").
+  local seq = string.format('%d', last + 1)
+  if live then redis.call('HSET', r.hash, 'q', seq) end
+  if r.type == 'service' then
+    redis.call('SET', r.seq, seq)
+  else
+    redis.call('SET', r.seq, seq, 'PX', math.max(logMaxAge, r.backstop or 0))
+  end
+  return seq
+end
+
+-- Bounds the log: at most logMaxLen events, none older than logMaxAge (by the
+-- time in its id; at most `most` of those per call, so a backlog is trimmed
+-- over the next appends and by the sweeper's trimEvents).
+local function trimLog(log, most)
+  local over = redis.call('ZCARD', log) - logMaxLen
+  if over > 0 then redis.call('ZREMRANGEBYRANK', log, 0, over - 1) end
+  for _ = 1, most do
+    local head = redis.call('ZRANGE', log, 0, 0)[1]
+    if not head then break end
+    local at = tonumber(string.match(head, '^{"id":"(%d+)%-'))
+    if not at or at >= now - logMaxAge then break end
+    redis.call('ZREMRANGEBYRANK', log, 0, 0)
+  end
+end
+
+local function appendEvent(r, kind, user, reason, extra)
+  local seq = nextSeq(r)
+  local position = string.format('%d', redis.call('INCR', r.logCount))
+  local id = ARGV[2] .. '-' .. position
+  local parts = {'{"id":"', id, '","type":', jsonString(kind), ',"roomType":', jsonString(r.type),
+    ',"roomID":', jsonString(r.id), ',"seq":', seq, ',"time":', ARGV[2]}
+  if user then parts[#parts + 1] = ',"userID":' .. jsonString(user) end
+  if reason then parts[#parts + 1] = ',"reason":' .. jsonString(reason) end
+  if type(extra) == 'string' then
+    if extra ~= '' then parts[#parts + 1] = ',' .. extra end
+  else
+    for _, field in ipairs(extra or {}) do parts[#parts + 1] = ',' .. jsonString(field[1]) .. ':' .. field[2] end
+  end
+  parts[#parts + 1] = '}'
+  redis.call('ZADD', r.log, position, table.concat(parts))
+  trimLog(r.log, 8)
+  return id
+end

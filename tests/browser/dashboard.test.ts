@@ -1,0 +1,167 @@
+/**
+ * The ops dashboard end to end in a real headless Chromium (Debian's
+ * `chromium`, driven by playwright-core; nothing is downloaded or installed
+ * at run time: .ci/run installs the package). The local gateway serves the
+ * page and the admin API on the real Redis; the room is made through the
+ * public API, as a client would. The page must work under the CSP it is
+ * served with, so any console error (a CSP violation is one) fails the test.
+ *
+ * DOCS_SCREENSHOT=1 (`npm run docs:screenshot`) also writes docs/dashboard.png.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setLogSink } from '../../shared/log';
+import { startGateway, type Gateway } from '../../scripts/gateway';
+import type { FakeCloud } from '../support/fake-cloud';
+import { deleteByPrefix, startTestCloud, testEnv } from '../support/harness';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ADMIN_KEY = `admin-${randomBytes(24).toString('hex')}`;
+const SCREENSHOT = process.env.DOCS_SCREENSHOT === '1' ? path.resolve(__dirname, '../../docs/dashboard.png') : undefined;
+// A loaded machine (two cores, several suites) can take seconds per refresh.
+const UI_TIMEOUT = 15_000;
+
+describe('ops dashboard in headless Chromium', () => {
+  let fake: FakeCloud;
+  let gw: Gateway;
+  let browser: Browser;
+  let page: Page;
+  const prefix = `test-ui-${randomBytes(3).toString('hex')}`;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`Chromium not found at ${CHROMIUM}: the browser test needs Debian's chromium, install it with \`sudo apt-get install -y chromium\` (.ci/run does), or set CHROMIUM_PATH`);
+    }
+    setLogSink(() => undefined);
+    fake = await startTestCloud();
+    // A long heartbeat timeout: no seat may lapse while the browser works on a slow machine.
+    const env = testEnv(fake, prefix, { ADMIN_API_KEY: ADMIN_KEY, HEARTBEAT_TIMEOUT: '120' });
+    gw = await startGateway({ env, port: 0, sweepIntervalMs: 0, quiet: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light', locale: 'en-GB', timezoneId: 'UTC' });
+    page.setDefaultTimeout(UI_TIMEOUT);
+    page.on('console', (message) => {
+      // Chromium logs every 4xx answer as a console error; 401 (the wrong key) and 404 (a room that
+      // ended) are expected answers here. Anything else, a CSP violation above all, is a failure.
+      if (message.type() === 'error' && !/Failed to load resource: .* status of (401|404)/.test(message.text())) pageErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (gw) {
+      await deleteByPrefix(gw.runtime, prefix);
+      await gw.close();
+    }
+    await fake?.close();
+  });
+
+  /** Waits for a locator; on a timeout the failure quotes what the page's error banner said (e.g. a route answering 404). */
+  async function until(locator: ReturnType<Page['locator']>, state: 'visible' | 'detached' = 'visible') {
+    try {
+      await locator.waitFor({ state });
+    } catch (error) {
+      const banner = await page.getByTestId('error').textContent().catch(() => null);
+      throw new Error(`${(error as Error).message.split('\n')[0]}; the page's error banner says: ${banner || '(nothing)'}`);
+    }
+  }
+
+  async function post(path: string, query: Record<string, string>, body: unknown) {
+    const response = await fetch(`${gw.url}${path}?${new URLSearchParams(query)}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const answer = (await response.json()) as Record<string, unknown> & { code: number };
+    expect(answer.code, `${path}: ${JSON.stringify(answer)}`).toBe(0);
+    return answer;
+  }
+
+  /** A signed-in user of the public API. */
+  async function login(userID: string) {
+    const info = (await (await fetch(`${gw.url}/weapp/utils/get_login_info?userID=${userID}`)).json()) as Record<string, unknown>;
+    const answer = await post('/weapp/live_room/login', {}, { sdkAppID: info.sdkAppID, userID, userSig: info.userSig });
+    const session = { userID, token: String(answer.token) };
+    return {
+      userID,
+      call: (action: string, body: Record<string, unknown>) => post(`/weapp/live_room/${action}`, session, { userID, ...body }),
+    };
+  }
+
+  it('shows a room made through the API, kicks a pusher, shows the pusher_left event with reason kicked, dismisses the room', async () => {
+    // A live room with three pushers, an audience member and a counter, through the public API.
+    const [host, bob, carol, viewer] = await Promise.all(['host', 'bob', 'carol', 'viewer'].map(login));
+    const roomID = String((await host!.call('create_room', { roomID: 'friday-show', roomInfo: 'Friday show' })).roomID);
+    for (const [who, name] of [[host!, 'Host'], [bob!, 'Bob'], [carol!, 'Carol']] as const) {
+      const { pushURL } = await who.call('get_push_url', { roomID });
+      await who.call('add_pusher', { roomID, userName: name, userAvatar: '', pushURL });
+    }
+    await viewer!.call('add_audience', { roomID, userInfo: '{"nick": "V"}' });
+    await host!.call('set_custom_field', { roomID, fieldName: 'likes', operation: 'inc', value: 42 });
+
+    // The page loads without the key and is served under a strict CSP.
+    const response = await page.goto(`${gw.url}/admin/`);
+    expect(response?.status()).toBe(200);
+    const csp = (await response!.allHeaders())['content-security-policy'];
+    expect(csp).toMatch(/default-src 'none'/);
+    expect(csp).not.toMatch(/unsafe-inline/);
+
+    // A wrong key is refused and asked for again; the right one opens the dashboard.
+    await page.getByLabel(/^Key/).fill('not-the-key');
+    await page.getByRole('button', { name: 'Open dashboard' }).click();
+    await expect.poll(() => page.getByTestId('key-error').textContent(), { timeout: UI_TIMEOUT }).toMatch(/refused the key/);
+    await page.getByLabel(/^Key/).fill(ADMIN_KEY);
+    await page.getByRole('button', { name: 'Open dashboard' }).click();
+
+    // The room is listed with its counts; its details show the three pushers.
+    const row = page.locator(`[data-testid=room-row][data-room="live_room/${roomID}"]`);
+    await until(row);
+    expect(await row.locator('td').allTextContents()).toEqual(expect.arrayContaining(['live_room', roomID, 'Friday show', 'host', '3', '1']));
+    await row.getByRole('button', { name: `Show room ${roomID}` }).click();
+    const pushers = page.getByTestId('pusher-row');
+    await expect.poll(() => pushers.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user')).sort()), { timeout: UI_TIMEOUT }).toEqual(['bob', 'carol', 'host']);
+    expect(await page.getByTestId('custom').textContent()).toContain('42');
+    expect(await page.getByTestId('fact-audience').textContent()).toBe('1');
+    expect(await pushers.first().locator('td').nth(2).textContent()).toMatch(/^\d+(\.\d)? s ago$/);
+
+    // Kick bob: a confirmation first (cancel keeps him), then he is gone.
+    await page.getByRole('button', { name: 'Kick bob' }).click();
+    await page.getByTestId('confirm-cancel').click();
+    const afterCancel = await host!.call('get_pushers', { roomID });
+    expect((afterCancel.pushers as { userID: string }[]).map((p) => p.userID).sort()).toEqual(['bob', 'carol', 'host']);
+    await page.getByRole('button', { name: 'Kick bob' }).click();
+    expect(await page.getByTestId('confirm-dialog').textContent()).toContain('Kick bob');
+    await page.getByTestId('confirm-ok').click();
+    await expect.poll(() => pushers.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user')).sort()), { timeout: UI_TIMEOUT }).toEqual(['carol', 'host']);
+
+    // The event log says why, and the public API agrees that bob has left.
+    const kicked = page.locator('[data-testid=event-row][data-type=pusher_left][data-reason=kicked]');
+    await until(kicked);
+    expect(await kicked.locator('td').allTextContents()).toEqual(expect.arrayContaining(['pusher_left', `live_room/${roomID}`, 'bob', 'kicked']));
+    const seen = await host!.call('get_pushers', { roomID });
+    expect((seen.pushers as { userID: string }[]).map((p) => p.userID).sort()).toEqual(['carol', 'host']);
+
+    // The key lives in this tab's session storage only, never in the URL or localStorage.
+    // (A string: this project's TypeScript has no DOM types.)
+    expect(await page.evaluate("[sessionStorage.getItem('roomservice.adminKey'), localStorage.length]")).toEqual([ADMIN_KEY, 0]);
+    expect(page.url()).not.toContain(ADMIN_KEY);
+    expect(pageErrors).toEqual([]);
+    // Every panel loaded (rooms, room, events, dead letters): no route of the page's answered an error.
+    expect(await page.getByTestId('error').textContent()).toBe('');
+
+    if (SCREENSHOT) {
+      await page.getByTestId('room-detail').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    }
+
+    // Dismiss the room from its details: it leaves the list, the log says room_finished (admin).
+    await page.getByTestId('room-dismiss').click();
+    expect(await page.getByTestId('confirm-dialog').textContent()).toContain(`Dismiss live_room/${roomID}`);
+    await page.getByTestId('confirm-ok').click();
+    await until(row, 'detached');
+    await until(page.locator('[data-testid=event-row][data-type=room_finished][data-reason=admin]'));
+    expect(await page.getByTestId('room-detail').isHidden()).toBe(true);
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
+});
