@@ -282,11 +282,11 @@
 
   // --- actions -------------------------------------------------------------
 
-  /** Runs an admin action, reports it, refreshes; the refresh shows its effect and its event. */
-  async function act(what, call) {
+  /** Runs an admin action, reports it (`outcome` words the answer), refreshes; the refresh shows its effect and its event. */
+  async function act(what, call, outcome) {
     try {
-      await call();
-      state.notice = what + ': done.';
+      const answer = await call();
+      state.notice = what + ': ' + (outcome ? outcome(answer) : 'done.');
       showError('');
     } catch (error) {
       if (error instanceof AuthError) return askForKey('The service refused the key: ' + error.message + '. Enter it again.');
@@ -310,7 +310,8 @@
     act('Dismiss ' + room.roomID, () => api('POST', 'rooms/' + roomPath(room) + '/dismiss', null, {}));
   }
 
-  const redrive = (id) => act(id ? 'Re-drive ' + id : 'Re-drive all', () => api('POST', 'dead-letters/redrive', null, id ? { id } : {}));
+  const redrive = (id) =>
+    act(id ? 'Re-drive ' + id : 'Re-drive all', () => api('POST', 'dead-letters/redrive', null, id ? { id } : {}), (a) => text(a.redriven) + ' delivered, ' + text(a.failed) + ' failed again.');
 
   $('redrive-all').addEventListener('click', async () => {
     if (await confirmAction('Send every dead letter again?', 'Re-drive all')) redrive(null);
