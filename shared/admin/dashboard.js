@@ -202,7 +202,7 @@
       td(r.roomType), td(r.roomID, 'mono'), td(r.roomInfo), td(r.creator), td(utc(r.createdAt)),
       td(r.pushers, 'num'), td(r.audience, 'num'), td(r.seq, 'num'),
       el('td', null,
-        el('button', { type: 'button', 'aria-label': 'Show room ' + r.roomID, 'data-testid': 'room-open', onclick: () => select_(r) }, 'Details'), ' ',
+        el('button', { type: 'button', 'aria-label': 'Details of room ' + r.roomID, 'data-testid': 'room-open', onclick: () => select_(r) }, 'Details'), ' ',
         el('button', { type: 'button', class: 'danger', 'aria-label': 'Dismiss room ' + r.roomID, 'data-testid': 'room-row-dismiss', onclick: () => dismiss(r) }, 'Dismiss')))));
     $('prev').disabled = state.cursors.length < 2;
     $('next').disabled = !state.next;

@@ -140,7 +140,7 @@ describe('ops dashboard in headless Chromium', () => {
     const row = page.locator(`[data-testid=room-row][data-room="live_room/${roomID}"]`);
     await until(row);
     expect(await row.locator('td').allTextContents()).toEqual(expect.arrayContaining(['live_room', roomID, 'Friday show', 'host', '3', '1']));
-    await row.getByRole('button', { name: `Show room ${roomID}` }).click();
+    await row.getByRole('button', { name: `Details of room ${roomID}` }).click();
     const pushers = page.getByTestId('pusher-row');
     await expect.poll(() => pushers.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user')).sort()), { timeout: UI_TIMEOUT }).toEqual(['bob', 'carol', 'host']);
     expect(await page.getByTestId('custom').textContent()).toContain('42');
