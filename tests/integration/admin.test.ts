@@ -63,6 +63,17 @@ describe('admin key', () => {
     }
   });
 
+  it('check_config tells an operator whether the admin plane is on, never the key', async () => {
+    const operator = 'operator-key-0123456789-abcdefghijklmn';
+    await h.reconfigure({ CHECK_CONFIG_OPERATOR_KEY: operator });
+    const on = await invoke('/weapp/utils/check_config', { method: 'GET', headers: { 'x-operator-key': operator } });
+    expect((on.body.settings as Record<string, unknown>).ADMIN_API_KEY).toEqual({ ok: true, detail: 'set: the admin API and dashboard answer at /admin/' });
+    expect(JSON.stringify(on.body)).not.toContain(KEY);
+    await h.reconfigure({ CHECK_CONFIG_OPERATOR_KEY: operator, ADMIN_API_KEY: '' });
+    const off = await invoke('/weapp/utils/check_config', { method: 'GET', headers: { 'x-operator-key': operator } });
+    expect((off.body.settings as Record<string, { detail: string }>).ADMIN_API_KEY!.detail).toBe('not set: every /admin path answers 404');
+  });
+
   it('refuses a key shorter than 32 characters at configuration time, naming the variable', async () => {
     await expect(h.reconfigure({ ADMIN_API_KEY: 'too-short' })).rejects.toThrow(/ADMIN_API_KEY must be 32-256 printable characters/);
   });
