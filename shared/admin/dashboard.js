@@ -120,7 +120,7 @@
     sessionStorage.removeItem(KEY_STORE);
     clearTimeout(state.timer);
     $('app').hidden = true;
-    $('forget').hidden = true;
+    $('controls').hidden = true;
     $('login').hidden = false;
     $('key-error').textContent = message || '';
     $('status').textContent = '';
@@ -139,7 +139,7 @@
     $('key-error').textContent = '';
     $('login').hidden = true;
     $('app').hidden = false;
-    $('forget').hidden = false;
+    $('controls').hidden = false;
     refresh();
   });
   $('forget').addEventListener('click', () => askForKey('Key forgotten.'));
@@ -344,7 +344,7 @@
   if (state.key) {
     $('login').hidden = true;
     $('app').hidden = false;
-    $('forget').hidden = false;
+    $('controls').hidden = false;
     refresh();
   } else {
     $('key').focus();
