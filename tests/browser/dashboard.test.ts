@@ -201,5 +201,10 @@ describe('ops dashboard in headless Chromium', () => {
     expect(await page.getByTestId('status').textContent()).toMatch(/Re-drive all: [1-9]\d* delivered, 0 failed again/);
     expect(receiver.events).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'room_created', roomID })]));
     expect(pageErrors).toEqual([]);
+
+    // Forget key: the session forgets it and the page asks again.
+    await page.getByTestId('forget-key').click();
+    await until(page.getByTestId('key-input'));
+    expect(await page.evaluate("sessionStorage.getItem('roomservice.adminKey')")).toBeNull();
   }, 60_000);
 });
