@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deliverWebhooks } from '../../shared/events/webhooks';
 import { ADMIN_ROUTES } from '../../shared/admin/routes';
 import { ROOM_TYPES } from '../../shared/config';
-import { invoke, pushUrlFor, signInAll, sleep, startHarness, STORE, type Answer, type Client, type Harness } from '../support/harness';
+import { invoke, pushUrlFor, signInAll, sleep, startHarness, type Answer, type Client, type Harness } from '../support/harness';
 
 const KEY = 'admin-key-0123456789-abcdefghijklmnopqrstuvwxyz';
 
@@ -461,8 +461,7 @@ describe('audit events and replay', () => {
 });
 
 describe('dead letters', () => {
-  // TODO(merge): webhook delivery (issue-14, work in progress when merged) delivers nothing on the embedded store yet.
-  it.skipIf(STORE === 'embedded')('lists the webhook batches parked after their last attempt and re-drives them: one by id, then all', async () => {
+  it('lists the webhook batches parked after their last attempt and re-drives them: one by id, then all', async () => {
     // A receiver that fails until told otherwise.
     let healthy = false;
     const received: { events: { id: string; type: string }[] }[] = [];
