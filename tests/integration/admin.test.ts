@@ -5,6 +5,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deliverWebhooks } from '../../shared/events/webhooks';
 import { ADMIN_ROUTES } from '../../shared/admin/routes';
@@ -512,4 +513,35 @@ describe('dead letters', () => {
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
     }
   });
+});
+
+describe('hostile requests', () => {
+  it('answer an envelope below 500 naming the problem, whatever the path, method, query and body (fixed seed)', async () => {
+    const [alice] = await signInAll('alice');
+    await join(alice, 'multi_room', 'h1');
+    const segment = fc.oneof(
+      fc.constantFrom('rooms', 'bans', 'events', 'dead-letters', 'redrive', 'kick', 'dismiss', 'info', 'multi_room', 'live_room', 'h1', '__proto__', 'constructor', '%ZZ', '%2F', '..', ''),
+      fc.string({ maxLength: 60 }).map(encodeURIComponent),
+    );
+    const value = fc.oneof(fc.string({ maxLength: 80 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })));
+    const request = fc.record({
+      method: fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'OPTIONS', 'PATCH'),
+      path: fc.array(segment, { minLength: 0, maxLength: 5 }).map((parts) => `/admin${parts.length ? '/' : ''}${parts.join('/')}`),
+      query: fc.dictionary(fc.constantFrom('type', 'cursor', 'limit', 'after', 'room', 'last', '__proto__'), fc.string({ maxLength: 60 })),
+      body: fc.oneof(
+        fc.dictionary(fc.constantFrom('userID', 'roomType', 'roomID', 'seconds', 'roomInfo', 'id', '__proto__', 'constructor'), value).map((b) => JSON.stringify(b)),
+        fc.string({ maxLength: 200 }),
+      ),
+    }).filter((r) => !(r.method === 'GET' && /^\/admin\/?$/.test(r.path))); // the page is HTML (its own test)
+    await fc.assert(
+      fc.asyncProperty(request, async ({ method, path, query, body }) => {
+        const answer = await admin(method, path, { query, rawBody: body });
+        expect(answer.status, `${method} ${path} ${body}`).toBeLessThan(500);
+        expect(typeof answer.body.code).toBe('number');
+        expect(typeof answer.body.message).toBe('string');
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      }),
+      { seed: 14, numRuns: 2000 },
+    );
+  }, 60_000);
 });
