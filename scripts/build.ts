@@ -7,7 +7,7 @@
  * small file instead of resolving hundreds of node_modules files.
  *
  * Prints the bundle sizes, writes `dist/manifest.json` ({function: {bytes}}) and
- * fails when a bundle is larger than 600 KB or pulls in a devDependency (the
+ * fails when a bundle is larger than 600 KB (the router: 720 KB) or pulls in a devDependency (the
  * gateway's ioredis-mock, test helpers) that must never ship.
  */
 import { build as esbuild, type Plugin } from 'esbuild';
@@ -26,13 +26,13 @@ export const DIST_DIR = join(ROOT, 'dist');
 export const NODE_TARGET = 'node20';
 export const MAX_BUNDLE_BYTES = 600 * 1024;
 /**
- * The router carries every endpoint and, since issue 14, the admin plane
- * (routes, dashboard page) and the event log: it outgrew 600 KB (606 KB with
- * the admin API). Per-function bundles keep the 600 KB budget.
+ * The router carries every endpoint in one bundle, and with the event log and
+ * webhooks (issue 14) it passed 600 KB: it gets its own budget, so the
+ * per-function bundles keep theirs.
  */
-export const MAX_ROUTER_BUNDLE_BYTES = 720 * 1024;
-/** The budget of one bundle. */
-export const bundleBudget = (name: string) => (name === 'router' ? MAX_ROUTER_BUNDLE_BYTES : MAX_BUNDLE_BYTES);
+export const MAX_ROUTER_BYTES = 720 * 1024;
+/** A function bundle's size limit. */
+export const bundleBudget = (name: string) => (name === 'router' ? MAX_ROUTER_BYTES : MAX_BUNDLE_BYTES);
 
 /**
  * tls-sig-api-v2's package.json names `main` twice; Node takes the last (the file
