@@ -189,7 +189,16 @@ describe('ops dashboard in headless Chromium', () => {
   it('shows a webhook batch the receiver refused as a dead letter, and re-drives it once the receiver is back', async () => {
     receiver.failing = true;
     const host = await login('host2');
-    const roomID = String((await host.call('create_room', { roomID: 'late-show', roomInfo: 'Late show' })).roomID);
+    // Its roomInfo is markup: the page must show it as text (no element made, no handler run).
+    const markup = '<img src=x onerror="document.title=\'pwned\'"><b>Late show</b>';
+    const roomID = String((await host.call('create_room', { roomID: 'late-show', roomInfo: markup })).roomID);
+    const { pushURL } = await host.call('get_push_url', { roomID });
+    await host.call('add_pusher', { roomID, userName: '<script>alert(1)</script>', userAvatar: '', pushURL });
+    const row = page.locator(`[data-testid=room-row][data-room="live_room/${roomID}"]`);
+    await until(row);
+    expect(await row.locator('td').nth(2).textContent()).toBe(markup);
+    expect(await page.locator('main img, main b, main script').count()).toBe(0);
+    expect(await page.title()).toBe('RoomService ops');
     const rows = page.getByTestId('dead-row');
     await expect.poll(() => rows.count(), { timeout: UI_TIMEOUT }).toBeGreaterThan(0);
     expect(await rows.first().locator('td').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/hook$/), '1', expect.stringMatching(/503/)]));
