@@ -9,7 +9,7 @@ import { defineConfig } from 'vitest/config';
  * (hostile input never reaches a store differently; it also reads DUMP), and
  * gateway and differential, which run both stores themselves.
  */
-const EMBEDDED = ['rooms', 'room-rules', 'edges', 'identity', 'concurrency', 'foundation', 'security', 'stream-callbacks', 'webrtc-room', 'admin', 'admin-events-latest'].map((name) => `tests/integration/${name}.test.ts`);
+const EMBEDDED = ['rooms', 'room-rules', 'edges', 'identity', 'concurrency', 'foundation', 'security', 'stream-callbacks', 'webrtc-room', 'events', 'webhooks', 'admin', 'admin-events-latest'].map((name) => `tests/integration/${name}.test.ts`);
 
 export default defineConfig({
   test: {

@@ -7,7 +7,7 @@
  * small file instead of resolving hundreds of node_modules files.
  *
  * Prints the bundle sizes, writes `dist/manifest.json` ({function: {bytes}}) and
- * fails when a bundle is larger than 600 KB or pulls in a devDependency (the
+ * fails when a bundle is larger than 600 KB (the router: 720 KB) or pulls in a devDependency (the
  * gateway's ioredis-mock, test helpers) that must never ship.
  */
 import { build as esbuild, type Plugin } from 'esbuild';
@@ -26,15 +26,14 @@ export const DIST_DIR = join(ROOT, 'dist');
 export const NODE_TARGET = 'node20';
 export const MAX_BUNDLE_BYTES = 600 * 1024;
 /**
- * The router carries every endpoint in one bundle and, since issue 14, the
- * admin plane (routes, dashboard page) and the event log (606 KB with the
- * admin API), and since issue 15 the webrtc_room endpoints, the TRTC callback
- * and PrivateMapKey issue: it outgrew 600 KB. Per-function bundles keep the
- * 600 KB budget.
+ * The router carries every endpoint in one bundle, and with the event log and
+ * webhooks (issue 14) and the webrtc_room endpoints, the TRTC callback and
+ * PrivateMapKey issue (issue 15) it passed 600 KB: it gets its own budget, so
+ * the per-function bundles keep theirs.
  */
-export const MAX_ROUTER_BUNDLE_BYTES = 720 * 1024;
-/** The budget of one bundle. */
-export const bundleBudget = (name: string) => (name === 'router' ? MAX_ROUTER_BUNDLE_BYTES : MAX_BUNDLE_BYTES);
+export const MAX_ROUTER_BYTES = 720 * 1024;
+/** A function bundle's size limit. */
+export const bundleBudget = (name: string) => (name === 'router' ? MAX_ROUTER_BYTES : MAX_BUNDLE_BYTES);
 
 /**
  * tls-sig-api-v2's package.json names `main` twice; Node takes the last (the file

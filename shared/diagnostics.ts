@@ -87,6 +87,7 @@ export async function checkConfiguration(rt: Runtime): Promise<ConfigReport> {
     // One of the values the config schema allows: nothing further to judge.
     IM_NOTIFY_MODE: judge(true, config.im.notifyMode),
     AUTH_MODE: judge(true, config.authMode),
+    ADMIN_API_KEY: judge(true, config.adminApiKey ? 'set: the admin API and dashboard answer at /admin/' : 'not set: every /admin path answers 404'),
   };
   const [redis, im] = await Promise.all([
     timed('Redis PING', async () => ({ ok: (await rt.redis.ping()) === 'PONG', detail: 'PING answered' })),

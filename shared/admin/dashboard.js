@@ -120,7 +120,7 @@
     sessionStorage.removeItem(KEY_STORE);
     clearTimeout(state.timer);
     $('app').hidden = true;
-    $('forget').hidden = true;
+    $('controls').hidden = true;
     $('login').hidden = false;
     $('key-error').textContent = message || '';
     $('status').textContent = '';
@@ -139,7 +139,7 @@
     $('key-error').textContent = '';
     $('login').hidden = true;
     $('app').hidden = false;
-    $('forget').hidden = false;
+    $('controls').hidden = false;
     refresh();
   });
   $('forget').addEventListener('click', () => askForKey('Key forgotten.'));
@@ -202,7 +202,7 @@
       td(r.roomType), td(r.roomID, 'mono'), td(r.roomInfo), td(r.creator), td(utc(r.createdAt)),
       td(r.pushers, 'num'), td(r.audience, 'num'), td(r.seq, 'num'),
       el('td', null,
-        el('button', { type: 'button', 'aria-label': 'Show room ' + r.roomID, 'data-testid': 'room-open', onclick: () => select_(r) }, 'Details'), ' ',
+        el('button', { type: 'button', 'aria-label': 'Details of room ' + r.roomID, 'data-testid': 'room-open', onclick: () => select_(r) }, 'Details'), ' ',
         el('button', { type: 'button', class: 'danger', 'aria-label': 'Dismiss room ' + r.roomID, 'data-testid': 'room-row-dismiss', onclick: () => dismiss(r) }, 'Dismiss')))));
     $('prev').disabled = state.cursors.length < 2;
     $('next').disabled = !state.next;
@@ -282,11 +282,11 @@
 
   // --- actions -------------------------------------------------------------
 
-  /** Runs an admin action, reports it, refreshes; the refresh shows its effect and its event. */
-  async function act(what, call) {
+  /** Runs an admin action, reports it (`outcome` words the answer), refreshes; the refresh shows its effect and its event. */
+  async function act(what, call, outcome) {
     try {
-      await call();
-      state.notice = what + ': done.';
+      const answer = await call();
+      state.notice = what + ': ' + (outcome ? outcome(answer) : 'done.');
       showError('');
     } catch (error) {
       if (error instanceof AuthError) return askForKey('The service refused the key: ' + error.message + '. Enter it again.');
@@ -310,7 +310,8 @@
     act('Dismiss ' + room.roomID, () => api('POST', 'rooms/' + roomPath(room) + '/dismiss', null, {}));
   }
 
-  const redrive = (id) => act(id ? 'Re-drive ' + id : 'Re-drive all', () => api('POST', 'dead-letters/redrive', null, id ? { id } : {}));
+  const redrive = (id) =>
+    act(id ? 'Re-drive ' + id : 'Re-drive all', () => api('POST', 'dead-letters/redrive', null, id ? { id } : {}), (a) => text(a.redriven) + ' delivered, ' + text(a.failed) + ' failed again.');
 
   $('redrive-all').addEventListener('click', async () => {
     if (await confirmAction('Send every dead letter again?', 'Re-drive all')) redrive(null);
@@ -343,7 +344,7 @@
   if (state.key) {
     $('login').hidden = true;
     $('app').hidden = false;
-    $('forget').hidden = false;
+    $('controls').hidden = false;
     refresh();
   } else {
     $('key').focus();

@@ -68,6 +68,9 @@ export function shownUrl(url: string): string {
 
 const leaseMs = (s: WebhookSettings) => s.timeoutMs * 2 + 5000;
 
+/** The wait after a batch's `failures`-th failed attempt: WEBHOOK_RETRY_BASE_MS, doubling, at most RETRY_CAP_MS. */
+export const retryWaitMs = (s: WebhookSettings, failures: number) => Math.min(s.retryBaseMs * 2 ** (failures - 1), RETRY_CAP_MS);
+
 /** What a dead letter holds: one batch that failed its every attempt. */
 export interface DeadLetter {
   id: string;
@@ -135,7 +138,8 @@ async function deliverTo(rt: Runtime, url: string, deadline: number): Promise<De
   const keys = { receiver: webhookKey(prefix, receiver), log: eventLogKey(prefix), dead: deadLetterKeys(prefix) };
   const token = randomUUID();
   const report = emptyReport();
-  const claim = await script<[string, number?, string?, string[]?]>(rt, 'claimWebhook', [keys.receiver, keys.log], [Date.now(), token, leaseMs(settings), WEBHOOK_BATCH]);
+  const started = Date.now();
+  const claim = await script<[string, number?, string?, string[]?]>(rt, 'claimWebhook', [keys.receiver, keys.log], [started, token, started + leaseMs(settings), WEBHOOK_BATCH]);
   if (claim[0] !== 'OK') return report;
   let [, attempts, cursor, members] = claim as [string, number, string, string[]];
   for (;;) {
@@ -153,11 +157,12 @@ async function deliverTo(rt: Runtime, url: string, deadline: number): Promise<De
       ? { id: `${now}-${receiver}-${first}`, url: shownUrl(url), receiver, events, attempts: attempts + 1, lastError: failure, parkedAt: now }
       : undefined;
     const more = now < deadline ? WEBHOOK_BATCH : 0;
+    const retryAt = now + retryWaitMs(settings, attempts + 1);
     const [status, dropped, nextAt, , nextCursor, nextMembers] = await script<[string, string, string, number, string, string[]]>(
       rt,
       'settleWebhook',
       [keys.receiver, keys.log, keys.dead.index, keys.dead.bodies],
-      [now, token, failure === '' ? 'ok' : 'fail', last, settings.maxAttempts, settings.retryBaseMs, RETRY_CAP_MS, failure, letter?.id ?? '', letter ? JSON.stringify(letter) : '', more, leaseMs(settings), MAX_DEAD_LETTERS],
+      [token, failure === '' ? 'ok' : 'fail', last, settings.maxAttempts, retryAt, failure, letter?.id ?? '', letter ? JSON.stringify(letter) : '', more, now + leaseMs(settings), MAX_DEAD_LETTERS],
     );
     if (status === 'LOST') {
       // Our lease ran out and someone else took over (and sent this batch too): they carry on.
@@ -179,7 +184,7 @@ async function deliverTo(rt: Runtime, url: string, deadline: number): Promise<De
   }
 }
 
-/** One in-flight delivery per receiver in this container; a kick meanwhile asks it for one more round. */
+/** One in-flight delivery per receiver in this container (runtime); a kick meanwhile asks it for one more round. */
 interface Loop {
   running: Promise<DeliveryReport>;
   again: boolean;
@@ -187,9 +192,9 @@ interface Loop {
 const loops = new WeakMap<object, Map<string, Loop>>();
 
 function loopOf(rt: Runtime, url: string, budgetMs: number): Promise<DeliveryReport> {
-  let perRuntime = loops.get(rt.redis);
-  if (!perRuntime) loops.set(rt.redis, (perRuntime = new Map()));
-  const key = `${rt.config.keyPrefix}|${url}`;
+  let perRuntime = loops.get(rt);
+  if (!perRuntime) loops.set(rt, (perRuntime = new Map()));
+  const key = url;
   const current = perRuntime.get(key);
   if (current) {
     current.again = true;
@@ -276,8 +281,8 @@ export interface RedriveReport {
  */
 export async function redriveDeadLetters(rt: Runtime, options: { id?: string } = {}): Promise<RedriveReport> {
   const keys = deadLetterKeys(rt.config.keyPrefix);
-  const claimLease = leaseMs(rt.config.webhooks);
-  const bodies = await script<string[]>(rt, 'claimDeadLetters', [keys.index, keys.bodies], [Date.now(), claimLease, options.id ?? '', MAX_DEAD_LETTERS]);
+  const now = Date.now();
+  const bodies = await script<string[]>(rt, 'claimDeadLetters', [keys.index, keys.bodies], [now, now + leaseMs(rt.config.webhooks), options.id ?? '', MAX_DEAD_LETTERS]);
   const report: RedriveReport = { redriven: 0, failed: 0 };
   for (const body of bodies) {
     const letter = JSON.parse(body) as DeadLetter;

@@ -106,9 +106,10 @@ export class AdminStore extends RoomStore {
       const deadline = Number(seats[i + 2]);
       pushers.push({
         userID: seats[i]!,
-        userName: seat.userName,
-        userAvatar: seat.userAvatar,
-        streamID: seat.streamID,
+        // A room type's seat may lack some of these (a TRTC member has no stream).
+        userName: seat.userName ?? '',
+        userAvatar: seat.userAvatar ?? '',
+        streamID: seat.streamID ?? '',
         // The deadline is the last heartbeat plus the timeout.
         heartbeatAgeMs: Math.max(0, now - (deadline - heartbeatMs)),
         live: deadline > now,

@@ -10,6 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +33,8 @@ describe('ops dashboard in headless Chromium', () => {
   let page: Page;
   const prefix = `test-ui-${randomBytes(3).toString('hex')}`;
   const pageErrors: string[] = [];
+  // The webhook receiver: answers 200, or 503 while `failing` (the dead-letter test).
+  const receiver = { server: undefined as Server | undefined, failing: false, events: [] as { type: string; roomID: string }[] };
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -38,8 +42,25 @@ describe('ops dashboard in headless Chromium', () => {
     }
     setLogSink(() => undefined);
     fake = await startTestCloud();
+    receiver.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      req.on('end', () => {
+        if (!receiver.failing) receiver.events.push(...(JSON.parse(body) as { events: { type: string; roomID: string }[] }).events);
+        res.writeHead(receiver.failing ? 503 : 200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.server!.listen(0, '127.0.0.1', resolve));
+    const hook = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}/hook`;
     // A long heartbeat timeout: no seat may lapse while the browser works on a slow machine.
-    const env = testEnv(fake, prefix, { ADMIN_API_KEY: ADMIN_KEY, HEARTBEAT_TIMEOUT: '120' });
+    // One webhook attempt: a failed batch is parked as a dead letter at once.
+    const env = testEnv(fake, prefix, {
+      ADMIN_API_KEY: ADMIN_KEY,
+      HEARTBEAT_TIMEOUT: '120',
+      WEBHOOK_URL: hook,
+      WEBHOOK_SECRET: randomBytes(16).toString('hex'),
+      WEBHOOK_MAX_ATTEMPTS: '1',
+    });
     gw = await startGateway({ env, port: 0, sweepIntervalMs: 0, quiet: true });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light', locale: 'en-GB', timezoneId: 'UTC' });
@@ -59,6 +80,7 @@ describe('ops dashboard in headless Chromium', () => {
       await gw.close();
     }
     await fake?.close();
+    receiver.server?.close();
   });
 
   /** Waits for a locator; on a timeout the failure quotes what the page's error banner said (e.g. a route answering 404). */
@@ -118,7 +140,7 @@ describe('ops dashboard in headless Chromium', () => {
     const row = page.locator(`[data-testid=room-row][data-room="live_room/${roomID}"]`);
     await until(row);
     expect(await row.locator('td').allTextContents()).toEqual(expect.arrayContaining(['live_room', roomID, 'Friday show', 'host', '3', '1']));
-    await row.getByRole('button', { name: `Show room ${roomID}` }).click();
+    await row.getByRole('button', { name: `Details of room ${roomID}` }).click();
     const pushers = page.getByTestId('pusher-row');
     await expect.poll(() => pushers.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user')).sort()), { timeout: UI_TIMEOUT }).toEqual(['bob', 'carol', 'host']);
     expect(await page.getByTestId('custom').textContent()).toContain('42');
@@ -164,4 +186,34 @@ describe('ops dashboard in headless Chromium', () => {
     expect(await page.getByTestId('room-detail').isHidden()).toBe(true);
     expect(pageErrors).toEqual([]);
   }, 90_000);
+  it('shows a webhook batch the receiver refused as a dead letter, and re-drives it once the receiver is back', async () => {
+    receiver.failing = true;
+    const host = await login('host2');
+    // Its roomInfo is markup: the page must show it as text (no element made, no handler run).
+    const markup = '<img src=x onerror="document.title=\'pwned\'"><b>Late show</b>';
+    const roomID = String((await host.call('create_room', { roomID: 'late-show', roomInfo: markup })).roomID);
+    const { pushURL } = await host.call('get_push_url', { roomID });
+    await host.call('add_pusher', { roomID, userName: '<script>alert(1)</script>', userAvatar: '', pushURL });
+    const row = page.locator(`[data-testid=room-row][data-room="live_room/${roomID}"]`);
+    await until(row);
+    expect(await row.locator('td').nth(2).textContent()).toBe(markup);
+    expect(await page.locator('main img, main b, main script').count()).toBe(0);
+    expect(await page.title()).toBe('RoomService ops');
+    const rows = page.getByTestId('dead-row');
+    await expect.poll(() => rows.count(), { timeout: UI_TIMEOUT }).toBeGreaterThan(0);
+    expect(await rows.first().locator('td').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/hook$/), '1', expect.stringMatching(/503/)]));
+
+    receiver.failing = false;
+    await page.getByTestId('redrive-all').click();
+    await page.getByTestId('confirm-ok').click();
+    await expect.poll(() => rows.count(), { timeout: UI_TIMEOUT }).toBe(0);
+    expect(await page.getByTestId('status').textContent()).toMatch(/Re-drive all: [1-9]\d* delivered, 0 failed again/);
+    expect(receiver.events).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'room_created', roomID })]));
+    expect(pageErrors).toEqual([]);
+
+    // Forget key: the session forgets it and the page asks again.
+    await page.getByTestId('forget-key').click();
+    await until(page.getByTestId('key-input'));
+    expect(await page.evaluate("sessionStorage.getItem('roomservice.adminKey')")).toBeNull();
+  }, 60_000);
 });

@@ -5,11 +5,12 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deliverWebhooks } from '../../shared/events/webhooks';
 import { ADMIN_ROUTES } from '../../shared/admin/routes';
 import { ROOM_TYPES } from '../../shared/config';
-import { invoke, pushUrlFor, signInAll, sleep, startHarness, STORE, type Answer, type Client, type Harness } from '../support/harness';
+import { invoke, pushUrlFor, signInAll, sleep, startHarness, type Answer, type Client, type Harness } from '../support/harness';
 
 const KEY = 'admin-key-0123456789-abcdefghijklmnopqrstuvwxyz';
 
@@ -65,6 +66,17 @@ describe('admin key', () => {
       expect(answer.status).toBe(404);
       expect(answer.body.code).toBe(404);
     }
+  });
+
+  it('check_config tells an operator whether the admin plane is on, never the key', async () => {
+    const operator = 'operator-key-0123456789-abcdefghijklmn';
+    await h.reconfigure({ CHECK_CONFIG_OPERATOR_KEY: operator });
+    const on = await invoke('/weapp/utils/check_config', { method: 'GET', headers: { 'x-operator-key': operator } });
+    expect((on.body.settings as Record<string, unknown>).ADMIN_API_KEY).toEqual({ ok: true, detail: 'set: the admin API and dashboard answer at /admin/' });
+    expect(JSON.stringify(on.body)).not.toContain(KEY);
+    await h.reconfigure({ CHECK_CONFIG_OPERATOR_KEY: operator, ADMIN_API_KEY: '' });
+    const off = await invoke('/weapp/utils/check_config', { method: 'GET', headers: { 'x-operator-key': operator } });
+    expect((off.body.settings as Record<string, { detail: string }>).ADMIN_API_KEY!.detail).toBe('not set: every /admin path answers 404');
   });
 
   it('refuses a key shorter than 32 characters at configuration time, naming the variable', async () => {
@@ -454,8 +466,7 @@ describe('audit events and replay', () => {
 });
 
 describe('dead letters', () => {
-  // TODO(merge): webhook delivery (issue-14, work in progress when merged) delivers nothing on the embedded store yet.
-  it.skipIf(STORE === 'embedded')('lists the webhook batches parked after their last attempt and re-drives them: one by id, then all', async () => {
+  it('lists the webhook batches parked after their last attempt and re-drives them: one by id, then all', async () => {
     // A receiver that fails until told otherwise.
     let healthy = false;
     const received: { events: { id: string; type: string }[] }[] = [];
@@ -506,4 +517,35 @@ describe('dead letters', () => {
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
     }
   });
+});
+
+describe('hostile requests', () => {
+  it('answer an envelope below 500 naming the problem, whatever the path, method, query and body (fixed seed)', async () => {
+    const [alice] = await signInAll('alice');
+    await join(alice, 'multi_room', 'h1');
+    const segment = fc.oneof(
+      fc.constantFrom('rooms', 'bans', 'events', 'dead-letters', 'redrive', 'kick', 'dismiss', 'info', 'multi_room', 'live_room', 'h1', '__proto__', 'constructor', '%ZZ', '%2F', '..', ''),
+      fc.string({ maxLength: 60 }).map(encodeURIComponent),
+    );
+    const value = fc.oneof(fc.string({ maxLength: 80 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })));
+    const request = fc.record({
+      method: fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'OPTIONS', 'PATCH'),
+      path: fc.array(segment, { minLength: 0, maxLength: 5 }).map((parts) => `/admin${parts.length ? '/' : ''}${parts.join('/')}`),
+      query: fc.dictionary(fc.constantFrom('type', 'cursor', 'limit', 'after', 'room', 'last', '__proto__'), fc.string({ maxLength: 60 })),
+      body: fc.oneof(
+        fc.dictionary(fc.constantFrom('userID', 'roomType', 'roomID', 'seconds', 'roomInfo', 'id', '__proto__', 'constructor'), value).map((b) => JSON.stringify(b)),
+        fc.string({ maxLength: 200 }),
+      ),
+    }).filter((r) => !(r.method === 'GET' && /^\/admin\/?$/.test(r.path))); // the page is HTML (its own test)
+    await fc.assert(
+      fc.asyncProperty(request, async ({ method, path, query, body }) => {
+        const answer = await admin(method, path, { query, rawBody: body });
+        expect(answer.status, `${method} ${path} ${body}`).toBeLessThan(500);
+        expect(typeof answer.body.code).toBe('number');
+        expect(typeof answer.body.message).toBe('string');
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      }),
+      { seed: 14, numRuns: 2000 },
+    );
+  }, 60_000);
 });

@@ -223,6 +223,9 @@ async function playSession(store: 'redis' | 'embedded'): Promise<{ steps: Record
     await join('dave', 'multi_room', 'made-by-join');
     await admin('events of the room', 'events', 'GET', '/admin/events', { query: { room: 'multi_room/made-by-join' } });
     await admin('events bad after', 'events', 'GET', '/admin/events', { query: { after: 'x' } });
+    await admin('dead letters (none: no WEBHOOK_URL)', 'dead_letters', 'GET', '/admin/dead-letters');
+    await admin('redrive all', 'redrive', 'POST', '/admin/dead-letters/redrive');
+    await admin('service events', 'events', 'GET', '/admin/events', { query: { room: 'service/-' } });
     await admin('dismiss', 'dismiss', 'POST', '/admin/rooms/multi_room/made-by-join/dismiss');
     await admin('dismiss again', 'dismiss', 'POST', '/admin/rooms/multi_room/made-by-join/dismiss');
     await admin('wrong key', 'list_rooms', 'GET', '/admin/rooms', {}, 'not-the-admin-key');

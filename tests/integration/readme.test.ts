@@ -13,18 +13,20 @@ import { startGateway, type Gateway } from '../../scripts/gateway';
 
 const README = readFileSync(join(__dirname, '../../README.md'), 'utf8');
 
-/** The ```bash block right after the `readme-session` marker. */
-function sessionBlock(): string {
-  const match = /<!-- readme-session[^>]*-->\s*```bash\n([\s\S]*?)```/.exec(README);
-  if (!match) throw new Error('README has no readme-session block');
+/** The ```bash block right after a `<!-- readme-<name> ... -->` marker. */
+function markedBlock(name: string): string {
+  const match = new RegExp(`<!-- readme-${name}[^>]*-->\\s*\`\`\`bash\\n([\\s\\S]*?)\`\`\``).exec(README);
+  if (!match) throw new Error(`README has no readme-${name} block`);
   return match[1]!;
 }
+const sessionBlock = () => markedBlock('session');
 
 let gw: Gateway;
+const ADMIN_API_KEY = 'readme-admin-key-0123456789abcdefghij';
 beforeAll(async () => {
   setLogSink(() => undefined);
   // What `npm start` does on a fresh machine: nothing configured.
-  gw = await startGateway({ env: { PATH: process.env.PATH }, port: 0, sweepIntervalMs: 0, quiet: true });
+  gw = await startGateway({ env: { PATH: process.env.PATH, ADMIN_API_KEY }, port: 0, sweepIntervalMs: 0, quiet: true });
 });
 afterAll(async () => gw?.close());
 
@@ -47,5 +49,33 @@ describe('README curl session', () => {
     expect(custom!.custom).toBe('{"likes":5}');
     expect(audiences!.audiences).toEqual([{ userID: 'viewer', userInfo: '{"nick": "V"}' }]);
     expect(lastList!.rooms).toEqual([]);
+  });
+});
+
+describe('README admin API examples', () => {
+  /** A live_room action through the gateway as `user` (demo auth: anyone gets a UserSig). */
+  async function session(user: string) {
+    const info = (await (await fetch(`${gw.url}/weapp/utils/get_login_info?userID=${user}`)).json()) as { sdkAppID: number; userSig: string };
+    const login = (await (await fetch(`${gw.url}/weapp/live_room/login`, { method: 'POST', body: JSON.stringify({ sdkAppID: info.sdkAppID, userID: user, userSig: info.userSig }) })).json()) as { token: string };
+    return async (action: string, body: Record<string, unknown>) =>
+      (await (await fetch(`${gw.url}/weapp/live_room/${action}?userID=${user}&token=${login.token}`, { method: 'POST', body: JSON.stringify(body) })).json()) as Record<string, unknown>;
+  }
+
+  it('runs as written: every answer is code 0', async () => {
+    // The room the block acts on: demo, with pushers host and guest.
+    for (const user of ['host', 'guest']) {
+      const call = await session(user);
+      const { pushURL } = (await call('get_push_url', { roomID: 'demo' })) as { pushURL: string };
+      expect((await call('add_pusher', { roomID: 'demo', userName: user, pushURL })).code).toBe(0);
+    }
+    const { stdout } = await promisify(execFile)('bash', ['-e', '-o', 'pipefail', '-c', markedBlock('admin')], { env: { ...process.env, B: gw.url, ADMIN_API_KEY }, timeout: 30_000 });
+    const answers = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown> & { code: number });
+    expect(answers.map((a) => a.code)).toEqual(answers.map(() => 0));
+    expect(answers).toHaveLength(13);
+    const [rooms, room, , , , bans, , , , , events] = answers;
+    expect((rooms!.rooms as { roomID: string }[]).map((r) => r.roomID)).toEqual(['demo']);
+    expect(room!.room).toMatchObject({ roomID: 'demo', pushers: [{ userID: 'guest' }, { userID: 'host' }] });
+    expect((bans!.bans as { scope: string }[]).map((b) => b.scope).sort()).toEqual(['live_room/demo', 'service']);
+    expect((events!.events as { type: string; reason?: string }[]).map((e) => e.type)).toEqual(expect.arrayContaining(['admin_kick', 'admin_dismiss', 'room_finished']));
   });
 });

@@ -7,15 +7,17 @@
 --                  token), leaseUntil (ms), attempts (of the batch after the
 --                  cursor), nextAt (ms, no attempt before), lastError
 --   2 events       the event log (helpers/events)
--- ARGV: 1 now (ms), 2 lease token, 3 lease (ms), 4 batch size.
+-- ARGV: 1 now (ms), 2 lease token, 3 the lease's end (ms), 4 batch size.
+-- (Moments are computed by the caller and stored as given: the embedded
+-- store's Lua has 32-bit integers, so %d cannot format a time in ms there.)
 -- Reply: {'OK', attempts so far, cursor, {event JSON, ...}}, {'BUSY'} (someone
 --   holds the lease), {'WAIT', nextAt} (backing off) or {'IDLE'} (nothing new).
 local receiver, now = KEYS[1], tonumber(ARGV[1])
 if tonumber(redis.call('HGET', receiver, 'leaseUntil') or '0') > now then return {'BUSY'} end
 local nextAt = tonumber(redis.call('HGET', receiver, 'nextAt') or '0')
-if nextAt > now then return {'WAIT', string.format('%d', nextAt)} end
+if nextAt > now then return {'WAIT', redis.call('HGET', receiver, 'nextAt')} end
 local cursor = redis.call('HGET', receiver, 'cursor') or '0'
 local batch = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. cursor, '+inf', 'LIMIT', 0, tonumber(ARGV[4]))
 if #batch == 0 then return {'IDLE'} end
-redis.call('HSET', receiver, 'lease', ARGV[2], 'leaseUntil', string.format('%d', now + tonumber(ARGV[3])))
+redis.call('HSET', receiver, 'lease', ARGV[2], 'leaseUntil', ARGV[3])
 return {'OK', tonumber(redis.call('HGET', receiver, 'attempts') or '0'), cursor, batch}

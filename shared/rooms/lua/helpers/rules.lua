@@ -138,11 +138,17 @@ end
 -- The room ends (reason: room_finished's): whoever is still in it leaves with
 -- it, each with their own event (`gone`, the pusher whose leaving ended it,
 -- has had theirs), so every joined event has its left event; then it is deleted.
+-- In user id order (a hash has none of its own; both stores then agree).
+local function sortedKeys(hash)
+  local keys = redis.call('HKEYS', hash)
+  table.sort(keys)
+  return keys
+end
 local function endRoom(r, reason, gone)
-  for _, user in ipairs(redis.call('HKEYS', r.pushers)) do
+  for _, user in ipairs(sortedKeys(r.pushers)) do
     if user ~= gone then appendEvent(r, 'pusher_left', user, 'room_ended') end
   end
-  for _, user in ipairs(redis.call('HKEYS', r.audience)) do appendEvent(r, 'audience_left', user, 'room_ended') end
+  for _, user in ipairs(sortedKeys(r.audience)) do appendEvent(r, 'audience_left', user, 'room_ended') end
   appendEvent(r, 'room_finished', nil, reason)
   deleteRoom(r)
 end

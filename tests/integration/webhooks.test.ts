@@ -1,0 +1,329 @@
+/**
+ * Webhooks from the event log, against a loopback receiver (a node http
+ * server in this file) that checks every signature with the README's own
+ * verification example: delivery right after a request, in order, once; a
+ * receiver that fails and recovers; backoff, dead letters and re-drive; two
+ * deliverers at once; a deliverer that dies or stalls holding the lease.
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readEvents, type RoomEvent } from '../../shared/events/log';
+import { SCRIPTS } from '../../shared/events/lua.generated';
+import { deliverWebhooks, listDeadLetters, receiverId, redriveDeadLetters, signatureHeader, SIGNATURE_HEADER } from '../../shared/events/webhooks';
+import { eventLogKey, webhookKey } from '../../shared/rooms/keys';
+import { sweep } from '../../shared/rooms/sweeper';
+import { pushUrlFor, signInAll, sleep, startHarness, type Client, type Harness } from '../support/harness';
+
+const SECRET = 'whsec-test-0123456789abcdef';
+
+/** The README's verification example, run as it is written there. */
+type Verify = (secret: string, header: string, rawBody: string, toleranceSeconds?: number) => boolean;
+function readmeVerifier(): Verify {
+  const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+  const block = /<!-- webhook-verify[^>]*-->\s*```js\n([\s\S]*?)```/.exec(readme);
+  if (!block) throw new Error('README lost its webhook-verify block');
+  return new Function('require', `${block[1]}\nreturn verifyRoomServiceSignature;`)(require) as Verify;
+}
+const verify = readmeVerifier();
+
+/** What the receiver does with the next POSTs: answer 200, fail with a status, or hang past the timeout. */
+type Mode = { kind: 'ok' } | { kind: 'fail'; status: number } | { kind: 'hang' };
+
+interface Receiver {
+  url: string;
+  /** Every POST that arrived with a good signature, in arrival order. */
+  batches: RoomEvent[][];
+  /** POSTs whose signature did not verify. */
+  forged: number;
+  mode: Mode;
+  /** Answers the next `n` POSTs with 503, then goes back to its mode. */
+  failNext: number;
+  /** Answers this much later. */
+  delayMs: number;
+  close(): Promise<void>;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const receiver: Receiver = { url: '', batches: [], forged: 0, mode: { kind: 'ok' }, failNext: 0, delayMs: 0, close: async () => undefined };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      if (receiver.delayMs > 0) await sleep(receiver.delayMs);
+      const raw = Buffer.concat(chunks).toString('utf8');
+      if (receiver.mode.kind === 'hang') return; // never answers: the sender's timeout
+      if (receiver.failNext > 0) {
+        receiver.failNext--;
+        res.writeHead(503).end();
+        return;
+      }
+      if (receiver.mode.kind === 'fail') {
+        res.writeHead(receiver.mode.status).end();
+        return;
+      }
+      if (!verify(SECRET, String(req.headers[SIGNATURE_HEADER.toLowerCase()] ?? ''), raw)) {
+        receiver.forged++;
+        res.writeHead(400).end();
+        return;
+      }
+      receiver.batches.push((JSON.parse(raw) as { events: RoomEvent[] }).events);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/room?token=abc`;
+  receiver.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return receiver;
+}
+
+let h: Harness;
+let rx: Receiver;
+beforeAll(async () => {
+  rx = await startReceiver();
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.close();
+  await rx.close();
+});
+
+const webhookEnv = (extra: Record<string, string> = {}) => ({ WEBHOOK_URL: rx.url, WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_BASE_MS: '20', WEBHOOK_TIMEOUT_MS: '300', ...extra });
+beforeEach(async () => {
+  await h.reconfigure(webhookEnv());
+  await h.clean();
+  rx.batches = [];
+  rx.forged = 0;
+  rx.mode = { kind: 'ok' };
+  rx.failNext = 0;
+  rx.delayMs = 0;
+});
+
+const received = () => rx.batches.flat();
+const logged = async () => (await readEvents(h.rt, { limit: 1000 })).events;
+const join = (c: Client, roomID: string) => c.call('multi_room', 'add_pusher', { roomID, userName: c.userId, userAvatar: '', pushURL: pushUrlFor(c.userId) });
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+/** Runs delivery (as the sweeper does) until nothing is pending or backing off. */
+async function drain(rounds = 200): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    await deliverWebhooks(h.rt);
+    const state = await h.rt.redis.hgetall(webhookKey(h.prefix, receiverId(rx.url)));
+    const last = (await logged()).at(-1);
+    if (!state.nextAt && last && state.cursor === last.id.split('-')[1]) return;
+    await sleep(25);
+  }
+  throw new Error('delivery did not drain');
+}
+
+describe('delivery', () => {
+  it('follows each change without a sweep, signed (t, v1), in log order, each event once', async () => {
+    const [a, b] = await signInAll('a1', 'b1');
+    await join(a, 'm1');
+    await join(b, 'm1');
+    await b.call('multi_room', 'delete_pusher', { roomID: 'm1' });
+    await a.call('multi_room', 'delete_pusher', { roomID: 'm1' });
+    const events = await logged();
+    await until('the kicks to deliver', () => received().length >= events.length);
+    expect(received()).toEqual(events);
+    expect(rx.forged).toBe(0);
+    // Nothing left for the sweeper.
+    expect((await sweep(h.rt)).webhooks).toEqual({ delivered: 0, failed: 0, parked: 0 });
+  });
+
+  it('the signature: HMAC-SHA256 of "t.body" with WEBHOOK_SECRET; the README verifier refuses a wrong secret, body or old t', () => {
+    const body = '{"events":[]}';
+    const t = Math.floor(Date.now() / 1000);
+    const header = signatureHeader(SECRET, body, t);
+    expect(header).toMatch(/^t=\d{10},v1=[0-9a-f]{64}$/);
+    expect(verify(SECRET, header, body)).toBe(true);
+    expect(verify('another-secret-0123456789', header, body)).toBe(false);
+    expect(verify(SECRET, header, body.replace('[]', '[1]'))).toBe(false);
+    expect(verify(SECRET, signatureHeader(SECRET, body, t - 3600), body)).toBe(false);
+    expect(verify(SECRET, 'garbage', body)).toBe(false);
+  });
+
+  it('a heartbeat kicks no delivery (it appends nothing); a state change does', async () => {
+    const [a] = await signInAll('a1');
+    let kicks = 0;
+    const kick = h.rt.rooms.onEvents!;
+    h.rt.rooms.onEvents = () => {
+      kicks++;
+      kick();
+    };
+    await join(a, 'm1');
+    expect(kicks).toBe(1);
+    for (let i = 0; i < 5; i++) expect((await a.call('multi_room', 'pusher_heartbeat', { roomID: 'm1' })).body.code).toBe(0);
+    await a.call('multi_room', 'get_pushers', { roomID: 'm1' });
+    expect(kicks).toBe(1);
+  });
+
+  it('a receiver that fails, then recovers, gets every event exactly once and in order (per room seq 1..n)', async () => {
+    const users = await signInAll('a1', 'b1', 'c1', 'd1');
+    rx.mode = { kind: 'fail', status: 500 };
+    for (const [i, u] of users.entries()) await join(u, `r${i % 2}`);
+    for (const u of users) await u.call('multi_room', 'delete_pusher', { roomID: `r${users.indexOf(u) % 2}` });
+    await sleep(50);
+    await deliverWebhooks(h.rt);
+    expect(received()).toEqual([]);
+    const state = await h.rt.redis.hgetall(webhookKey(h.prefix, receiverId(rx.url)));
+    expect(Number(state.attempts)).toBeGreaterThanOrEqual(1);
+    expect(state.lastError).toBe('HTTP 500');
+    rx.mode = { kind: 'ok' };
+    await drain();
+    const events = await logged();
+    expect(received()).toEqual(events);
+    for (const room of ['r0', 'r1']) {
+      const seqs = received().filter((e) => e.roomID === room).map((e) => e.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    }
+    expect(await listDeadLetters(h.rt)).toEqual([]);
+  });
+
+  it('backs off between attempts: no attempt before nextAt, the wait doubling', async () => {
+    await h.reconfigure(webhookEnv({ WEBHOOK_RETRY_BASE_MS: '400' }));
+    const [a] = await signInAll('a1');
+    rx.mode = { kind: 'fail', status: 503 };
+    await join(a, 'm1');
+    await until('a first failed attempt', async () => (await h.rt.redis.hget(webhookKey(h.prefix, receiverId(rx.url)), 'attempts')) === '1');
+    const key = webhookKey(h.prefix, receiverId(rx.url));
+    const first = Number(await h.rt.redis.hget(key, 'nextAt'));
+    expect(first - Date.now()).toBeGreaterThan(250);
+    expect((await deliverWebhooks(h.rt)).failed).toBe(0); // too early: no attempt
+    await sleep(first - Date.now() + 10);
+    expect((await deliverWebhooks(h.rt)).failed).toBe(1);
+    const second = Number(await h.rt.redis.hget(key, 'nextAt'));
+    expect(second - Date.now()).toBeGreaterThan(650); // 800 ms after the second failure
+  });
+});
+
+describe('dead letters', () => {
+  it('parks a batch after WEBHOOK_MAX_ATTEMPTS, goes on with the next, lists it, and re-drives it once the receiver is back', async () => {
+    await h.reconfigure(webhookEnv({ WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_RETRY_BASE_MS: '5' }));
+    const [a, b] = await signInAll('a1', 'b1');
+    rx.mode = { kind: 'fail', status: 502 };
+    await join(a, 'm1');
+    await sleep(30);
+    const parkedEvents = await logged();
+    await drain();
+    const letters = await listDeadLetters(h.rt);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ url: rx.url.replace(/\?.*$/, ''), attempts: 3, lastError: 'HTTP 502', events: parkedEvents });
+    expect(JSON.stringify(letters)).not.toContain('token=abc');
+    expect(letters[0]!.parkedAt).toBeGreaterThan(Date.now() - 10_000);
+
+    // Delivery goes on after the parked batch: new events arrive once the receiver is back.
+    rx.mode = { kind: 'ok' };
+    await join(b, 'm2');
+    await drain();
+    expect(received()).toEqual((await logged()).filter((e) => e.roomID === 'm2'));
+
+    // A re-drive while the receiver fails keeps the letter, with one more attempt.
+    rx.mode = { kind: 'fail', status: 500 };
+    expect(await redriveDeadLetters(h.rt)).toEqual({ redriven: 0, failed: 1 });
+    expect(await listDeadLetters(h.rt)).toMatchObject([{ id: letters[0]!.id, attempts: 4, lastError: 'HTTP 500' }]);
+    // Then it goes through, once.
+    rx.mode = { kind: 'ok' };
+    rx.batches = [];
+    expect(await redriveDeadLetters(h.rt, { id: letters[0]!.id })).toEqual({ redriven: 1, failed: 0 });
+    expect(received()).toEqual(parkedEvents);
+    expect(await listDeadLetters(h.rt)).toEqual([]);
+    expect(await redriveDeadLetters(h.rt, { id: letters[0]!.id })).toEqual({ redriven: 0, failed: 0 });
+  });
+
+  it('a receiver that times out counts as failed; a letter whose URL left WEBHOOK_URL fails its re-drive with that reason', async () => {
+    await h.reconfigure(webhookEnv({ WEBHOOK_MAX_ATTEMPTS: '1', WEBHOOK_TIMEOUT_MS: '100' }));
+    const [a] = await signInAll('a1');
+    rx.mode = { kind: 'hang' };
+    await join(a, 'm1');
+    await until('the batch to be parked', async () => (await listDeadLetters(h.rt)).length === 1);
+    expect((await listDeadLetters(h.rt))[0]!.lastError).toMatch(/ECONNABORTED|timeout/i);
+    rx.mode = { kind: 'ok' };
+    const other = await startReceiver();
+    try {
+      await h.reconfigure({ ...webhookEnv(), WEBHOOK_URL: other.url });
+      expect(await redriveDeadLetters(h.rt)).toEqual({ redriven: 0, failed: 1 });
+      expect((await listDeadLetters(h.rt))[0]!.lastError).toMatch(/no longer in WEBHOOK_URL/);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('leases', () => {
+  it('two deliverers at once (two containers) send each event once', async () => {
+    const [a, b, c] = await signInAll('a1', 'b1', 'c1');
+    // Take the kicks away, so the two deliverers below find everything pending.
+    h.rt.rooms.onEvents = undefined;
+    for (const u of [a, b, c]) await join(u, 'm1');
+    for (const u of [a, b, c]) await u.call('multi_room', 'delete_pusher', { roomID: 'm1' });
+    // A second container: its own runtime (and delivery loops) on the same store.
+    const other = { ...h.rt };
+    rx.delayMs = 100; // both try while the first POST is in flight
+    await Promise.all([deliverWebhooks(h.rt), deliverWebhooks(other), deliverWebhooks(h.rt), deliverWebhooks(other)]);
+    await drain();
+    expect(received()).toEqual(await logged());
+  });
+
+  it('a deliverer that died holding the lease: nothing is sent until the lease runs out, then the batch goes once', async () => {
+    const [a] = await signInAll('a1');
+    h.rt.rooms.onEvents = undefined;
+    await join(a, 'm1');
+    const key = webhookKey(h.prefix, receiverId(rx.url));
+    // The dead deliverer's claim, as claimWebhook makes it.
+    const claim = (await h.rt.redis.eval(SCRIPTS.claimWebhook.lua, 2, key, eventLogKey(h.prefix), Date.now(), 'dead-token', Date.now() + 60_000, 100)) as unknown[];
+    expect(claim[0]).toBe('OK');
+    expect(await deliverWebhooks(h.rt)).toEqual({ delivered: 0, failed: 0, parked: 0 });
+    expect(received()).toEqual([]);
+    await h.rt.redis.hset(key, 'leaseUntil', String(Date.now() - 1)); // the lease runs out
+    await drain();
+    expect(received()).toEqual(await logged());
+  });
+
+  it('a deliverer frozen mid-POST whose lease was taken over records nothing when it resumes (the receiver may see that batch twice)', async () => {
+    const [a] = await signInAll('a1');
+    h.rt.rooms.onEvents = undefined;
+    await join(a, 'm1');
+    const key = webhookKey(h.prefix, receiverId(rx.url));
+    const claim = (await h.rt.redis.eval(SCRIPTS.claimWebhook.lua, 2, key, eventLogKey(h.prefix), Date.now(), 'frozen-token', Date.now() + 60_000, 100)) as unknown[];
+    await h.rt.redis.hset(key, 'leaseUntil', String(Date.now() - 1));
+    await drain(); // another container delivers
+    const cursor = await h.rt.redis.hget(key, 'cursor');
+    expect(received()).toEqual(await logged());
+    // The frozen one wakes up and settles its (old) batch.
+    const settle = (await h.rt.redis.eval(SCRIPTS.settleWebhook.lua, 4, key, eventLogKey(h.prefix), 'd1', 'd2', 'frozen-token', 'ok', '1', 3, Date.now(), '', '', '', 100, Date.now() + 60_000, 10)) as unknown[];
+    expect(settle[0]).toBe('LOST');
+    expect(await h.rt.redis.hget(key, 'cursor')).toBe(cursor);
+    expect((claim[3] as string[]).length).toBe(3);
+  });
+});
+
+describe('several receivers', () => {
+  it('each URL has its own cursor: one failing does not hold the other back', async () => {
+    const other = await startReceiver();
+    try {
+      await h.reconfigure(webhookEnv({ WEBHOOK_URL: `${rx.url},${other.url}` }));
+      rx.mode = { kind: 'fail', status: 500 };
+      const [a] = await signInAll('a1');
+      await join(a, 'm1');
+      await until('the healthy receiver', () => other.batches.flat().length === 3);
+      expect(received()).toEqual([]);
+      rx.mode = { kind: 'ok' };
+      await drain();
+      expect(received()).toEqual(other.batches.flat());
+    } finally {
+      await other.close();
+    }
+  });
+});
