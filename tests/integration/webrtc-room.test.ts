@@ -301,12 +301,13 @@ describe('TRTC room callbacks', () => {
 
 describe('presence never beyond capacity', () => {
   it('a 103 for a member whose seat lapsed and was taken does not bring it back: the sweeper evicts it', async () => {
-    await h.reconfigure({ TRTC_CALLBACK_KEY: CALLBACK_KEY, WEBRTC_ROOM_MAX_MEMBERS: '2', HEARTBEAT_TIMEOUT: '0.4' });
+    // Generous margins: a keeps a deadline 2 s ahead of every step below, however loaded the machine.
+    await h.reconfigure({ TRTC_CALLBACK_KEY: CALLBACK_KEY, WEBRTC_ROOM_MAX_MEMBERS: '2', HEARTBEAT_TIMEOUT: '2' });
     await enter('a', 'cap-1');
     await enter('b', 'cap-1');
-    await sleep(250);
+    await sleep(1200);
     await call('heartbeat', { userID: 'a', roomID: 'cap-1' });
-    await sleep(250); // b's seat lapsed; a still beats
+    await sleep(1000); // b's seat lapsed; a still beats
     const c = await enter('c', 'cap-1');
     await userEvent(103, 'cap-1', 'b', Date.now());
     const listed = await call('get_room_list', {});
