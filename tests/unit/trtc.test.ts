@@ -1,0 +1,96 @@
+/**
+ * TRTC pieces without a store: the callback signature (constant-time HMAC of
+ * the raw body), reading room events, room id kinds, and the management
+ * client's choice of numeric or string actions (against the loopback fake,
+ * which checks TC3 signatures, the region and the parameters).
+ */
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCloudApi } from '../../shared/cloud/client';
+import { AppError } from '../../shared/errors';
+import { readTrtcEvent, verifyTrtcSignature } from '../../shared/trtc/callback';
+import { createTrtcClient, trtcCallSettled } from '../../shared/trtc/client';
+import { trtcRoomId } from '../../shared/trtc/room-id';
+import { CLOUD, startTestCloud } from '../support/harness';
+import type { FakeCloud } from '../support/fake-cloud';
+
+const KEY = 'abcDEF0123456789';
+const sign = (body: string, key = KEY) => createHmac('sha256', key).update(body).digest('base64');
+
+describe('verifyTrtcSignature', () => {
+  const body = '{"EventGroupId":1,"EventType":103}';
+  const refusal = (fn: () => void) => {
+    try {
+      fn();
+      return undefined;
+    } catch (error) {
+      return error instanceof AppError ? [error.status, error.code, error.message] : error;
+    }
+  };
+
+  it('accepts exactly base64(HMAC-SHA256(key, raw body)) and refuses anything else with HTTP 403, code 7', () => {
+    expect(refusal(() => verifyTrtcSignature(KEY, body, sign(body)))).toBeUndefined();
+    expect(refusal(() => verifyTrtcSignature(KEY, body + ' ', sign(body)))).toEqual([403, 7, expect.stringMatching(/Sign does not match/)]);
+    expect(refusal(() => verifyTrtcSignature(KEY, body, sign(body, 'otherKey')))).toEqual([403, 7, expect.stringMatching(/Sign does not match/)]);
+    expect(refusal(() => verifyTrtcSignature(KEY, body, sign(body).slice(0, 20)))).toEqual([403, 7, expect.stringMatching(/Sign does not match/)]);
+    expect(refusal(() => verifyTrtcSignature(KEY, body, undefined))).toEqual([403, 7, expect.stringMatching(/Sign header is missing/)]);
+    expect(refusal(() => verifyTrtcSignature(undefined, body, sign(body)))).toEqual([403, 7, expect.stringMatching(/TRTC_CALLBACK_KEY is not set/)]);
+  });
+});
+
+describe('readTrtcEvent', () => {
+  const info = { RoomId: 12345, EventTs: 1795950001, EventMsTs: 1795950001234, UserId: 'alice', Reason: 2 };
+  it('reads 102/103/104 room events, ordered by EventMsTs (else EventTs in ms); numeric room ids in decimal', () => {
+    expect(readTrtcEvent({ EventGroupId: 1, EventType: 104, EventInfo: info }, CLOUD.sdkAppId, String(CLOUD.sdkAppId))).toEqual({ kind: 'left', roomId: '12345', userId: 'alice', at: 1795950001234, reason: 2 });
+    expect(readTrtcEvent({ EventGroupId: 1, EventType: 103, EventInfo: { ...info, EventMsTs: undefined, RoomId: 'room-a' } }, CLOUD.sdkAppId, undefined)).toMatchObject({ kind: 'entered', roomId: 'room-a', at: 1795950001000 });
+    expect(readTrtcEvent({ EventGroupId: 1, EventType: 102, EventInfo: { RoomId: 7, EventMsTs: 5 } }, CLOUD.sdkAppId, undefined)).toEqual({ kind: 'dismissed', roomId: '7', userId: '', at: 5, reason: undefined });
+  });
+
+  it('ignores what is not ours to act on', () => {
+    const ignored = (body: Record<string, unknown>, app?: string) => 'ignored' in readTrtcEvent(body, CLOUD.sdkAppId, app);
+    expect(ignored({ EventGroupId: 2, EventType: 201, EventInfo: info })).toBe(true);
+    expect(ignored({ EventGroupId: 1, EventType: 105, EventInfo: info })).toBe(true);
+    expect(ignored({ EventGroupId: 1, EventType: 104, EventInfo: info }, '1400000001')).toBe(true);
+    expect(ignored({ EventGroupId: 1, EventType: 104, EventInfo: { ...info, UserId: 'bad user' } })).toBe(true);
+    expect(ignored({ EventGroupId: 1, EventType: 104, EventInfo: { ...info, RoomId: 'has space' } })).toBe(true);
+    expect(ignored({ EventGroupId: 1, EventType: 104, EventInfo: { ...info, EventTs: undefined, EventMsTs: undefined } })).toBe(true);
+    expect(ignored({ EventGroupId: 1, EventType: 104 })).toBe(true);
+  });
+});
+
+describe('TRTC room ids', () => {
+  it('a canonical decimal 1..4294967294 is numeric; anything else is a string room id', () => {
+    expect(['1', '12345', '4294967294'].map(trtcRoomId)).toEqual([1, 12345, 4294967294]);
+    expect(['0', '007', '4294967295', '99999999999', '-1', '1.5', 'room_1', ''].map(trtcRoomId)).toEqual(Array(8).fill(undefined));
+  });
+});
+
+describe('TRTC management client', () => {
+  let fake: FakeCloud;
+  beforeAll(async () => {
+    fake = await startTestCloud();
+  });
+  afterAll(async () => fake.close());
+
+  it('calls the numeric or string actions, signed, with the region, in batches of 10 users; a gone room settles the effect', async () => {
+    const cloud = createCloudApi({ baseUrl: fake.cloudBaseUrl, region: undefined, timeoutMs: 2000, credentials: () => ({ secretId: CLOUD.cloudSecretId, secretKey: CLOUD.cloudSecretKey }) });
+    const trtc = createTrtcClient(cloud, { sdkAppId: CLOUD.sdkAppId, region: 'ap-guangzhou' });
+    await trtc.dismissRoom('4242');
+    await trtc.dismissRoom('team-1');
+    await trtc.removeUsers('4242', Array.from({ length: 12 }, (_, i) => `u${i}`));
+    fake.failNext('DismissRoom', 1, { errorCode: 'FailedOperation.RoomNotExist' });
+    const gone = await trtc.dismissRoom('4242').catch((error: unknown) => error);
+    fake.failNext('DismissRoom', 1, { errorCode: 'InternalError' });
+    const failed = await trtc.dismissRoom('4242').catch((error: unknown) => error);
+
+    expect(fake.trtcCalls).toEqual([
+      { action: 'DismissRoom', roomId: 4242 },
+      { action: 'DismissRoomByStrRoomId', roomId: 'team-1' },
+      { action: 'RemoveUser', roomId: 4242, userIds: ['u0', 'u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7', 'u8', 'u9'] },
+      { action: 'RemoveUser', roomId: 4242, userIds: ['u10', 'u11'] },
+    ]);
+    expect(fake.calls.filter((c) => c.api === 'cloud').every((c) => c.signed)).toBe(true);
+    expect(trtcCallSettled(gone)).toBe(true);
+    expect(trtcCallSettled(failed)).toBe(false);
+  });
+});
