@@ -183,8 +183,8 @@ const envSchema = z.object({
   MULTI_ROOM_MAX_MEMBERS: positiveInt(50).default(4),
   WEBRTC_ROOM_MAX_MEMBERS: positiveInt(1000).default(4),
   TRTC_PRIVATE_MAP_KEY_TTL: seconds.default(300),
-  // Bit 2 (enter) is required: a key without it lets nobody in.
-  TRTC_PRIVILEGE_MAP: positiveInt(255).refine((bits) => (bits & 2) === 2, 'must include 2 (enter the room)').default(62),
+  // Bit 2 (enter) is required: a key without it lets nobody in. (Out of range is reported by the range check alone.)
+  TRTC_PRIVILEGE_MAP: positiveInt(255).refine((bits) => bits > 255 || (bits & 2) === 2, 'must include 2 (enter the room)').default(62),
   TRTC_CALLBACK_KEY: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'must be 1-32 letters and digits (the key set in the TRTC console)').optional(),
   TRTC_API_REGION: z.enum(['ap-guangzhou', 'ap-beijing', 'ap-singapore', 'ap-mumbai'], { error: 'must be ap-guangzhou, ap-beijing, ap-singapore or ap-mumbai' }).default('ap-guangzhou'),
   LIVE_ROOM_MAX_MEMBERS: positiveInt(50).default(4),

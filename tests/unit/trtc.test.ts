@@ -7,6 +7,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCloudApi } from '../../shared/cloud/client';
+import { ConfigError, loadConfig } from '../../shared/config';
 import { AppError } from '../../shared/errors';
 import { readTrtcEvent, verifyTrtcSignature } from '../../shared/trtc/callback';
 import { createTrtcClient, trtcCallSettled } from '../../shared/trtc/client';
@@ -16,6 +17,35 @@ import type { FakeCloud } from '../support/fake-cloud';
 
 const KEY = 'abcDEF0123456789';
 const sign = (body: string, key = KEY) => createHmac('sha256', key).update(body).digest('base64');
+
+describe('TRTC configuration', () => {
+  const BASE = { LIVE_APP_ID: '1250000000', LIVE_BIZID: '8888', LIVE_PUSH_SECRET_KEY: 'e'.repeat(32), IM_SDK_APP_ID: '1400000000', IM_SECRET_KEY: 'a'.repeat(64), IM_ADMINISTRATOR: 'administrator' };
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig({ ...BASE, ...env });
+      return [];
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+  };
+
+  it('defaults: 4 members, keys for 300 s with enter + send/receive audio/video (62), callbacks off, ap-guangzhou; per-type overrides apply', () => {
+    const config = loadConfig({ ...BASE, WEBRTC_ROOM_HEARTBEAT_TIMEOUT: '30', WEBRTC_ROOM_CREATOR_CAN_DESTROY_ROOM: 'true' });
+    expect(config.rooms.webrtc_room).toMatchObject({ maxMembers: 4, heartbeatTimeoutMs: 30_000, creatorEndsRoom: true });
+    expect(config.rooms.multi_room).toMatchObject({ heartbeatTimeoutMs: 20_000, creatorEndsRoom: false });
+    expect(config.trtc).toEqual({ privateMapKeyTtlSeconds: 300, privilegeMap: 62, callbackKey: undefined, region: 'ap-guangzhou' });
+  });
+
+  it('refuses bad values by name', () => {
+    expect(problems({ TRTC_PRIVILEGE_MAP: '60' })).toEqual(['TRTC_PRIVILEGE_MAP must include 2 (enter the room)']);
+    expect(problems({ TRTC_PRIVILEGE_MAP: '256' })).toEqual(['TRTC_PRIVILEGE_MAP must be at most 255']);
+    expect(problems({ TRTC_CALLBACK_KEY: 'has-dash' })).toEqual([expect.stringMatching(/^TRTC_CALLBACK_KEY must be 1-32 letters and digits/)]);
+    expect(problems({ TRTC_API_REGION: 'ap-shanghai' })).toEqual([expect.stringMatching(/^TRTC_API_REGION must be ap-guangzhou/)]);
+    expect(problems({ WEBRTC_ROOM_MAX_MEMBERS: '0' })).toEqual(['WEBRTC_ROOM_MAX_MEMBERS must be at least 1']);
+    expect(problems({ TRTC_PRIVATE_MAP_KEY_TTL: '-5' })).toEqual(['TRTC_PRIVATE_MAP_KEY_TTL must be positive']);
+  });
+});
 
 describe('verifyTrtcSignature', () => {
   const body = '{"EventGroupId":1,"EventType":103}';
