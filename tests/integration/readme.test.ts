@@ -52,6 +52,27 @@ describe('README curl session', () => {
   });
 });
 
+describe('README webrtc_room examples', () => {
+  it('runs as written: every answer is code 0, with the keys and rooms it says', async () => {
+    const { stdout } = await promisify(execFile)('bash', ['-e', '-o', 'pipefail', '-c', markedBlock('webrtc')], { env: { ...process.env, B: gw.url }, timeout: 30_000 });
+    const answers = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown> & { code: number });
+    expect(answers.map((a) => a.code)).toEqual(answers.map(() => 0));
+    expect(answers).toHaveLength(6);
+    const [info, created, entered, , list] = answers;
+    expect(info).toMatchObject({ userID: 'alice' });
+    expect(String(created!.roomID)).toMatch(/^[1-9][0-9]*$/);
+    expect(typeof created!.privateMapKey).toBe('string');
+    expect(typeof entered!.privateMapKey).toBe('string');
+    expect((list!.rooms as { roomID: string; members: { userID: string }[] }[]).map((r) => [r.roomID, r.members.map((m) => m.userID)])).toEqual([
+      [String(created!.roomID), ['alice']],
+      ['12345', ['bob']],
+    ]);
+    // Leave the gateway as the other examples expect it: alice's room ends too.
+    const quit = await fetch(`${gw.url}/weapp/webrtc_room/quit_room`, { method: 'POST', body: JSON.stringify({ userID: 'alice', roomID: created!.roomID }) });
+    expect(((await quit.json()) as { code: number }).code).toBe(0);
+  });
+});
+
 describe('README admin API examples', () => {
   /** A live_room action through the gateway as `user` (demo auth: anyone gets a UserSig). */
   async function session(user: string) {
