@@ -98,6 +98,8 @@ export interface Config {
     callbackKey: string | undefined;
     /** `X-TC-Region` of the TRTC management API (it requires one). */
     region: string;
+    /** How long a member TRTC reported present is kept without heartbeats (TRTC_PRESENCE_MAX_SILENCE). */
+    presenceMaxSilenceMs: number;
   };
   /** The room event log's bounds (shared/events). */
   eventLog: { maxLength: number; maxAgeMs: number };
@@ -186,6 +188,7 @@ const envSchema = z.object({
   // Bit 2 (enter) is required: a key without it lets nobody in. (Out of range is reported by the range check alone.)
   TRTC_PRIVILEGE_MAP: positiveInt(255).refine((bits) => bits > 255 || (bits & 2) === 2, 'must include 2 (enter the room)').default(62),
   TRTC_CALLBACK_KEY: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'must be 1-32 letters and digits (the key set in the TRTC console)').optional(),
+  TRTC_PRESENCE_MAX_SILENCE: seconds.default(600),
   TRTC_API_REGION: z.enum(['ap-guangzhou', 'ap-beijing', 'ap-singapore', 'ap-mumbai'], { error: 'must be ap-guangzhou, ap-beijing, ap-singapore or ap-mumbai' }).default('ap-guangzhou'),
   LIVE_ROOM_MAX_MEMBERS: positiveInt(50).default(4),
   LIVE_ROOM_MAX_AUDIENCES: positiveInt(10000).default(30),
@@ -328,6 +331,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       privilegeMap: e.TRTC_PRIVILEGE_MAP,
       callbackKey: e.TRTC_CALLBACK_KEY,
       region: e.TRTC_API_REGION,
+      presenceMaxSilenceMs: Math.round(e.TRTC_PRESENCE_MAX_SILENCE * 1000),
     },
     eventLog: { maxLength: e.EVENT_LOG_MAX_LEN, maxAgeMs: Math.round(e.EVENT_LOG_MAX_AGE_SECONDS * 1000) },
     webhooks: {

@@ -407,6 +407,8 @@ export class RoomStore {
     batch: number,
     checked: { verdicts: Map<string, SpareVerdict>; asOf: number } = { verdicts: new Map(), asOf: this.now() },
     maxUnknownSpareMs = 0,
+    /** webrtc_room: how long a member TRTC reported present is kept without heartbeats. */
+    maxPresentSpareMs = 0,
   ): Promise<{ effects: PendingEffect[]; more: boolean }> {
     const { verdicts, asOf } = checked;
     const [effects, more] = await this.room('reapDue', undefined, type, '-', [
@@ -418,6 +420,7 @@ export class RoomStore {
       this.limits[type].maxMembers,
       maxUnknownSpareMs,
       type === WEBRTC_ROOM ? '1' : '0',
+      maxPresentSpareMs,
     ], { asOf });
     return {
       effects: (effects as string[]).map((entry) => {

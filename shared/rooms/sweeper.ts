@@ -70,7 +70,7 @@ export async function sweep(rt: Runtime): Promise<SweepReport> {
       // (the scan and the reap cover the same first due rooms, judged as of one moment).
       const checked = rt.config.live.checkStreamBeforeEvict ? await streamVerdicts(rt, type) : undefined;
       report.spared += checked?.verdicts.size ?? 0;
-      const { effects, more } = await rt.rooms.reapDue(type, rt.config.sweepBatch, checked, rt.config.live.checkStreamMaxSpareMs);
+      const { effects, more } = await rt.rooms.reapDue(type, rt.config.sweepBatch, checked, rt.config.live.checkStreamMaxSpareMs, rt.config.trtc.presenceMaxSilenceMs);
       report.batches++;
       report.effects += effects.length;
       await inParallel<PendingEffect>(effects, EFFECT_CONCURRENCY, (e) => performEffect(rt, e.type, e.roomId, e.effect, e.userId));

@@ -299,7 +299,28 @@ describe('TRTC room callbacks', () => {
   });
 });
 
-describe('presence never beyond capacity', () => {
+describe('presence never beyond capacity, nor forever', () => {
+  it('a member TRTC reported present is kept without heartbeats for at most TRTC_PRESENCE_MAX_SILENCE (its 104 may be lost)', async () => {
+    await h.reconfigure({ TRTC_CALLBACK_KEY: CALLBACK_KEY, HEARTBEAT_TIMEOUT: '0.3', TRTC_PRESENCE_MAX_SILENCE: '1' });
+    await enter('ghost', 'pres-1');
+    await enter('beater', 'pres-1');
+    await userEvent(103, 'pres-1', 'ghost', Date.now());
+    const beat = async (ms: number) => {
+      for (let t = 0; t < ms; t += 100) {
+        await sleep(100);
+        await call('heartbeat', { userID: 'beater', roomID: 'pres-1' });
+      }
+    };
+    await beat(400);
+    await sweep(h.rt); // ghost silent, kept: TRTC says present
+    const kept = await members('pres-1');
+    await beat(1200);
+    await sweep(h.rt); // silent for over 1 s since the first keep
+    expect(kept).toEqual(['beater', 'ghost']);
+    expect(await members('pres-1')).toEqual(['beater']);
+    expect(h.fake.trtcCalls).toEqual([{ action: 'RemoveUserByStrRoomId', roomId: 'pres-1', userIds: ['ghost'] }]);
+  });
+
   it('a 103 for a member whose seat lapsed and was taken does not bring it back: the sweeper evicts it', async () => {
     // Generous margins: a keeps a deadline 2 s ahead of every step below, however loaded the machine.
     await h.reconfigure({ TRTC_CALLBACK_KEY: CALLBACK_KEY, WEBRTC_ROOM_MAX_MEMBERS: '2', HEARTBEAT_TIMEOUT: '2' });

@@ -34,7 +34,7 @@ describe('TRTC configuration', () => {
     const config = loadConfig({ ...BASE, WEBRTC_ROOM_HEARTBEAT_TIMEOUT: '30', WEBRTC_ROOM_CREATOR_CAN_DESTROY_ROOM: 'true' });
     expect(config.rooms.webrtc_room).toMatchObject({ maxMembers: 4, heartbeatTimeoutMs: 30_000, creatorEndsRoom: true });
     expect(config.rooms.multi_room).toMatchObject({ heartbeatTimeoutMs: 20_000, creatorEndsRoom: false });
-    expect(config.trtc).toEqual({ privateMapKeyTtlSeconds: 300, privilegeMap: 62, callbackKey: undefined, region: 'ap-guangzhou' });
+    expect(config.trtc).toEqual({ privateMapKeyTtlSeconds: 300, privilegeMap: 62, callbackKey: undefined, region: 'ap-guangzhou', presenceMaxSilenceMs: 600_000 });
   });
 
   it('refuses bad values by name', () => {

@@ -13,12 +13,13 @@
 --   "room|user=unknown"), 5 key prefixes of all room types (comma list),
 --   6 seats per room, 7 longest silence kept on 'unknown' (ms), 8 '1' when an
 --   evicted member must also be removed from the media room (webrtc_room:
---   a 'remove|roomID|userID' effect, performed with the TRTC API).
+--   a 'remove|roomID|userID' effect, performed with the TRTC API), 9 longest
+--   silence kept for a member TRTC reported present (ms; its 104 may be lost).
 -- Reply: {'OK', effects (kind|roomID, or remove|roomID|userID ...), more due (0/1)}.
 --- @include "helpers/rules"
 
 local batch, base, creatorEnds = tonumber(arg(1)), arg(2), arg(3)
-local maxSeats, maxUnknown, removeEvicted = tonumber(arg(6)), tonumber(arg(7)), arg(8) == '1'
+local maxSeats, maxUnknown, removeEvicted, maxPresent = tonumber(arg(6)), tonumber(arg(7)), arg(8) == '1', tonumber(arg(9))
 local partition = {list = KEYS[1], due = KEYS[2], outbox = KEYS[3], idle = idleTimeout, backstop = backstop,
   log = KEYS[4], logCount = KEYS[5]}
 local verdicts = {}
@@ -28,14 +29,17 @@ for item in string.gmatch(arg(4) or '', '[^,]+') do
 end
 -- A silent seat is kept while its stream is known to be up (a push callback,
 -- or the stream state API), or while that API fails, for at most maxUnknown
--- from the first such answer; and only while the room stays within its
--- seats: a seat someone else took meanwhile is never handed back.
+-- from the first such answer; a webrtc_room member TRTC reported present
+-- (l: 'trtc', trtcEvent) for at most maxPresent, so a 104 lost after all of
+-- TRTC's retries cannot seat a ghost forever; and only while the room stays
+-- within its seats: a seat someone else took meanwhile is never handed back.
 local function keepSilent(r, user)
   local why = verdicts[r.id .. '|' .. user]
-  if redis.call('HEXISTS', r.hash, 'l:' .. user) == 1 then why = 'live' end
+  local mark = redis.call('HGET', r.hash, 'l:' .. user)
+  if mark then why = mark == 'trtc' and 'present' or 'live' end
   if not why or liveSeatCount(r) >= maxSeats then return false end
   local deadline = now + hbTimeout
-  if why == 'unknown' then
+  if why == 'unknown' or why == 'present' then
     local since = now
     local mark = redis.call('HGET', r.hash, 'u:' .. user)
     if mark then
@@ -43,7 +47,7 @@ local function keepSilent(r, user)
       -- The same silence: no heartbeat moved the deadline the last keep set.
       if tonumber(setDeadline) == tonumber(redis.call('ZSCORE', r.beats, user)) then since = tonumber(first) end
     end
-    if now - since >= maxUnknown then return false end
+    if now - since >= (why == 'present' and maxPresent or maxUnknown) then return false end
     redis.call('HSET', r.hash, 'u:' .. user, since .. '|' .. deadline)
   else
     redis.call('HDEL', r.hash, 'u:' .. user)
