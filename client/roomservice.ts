@@ -393,7 +393,7 @@ export class RoomServiceClient extends ClientCore {
     return this.send<LiveStreamResult>({ action: 'live_stream', method: 'POST', path: '/weapp/callbacks/live_stream', roomType: undefined, session: false, inputFrom: 'body' }, input);
   }
 
-  /** The caller's UserSig for TRTC: for the body userID (AUTH_MODE demo; generated when omitted) or the proof's user (jwt/off: a session token or JWT is required, code 7 without). */
+  /** The caller's UserSig for TRTC: for the body userID (AUTH_MODE demo; generated when omitted) or the proof's user (jwt: the JWT or a session token is required, code 7 without); AUTH_MODE=off: disabled (5005), as utils/get_login_info. */
   webrtcGetLoginInfo(input: WebrtcGetLoginInfoInput = {}): Promise<WebrtcGetLoginInfoResult> {
     return this.send<WebrtcGetLoginInfoResult>({ action: 'webrtc_get_login_info', method: 'POST', path: '/weapp/webrtc_room/get_login_info', roomType: undefined, session: false, inputFrom: 'body' }, input);
   }

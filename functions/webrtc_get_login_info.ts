@@ -1,5 +1,7 @@
 /** webrtc_room/get_login_info: the TRTC (IM) UserSig of the caller (docs/protocol.md §7). */
 import { z } from 'zod';
+import { webrtcActor, type WebrtcCaller } from '../shared/auth/webrtc-identity';
+import { AppError, Code } from '../shared/errors';
 import { randomUserId } from '../shared/sign/live-urls';
 import { scfHandler } from '../shared/http/endpoint';
 import { webrtcEndpoint } from '../shared/http/webrtc-endpoint';
@@ -8,9 +10,14 @@ import { issueUserSig } from '../shared/sign/usersig';
 
 export const endpoint = webrtcEndpoint({
   action: 'get_login_info',
-  summary: "The caller's UserSig for TRTC: for the body userID (AUTH_MODE demo; generated when omitted) or the proof's user (jwt/off: a session token or JWT is required, code 7 without).",
+  summary: "The caller's UserSig for TRTC: for the body userID (AUTH_MODE demo; generated when omitted) or the proof's user (jwt: the JWT or a session token is required, code 7 without); AUTH_MODE=off: disabled (5005), as utils/get_login_info.",
+  codes: [Code.FEATURE_DISABLED],
+  // Who gets a UserSig follows AUTH_MODE as utils/get_login_info does: with off the app issues them itself.
+  async identify(rt, req, input) {
+    if (rt.config.authMode === 'off') throw new AppError(Code.FEATURE_DISABLED, 'get_login_info is disabled on this service (AUTH_MODE=off)', 403);
+    return webrtcActor(rt, req, input as WebrtcCaller);
+  },
   output: z.object({ userID: z.string(), sdkAppID: z.number().int(), userSig: z.string() }),
-  codes: [],
   input: z.object({ userID: userId.optional().describe('the user to sign for (generated when omitted in AUTH_MODE demo)'), token: webrtcToken }),
   async run({ rt, req, actor }) {
     if (actor?.sessionId) await rt.rooms.checkSession(actor, 'webrtc_room'); // a session token: it must still be live

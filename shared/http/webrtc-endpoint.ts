@@ -8,8 +8,9 @@ import type { z } from 'zod';
 import { webrtcActor, type WebrtcCaller } from '../auth/webrtc-identity';
 import type { EndpointDef, IdentityScope, RoomScope } from './endpoint';
 
+/** `identify` may be given to add a rule before the common one (get_login_info: AUTH_MODE=off). */
 export function webrtcEndpoint<S extends z.ZodType, O extends z.ZodObject>(
-  def: Omit<EndpointDef<S, O, RoomScope & IdentityScope>, 'scope' | 'method' | 'auth' | 'functionName' | 'identify'>,
+  def: Omit<EndpointDef<S, O, RoomScope & IdentityScope>, 'scope' | 'method' | 'auth' | 'functionName'>,
 ): EndpointDef<S, O, RoomScope & IdentityScope> {
   return {
     scope: 'webrtc_room',

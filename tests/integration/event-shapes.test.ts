@@ -129,13 +129,13 @@ describe('documented event shapes, every route', () => {
       }
     });
 
-    it.each(identityRoutes.map(functionNameOf))(`${shape}: %s (webrtc_room) takes the caller from the body in AUTH_MODE demo, and wants a proof in AUTH_MODE off`, async (fn) => {
+    it.each(identityRoutes.map(functionNameOf))(`${shape}: %s (webrtc_room) takes the caller from the body in AUTH_MODE demo, and wants a proof in AUTH_MODE jwt`, async (fn) => {
       // Prepare: the stored console event's body.
       const { path, body } = stored(fn);
 
       // Act
       const demo = await answer(eventOf(shape, path, 'POST', {}, body));
-      await h.reconfigure({ AUTH_MODE: 'off' });
+      await h.reconfigure({ AUTH_MODE: 'jwt', AUTH_JWT_SECRET: 'event-shapes-jwt-secret-0123456789abcdef' });
       const strict = await answer(eventOf(shape, path, 'POST', {}, body)).finally(() => h.reconfigure({}));
 
       // Assess
