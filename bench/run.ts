@@ -28,7 +28,7 @@ import { runHeartbeat, type HeartbeatResult } from './sections/heartbeat';
 import { indexEntryBytes, runMemory, type MemoryResult } from './sections/memory';
 import { runRoundTrips, type TripRow } from './sections/roundtrips';
 import { runWebhooks, type WebhookResult } from './sections/webhooks';
-import { BIG, DUE, LIST_SMALL, populate, runList, runSweep, SWEEP_SMALL, type ListResult, type ScaleBeds, type SweepResult } from './sections/scale';
+import { BIG, DUE, LIST_SMALL, populate, runAdminList, runList, runSweep, SWEEP_SMALL, type AdminListResult, type ListResult, type ScaleBeds, type SweepResult } from './sections/scale';
 import { errorMessage } from '../shared/errors';
 
 const SECTIONS = ['heartbeat', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway', 'webhooks'] as const;
@@ -145,6 +145,16 @@ async function main(): Promise<void> {
             measured: `${list.ratio.toFixed(3)} (median ${list.bigMs.median} vs ${list.smallMs.median} ms)`,
             target: '<= 1.5',
             verdict: list.ratio <= 1.5 ? 'pass' : 'MISS',
+          });
+        }
+        {
+          const adminList: AdminListResult = await runAdminList(ready, settings.list);
+          results.adminRoomList = adminList;
+          rows.push({
+            figure: `GET /admin/rooms page of 50 (store script) ${BIG / 1000}k rooms / ${LIST_SMALL}`,
+            measured: `${adminList.ratio.toFixed(3)} (median ${adminList.bigMs.median} vs ${adminList.smallMs.median} ms)`,
+            target: '<= 1.5',
+            verdict: adminList.ratio <= 1.5 ? 'pass' : 'MISS',
           });
         }
       });
