@@ -19,6 +19,7 @@ import { createOfflineImClient } from '../shared/im/client';
 import { createOfflineLiveApiClient } from '../shared/live/client';
 import { batchLogLines, log } from '../shared/log';
 import { sweep } from '../shared/rooms/sweeper';
+import { shownUrl } from '../shared/events/webhooks';
 import { buildRuntime, installRuntime, type Runtime } from '../shared/runtime';
 import { main_handler as route } from '../functions/router';
 import { loadDotEnv } from './dotenv';
@@ -163,6 +164,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       `  live:    ${liveOffline ? `development bizid ${config.live.bizid} and keys generated (no ${LIVE_VARS.join('/')})` : `bizid ${config.live.bizid}`}; cloud API ${cloudOffline ? 'simulated (no CLOUD_API_SECRET_ID/KEY): calls are logged no-ops' : (config.cloud.baseUrl ?? 'public endpoints')}`,
       `  stream callbacks: ${env.LIVE_CALLBACK_KEY === (options.env ?? process.env).LIVE_CALLBACK_KEY ? 'LIVE_CALLBACK_KEY as set' : `development LIVE_CALLBACK_KEY ${config.live.callbackKey}`}`,
       `  sweeper: ${interval > 0 ? `every ${interval} ms` : 'off'}; auth mode: ${config.authMode}`,
+      `  events:  room event log kept (at most ${config.eventLog.maxLength} events); webhooks ${config.webhooks.urls.length > 0 ? `to ${config.webhooks.urls.map(shownUrl).join(', ')}` : 'off (set WEBHOOK_URL and WEBHOOK_SECRET)'}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
   }
