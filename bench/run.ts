@@ -8,7 +8,7 @@
  *
  *   npm run bench                       all sections (~3 min on 2 cores)
  *   npm run bench -- --only=heartbeat   some sections: heartbeat, roundtrips,
- *                                       list, sweep, memory, bundles, gateway
+ *                                       list, sweep, memory, bundles, gateway, webhooks
  *   npm run bench -- --quick            shorter windows, fewer repeats
  *   npm run bench -- --profile-gateway=/tmp/gw   CPU profile of the gateway process
  *   node --cpu-prof --import tsx bench/run.ts --only=heartbeat   profile the in-process part
@@ -27,10 +27,11 @@ import { runGateway, type GatewayResult } from './sections/gateway';
 import { runHeartbeat, type HeartbeatResult } from './sections/heartbeat';
 import { indexEntryBytes, runMemory, type MemoryResult } from './sections/memory';
 import { runRoundTrips, type TripRow } from './sections/roundtrips';
-import { BIG, DUE, LIST_SMALL, populate, runList, runSweep, SWEEP_SMALL, type ListResult, type ScaleBeds, type SweepResult } from './sections/scale';
+import { runWebhooks, type WebhookResult } from './sections/webhooks';
+import { BIG, DUE, LIST_SMALL, populate, runAdminList, runList, runSweep, SWEEP_SMALL, type AdminListResult, type ListResult, type ScaleBeds, type SweepResult } from './sections/scale';
 import { errorMessage } from '../shared/errors';
 
-const SECTIONS = ['heartbeat', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway'] as const;
+const SECTIONS = ['heartbeat', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway', 'webhooks'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
@@ -41,8 +42,8 @@ const only = new Set<Section>(onlyArg ? (onlyArg.split(',') as Section[]) : SECT
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; use ${SECTIONS.join(', ')}`);
 
 const settings = quick
-  ? { hb: { reps: 3, warmMs: 300, measureMs: 1200 }, list: { samples: 100, warm: 20 }, sweep: { reps: 5 }, gw: { warmSeconds: 1, seconds: 4 } }
-  : { hb: { reps: 8, warmMs: 300, measureMs: 2000 }, list: { samples: 400, warm: 40 }, sweep: { reps: 15 }, gw: { warmSeconds: 2, seconds: 10 } };
+  ? { hb: { reps: 3, warmMs: 300, measureMs: 1200 }, list: { samples: 100, warm: 20 }, sweep: { reps: 5 }, gw: { warmSeconds: 1, seconds: 4 }, wh: { users: 16, seconds: 4 } }
+  : { hb: { reps: 8, warmMs: 300, measureMs: 2000 }, list: { samples: 400, warm: 40 }, sweep: { reps: 15 }, gw: { warmSeconds: 2, seconds: 10 }, wh: { users: 32, seconds: 10 } };
 
 const progress = (text: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${text}\n`);
 const t0 = performance.now();
@@ -154,6 +155,16 @@ async function main(): Promise<void> {
             verdict: list.ratio <= 1.5 ? 'pass' : 'MISS',
           });
         }
+        {
+          const adminList: AdminListResult = await runAdminList(ready, settings.list);
+          results.adminRoomList = adminList;
+          rows.push({
+            figure: `GET /admin/rooms page of 50 (store script) ${BIG / 1000}k rooms / ${LIST_SMALL}`,
+            measured: `${adminList.ratio.toFixed(3)} (median ${adminList.bigMs.median} vs ${adminList.smallMs.median} ms)`,
+            target: '<= 1.5',
+            verdict: adminList.ratio <= 1.5 ? 'pass' : 'MISS',
+          });
+        }
       });
     }
     if (scale && only.has('sweep')) {
@@ -247,6 +258,29 @@ async function main(): Promise<void> {
         measured: `${gw.typedClient.requestsPerSecond} req/s, p50 ${gw.typedClient.latencyMs.p50} ms, p99 ${gw.typedClient.latencyMs.p99} ms${gw.typedClient.wrongAnswers ? `, ${gw.typedClient.wrongAnswers} errors` : ''}`,
         target: 'report',
         verdict: gw.typedClient.wrongAnswers ? 'error' : 'report',
+      });
+    });
+
+    await attempt('webhooks', async () => {
+      const wh: WebhookResult = await runWebhooks(settings.wh);
+      results.webhooks = wh;
+      rows.push({
+        figure: `webhook delivery under load (${wh.users} users walking live rooms ${wh.seconds}s, loopback receiver)`,
+        measured: `${wh.deliveredPerSecond} events/s delivered; lag p50 ${wh.lagMs.p50} ms, p99 ${wh.lagMs.p99} ms, max ${wh.lagMs.max} ms; ${wh.delivered}/${wh.appended} events, ${wh.duplicates} twice, ${wh.posts} POSTs`,
+        target: 'report',
+        verdict: 'report',
+      });
+      rows.push({
+        figure: 'state-changing requests/s, webhooks on / off',
+        measured: `${wh.ratio} (${wh.requestsPerSecondOn} vs ${wh.requestsPerSecondOff} req/s)`,
+        target: 'report',
+        verdict: 'report',
+      });
+      rows.push({
+        figure: 'event log memory per 1,000 events (MEMORY USAGE of the log key)',
+        measured: `${wh.log.bytesPer1000Events.toLocaleString('en')} B (${wh.log.bytes.toLocaleString('en')} B for ${wh.log.events.toLocaleString('en')} events)`,
+        target: 'report',
+        verdict: 'report',
       });
     });
   } finally {

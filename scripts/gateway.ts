@@ -20,6 +20,7 @@ import { createOfflineLiveApiClient } from '../shared/live/client';
 import { createOfflineTrtcClient } from '../shared/trtc/client';
 import { batchLogLines, log } from '../shared/log';
 import { sweep } from '../shared/rooms/sweeper';
+import { shownUrl } from '../shared/events/webhooks';
 import { buildRuntime, installRuntime, type Runtime } from '../shared/runtime';
 import { main_handler as route } from '../functions/router';
 import { loadDotEnv } from './dotenv';
@@ -168,6 +169,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       `  stream callbacks: ${env.LIVE_CALLBACK_KEY === (options.env ?? process.env).LIVE_CALLBACK_KEY ? 'LIVE_CALLBACK_KEY as set' : `development LIVE_CALLBACK_KEY ${config.live.callbackKey}`}`,
       `  TRTC callbacks: ${env.TRTC_CALLBACK_KEY === (options.env ?? process.env).TRTC_CALLBACK_KEY ? 'TRTC_CALLBACK_KEY as set' : `development TRTC_CALLBACK_KEY ${config.trtc.callbackKey}`}`,
       `  sweeper: ${interval > 0 ? `every ${interval} ms` : 'off'}; auth mode: ${config.authMode}`,
+      `  events:  room event log kept (at most ${config.eventLog.maxLength} events); webhooks ${config.webhooks.urls.length > 0 ? `to ${config.webhooks.urls.map(shownUrl).join(', ')}` : 'off (set WEBHOOK_URL and WEBHOOK_SECRET)'}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
   }

@@ -9,6 +9,7 @@ import { authFailed, errorMessage } from './errors';
 import type { ImClient } from './im/client';
 import { USER_ID } from './ids';
 import type { Runtime } from './runtime';
+import { shownUrl } from './events/webhooks';
 
 /** How long an IM verdict is reused: anonymous callers must not be able to spend IM calls. */
 export const IM_VERDICT_TTL_MS = 30_000;
@@ -87,6 +88,8 @@ export async function checkConfiguration(rt: Runtime): Promise<ConfigReport> {
     // One of the values the config schema allows: nothing further to judge.
     IM_NOTIFY_MODE: judge(true, config.im.notifyMode),
     AUTH_MODE: judge(true, config.authMode),
+    // Origin and path only: a receiver URL may carry a token in its query.
+    WEBHOOK_URL: judge(true, config.webhooks.urls.length > 0 ? config.webhooks.urls.map(shownUrl).join(', ') : 'not set: no webhooks (the event log is still kept)'),
     ADMIN_API_KEY: judge(true, config.adminApiKey ? 'set: the admin API and dashboard answer at /admin/' : 'not set: every /admin path answers 404'),
   };
   const [redis, im] = await Promise.all([
@@ -102,6 +105,10 @@ export async function checkConfiguration(rt: Runtime): Promise<ConfigReport> {
   }
   if (!config.live.callbackKey) {
     warnings.push('LIVE_CALLBACK_KEY is not set: push/disconnect callbacks are refused, so a stopped stream stays seated until its heartbeat times out');
+  }
+  const plain = config.webhooks.urls.filter((u) => u.startsWith('http:') && !/^http:\/\/(127\.|localhost[:/]|\[::1\])/.test(u));
+  if (plain.length > 0) {
+    warnings.push(`WEBHOOK_URL sends events over plain http to ${plain.map(shownUrl).join(', ')}: use https (the signature proves the sender, it does not hide the events)`);
   }
   if (!config.live.playSecretKey) {
     warnings.push('LIVE_PLAY_SECRET_KEY is not set: accelerate URLs shown to room members are signed with the push key and so also allow pushing to that stream');

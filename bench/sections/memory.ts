@@ -39,7 +39,8 @@ export async function runMemory(bed: Bed, index: { list: number; due: number }):
 
   const k = roomKeys(bed.prefix, 'multi_room', roomID);
   const perKey: Record<string, number> = {};
-  for (const [name, key] of Object.entries({ room: k.room, pushers: k.pushers, beats: k.beats, custom: k.custom, audience: k.audience })) {
+  // seq: the room's event sequence number (it outlives the room; its events are the log's, measured in the webhooks section).
+  for (const [name, key] of Object.entries({ room: k.room, pushers: k.pushers, beats: k.beats, custom: k.custom, audience: k.audience, seq: k.seq })) {
     const bytes = await admin.memory('USAGE', key, 'SAMPLES', 0);
     if (bytes !== null) perKey[name] = Number(bytes);
   }

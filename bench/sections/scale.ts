@@ -2,6 +2,7 @@
  * How get_room_list and the sweeper scale with the number of rooms.
  *   list:  get_room_list(0, 20) through its handler, 100,000 rooms vs 100 rooms
  *   sweep: sweep(rt) with exactly 100 due rooms among 100,000 vs among 1,000
+ *   admin: a GET /admin/rooms page (50 rooms, the store's script), 100,000 rooms vs 100
  * Rooms are written straight into Redis (lib/populate.ts) after a shape check
  * against a room made through the handlers.
  */
@@ -100,6 +101,47 @@ export async function runList(beds: ScaleBeds, options: { samples: number; warm:
     ratio: round(median(big) / median(small), 3),
     roomsReturned,
     pushersReturned,
+  };
+}
+
+export interface AdminListResult {
+  samples: number;
+  smallMs: { median: number; p90: number };
+  bigMs: { median: number; p90: number };
+  ratio: number;
+}
+
+/**
+ * The admin API's room list must cost O(page): its script walks the list from
+ * the cursor. Pages of 50 from the start and from a cursor, alternately, on
+ * the same two beds as get_room_list.
+ */
+export async function runAdminList(beds: ScaleBeds, options: { samples: number; warm: number }): Promise<AdminListResult> {
+  const cursors = new Map<Bed, Awaited<ReturnType<Bed['rt']['admin']['roomPage']>>['next']>();
+  const once = async (bed: Bed): Promise<number> => {
+    const started = performance.now();
+    const page = await bed.rt.admin.roomPage(['multi_room'], 50, cursors.get(bed));
+    const ms = performance.now() - started;
+    if (page.rooms.length !== 50) throw new Error(`admin room page answered ${page.rooms.length} rooms`);
+    // From the start, then from where that page ended, then from the start again.
+    cursors.set(bed, cursors.get(bed) ? undefined : page.next);
+    return ms;
+  };
+  for (let i = 0; i < options.warm; i++) {
+    await once(beds.listSmall);
+    await once(beds.big);
+  }
+  const small: number[] = [];
+  const big: number[] = [];
+  for (let i = 0; i < options.samples; i += 10) {
+    for (let j = 0; j < 10; j++) small.push(await once(beds.listSmall));
+    for (let j = 0; j < 10; j++) big.push(await once(beds.big));
+  }
+  return {
+    samples: small.length,
+    smallMs: { median: round(median(small), 3), p90: round(percentile(small, 90), 3) },
+    bigMs: { median: round(median(big), 3), p90: round(percentile(big, 90), 3) },
+    ratio: round(median(big) / median(small), 3),
   };
 }
 

@@ -102,6 +102,18 @@ export async function readEvents(rt: Runtime, options: ReadOptions): Promise<Eve
   return { events, next };
 }
 
+/** Events a page holds when the caller names no limit. */
+export const DEFAULT_READ_LIMIT = 100;
+
+/** `<roomType>/<roomID>` (the admin API's `room` query parameter; `service/-` for service-wide events) -> EventRoom; code 1 naming `room` otherwise. */
+export function parseEventRoom(value: string): EventRoom {
+  const slash = value.indexOf('/');
+  if (slash < 1) throw invalidParam('room', 'must be <roomType>/<roomID>');
+  const room = { type: value.slice(0, slash), id: value.slice(slash + 1) } as EventRoom;
+  checkRoom(room);
+  return room;
+}
+
 function checkRoom(room: EventRoom): void {
   if (room.type === SERVICE_EVENTS) {
     if (room.id !== '-') throw invalidParam('room', "of the service's own events is service/-");

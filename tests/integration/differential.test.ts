@@ -22,6 +22,7 @@ import type { RoomType } from '../../shared/config';
 import { codesOf, jsonSchema } from '../../shared/http/openapi';
 import { functionNameOf } from '../../shared/http/endpoint';
 import { sweep } from '../../shared/rooms/sweeper';
+import { readEvents, type RoomEvent } from '../../shared/events/log';
 import { sleep, startHarness, invoke, liveroomMix, pushUrlFor, signedStreamCallback, userSigFor, CLOUD, type Answer } from '../support/harness';
 
 /** The expiry part runs with this heartbeat and idle timeout; before it nobody may time out, however slow the machine. */
@@ -70,7 +71,7 @@ function normaliser() {
   return walk;
 }
 
-async function playSession(store: 'redis' | 'embedded'): Promise<{ steps: Record_[]; im: string[] }> {
+async function playSession(store: 'redis' | 'embedded'): Promise<{ steps: Record_[]; im: string[]; events: RoomEvent[] }> {
   const h = await startHarness(ENV, store);
   const steps: Record_[] = [];
   const record = async (step: string, path: string, options: Parameters<typeof invoke>[1] = {}) => {
@@ -264,7 +265,8 @@ async function playSession(store: 'redis' | 'embedded'): Promise<{ steps: Record
     await call('alice', 'multi_room', 'get_room_list');
     await call('mallory', 'multi_room', 'get_room_list');
     const im = h.fake.calls.filter((c) => c.api === 'im').map((c) => `${c.command} ${JSON.stringify(c.body)}`);
-    return { steps, im };
+    const { events } = await readEvents(h.rt, { limit: 1000 });
+    return { steps, im, events };
   } finally {
     await h.close();
   }
@@ -281,6 +283,10 @@ describe('differential: one scripted session on the real Redis and on the embedd
     // Per step, so a difference names its step.
     for (let i = 0; i < onRedis.length; i++) expect(onEmbedded[i], `step ${i}: ${redis.steps[i]!.step}`).toEqual(onRedis[i]);
     expect(onEmbedded.length).toBe(onRedis.length);
+    // The same event log: same events, seqs and log positions (the id's time part and the time are clocks).
+    const comparable = (events: RoomEvent[]) => events.map((ev) => ({ ...ev, id: ev.id.replace(/^\d+-/, '<time>-'), time: '<time>' }));
+    expect(redis.events.length).toBeGreaterThan(40);
+    expect(e(comparable(embedded.events))).toEqual(r(comparable(redis.events)));
     // IM effects run in parallel within a sweep, so their order is not part of the behaviour.
     expect((e(embedded.im) as string[]).sort()).toEqual((r(redis.im) as string[]).sort());
     // The session exercised what it claims to: successes, refusals and reaping.

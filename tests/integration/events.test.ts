@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifyToken } from '../../shared/auth/token';
-import { appendEvent, readEvents, SERVICE_ROOM, type RoomEvent } from '../../shared/events/log';
+import { appendEvent, parseEventRoom, readEvents, SERVICE_ROOM, type RoomEvent } from '../../shared/events/log';
 import { eventLogKey, roomKeys, roomSeqKey } from '../../shared/rooms/keys';
 import { sweep } from '../../shared/rooms/sweeper';
 import { CLOUD, invoke, pushUrlFor, signIn, signInAll, signedStreamCallback, sleep, startHarness, STORE, type Client, type Harness } from '../support/harness';
@@ -298,5 +298,15 @@ describe(`store: ${STORE}`, () => {
     await join(a, 'multi_room', 'm1');
     expect(await h.rt.redis.type(eventLogKey(h.prefix))).toBe('zset');
     expect(await h.rt.redis.zrange(eventLogKey(h.prefix), 0, -1, 'WITHSCORES')).toHaveLength(6);
+  });
+});
+
+describe('parseEventRoom (the admin API room filter)', () => {
+  it('reads <roomType>/<roomID> and service/-, refusing anything else with code 1 naming room', () => {
+    expect(parseEventRoom('live_room/show/1')).toEqual({ type: 'live_room', id: 'show/1' });
+    expect(parseEventRoom('service/-')).toEqual(SERVICE_ROOM);
+    for (const bad of ['', 'live_room', '/x', 'live_room/', 'square_room/x', 'service/x']) {
+      expect(() => parseEventRoom(bad), bad).toThrow(expect.objectContaining({ code: 1, message: expect.stringMatching(/^room /) }));
+    }
   });
 });

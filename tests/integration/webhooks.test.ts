@@ -327,3 +327,18 @@ describe('several receivers', () => {
     }
   });
 });
+
+describe('configuration', () => {
+  it('check_config names the receivers without their query; WEBHOOK_URL needs WEBHOOK_SECRET; bad lists are named by entry, never echoed', async () => {
+    const { checkConfiguration } = await import('../../shared/diagnostics');
+    const report = await checkConfiguration(h.rt);
+    expect(report.settings.WEBHOOK_URL).toEqual({ ok: true, detail: rx.url.replace(/\?.*$/, '') });
+    expect(JSON.stringify(report)).not.toContain('token=abc');
+    await h.reconfigure(webhookEnv({ WEBHOOK_URL: 'http://hooks.example.com/x?k=1' }));
+    expect((await checkConfiguration(h.rt)).warnings.join(' ')).toMatch(/plain http to http:\/\/hooks\.example\.com\/x: use https/);
+    await expect(h.reconfigure({ WEBHOOK_URL: rx.url, WEBHOOK_SECRET: '' })).rejects.toThrow(/WEBHOOK_SECRET is required when WEBHOOK_URL is set/);
+    await expect(h.reconfigure(webhookEnv({ WEBHOOK_URL: `${rx.url},ftp://secret@x/y` }))).rejects.toThrow(/WEBHOOK_URL entry 2 is not an http\(s\) URL/);
+    await expect(h.reconfigure(webhookEnv({ WEBHOOK_URL: `${rx.url},ftp://secret@x/y` }))).rejects.not.toThrow(/secret@/);
+    await expect(h.reconfigure(webhookEnv({ WEBHOOK_SECRET: 'short' }))).rejects.toThrow(/WEBHOOK_SECRET must be 16-256/);
+  });
+});
