@@ -1,5 +1,5 @@
 /**
- * One behaviour, two stores: one long scripted session (all three room types,
+ * One behaviour, two stores: one long scripted session (every room type, webrtc_room included,
  * every endpoint, refusals, expiry and reaping by the sweeper) is played once
  * on the real Redis and once on the embedded store of `npm start`, and every
  * answer is compared field by field, together with every sweep report and the
