@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifyToken } from '../../shared/auth/token';
 import { appendEvent, parseEventRoom, readEvents, SERVICE_ROOM, type RoomEvent } from '../../shared/events/log';
-import { eventLogKey, roomKeys, roomSeqKey } from '../../shared/rooms/keys';
+import { eventCountKey, eventLogKey, roomKeys, roomSeqKey } from '../../shared/rooms/keys';
 import { sweep } from '../../shared/rooms/sweeper';
 import { CLOUD, invoke, pushUrlFor, signIn, signInAll, signedStreamCallback, sleep, startHarness, STORE, type Client, type Harness } from '../support/harness';
 
@@ -308,5 +308,16 @@ describe('parseEventRoom (the admin API room filter)', () => {
     for (const bad of ['', 'live_room', '/x', 'live_room/', 'square_room/x', 'service/x']) {
       expect(() => parseEventRoom(bad), bad).toThrow(expect.objectContaining({ code: 1, message: expect.stringMatching(/^room /) }));
     }
+  });
+});
+
+describe('the position counter', () => {
+  it('lost beside a non-empty log (evicted, deleted): the next event continues after the log, never reusing a position', async () => {
+    const [a] = await signInAll('a1');
+    await join(a, 'multi_room', 'm1');
+    await h.rt.redis.del(eventCountKey(h.prefix));
+    await a.call('multi_room', 'delete_pusher', { roomID: 'm1' });
+    const positions = (await all()).map((e) => Number(e.id.split('-')[1]));
+    expect(positions).toEqual([1, 2, 3, 4, 5]);
   });
 });

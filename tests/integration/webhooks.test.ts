@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readEvents, type RoomEvent } from '../../shared/events/log';
 import { SCRIPTS } from '../../shared/events/lua.generated';
 import { deliverWebhooks, listDeadLetters, receiverId, redriveDeadLetters, signatureHeader, SIGNATURE_HEADER } from '../../shared/events/webhooks';
-import { eventLogKey, webhookKey } from '../../shared/rooms/keys';
+import { eventCountKey, eventLogKey, webhookKey } from '../../shared/rooms/keys';
 import { sweep } from '../../shared/rooms/sweeper';
 import { pushUrlFor, signInAll, sleep, startHarness, type Client, type Harness } from '../support/harness';
 
@@ -340,5 +340,20 @@ describe('configuration', () => {
     await expect(h.reconfigure(webhookEnv({ WEBHOOK_URL: `${rx.url},ftp://secret@x/y` }))).rejects.toThrow(/WEBHOOK_URL entry 2 is not an http\(s\) URL/);
     await expect(h.reconfigure(webhookEnv({ WEBHOOK_URL: `${rx.url},ftp://secret@x/y` }))).rejects.not.toThrow(/secret@/);
     await expect(h.reconfigure(webhookEnv({ WEBHOOK_SECRET: 'short' }))).rejects.toThrow(/WEBHOOK_SECRET must be 16-256/);
+  });
+});
+
+describe('a log that started over', () => {
+  it('(its keys lost while the receiver state was not) is delivered from its start, not skipped up to the old cursor', async () => {
+    const [a] = await signInAll('a1');
+    await join(a, 'm1');
+    await until('the first events', () => received().length === 3);
+    const key = webhookKey(h.prefix, receiverId(rx.url));
+    await h.rt.redis.hset(key, 'cursor', '1000');
+    await h.rt.redis.del(eventLogKey(h.prefix), eventCountKey(h.prefix));
+    rx.batches = [];
+    await a.call('multi_room', 'delete_pusher', { roomID: 'm1' });
+    await until('the new log', () => received().length === 2);
+    expect(received().map((e) => e.type)).toEqual(['pusher_left', 'room_finished']);
   });
 });

@@ -76,7 +76,17 @@ end
 
 local function appendEvent(r, kind, user, reason, extra)
   local seq = nextSeq(r)
-  local position = string.format('%d', redis.call('INCR', r.logCount))
+  local position = redis.call('INCR', r.logCount)
+  if position == 1 then
+    -- A new counter beside a non-empty log (the counter key was evicted or
+    -- deleted): continue after the log's last position, never reuse one.
+    local top = redis.call('ZRANGE', r.log, -1, -1, 'WITHSCORES')[2]
+    if top then
+      position = tonumber(top) + 1
+      redis.call('SET', r.logCount, string.format('%d', position))
+    end
+  end
+  position = string.format('%d', position)
   local id = ARGV[2] .. '-' .. position
   local parts = {'{"id":"', id, '","type":', jsonString(kind), ',"roomType":', jsonString(r.type),
     ',"roomID":', jsonString(r.id), ',"seq":', seq, ',"time":', ARGV[2]}
