@@ -15,7 +15,9 @@ import { SCRIPTS } from '../../shared/events/lua.generated';
 import { deliverWebhooks, listDeadLetters, receiverId, redriveDeadLetters, signatureHeader, SIGNATURE_HEADER } from '../../shared/events/webhooks';
 import { eventCountKey, eventLogKey, webhookKey } from '../../shared/rooms/keys';
 import { sweep } from '../../shared/rooms/sweeper';
-import { pushUrlFor, signInAll, sleep, startHarness, type Client, type Harness } from '../support/harness';
+import { startGateway } from '../../scripts/gateway';
+import { installRuntime } from '../../shared/runtime';
+import { CLOUD, deleteByPrefix, pushUrlFor, signInAll, sleep, startHarness, STORE, testEnv, userSigFor, type Client, type Harness } from '../support/harness';
 
 const SECRET = 'whsec-test-0123456789abcdef';
 
@@ -355,5 +357,30 @@ describe('a log that started over', () => {
     await a.call('multi_room', 'delete_pusher', { roomID: 'm1' });
     await until('the new log', () => received().length === 2);
     expect(received().map((e) => e.type)).toEqual(['pusher_left', 'room_finished']);
+  });
+});
+
+describe('the local gateway (npm start)', () => {
+  it('delivers after its requests, and its sweeper timer retries what a failed kick left', async () => {
+    const prefix = `test-gwh-${Math.random().toString(16).slice(2, 8)}`;
+    const env = testEnv(h.fake, prefix, webhookEnv({ WEBHOOK_RETRY_BASE_MS: '10' }));
+    if (STORE === 'embedded') delete env.REDIS_URL; // the gateway's own embedded store
+    const gw = await startGateway({ env, port: 0, sweepIntervalMs: 100, quiet: true });
+    try {
+      const post = async (path: string, query: Record<string, string>, body: Record<string, unknown>) =>
+        (await (await fetch(`${gw.url}/weapp/${path}?${new URLSearchParams(query)}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })).json()) as Record<string, unknown>;
+      const login = await post('multi_room/login', { sdkAppID: String(CLOUD.sdkAppId), accountType: '0', userID: 'gw1', userSig: userSigFor('gw1') }, {});
+      const session = { userID: 'gw1', token: String(login.token) };
+      rx.failNext = 1; // the request's own kick fails: the sweeper timer must carry it
+      const joined = await post('multi_room/add_pusher', session, { userID: 'gw1', roomID: 'g1', userName: 'g', userAvatar: '', pushURL: pushUrlFor('gw1') });
+      expect(joined.code).toBe(0);
+      await until('the gateway to deliver', () => received().length === 3);
+      expect(received().map((e) => `${e.roomID} ${e.seq} ${e.type}`)).toEqual(['g1 1 room_created', 'g1 2 room_started', 'g1 3 pusher_joined']);
+      expect(rx.failNext).toBe(0);
+    } finally {
+      if (STORE === 'redis') await deleteByPrefix(gw.runtime, prefix);
+      await gw.close();
+      installRuntime(h.rt);
+    }
   });
 });
