@@ -16,6 +16,7 @@ import { deliverWebhooks, listDeadLetters, receiverId, redriveDeadLetters, signa
 import { eventCountKey, eventLogKey, webhookKey } from '../../shared/rooms/keys';
 import { sweep } from '../../shared/rooms/sweeper';
 import { startGateway } from '../../scripts/gateway';
+import { main_handler as sweeper } from '../../functions/sweeper';
 import { installRuntime } from '../../shared/runtime';
 import { CLOUD, deleteByPrefix, pushUrlFor, signInAll, sleep, startHarness, STORE, testEnv, userSigFor, type Client, type Harness } from '../support/harness';
 
@@ -142,6 +143,17 @@ describe('delivery', () => {
     expect(rx.forged).toBe(0);
     // Nothing left for the sweeper.
     expect((await sweep(h.rt)).webhooks).toEqual({ delivered: 0, failed: 0, parked: 0 });
+  });
+
+  it('the sweeper function delivers what no kick did (a function frozen or killed after answering)', async () => {
+    const [a] = await signInAll('a1');
+    h.rt.rooms.onEvents = undefined; // as if the request's kick never ran
+    await join(a, 'm1');
+    await sleep(50);
+    expect(received()).toEqual([]);
+    const outcome = await sweeper({ Type: 'Timer', TriggerName: 'sweeper' });
+    expect(outcome).toMatchObject({ code: 0, webhooks: { delivered: 3, failed: 0, parked: 0 }, events: 3 });
+    expect(received()).toEqual(await logged());
   });
 
   it('the signature: HMAC-SHA256 of "t.body" with WEBHOOK_SECRET; the README verifier refuses a wrong secret, body or old t', () => {
