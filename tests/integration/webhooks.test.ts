@@ -46,6 +46,8 @@ interface Receiver {
   failNext: number;
   /** Answers this much later. */
   delayMs: number;
+  /** Runs on each good batch before the receiver answers (a backend reading the service back). */
+  onBatch?: (events: RoomEvent[]) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -72,7 +74,9 @@ async function startReceiver(): Promise<Receiver> {
         res.writeHead(400).end();
         return;
       }
-      receiver.batches.push((JSON.parse(raw) as { events: RoomEvent[] }).events);
+      const events = (JSON.parse(raw) as { events: RoomEvent[] }).events;
+      receiver.batches.push(events);
+      await receiver.onBatch?.(events);
       res.writeHead(204).end();
     });
   });
@@ -106,6 +110,7 @@ beforeEach(async () => {
   rx.mode = { kind: 'ok' };
   rx.failNext = 0;
   rx.delayMs = 0;
+  rx.onBatch = undefined;
 });
 
 const received = () => rx.batches.flat();
@@ -154,6 +159,25 @@ describe('delivery', () => {
     const outcome = await sweeper({ Type: 'Timer', TriggerName: 'sweeper' });
     expect(outcome).toMatchObject({ code: 0, webhooks: { delivered: 3, failed: 0, parked: 0 }, events: 3 });
     expect(received()).toEqual(await logged());
+  });
+
+  it('a read made on receiving an event already shows its change (the event commits with it)', async () => {
+    const [a, b, reader] = await signInAll('a1', 'b1', 'r1');
+    const seen: string[] = [];
+    rx.onBatch = async (events) => {
+      for (const e of events.filter((ev) => ev.type === 'pusher_joined' || ev.type === 'pusher_left')) {
+        const pushers = await reader.call('multi_room', 'get_pushers', { roomID: e.roomID });
+        const ids = ((pushers.body.pushers ?? []) as { userID: string }[]).map((p) => p.userID);
+        seen.push(`${e.type} ${e.userID} ${ids.includes(e.userID!) ? 'seated' : 'not seated'}`);
+      }
+    };
+    await join(a, 'm1');
+    await until('a1 joined', () => seen.length === 1);
+    await join(b, 'm1');
+    await until('b1 joined', () => seen.length === 2);
+    await b.call('multi_room', 'delete_pusher', { roomID: 'm1' });
+    await until('b1 left', () => seen.length === 3);
+    expect(seen).toEqual(['pusher_joined a1 seated', 'pusher_joined b1 seated', 'pusher_left b1 not seated']);
   });
 
   it('the signature: HMAC-SHA256 of "t.body" with WEBHOOK_SECRET; the README verifier refuses a wrong secret, body or old t', () => {
