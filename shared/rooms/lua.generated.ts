@@ -8,8 +8,8 @@ const HELPER_RULES = "local function partitionIn(base, idle, backstop, log, logC
 
 export const SCRIPTS = {
   adminBan: {
-    keys: ['ban', 'bans'],
-    lua: HELPER_ADMISSION + "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)\nif arg(1) == 'set' then\n  local ends = tonumber(arg(3))\n  redis.call('SET', KEYS[1], arg(3), 'PX', ends - now)\n  redis.call('ZADD', KEYS[2], ends, arg(2))\n  return {'OK', 1}\nend\nlocal lifted = redis.call('DEL', KEYS[1])\nredis.call('ZREM', KEYS[2], arg(2))\nreturn {'OK', lifted}\n",
+    keys: ['ban', 'bans', 'events', 'eventCount', 'room', 'seq'],
+    lua: HELPER_ADMISSION + HELPER_EVENTS + "local r = {id = roomId, type = roomType, hash = KEYS[5], seq = KEYS[6], log = KEYS[3], logCount = KEYS[4], backstop = backstop}\nlocal user, scope = arg(2), arg(3)\nlocal entry = scope .. '|' .. user\nredis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)\nif arg(1) == 'set' then\n  local ends = tonumber(arg(4))\n  redis.call('SET', KEYS[1], arg(4), 'PX', ends - now)\n  redis.call('ZADD', KEYS[2], ends, entry)\n  appendEvent(r, 'admin_ban', user, nil, {{'until', arg(4)}, {'scope', jsonString(scope)}})\n  return {'OK', 1}\nend\nlocal lifted = redis.call('DEL', KEYS[1])\nredis.call('ZREM', KEYS[2], entry)\nlocal liftedJson = 'false'\nif lifted == 1 then liftedJson = 'true' end\nappendEvent(r, 'admin_unban', user, nil, {{'scope', jsonString(scope)}, {'lifted', liftedJson}})\nreturn {'OK', lifted}\n",
   },
   adminBans: {
     keys: ['bans'],
