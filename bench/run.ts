@@ -272,7 +272,7 @@ async function main(): Promise<void> {
       });
       rows.push({
         figure: 'state-changing requests/s, webhooks on / off',
-        measured: `${wh.ratio} (${wh.requestsPerSecondOn} vs ${wh.requestsPerSecondOff} req/s)`,
+        measured: `${wh.ratio} (${wh.requestsPerSecondOn} vs ${wh.requestsPerSecondOff} req/s; pairs ${wh.ratios.join(' ')}; the receiver shares the process)`,
         target: 'report',
         verdict: 'report',
       });

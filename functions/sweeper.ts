@@ -1,4 +1,4 @@
-/** sweeper: timer-triggered reaping of timed-out pushers and idle rooms. */
+/** sweeper: timer-triggered reaping of timed-out pushers and idle rooms, event log trimming and webhook delivery. */
 import { ConfigError } from '../shared/config';
 import { Code, errorMessage } from '../shared/errors';
 import { log } from '../shared/log';

@@ -45,7 +45,10 @@
  * error and status tables (`{err = ...}`, `redis.error_reply`); Redis errors
  * such as WRONGTYPE (the mock answers false); the Lua dialect (fengari is Lua
  * 5.3, Redis 5.1: `tostring(3.0)` is "3.0" there, `string.format('%d', 2.5)`
- * fails there, and there are no cjson/struct/bit libraries); key names the
+ * fails there, its integers are 32-bit so `string.format('%d', t)` fails for a
+ * time in ms (the webhook scripts take their moments ready-made from the
+ * caller; emulation.test.ts pins this), and there are no cjson/struct/bit
+ * libraries, so the event log builds its JSON by hand); key names the
  * mock keeps in a plain object too (ours always start with the key prefix).
  */
 import type { RedisClient } from '../shared/redis';

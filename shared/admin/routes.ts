@@ -230,10 +230,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     async run({ input, rt }) {
       const until = Date.now() + input.seconds * 1000;
       const room = input.roomType && input.roomID ? { type: input.roomType, roomId: input.roomID } : undefined;
-      const ban = await rt.admin.ban(input.userID, until, room);
-      // Audit: in the room's sequence (the room need not exist), or the service's.
-      await appendEvent(rt, room ? { type: room.type, id: room.roomId } : SERVICE_ROOM, 'admin_ban', { userID: input.userID, until, scope: ban.scope });
-      return { ban };
+      // Its admin_ban event goes in the room's sequence (the room need not exist), or the service's.
+      return { ban: await rt.admin.ban(input.userID, until, room) };
     },
   }),
   route({
@@ -257,10 +255,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     output: z.object({ lifted: z.boolean().describe('false: there was no such ban (or it had ended)') }),
     codes: [],
     async run({ input, rt }) {
-      const lifted = await rt.admin.unban(input.userID, input.room);
-      const scope = input.room ? `${input.room.type}/${input.room.roomId}` : 'service';
-      await appendEvent(rt, input.room ? { type: input.room.type, id: input.room.roomId } : SERVICE_ROOM, 'admin_unban', { userID: input.userID, scope, lifted });
-      return { lifted };
+      return { lifted: await rt.admin.unban(input.userID, input.room) };
     },
   }),
   route({

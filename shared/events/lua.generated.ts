@@ -7,7 +7,7 @@ export const SCRIPTS = {
   },
   claimWebhook: {
     keys: ['receiver', 'events'],
-    lua: "local receiver, now = KEYS[1], tonumber(ARGV[1])\nif tonumber(redis.call('HGET', receiver, 'leaseUntil') or '0') > now then return {'BUSY'} end\nlocal nextAt = tonumber(redis.call('HGET', receiver, 'nextAt') or '0')\nif nextAt > now then return {'WAIT', redis.call('HGET', receiver, 'nextAt')} end\nlocal cursor = redis.call('HGET', receiver, 'cursor') or '0'\nlocal batch = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. cursor, '+inf', 'LIMIT', 0, tonumber(ARGV[4]))\nif #batch == 0 then return {'IDLE'} end\nredis.call('HSET', receiver, 'lease', ARGV[2], 'leaseUntil', ARGV[3])\nreturn {'OK', tonumber(redis.call('HGET', receiver, 'attempts') or '0'), cursor, batch}\n",
+    lua: "local receiver, now = KEYS[1], tonumber(ARGV[1])\nif tonumber(redis.call('HGET', receiver, 'leaseUntil') or '0') > now then return {'BUSY'} end\nlocal nextAt = tonumber(redis.call('HGET', receiver, 'nextAt') or '0')\nif nextAt > now then return {'WAIT', redis.call('HGET', receiver, 'nextAt')} end\nlocal cursor = redis.call('HGET', receiver, 'cursor') or '0'\nlocal top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2]\nif top and tonumber(top) < tonumber(cursor) then cursor = '0' end\nlocal batch = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. cursor, '+inf', 'LIMIT', 0, tonumber(ARGV[4]))\nif #batch == 0 then return {'IDLE'} end\nredis.call('HSET', receiver, 'lease', ARGV[2], 'leaseUntil', ARGV[3])\nreturn {'OK', tonumber(redis.call('HGET', receiver, 'attempts') or '0'), cursor, batch}\n",
   },
   settleDeadLetter: {
     keys: ['deadIndex', 'deadBodies'],

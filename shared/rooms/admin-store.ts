@@ -7,7 +7,7 @@
  */
 import { ROOM_TYPES, WEBRTC_ROOM, type RoomType } from '../config';
 import { AppError, Code } from '../errors';
-import { partitionBase } from './keys';
+import { eventCountKey, eventLogKey, keysFor, partitionBase, roomKeys, roomSeqKey, SERVICE_EVENTS } from './keys';
 import { customJson, RoomStore, type Effect, type Seat } from './store';
 
 export interface AdminRoomSummary {
@@ -152,22 +152,34 @@ export class AdminStore extends RoomStore {
     return (effect || undefined) as Effect | undefined;
   }
 
-  /** Bans `userId` until `until` (ms) from the service, or from one room. */
+  /** Bans `userId` until `until` (ms) from the service, or from one room; its admin_ban event in the same step. */
   async ban(userId: string, until: number, room?: { type: RoomType; roomId: string }): Promise<Ban> {
     const scope = room ? `${room.type}/${room.roomId}` : 'service';
-    await this.room('adminBan', undefined, room?.type ?? ROOM_TYPES[0], room?.roomId ?? '', ['set', `${scope}|${userId}`, until], {
-      keys: { subject: userId, serviceWide: !room },
-    });
+    await this.banScript(userId, room, ['set', userId, scope, until]);
     return { userID: userId, scope, until };
   }
 
-  /** Lifts a ban; answers whether there was one. */
+  /** Lifts a ban, with its admin_unban event; answers whether there was one. */
   async unban(userId: string, room?: { type: RoomType; roomId: string }): Promise<boolean> {
     const scope = room ? `${room.type}/${room.roomId}` : 'service';
-    const [lifted] = await this.room('adminBan', undefined, room?.type ?? ROOM_TYPES[0], room?.roomId ?? '', ['lift', `${scope}|${userId}`], {
-      keys: { subject: userId, serviceWide: !room },
-    });
+    const [, lifted] = await this.banScript(userId, room, ['lift', userId, scope]);
     return lifted === 1;
+  }
+
+  /**
+   * adminBan: its keys name the subject's ban, and the event's room: the
+   * banned room, or the service pseudo room (SERVICE_EVENTS, '-'), which has
+   * no room hash (a key that never exists stands in, as in appendEvent).
+   */
+  private banScript(userId: string, room: { type: RoomType; roomId: string } | undefined, extra: (string | number)[]) {
+    const p = this.prefix;
+    const [ban, bans] = keysFor(['ban', 'bans'], { prefix: p, type: room?.type ?? ROOM_TYPES[0], roomId: room?.roomId ?? '-', now: 0, subject: userId, serviceWide: !room });
+    const [events, eventCount] = [eventLogKey(p), eventCountKey(p)];
+    const keys = room
+      ? [ban!, bans!, events, eventCount, roomKeys(p, room.type, room.roomId).room, roomSeqKey(p, room.type, room.roomId)]
+      : [ban!, bans!, events, eventCount, `${roomSeqKey(p, SERVICE_EVENTS, '-')}:none`, roomSeqKey(p, SERVICE_EVENTS, '-')];
+    // The service pseudo room has no limits of its own: any type's fill the common ARGV it does not read.
+    return this.call('adminBan', keys, undefined, room?.type ?? ROOM_TYPES[0], room?.type ?? SERVICE_EVENTS, room?.roomId ?? '-', this.now(), extra);
   }
 
   async bans(): Promise<Ban[]> {

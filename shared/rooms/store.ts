@@ -7,7 +7,7 @@ import { ROOM_TYPES, WEBRTC_ROOM, type RoomLimits, type RoomType } from '../conf
 import { AppError, Code, authFailed } from '../errors';
 import type { Actor } from '../auth/token';
 import { storeCall, type RedisClient } from '../redis';
-import { SERVICE_EVENTS, eventCountKey, eventLogKey, keysFor, ownedRoomsBase, partitionBase, roomKeys, roomSeqKey, type KeyContext } from './keys';
+import { SERVICE_EVENTS, eventCountKey, eventLogKey, keysFor, ownedRoomsBase, partitionBase, roomKeys, roomSeqKey } from './keys';
 import type { TrtcEvent } from '../trtc/callback';
 import { SCRIPTS, type ScriptName } from './scripts';
 
@@ -156,8 +156,6 @@ export interface RunOptions {
   streamId?: string;
   /** The moment the script judges deadlines by (default: now). */
   asOf?: number;
-  /** What else names the script's keys (an admin ban's subject and scope). */
-  keys?: Pick<KeyContext, 'subject' | 'serviceWide'>;
 }
 
 function pairs(flat: unknown): [string, string][] {
@@ -224,7 +222,7 @@ export class RoomStore {
    */
   protected async run(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[], options: RunOptions = {}): Promise<Reply> {
     const now = options.asOf ?? this.now();
-    const keys = keysFor(SCRIPTS[name].keys, { prefix: this.prefix, type, roomId, actor, now, opId: options.opId, streamId: options.streamId, ...options.keys });
+    const keys = keysFor(SCRIPTS[name].keys, { prefix: this.prefix, type, roomId, actor, now, opId: options.opId, streamId: options.streamId });
     return this.call(name, keys, actor, type, type, roomId, now, extra, options);
   }
 

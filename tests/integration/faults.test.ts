@@ -137,6 +137,8 @@ class PrivateRedis {
 
 // ---------------------------------------------------------------------------
 
+const ADMIN_API_KEY = 'faults-admin-key-0123456789abcdefghij';
+
 describe('Redis stopped mid-run', () => {
   let server: PrivateRedis;
   let fake: FakeCloud;
@@ -149,7 +151,7 @@ describe('Redis stopped mid-run', () => {
     fake = await startTestCloud();
     const prefix = `test-faults-${randomBytes(3).toString('hex')}`;
     // This server is standalone even when the suite runs against the cluster (REDIS_CLUSTER=true).
-    const config = loadConfig(testEnv(fake, prefix, { REDIS_URL: server.url, REDIS_CLUSTER: 'false', HEARTBEAT_TIMEOUT: '120', ROOM_IDLE_TIMEOUT: '120' }));
+    const config = loadConfig(testEnv(fake, prefix, { REDIS_URL: server.url, REDIS_CLUSTER: 'false', HEARTBEAT_TIMEOUT: '120', ROOM_IDLE_TIMEOUT: '120', ADMIN_API_KEY }));
     rt = buildRuntime(config, { redis: connectRedis(config.redisUrl!, config.redisCluster) });
     installRuntime(rt);
   });
@@ -186,6 +188,11 @@ describe('Redis stopped mid-run', () => {
     down.push(['create_room', await timed(() => carol.call(TYPE, 'create_room', { roomID: 'newborn', roomInfo: 'x' }))]);
     down.push(['logout', await timed(() => bob.call(TYPE, 'logout'))]);
     down.push(['login', await timed(() => invoke('/weapp/multi_room/login', { query: { sdkAppID: String(CLOUD.sdkAppId), accountType: '0', userID: 'dave', userSig: userSigFor('dave') } }))]);
+    const admin = { authorization: `Bearer ${ADMIN_API_KEY}` };
+    down.push(['admin rooms', await timed(() => invoke('/admin/rooms', { method: 'GET', headers: admin }))]);
+    down.push(['admin room', await timed(() => invoke(`/admin/rooms/${TYPE}/${roomID}`, { method: 'GET', headers: admin }))]);
+    down.push(['admin ban', await timed(() => invoke('/admin/bans', { method: 'POST', headers: admin, body: { userID: 'carol', seconds: 60 } }))]);
+    down.push(['admin events', await timed(() => invoke('/admin/events', { method: 'GET', headers: admin }))]);
     const concurrent = await Promise.all(Array.from({ length: 10 }, () => timed(() => bob.call(TYPE, 'get_pushers', { roomID }))));
 
     // Act 3: Redis returns on the same port and directory (AOF replayed); poll the service every 100 ms.

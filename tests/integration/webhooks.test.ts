@@ -13,9 +13,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readEvents, type RoomEvent } from '../../shared/events/log';
 import { SCRIPTS } from '../../shared/events/lua.generated';
 import { deliverWebhooks, listDeadLetters, receiverId, redriveDeadLetters, signatureHeader, SIGNATURE_HEADER } from '../../shared/events/webhooks';
-import { eventLogKey, webhookKey } from '../../shared/rooms/keys';
+import { eventCountKey, eventLogKey, webhookKey } from '../../shared/rooms/keys';
 import { sweep } from '../../shared/rooms/sweeper';
-import { pushUrlFor, signInAll, sleep, startHarness, type Client, type Harness } from '../support/harness';
+import { startGateway } from '../../scripts/gateway';
+import { main_handler as sweeper } from '../../functions/sweeper';
+import { installRuntime } from '../../shared/runtime';
+import { CLOUD, deleteByPrefix, pushUrlFor, signInAll, sleep, startHarness, STORE, testEnv, userSigFor, type Client, type Harness } from '../support/harness';
 
 const SECRET = 'whsec-test-0123456789abcdef';
 
@@ -43,6 +46,8 @@ interface Receiver {
   failNext: number;
   /** Answers this much later. */
   delayMs: number;
+  /** Runs on each good batch before the receiver answers (a backend reading the service back). */
+  onBatch?: (events: RoomEvent[]) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,7 +74,9 @@ async function startReceiver(): Promise<Receiver> {
         res.writeHead(400).end();
         return;
       }
-      receiver.batches.push((JSON.parse(raw) as { events: RoomEvent[] }).events);
+      const events = (JSON.parse(raw) as { events: RoomEvent[] }).events;
+      receiver.batches.push(events);
+      await receiver.onBatch?.(events);
       res.writeHead(204).end();
     });
   });
@@ -103,6 +110,7 @@ beforeEach(async () => {
   rx.mode = { kind: 'ok' };
   rx.failNext = 0;
   rx.delayMs = 0;
+  rx.onBatch = undefined;
 });
 
 const received = () => rx.batches.flat();
@@ -140,6 +148,36 @@ describe('delivery', () => {
     expect(rx.forged).toBe(0);
     // Nothing left for the sweeper.
     expect((await sweep(h.rt)).webhooks).toEqual({ delivered: 0, failed: 0, parked: 0 });
+  });
+
+  it('the sweeper function delivers what no kick did (a function frozen or killed after answering)', async () => {
+    const [a] = await signInAll('a1');
+    h.rt.rooms.onEvents = undefined; // as if the request's kick never ran
+    await join(a, 'm1');
+    await sleep(50);
+    expect(received()).toEqual([]);
+    const outcome = await sweeper({ Type: 'Timer', TriggerName: 'sweeper' });
+    expect(outcome).toMatchObject({ code: 0, webhooks: { delivered: 3, failed: 0, parked: 0 }, events: 3 });
+    expect(received()).toEqual(await logged());
+  });
+
+  it('a read made on receiving an event already shows its change (the event commits with it)', async () => {
+    const [a, b, reader] = await signInAll('a1', 'b1', 'r1');
+    const seen: string[] = [];
+    rx.onBatch = async (events) => {
+      for (const e of events.filter((ev) => ev.type === 'pusher_joined' || ev.type === 'pusher_left')) {
+        const pushers = await reader.call('multi_room', 'get_pushers', { roomID: e.roomID });
+        const ids = ((pushers.body.pushers ?? []) as { userID: string }[]).map((p) => p.userID);
+        seen.push(`${e.type} ${e.userID} ${ids.includes(e.userID!) ? 'seated' : 'not seated'}`);
+      }
+    };
+    await join(a, 'm1');
+    await until('a1 joined', () => seen.length === 1);
+    await join(b, 'm1');
+    await until('b1 joined', () => seen.length === 2);
+    await b.call('multi_room', 'delete_pusher', { roomID: 'm1' });
+    await until('b1 left', () => seen.length === 3);
+    expect(seen).toEqual(['pusher_joined a1 seated', 'pusher_joined b1 seated', 'pusher_left b1 not seated']);
   });
 
   it('the signature: HMAC-SHA256 of "t.body" with WEBHOOK_SECRET; the README verifier refuses a wrong secret, body or old t', () => {
@@ -340,5 +378,45 @@ describe('configuration', () => {
     await expect(h.reconfigure(webhookEnv({ WEBHOOK_URL: `${rx.url},ftp://secret@x/y` }))).rejects.toThrow(/WEBHOOK_URL entry 2 is not an http\(s\) URL/);
     await expect(h.reconfigure(webhookEnv({ WEBHOOK_URL: `${rx.url},ftp://secret@x/y` }))).rejects.not.toThrow(/secret@/);
     await expect(h.reconfigure(webhookEnv({ WEBHOOK_SECRET: 'short' }))).rejects.toThrow(/WEBHOOK_SECRET must be 16-256/);
+  });
+});
+
+describe('a log that started over', () => {
+  it('(its keys lost while the receiver state was not) is delivered from its start, not skipped up to the old cursor', async () => {
+    const [a] = await signInAll('a1');
+    await join(a, 'm1');
+    await until('the first events', () => received().length === 3);
+    const key = webhookKey(h.prefix, receiverId(rx.url));
+    await h.rt.redis.hset(key, 'cursor', '1000');
+    await h.rt.redis.del(eventLogKey(h.prefix), eventCountKey(h.prefix));
+    rx.batches = [];
+    await a.call('multi_room', 'delete_pusher', { roomID: 'm1' });
+    await until('the new log', () => received().length === 2);
+    expect(received().map((e) => e.type)).toEqual(['pusher_left', 'room_finished']);
+  });
+});
+
+describe('the local gateway (npm start)', () => {
+  it('delivers after its requests, and its sweeper timer retries what a failed kick left', async () => {
+    const prefix = `test-gwh-${Math.random().toString(16).slice(2, 8)}`;
+    const env = testEnv(h.fake, prefix, webhookEnv({ WEBHOOK_RETRY_BASE_MS: '10' }));
+    if (STORE === 'embedded') delete env.REDIS_URL; // the gateway's own embedded store
+    const gw = await startGateway({ env, port: 0, sweepIntervalMs: 100, quiet: true });
+    try {
+      const post = async (path: string, query: Record<string, string>, body: Record<string, unknown>) =>
+        (await (await fetch(`${gw.url}/weapp/${path}?${new URLSearchParams(query)}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })).json()) as Record<string, unknown>;
+      const login = await post('multi_room/login', { sdkAppID: String(CLOUD.sdkAppId), accountType: '0', userID: 'gw1', userSig: userSigFor('gw1') }, {});
+      const session = { userID: 'gw1', token: String(login.token) };
+      rx.failNext = 1; // the request's own kick fails: the sweeper timer must carry it
+      const joined = await post('multi_room/add_pusher', session, { userID: 'gw1', roomID: 'g1', userName: 'g', userAvatar: '', pushURL: pushUrlFor('gw1') });
+      expect(joined.code).toBe(0);
+      await until('the gateway to deliver', () => received().length === 3);
+      expect(received().map((e) => `${e.roomID} ${e.seq} ${e.type}`)).toEqual(['g1 1 room_created', 'g1 2 room_started', 'g1 3 pusher_joined']);
+      expect(rx.failNext).toBe(0);
+    } finally {
+      if (STORE === 'redis') await deleteByPrefix(gw.runtime, prefix);
+      await gw.close();
+      installRuntime(h.rt);
+    }
   });
 });

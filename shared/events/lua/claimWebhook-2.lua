@@ -17,6 +17,10 @@ if tonumber(redis.call('HGET', receiver, 'leaseUntil') or '0') > now then return
 local nextAt = tonumber(redis.call('HGET', receiver, 'nextAt') or '0')
 if nextAt > now then return {'WAIT', redis.call('HGET', receiver, 'nextAt')} end
 local cursor = redis.call('HGET', receiver, 'cursor') or '0'
+-- A log whose last position is below the cursor started over (the log and its
+-- counter were lost while this state was not): deliver it from its start.
+local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2]
+if top and tonumber(top) < tonumber(cursor) then cursor = '0' end
 local batch = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. cursor, '+inf', 'LIMIT', 0, tonumber(ARGV[4]))
 if #batch == 0 then return {'IDLE'} end
 redis.call('HSET', receiver, 'lease', ARGV[2], 'leaseUntil', ARGV[3])

@@ -44,13 +44,19 @@ end
 -- and the sequence key (alive while the room's events may still be in the
 -- log, and beyond the room's end) remember; so a room id used again continues
 -- its sequence instead of starting over while its old events can be read.
+-- A script appending several events to one room (a room ending with its
+-- audience) reads both once, at the room's first event, and counts on in r.
 local function nextSeq(r)
-  local last = tonumber(redis.call('GET', r.seq) or '0')
-  local live = r.hash and redis.call('EXISTS', r.hash) == 1
-  if live then last = math.max(last, tonumber(redis.call('HGET', r.hash, 'q') or '0')) end
+  if not r.lastSeq then
+    r.live = r.hash ~= nil and redis.call('EXISTS', r.hash) == 1
+    local last = tonumber(redis.call('GET', r.seq) or '0')
+    if r.live then last = math.max(last, tonumber(redis.call('HGET', r.hash, 'q') or '0')) end
+    r.lastSeq = last
+  end
+  r.lastSeq = r.lastSeq + 1
   -- As text: %d, since the embedded store's Lua (5.3) may hand numbers over as floats ("7.0").
-  local seq = string.format('%d', last + 1)
-  if live then redis.call('HSET', r.hash, 'q', seq) end
+  local seq = string.format('%d', r.lastSeq)
+  if r.live then redis.call('HSET', r.hash, 'q', seq) end
   if r.type == 'service' then
     redis.call('SET', r.seq, seq)
   else
@@ -61,10 +67,14 @@ end
 
 -- Bounds the log: at most logMaxLen events, none older than logMaxAge (by the
 -- time in its id; at most `most` of those per call, so a backlog is trimmed
--- over the next appends and by the sweeper's trimEvents).
+-- over the next appends and by the sweeper's trimEvents). The age is checked
+-- once per script: its appends all share one `now`.
+local ageChecked = false
 local function trimLog(log, most)
   local over = redis.call('ZCARD', log) - logMaxLen
   if over > 0 then redis.call('ZREMRANGEBYRANK', log, 0, over - 1) end
+  if ageChecked then return end
+  ageChecked = true
   for _ = 1, most do
     local head = redis.call('ZRANGE', log, 0, 0)[1]
     if not head then break end
@@ -76,7 +86,17 @@ end
 
 local function appendEvent(r, kind, user, reason, extra)
   local seq = nextSeq(r)
-  local position = string.format('%d', redis.call('INCR', r.logCount))
+  local position = redis.call('INCR', r.logCount)
+  if position == 1 then
+    -- A new counter beside a non-empty log (the counter key was evicted or
+    -- deleted): continue after the log's last position, never reuse one.
+    local top = redis.call('ZRANGE', r.log, -1, -1, 'WITHSCORES')[2]
+    if top then
+      position = tonumber(top) + 1
+      redis.call('SET', r.logCount, string.format('%d', position))
+    end
+  end
+  position = string.format('%d', position)
   local id = ARGV[2] .. '-' .. position
   local parts = {'{"id":"', id, '","type":', jsonString(kind), ',"roomType":', jsonString(r.type),
     ',"roomID":', jsonString(r.id), ',"seq":', seq, ',"time":', ARGV[2]}
