@@ -199,6 +199,7 @@ async function playSession(store: 'redis' | 'embedded'): Promise<{ steps: Record
     await admin('events bad after', 'events', 'GET', '/admin/events', { query: { after: 'x' } });
     await admin('dead letters (none: no WEBHOOK_URL)', 'dead_letters', 'GET', '/admin/dead-letters');
     await admin('redrive all', 'redrive', 'POST', '/admin/dead-letters/redrive');
+    await admin('webhook status (no receivers)', 'webhooks', 'GET', '/admin/webhooks');
     await admin('service events', 'events', 'GET', '/admin/events', { query: { room: 'service/-' } });
     await admin('dismiss', 'dismiss', 'POST', '/admin/rooms/multi_room/made-by-join/dismiss');
     await admin('dismiss again', 'dismiss', 'POST', '/admin/rooms/multi_room/made-by-join/dismiss');
