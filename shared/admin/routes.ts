@@ -267,7 +267,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
       limit: intLike.pipe(z.number().int().min(1, `must be 1-${MAX_READ_LIMIT}`).max(MAX_READ_LIMIT, `must be 1-${MAX_READ_LIMIT}`)).default(100).describe(`events per page: 1-${MAX_READ_LIMIT}, default 100`),
     }),
     output: z.object({
-      events: z.array(z.object({ id: z.string(), type: z.string(), roomType: z.string(), roomID: z.string(), seq: z.number().int(), time: z.number().int() }).passthrough()).describe('each {id, type, roomType, roomID, seq, time, userID?, reason?, ...}'),
+      events: z.array(z.object({ id: z.string(), type: z.string(), roomType: z.string(), roomID: z.string(), seq: z.number().int(), time: z.number().int() })).describe('each {id, type, roomType, roomID, seq, time, userID?, reason?, ...} (README "Events and webhooks" lists each type\'s fields)'),
       next: z.string().nullable().describe('pass as `after` for the next page (with a room filter it may be past the last event returned); null when the log is empty'),
     }),
     codes: [],
@@ -287,7 +287,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
         z.object({
           id: z.string(),
           url: z.string().describe("the receiver's URL as shown (origin and path, never its query)"),
-          events: z.array(z.object({ id: z.string(), type: z.string(), roomType: z.string(), roomID: z.string(), seq: z.number().int() }).passthrough()),
+          events: z.array(z.object({ id: z.string(), type: z.string(), roomType: z.string(), roomID: z.string(), seq: z.number().int() })).describe('the batch, as it was POSTed'),
           attempts: z.number().int(),
           lastError: z.string(),
           parkedAt: z.number().int().describe('ms since the epoch'),
