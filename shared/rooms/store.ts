@@ -72,6 +72,14 @@ export interface PendingEffect {
 
 type Reply = [string, ...unknown[]];
 
+/**
+ * Scripts sent only the common ARGV 1-10: the heartbeat (the hot path) appends
+ * no event and takes no arguments of its own, so the event log's ARGV 11-13
+ * would only lengthen every beat. A script here must read no arg() and no
+ * ARGV past 10 (tests/unit/lua-generated.test.ts checks).
+ */
+export const SHORT_ARGV: ReadonlySet<ScriptName> = new Set<ScriptName>(['heartbeat']);
+
 /** The scripts that append to the event log (their KEYS name its counter). */
 const APPENDING = new Set<ScriptName>((Object.keys(SCRIPTS) as ScriptName[]).filter((name) => (SCRIPTS[name].keys as readonly string[]).includes('eventCount')));
 type ScriptCall = (...args: (string | number)[]) => Promise<Reply>;
@@ -235,9 +243,7 @@ export class RoomStore {
         countQuota ? this.rateLimit.perUserPerMinute : 0,
         countQuota ? this.rateLimit.perIpPerMinute : 0,
         ownedRoomsBase(this.prefix),
-        eventType,
-        this.eventLog.maxLength,
-        this.eventLog.maxAgeMs,
+        ...(SHORT_ARGV.has(name) ? [] : [eventType, this.eventLog.maxLength, this.eventLog.maxAgeMs]),
         ...extra,
       ),
     );
