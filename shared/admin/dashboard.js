@@ -191,6 +191,7 @@
   }
 
   const loadDeadLetters = async () => (await api('GET', 'dead-letters')).deadLetters || [];
+  const loadReceivers = async () => (await api('GET', 'webhooks')).receivers || [];
 
   // --- rendering -----------------------------------------------------------
 
@@ -229,6 +230,11 @@
       td(utc(e.time)), td(e.type), td(e.roomType + '/' + e.roomID, 'mono'), td(e.seq, 'num'), td(e.userID), td(e.reason), td(e.id, 'mono'))));
   }
 
+  function renderReceivers(list) {
+    fill('hooks', 'hooks-empty', list.map((r) => el('tr', { 'data-testid': 'receiver-row' },
+      td(r.url, 'mono'), td(r.pending, 'num'), td(r.attempts, 'num'), td(r.lastError), td(r.retryAt ? utc(r.retryAt) : ''))));
+  }
+
   function renderDeadLetters(list) {
     $('redrive-all').disabled = list.length === 0;
     fill('dead', 'dead-empty', list.map((d) => el('tr', { 'data-testid': 'dead-row' },
@@ -248,8 +254,8 @@
     state.busy = true;
     state.again = false;
     // Each panel loads on its own: one that fails keeps its last content and says why; the others still update.
-    const [rooms, room, events, dead] = await Promise.allSettled([loadRooms(), loadRoom(), loadEvents(), loadDeadLetters()]);
-    const failed = [rooms, room, events, dead].filter((r) => r.status === 'rejected').map((r) => r.reason);
+    const [rooms, room, events, hooks, dead] = await Promise.allSettled([loadRooms(), loadRoom(), loadEvents(), loadReceivers(), loadDeadLetters()]);
+    const failed = [rooms, room, events, hooks, dead].filter((r) => r.status === 'rejected').map((r) => r.reason);
     const refused = failed.find((error) => error instanceof AuthError);
     if (refused) {
       state.busy = false;
@@ -260,6 +266,7 @@
       if (rooms.status === 'fulfilled') renderRooms(rooms.value);
       if (room.status === 'fulfilled') renderRoom(room.value);
       if (events.status === 'fulfilled') renderEvents();
+      if (hooks.status === 'fulfilled') renderReceivers(hooks.value);
       if (dead.status === 'fulfilled') renderDeadLetters(dead.value);
     } catch (error) {
       failed.push(new Error('cannot show an answer: ' + error.message)); // and keep refreshing

@@ -11,7 +11,7 @@ import type { HttpRequest } from '../http/event';
 import { intLike, roomId, roomInfo, text, userId } from '../http/fields';
 import { readLatestEvents } from '../events/latest';
 import { appendEvent, MAX_READ_LIMIT, readEvents, SERVICE_ROOM, type EventRoom } from '../events/log';
-import { listDeadLetters, redriveDeadLetters } from '../events/webhooks';
+import { listDeadLetters, redriveDeadLetters, webhookStatus } from '../events/webhooks';
 import { performEffect } from '../rooms/effects';
 import type { RoomCursor } from '../rooms/admin-store';
 import type { Runtime } from '../runtime';
@@ -271,7 +271,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
       last: z.literal('true').optional().describe('true: the newest `limit` events instead (still in log order); `next` is then the newest id in the log, to follow it with `after`'),
     }).refine((input) => !(input.last && input.after), { message: 'cannot be combined with after', path: ['last'] }),
     output: z.object({
-      events: z.array(z.object({ id: z.string(), type: z.string(), roomType: z.string(), roomID: z.string(), seq: z.number().int(), time: z.number().int() }).passthrough()).describe('each {id, type, roomType, roomID, seq, time, userID?, reason?, ...}'),
+      events: z.array(z.object({ id: z.string(), type: z.string(), roomType: z.string(), roomID: z.string(), seq: z.number().int(), time: z.number().int() })).describe('each {id, type, roomType, roomID, seq, time, userID?, reason?, ...} (README "Events and webhooks" lists each type\'s fields)'),
       next: z.string().nullable().describe('pass as `after` for the next page (with a room filter it may be past the last event returned); null when the log is empty'),
     }),
     codes: [],
@@ -291,7 +291,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
         z.object({
           id: z.string(),
           url: z.string().describe("the receiver's URL as shown (origin and path, never its query)"),
-          events: z.array(z.object({ id: z.string(), type: z.string(), roomType: z.string(), roomID: z.string(), seq: z.number().int() }).passthrough()),
+          events: z.array(z.object({ id: z.string(), type: z.string(), roomType: z.string(), roomID: z.string(), seq: z.number().int() })).describe('the batch, as it was POSTed'),
           attempts: z.number().int(),
           lastError: z.string(),
           parkedAt: z.number().int().describe('ms since the epoch'),
@@ -317,6 +317,31 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
       const report = await redriveDeadLetters(rt, { id: input.id });
       await appendEvent(rt, SERVICE_ROOM, 'admin_redrive', { ...(input.id ? { deadLetter: input.id } : {}), redriven: report.redriven, failed: report.failed });
       return { redriven: report.redriven, failed: report.failed };
+    },
+  }),
+  route({
+    name: 'webhooks',
+    method: 'GET',
+    path: '/admin/webhooks',
+    summary: "How delivery stands per WEBHOOK_URL receiver (events not yet acknowledged, the failing batch's attempts, last error, next retry, lease) and how many dead letters wait.",
+    input: z.object({}),
+    output: z.object({
+      receivers: z.array(
+        z.object({
+          url: z.string().describe("the receiver's URL as shown (origin and path, never its query)"),
+          pending: z.number().int().describe('events in the log after its cursor (not yet acknowledged)'),
+          attempts: z.number().int().describe('failed attempts of the batch at its cursor (0: none failing)'),
+          lastError: z.string().nullable(),
+          retryAt: z.number().int().nullable().describe('no attempt before this moment (ms), while backing off'),
+          leasedUntil: z.number().int().nullable().describe('a deliverer holds its lease until this moment (ms)'),
+        }),
+      ).describe('empty without WEBHOOK_URL'),
+      deadLetters: z.number().int(),
+    }),
+    codes: [],
+    async run({ rt }) {
+      const status = await webhookStatus(rt);
+      return { receivers: status.receivers, deadLetters: status.deadLetters };
     },
   }),
 ];

@@ -255,6 +255,37 @@ export function kickWebhooks(rt: Runtime): void {
   void deliverWebhooks(rt);
 }
 
+/** How one receiver's delivery stands (for the admin plane and operators). */
+export interface ReceiverStatus {
+  /** Origin and path of the URL. */
+  url: string;
+  /** Events in the log after its cursor: not yet acknowledged. */
+  pending: number;
+  /** Failed attempts of the batch at its cursor (0: none failing). */
+  attempts: number;
+  lastError: string | null;
+  /** No attempt before this moment (ms), while backing off. */
+  retryAt: number | null;
+  /** A deliverer holds its lease until this moment (ms). */
+  leasedUntil: number | null;
+}
+
+/** Every configured receiver's delivery state and the number of dead letters; read-only, one round trip per receiver. */
+export async function webhookStatus(rt: Runtime): Promise<{ receivers: ReceiverStatus[]; deadLetters: number }> {
+  const prefix = rt.config.keyPrefix;
+  const now = Date.now();
+  const receivers = await Promise.all(
+    rt.config.webhooks.urls.map(async (url): Promise<ReceiverStatus> => {
+      const state = await storeCall(rt.redis.hgetall(webhookKey(prefix, receiverId(url))));
+      const pending = await storeCall(rt.redis.zcount(eventLogKey(prefix), `(${state.cursor ?? '0'}`, '+inf'));
+      const moment = (field: string | undefined) => (field && Number(field) > now ? Number(field) : null);
+      return { url: shownUrl(url), pending, attempts: Number(state.attempts ?? 0), lastError: state.lastError ?? null, retryAt: moment(state.nextAt), leasedUntil: moment(state.leaseUntil) };
+    }),
+  );
+  const deadLetters = await storeCall(rt.redis.zcard(deadLetterKeys(prefix).index));
+  return { receivers, deadLetters };
+}
+
 // ---- dead letters (GET /admin/dead-letters, POST /admin/dead-letters/redrive)
 
 /** Every dead letter, oldest parked first. */

@@ -92,6 +92,16 @@ export const TRTC_ORDER_TTL_MS = 10 * 60_000;
 
 type Reply = [string, ...unknown[]];
 
+/**
+ * Scripts sent only the common ARGV 1-10: the heartbeat (the hot path) appends
+ * no event and takes no arguments of its own, so the event log's ARGV 11-13
+ * would only lengthen every beat. A script here must read no arg() and no
+ * ARGV past 10 (tests/unit/lua-generated.test.ts checks). Exception: a caller
+ * proven outside the store (webrtc_room's demo or JWT identity) gets ARGV
+ * 11-14, since admission.lua must read its flag (ARGV 14) to skip the session.
+ */
+export const SHORT_ARGV: ReadonlySet<ScriptName> = new Set<ScriptName>(['heartbeat']);
+
 /** The scripts that append to the event log (their KEYS name its counter). */
 const APPENDING = new Set<ScriptName>((Object.keys(SCRIPTS) as ScriptName[]).filter((name) => (SCRIPTS[name].keys as readonly string[]).includes('eventCount')));
 type ScriptCall = (...args: (string | number)[]) => Promise<Reply>;
@@ -256,10 +266,9 @@ export class RoomStore {
         countQuota && actor.userId !== '' ? this.rateLimit.perUserPerMinute : 0,
         countQuota ? this.rateLimit.perIpPerMinute : 0,
         ownedRoomsBase(this.prefix),
-        eventType,
-        this.eventLog.maxLength,
-        this.eventLog.maxAgeMs,
-        actor?.proof ? '1' : '0',
+        // A short-ARGV script still gets them when the caller's identity was proven
+        // outside the store (webrtc_room): admission.lua then reads ARGV 14.
+        ...(SHORT_ARGV.has(name) && !actor?.proof ? [] : [eventType, this.eventLog.maxLength, this.eventLog.maxAgeMs, actor?.proof ? '1' : '0']),
         ...extra,
       ),
     );

@@ -203,6 +203,9 @@ describe('ops dashboard in headless Chromium', () => {
     await expect.poll(() => rows.count(), { timeout: UI_TIMEOUT }).toBeGreaterThan(0);
     expect(await rows.first().locator('td').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/hook$/), '1', expect.stringMatching(/503/)]));
 
+    // The receiver's delivery state is shown too (its URL as shown: origin and path).
+    await until(page.locator('[data-testid=receiver-row]', { hasText: /^http:\/\/127\.0\.0\.1:\d+\/hook/ }));
+
     receiver.failing = false;
     await page.getByTestId('redrive-all').click();
     await page.getByTestId('confirm-ok').click();

@@ -493,6 +493,8 @@ describe('dead letters', () => {
       }
       expect(letters.length).toBeGreaterThan(0);
       expect(letters[0]).toMatchObject({ id: expect.any(String), url, attempts: 1, lastError: 'HTTP 500', parkedAt: expect.any(Number) });
+      const status = await admin('GET', '/admin/webhooks');
+      expect(status.body).toMatchObject({ code: 0, receivers: [{ url, pending: expect.any(Number) }], deadLetters: letters.length });
       expect((letters[0]!.events as { type: string }[]).map((e) => e.type)).toContain('pusher_joined');
 
       // Still failing: the letter stays, one attempt more.

@@ -105,12 +105,18 @@ describe('every change appends its event, with its reason', () => {
   it('the sweeper: pusher_left heartbeat_timeout, room_finished last_left and idle', async () => {
     await h.reconfigure({ HEARTBEAT_TIMEOUT: '0.5', ROOM_IDLE_TIMEOUT: '0.5' });
     const [a, b] = await signInAll('a1', 'b1');
+    const joinedAt = Date.now();
     await join(a, 'multi_room', 'm1');
     await join(b, 'multi_room', 'm1');
     await a.call('multi_room', 'create_room', { roomID: 'm2' });
     await sleep(700);
     await sweep(h.rt);
     const events = await all();
+    // When the pusher really went: its missed deadline (last beat + the timeout), before the reap.
+    for (const left of events.filter((e) => e.reason === 'heartbeat_timeout')) {
+      expect(left.heartbeatDeadline).toBeGreaterThanOrEqual(joinedAt + 500);
+      expect(left.heartbeatDeadline).toBeLessThan(left.time);
+    }
     expect(lines(events.filter((e) => e.roomID === 'm1')).slice(4)).toEqual(['pusher_left heartbeat_timeout a1', 'pusher_left heartbeat_timeout b1', 'room_finished last_left']);
     expect(lines(events.filter((e) => e.roomID === 'm2'))).toEqual(['room_created a1', 'room_finished idle']);
     // A second sweep finds nothing to change and appends nothing.
@@ -128,6 +134,7 @@ describe('every change appends its event, with its reason', () => {
     // Updating a live seat (a second add_pusher) is not a join.
     await join(a, 'multi_room', 'm1');
     expect(lines(await all()).slice(4)).toEqual(['pusher_left heartbeat_timeout a1', 'pusher_joined a1']);
+    expect((await all())[4]!.heartbeatDeadline).toBeLessThan((await all())[4]!.time);
   });
 
   it('a stopped stream: pusher_left stream_stopped', async () => {

@@ -22,4 +22,19 @@ describe('generated Lua modules', () => {
     writeFileSync(path.join(dir, 'bad-2.lua'), "--- A script.\n-- KEYS\n--   1 session  the session\n-- ARGV: none.\nreturn 1\n");
     expect(() => generate(dir)).toThrow(/header names 1 KEYS, file name says 2/);
   });
+
+  it('the scripts sent only the common ARGV 1-10 (SHORT_ARGV) read nothing past them and append no event', async () => {
+    const { readdirSync } = await import('node:fs');
+    const path = await import('node:path');
+    const { SHORT_ARGV } = await import('../../shared/rooms/store');
+    const dir = path.resolve(__dirname, '../../shared/rooms/lua');
+    for (const name of SHORT_ARGV) {
+      const file = readdirSync(dir).find((f) => f.startsWith(`${name}-`))!;
+      const own = readFileSync(path.join(dir, file), 'utf8');
+      expect(own, file).not.toMatch(/\barg\(/);
+      expect(own, file).not.toMatch(/ARGV\[(1[1-9]|[2-9]\d)\]/);
+      expect(own, file).not.toMatch(/@include "helpers\/(events|rules)"/);
+      expect(own, file).not.toMatch(/roomType|logMax/);
+    }
+  });
 });

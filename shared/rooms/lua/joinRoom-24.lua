@@ -66,7 +66,7 @@ end
 local seated = isLiveSeat(r, actor)
 if not seated and liveSeatCount(r) >= tonumber(arg(2)) then return {'FULL'} end
 -- A seat that timed out but was not reaped yet ends here (reads stopped showing it).
-if not seated and redis.call('HEXISTS', r.pushers, actor) == 1 then appendEvent(r, 'pusher_left', actor, 'heartbeat_timeout') end
+if not seated and redis.call('HEXISTS', r.pushers, actor) == 1 then appendEvent(r, 'pusher_left', actor, 'heartbeat_timeout', timedOut(r, actor)) end
 -- Creator rights belong to someone who entered: a room created under an id
 -- but never entered by its creator goes to its first pusher (no squatting).
 if redis.call('HGET', r.hash, 'a') ~= '1' and redis.call('HGET', r.hash, 'c') ~= actor then makeCreator(r, actor, owned) end

@@ -40,6 +40,14 @@ local function roomIn(base, id, p)
     list = p.list, due = p.due, outbox = p.outbox, idle = p.idle, backstop = p.backstop, log = p.log, logCount = p.logCount}
 end
 
+-- pusher_left heartbeat_timeout carries the deadline the seat missed (its
+-- last beat + the timeout), when the pusher really went: the sweeper reaps later.
+local function timedOut(r, user)
+  local deadline = redis.call('ZSCORE', r.beats, user)
+  if deadline then return {{'heartbeatDeadline', deadline}} end
+  return nil
+end
+
 -- A seat counts only while its heartbeat deadline is in the future: a silent
 -- pusher is gone from every read at once, before the sweeper reaps it.
 local function isLiveSeat(r, user)
@@ -223,7 +231,7 @@ end
 -- (left|heartbeat_timeout|stream_stopped|kicked).
 local function removeSeat(r, user, creatorEndsRoom, reason)
   local creator = redis.call('HGET', r.hash, 'c')
-  appendEvent(r, 'pusher_left', user, reason)
+  appendEvent(r, 'pusher_left', user, reason, reason == 'heartbeat_timeout' and timedOut(r, user) or nil)
   if creatorEndsRoom == '1' and user == creator then
     endRoom(r, 'creator_left', user)
     return effect(r, 'destroy')
