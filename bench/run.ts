@@ -25,6 +25,7 @@ import { runBundles, type BundleResult } from './sections/bundles';
 import { figuresBlock, writeFigures } from './sections/figures';
 import { runGateway, type GatewayResult } from './sections/gateway';
 import { runHeartbeat, type HeartbeatResult } from './sections/heartbeat';
+import { CLIENT_STAGE } from './lib/heartbeat-stages';
 import { indexEntryBytes, runMemory, type MemoryResult } from './sections/memory';
 import { runRoundTrips, type TripRow } from './sections/roundtrips';
 import { runWebhooks, type WebhookResult } from './sections/webhooks';
@@ -325,7 +326,8 @@ async function main(): Promise<void> {
         `  per room type (CPU us per request, Node + Redis, req/s):\n` +
         Object.entries(hb.byRoomType)
           .map(([type, t]) => `    ${type.padEnd(24)} ${String(t.node).padStart(6)} + ${String(t.redis).padStart(6)}   ${String(t.perSecond).padStart(7)}/s\n`)
-          .join(''),
+          .join('') +
+        whereMicrosecondsGo(hb),
     );
   }
   if (tripRows) {
@@ -343,6 +345,28 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`\nTotal ${seconds.toFixed(1)} s; results in bench/results.json\n`);
   if (Object.keys(errors).length > 0) process.exitCode = 1;
+}
+
+/** The heartbeat's Node CPU per request, split by where it goes (bench/lib/heartbeat-stages.ts). */
+function whereMicrosecondsGo(hb: HeartbeatResult): string {
+  const b = hb.breakdown;
+  const st = hb.stages;
+  const us = (v: number) => v.toFixed(2).padStart(7);
+  const line = (label: string, v: number, note = '') => `    ${label.padEnd(44)} ${us(v)} us${note}\n`;
+  return (
+    `  where each microsecond of the heartbeat goes (Node CPU per request):\n` +
+    line('handler, 64 callers, real Redis', b.handler.node, `   (+ ${b.handler.redis} us Redis)`) +
+    line('  handler alone, 64 callers, instant store', b.handlerNoRedis.node) +
+    line("  its EVALSHA replayed alone (ioredis)", b.heartbeatScript.node, `   (+ ${b.heartbeatScript.redis} us Redis; one-liner: ${b.rawOneLiner.node} + ${b.rawOneLiner.redis})`) +
+    `    handler stages, each timed alone (1 caller, no Redis, ${st.calls} calls, median of rounds):\n` +
+    Object.entries(st.stages)
+      .filter(([name]) => name !== CLIENT_STAGE)
+      .map(([name, v]) => line(`      ${name}`, v))
+      .join('') +
+    line('      glue (promises, async frames, GC)', st.glue) +
+    line('      = whole handler, 1 caller, no Redis', st.pipeline) +
+    line(`    ${CLIENT_STAGE} (alone, 1 caller)`, st.stages[CLIENT_STAGE])
+  );
 }
 
 /** Deletes this run's keys, then exits: on Ctrl-C, on kill, or when the run overstays its budget. */

@@ -61,8 +61,23 @@ export function batchLogLines(on: boolean): void {
 
 let sink: (line: string) => void = toStdout;
 
+/**
+ * The line's time, formatted once per millisecond: under load many lines share
+ * a millisecond, and Date#toISOString was a third of the line's cost.
+ */
+let isoMs = -1;
+let isoText = '';
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
+}
+
 export function log(event: LogEvent): void {
-  sink(JSON.stringify({ time: new Date().toISOString(), ...(redact(event) as LogEvent) }));
+  sink(JSON.stringify({ time: isoNow(), ...(redact(event) as LogEvent) }));
 }
 
 /** Tests and the gateway capture or silence log lines through this. */
@@ -76,5 +91,8 @@ export function setLogSink(next: (line: string) => void): void {
  * heartbeat path.
  */
 export function logTrusted(event: LogEvent): void {
-  sink(JSON.stringify({ time: new Date().toISOString(), ...event }));
+  // The same line as log()'s (time first), without copying the event into a
+  // new object: the ISO time needs no escaping, and `event` always has fields.
+  const fields = JSON.stringify(event);
+  sink(fields.length > 2 ? `{"time":"${isoNow()}",${fields.slice(1)}` : `{"time":"${isoNow()}"}`);
 }

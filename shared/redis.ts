@@ -18,12 +18,19 @@ const COMMON: RedisOptions = {
   maxRetriesPerRequest: 0,
   // Reconnect quickly: the fault test expects recovery within 2 s of Redis returning.
   retryStrategy: (attempt) => Math.min(50 * attempt, 500),
-  enableAutoPipelining: true,
+  // No auto-pipelining: it held every command until the next event-loop turn
+  // and sent the turn's commands as one batch, so Node and Redis took turns
+  // (Redis idle while Node built the batch, Node idle while Redis ran it) and
+  // each command paid for the Pipeline machinery. Written at once, Redis runs
+  // the first script while Node still handles the next request: the heartbeat
+  // handler went from ~25,500 to ~41,500 req/s at 64 callers, with 24 instead
+  // of 31 us of Node CPU per request (bench "heartbeat").
+  enableAutoPipelining: false,
 };
 
 export function connectRedis(url: string, cluster: boolean): RedisClient {
   const client = cluster
-    ? new Redis.Cluster([url], { redisOptions: COMMON, clusterRetryStrategy: (attempt) => Math.min(50 * attempt, 500), enableAutoPipelining: true })
+    ? new Redis.Cluster([url], { redisOptions: COMMON, clusterRetryStrategy: (attempt) => Math.min(50 * attempt, 500), enableAutoPipelining: false })
     : new Redis(url, COMMON);
   // Without a listener ioredis prints every reconnect error; the request path reports them instead.
   client.on('error', () => undefined);

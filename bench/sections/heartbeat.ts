@@ -11,6 +11,7 @@ import { ROOM_TYPES, WEBRTC_ROOM, type RoomType } from '../../shared/config';
 import { connectRedis, type RedisClient } from '../../shared/redis';
 import { buildRuntime, installRuntime, type Runtime } from '../../shared/runtime';
 import { adminClient, apiEvent, Bed, REDIS_URL, type User } from '../lib/bed';
+import { heartbeatStages, type StageResult } from '../lib/heartbeat-stages';
 import { closedLoop, median, round } from '../lib/stats';
 
 export const CALLERS = 64;
@@ -46,6 +47,11 @@ export interface HeartbeatResult {
    * webrtc_room. Same script, same keys.
    */
   byRoomType: Record<RoomType, { node: number; redis: number; perSecond: number; ratioToRaw: number }>;
+  /**
+   * Where each microsecond of the handler's own work goes: each stage timed
+   * alone, one caller, no Redis (bench/lib/heartbeat-stages.ts).
+   */
+  stages: StageResult;
 }
 
 /** Seats one caller each in rooms of `type` (64 callers; double rooms hold 2, the others 4). */
@@ -230,8 +236,12 @@ export async function runHeartbeat(bed: Bed, options: { reps: number; warmMs: nu
     byRoomType[type] = { ...figures, ratioToRaw: round(figures.perSecond / breakdown.rawOneLiner.perSecond, 3) };
   }
 
+  const stages = await heartbeatStages(bed.rt, seated[0]!.user, seated[0]!.roomID);
+  bed.use();
+
   await raw.quit().catch(() => undefined);
   return {
+    stages,
     breakdown,
     byRoomType,
     callers: CALLERS,

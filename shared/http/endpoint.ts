@@ -223,7 +223,7 @@ export async function handle(def: Endpoint | undefined, event: unknown, context:
   coldStart = false;
   // SCF always passes one; a random id is made only when nothing names the request.
   let requestId = context.request_id || '';
-  let cors = OPEN_CORS;
+  let cors: Readonly<Record<string, string>> = OPEN_CORS;
   let status = 200;
   let envelope: Record<string, unknown>;
   let user: string | undefined;

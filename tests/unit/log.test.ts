@@ -4,7 +4,7 @@
  * every line is written at once.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { batchLogLines, log } from '../../shared/log';
+import { batchLogLines, log, logTrusted } from '../../shared/log';
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -44,5 +44,20 @@ describe('request log lines on stdout', () => {
     expect(write).toHaveBeenCalledTimes(1);
     expect(String(write.mock.calls[0]![0])).toContain('"event":"late"');
     expect(String(write.mock.calls[0]![0])).not.toContain('secret-token-value');
+  });
+
+  it('logTrusted writes the same line as log (time first, then the fields in order)', () => {
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const event = { event: 'request', endpoint: 'pusher_heartbeat', roomType: undefined, user: 'u"1', code: 0, ms: 0.25 };
+    log(event);
+    logTrusted(event);
+    logTrusted({});
+    const lines = write.mock.calls.map((call) => String(call[0]));
+    expect(lines.every((line) => line.endsWith('}\n'))).toBe(true);
+    const [viaLog, trusted, empty] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(Object.keys(trusted!)).toEqual(['time', 'event', 'endpoint', 'user', 'code', 'ms']);
+    expect({ ...trusted, time: 0 }).toEqual({ ...viaLog, time: 0 });
+    expect(new Date(String(trusted!.time)).toISOString()).toBe(trusted!.time);
+    expect(Object.keys(empty!)).toEqual(['time']);
   });
 });
