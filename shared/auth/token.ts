@@ -66,6 +66,9 @@ export function verifyToken(secret: string, userId: string, token: string, clien
   const expected = mac(secret, userId, sessionId);
   const givenBytes = Buffer.from(given, 'base64url');
   if (givenBytes.length !== expected.length || !timingSafeEqual(givenBytes, expected)) return undefined;
+  // 22 base64url characters carry 132 bits for a 128-bit MAC: the last one has
+  // 4 unused bits, so 16 spellings decode alike. Only the canonical one is the token.
+  if (givenBytes.toString('base64url') !== given) return undefined;
   if (verified.size >= VERIFIED_MAX) verified = new Map();
   verified.set(cacheKey, sessionId);
   return { userId, sessionId, clientIp, __verified: true };

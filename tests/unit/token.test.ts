@@ -26,6 +26,17 @@ describe('session token check', () => {
     expect(verifyToken(SECRET, 'alice', token)?.sessionId).toBe(sessionId);
   });
 
+  it('refuses the other spellings of the MAC\'s last character (its 4 unused bits)', () => {
+    const { token } = newToken(SECRET, 'carol');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = token.at(-1)!;
+    // Characters whose top 2 bits match the genuine one decode to the same 16 bytes.
+    const twins = [...alphabet].filter((ch) => ch !== last && alphabet.indexOf(ch) >> 4 === alphabet.indexOf(last) >> 4);
+    expect(twins).toHaveLength(15);
+    for (const ch of twins) expect(verifyToken(SECRET, 'carol', token.slice(0, -1) + ch)).toBeUndefined();
+    expect(verifyToken(SECRET, 'carol', token)).toBeDefined();
+  });
+
   it('keeps working past the bound of remembered tokens', () => {
     const tokens = Array.from({ length: 10_050 }, (_, i) => ({ user: `u${i}`, ...newToken(SECRET, `u${i}`) }));
     for (const t of tokens) expect(verifyToken(SECRET, t.user, t.token)?.sessionId).toBe(t.sessionId);
