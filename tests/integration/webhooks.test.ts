@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readEvents, type RoomEvent } from '../../shared/events/log';
 import { SCRIPTS } from '../../shared/events/lua.generated';
 import { deliverWebhooks, listDeadLetters, receiverId, redriveDeadLetters, signatureHeader, SIGNATURE_HEADER, webhookStatus } from '../../shared/events/webhooks';
-import { eventCountKey, eventLogKey, webhookKey } from '../../shared/rooms/keys';
+import { deadLetterKeys, eventCountKey, eventLogKey, webhookKey } from '../../shared/rooms/keys';
 import { sweep } from '../../shared/rooms/sweeper';
 import { startGateway } from '../../scripts/gateway';
 import { main_handler as sweeper } from '../../functions/sweeper';
@@ -348,7 +348,7 @@ describe('leases', () => {
     const cursor = await h.rt.redis.hget(key, 'cursor');
     expect(received()).toEqual(await logged());
     // The frozen one wakes up and settles its (old) batch.
-    const settle = (await h.rt.redis.eval(SCRIPTS.settleWebhook.lua, 4, key, eventLogKey(h.prefix), 'd1', 'd2', 'frozen-token', 'ok', '1', 3, Date.now(), '', '', '', 100, Date.now() + 60_000, 10)) as unknown[];
+    const settle = (await h.rt.redis.eval(SCRIPTS.settleWebhook.lua, 4, key, eventLogKey(h.prefix), deadLetterKeys(h.prefix).index, deadLetterKeys(h.prefix).bodies, 'frozen-token', 'ok', '1', 3, Date.now(), '', '', '', 100, Date.now() + 60_000, 10)) as unknown[];
     expect(settle[0]).toBe('LOST');
     expect(await h.rt.redis.hget(key, 'cursor')).toBe(cursor);
     expect((claim[3] as string[]).length).toBe(3);
