@@ -39,7 +39,8 @@ import http from 'node:http';
 import Redis from 'ioredis';
 import { startGateway } from '../../scripts/gateway';
 import { setLogSink } from '../../shared/log';
-import { streamKey } from '../../shared/rooms/keys';
+import { eventCountKey, eventLogKey, roomSeqKey, streamKey } from '../../shared/rooms/keys';
+import { ROOM_TYPES } from '../../shared/config';
 import { STREAM_RECORD_TTL_MS } from '../../shared/rooms/store';
 import { RoomServiceClient, RoomServiceError, type Session } from '../../client';
 import { errorMessage } from '../../shared/errors';
@@ -78,6 +79,9 @@ interface ChildReport {
   cpuSystemMs: number;
 }
 
+/** How long the run's event log (and the rooms' sequence counters) may keep what they hold. */
+const EVENT_LOG_MAX_AGE_S = 3600;
+
 function gatewayEnv(prefix: string): Record<string, string> {
   return {
     REDIS_URL,
@@ -89,6 +93,7 @@ function gatewayEnv(prefix: string): Record<string, string> {
     MULTI_ROOM_MAX_MEMBERS: String(MAX_MEMBERS),
     LIVE_ROOM_MAX_AUDIENCES: String(MAX_AUDIENCES),
     AUTH_MODE: 'demo',
+    EVENT_LOG_MAX_AGE_SECONDS: String(EVENT_LOG_MAX_AGE_S),
   };
 }
 
@@ -585,11 +590,19 @@ async function main(): Promise<void> {
     // A stream's record outlives its seat on purpose (a late or repeated push/stop
     // callback must still be judged against it) and expires by itself: such a
     // record is expected, as long as it carries its expiry.
+    // The event log (and its position counter) is the record of what happened and
+    // stays, bounded by EVENT_LOG_MAX_LEN / _AGE_SECONDS; each room's sequence
+    // counter outlives the room (a reused id continues its sequence) and expires
+    // with the log's age.
     const streamRecords = streamKey(prefix, '');
+    const eventLog = new Set([eventLogKey(prefix), eventCountKey(prefix)]);
+    const isSeqKey = (key: string) => ROOM_TYPES.some((type) => key.startsWith(roomSeqKey(prefix, type, '')));
     const stray: string[] = [];
     for (const key of leftovers) {
-      const ttl = key.startsWith(streamRecords) ? await redis.pttl(key) : -1;
-      if (ttl <= 0 || ttl > STREAM_RECORD_TTL_MS) stray.push(key);
+      if (eventLog.has(key)) continue;
+      const ttl = key.startsWith(streamRecords) || isSeqKey(key) ? await redis.pttl(key) : -1;
+      const bound = isSeqKey(key) ? EVENT_LOG_MAX_AGE_S * 1000 : STREAM_RECORD_TTL_MS;
+      if (ttl <= 0 || ttl > bound) stray.push(key);
     }
     if (stray.length > 0) violations.add('keys left under the prefix', `${stray.length}: ${stray.slice(0, 10).join(', ')}`);
 
