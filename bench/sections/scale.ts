@@ -83,22 +83,8 @@ export async function runList(beds: ScaleBeds, options: { samples: number; warm:
     pushersReturned = body.rooms.reduce((n, r) => n + r.pushers.length, 0);
     return ms;
   };
-  for (let i = 0; i < options.warm; i++) {
-    await once(beds.listSmall);
-    await once(beds.big);
-  }
-  const small: number[] = [];
-  const big: number[] = [];
-  // Interleaved in blocks of 10 so both sizes see the same conditions.
-  for (let i = 0; i < options.samples; i += 10) {
-    for (let j = 0; j < 10; j++) small.push(await once(beds.listSmall));
-    for (let j = 0; j < 10; j++) big.push(await once(beds.big));
-  }
   return {
-    samples: small.length,
-    smallMs: { median: round(median(small), 3), p90: round(percentile(small, 90), 3) },
-    bigMs: { median: round(median(big), 3), p90: round(percentile(big, 90), 3) },
-    ratio: round(median(big) / median(small), 3),
+    ...(await smallVsBig(beds, options, once)),
     roomsReturned,
     pushersReturned,
   };
@@ -127,6 +113,29 @@ export async function runAdminList(beds: ScaleBeds, options: { samples: number; 
     cursors.set(bed, cursors.get(bed) ? undefined : page.next);
     return ms;
   };
+  return smallVsBig(beds, options, once);
+}
+
+export interface SweepResult {
+  reps: number;
+  smallMs: number[];
+  bigMs: number[];
+  smallReapMs: number[];
+  bigReapMs: number[];
+  ratio: number;
+  reapRatio: number;
+  effectsPerRun: number[];
+}
+
+/**
+ * Makes exactly DUE rooms due, spread over the index: half with every seat
+ * silent (the room ends: destroy), half with one silent seat (notify).
+ */
+/**
+ * One read timed on the small and the big bed, warmed up, then interleaved in
+ * blocks of 10 so both sizes see the same conditions; the ratio is big/small.
+ */
+async function smallVsBig(beds: ScaleBeds, options: { samples: number; warm: number }, once: (bed: Bed) => Promise<number>): Promise<AdminListResult> {
   for (let i = 0; i < options.warm; i++) {
     await once(beds.listSmall);
     await once(beds.big);
@@ -145,21 +154,6 @@ export async function runAdminList(beds: ScaleBeds, options: { samples: number; 
   };
 }
 
-export interface SweepResult {
-  reps: number;
-  smallMs: number[];
-  bigMs: number[];
-  smallReapMs: number[];
-  bigReapMs: number[];
-  ratio: number;
-  reapRatio: number;
-  effectsPerRun: number[];
-}
-
-/**
- * Makes exactly DUE rooms due, spread over the index: half with every seat
- * silent (the room ends: destroy), half with one silent seat (notify).
- */
 async function makeDue(bed: Bed, total: number): Promise<string[]> {
   const now = Date.now();
   const step = Math.floor(total / DUE);
