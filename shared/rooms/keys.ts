@@ -57,6 +57,14 @@ export const userSessionsKey = (prefix: string, userId: string) => `${slot(prefi
  */
 export const ownedRoomsBase = (prefix: string, p = 0) => `${slot(prefix, p)}o:`;
 
+/**
+ * With N > 1 partitions: a user's rooms across partitions for ROOMS_PER_USER
+ * (sorted set: `<type>|<roomID>` by reservation time), in the user's home
+ * partition. The per-partition open-room sets above cannot see each other;
+ * this one is reserved atomically before a room is created (store.ts reserveHome).
+ */
+export const homeRoomsKey = (prefix: string, userId: string) => `${slot(prefix, partitionOf(userId))}oh:${userId}`;
+
 /** This minute's request counter of a user (`u`) or client IP (`ip`) in one room type, in partition `p`. */
 export const quotaKey = (prefix: string, type: RoomType, kind: 'u' | 'ip', who: string, nowMs: number, p = 0) =>
   `${partitionBase(prefix, type, p)}rl:${kind}:${who}:${Math.floor(nowMs / 60_000)}`;

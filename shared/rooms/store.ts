@@ -7,7 +7,7 @@ import { ROOM_TYPES, WEBRTC_ROOM, type RoomLimits, type RoomType } from '../conf
 import { AppError, Code, authFailed } from '../errors';
 import type { Actor } from '../auth/token';
 import { storeCall, type RedisClient } from '../redis';
-import { SERVICE_EVENTS, allPartitions, eventCountKey, eventLogKey, keysFor, ownedRoomsBase, partitionBase, partitionOf, roomKeys, roomPartitions, roomSeqKey } from './keys';
+import { SERVICE_EVENTS, allPartitions, homeRoomsKey, eventCountKey, eventLogKey, keysFor, ownedRoomsBase, partitionBase, partitionOf, roomKeys, roomPartitions, roomSeqKey } from './keys';
 import type { TrtcEvent } from '../trtc/callback';
 import { SCRIPTS, type ScriptName } from './scripts';
 
@@ -105,6 +105,20 @@ export const SHORT_ARGV: ReadonlySet<ScriptName> = new Set<ScriptName>(['heartbe
 /** The scripts that append to the event log (their KEYS name its counter). */
 const APPENDING = new Set<ScriptName>((Object.keys(SCRIPTS) as ScriptName[]).filter((name) => (SCRIPTS[name].keys as readonly string[]).includes('eventCount')));
 type ScriptCall = (...args: (string | number)[]) => Promise<Reply>;
+
+/**
+ * reserveHome's atomic step in the user's home partition: reserve `<type>|<id>`
+ * unless the user already holds `limit` other entries. KEYS 1 the home set;
+ * ARGV 1 entry, 2 now, 3 limit, 4 the set's TTL. Reply 1 reserved, 0 refused.
+ */
+const RESERVE_HOME = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1`;
+/** A home room set outlives its owner's last create by this much (longer than rooms live without heartbeats). */
+const HOME_ROOMS_TTL_MS = 7 * 24 * 3600_000;
 
 /** Keeps an effect's outbox entry this long before the sweeper retries it. */
 export const EFFECT_LEASE_MS = 30_000;
@@ -297,6 +311,37 @@ export class RoomStore {
    */
   async prepareCreate(actor: Actor, type: RoomType, roomId: string, countQuota = true): Promise<void> {
     await this.room('prepareCreate', actor, type, roomId, [this.limits[type].roomsPerUser], { countQuota });
+    await this.reserveHome(actor, type, roomId);
+  }
+
+  /**
+   * ROOMS_PER_USER across partitions (N > 1): the room partition's script
+   * counts only that partition's rooms, so before a room is created the
+   * caller's home partition reserves it too. Entries older than the effect
+   * lease whose room no longer exists with this creator are pruned first (a
+   * read per entry in its partition: create is rare, not the hot path); the
+   * reserve itself is one atomic script, so concurrent creates cannot
+   * overshoot. A room handed on or ended is released at the owner's next
+   * create (lazily), never by the hot path.
+   */
+  private async reserveHome(actor: Actor, type: RoomType, roomId: string): Promise<void> {
+    const limit = this.limits[type].roomsPerUser;
+    if (roomPartitions() === 1 || limit <= 0) return;
+    const home = homeRoomsKey(this.prefix, actor.userId);
+    const now = this.now();
+    const entries = pairs(await storeCall(this.redis.zrange(home, 0, -1, 'WITHSCORES')));
+    const stale: string[] = [];
+    await Promise.all(
+      entries.map(async ([entry, since]) => {
+        if (Number(since) > now - EFFECT_LEASE_MS) return;
+        const bar = entry.indexOf('|');
+        const creator = await storeCall(this.redis.hget(roomKeys(this.prefix, entry.slice(0, bar) as RoomType, entry.slice(bar + 1)).room, 'c'));
+        if (creator !== actor.userId) stale.push(entry);
+      }),
+    );
+    if (stale.length > 0) await storeCall(this.redis.zrem(home, ...stale));
+    const reserved = await storeCall(this.redis.eval(RESERVE_HOME, 1, home, `${type}|${roomId}`, now, limit, HOME_ROOMS_TTL_MS));
+    if (reserved !== 1) throw refusal('prepareCreate', 'ROOM_QUOTA', roomId, []);
   }
 
   async createRoom(actor: Actor, type: RoomType, roomId: string, roomInfo: string): Promise<void> {
@@ -332,7 +377,10 @@ export class RoomStore {
       seat.userAvatar,
     ];
     const [status, ...rest] = await this.run('joinRoom', actor, type, roomId, args, { countQuota, streamId: seat.streamID });
-    if (status === 'NO_ROOM') return { missing: true };
+    if (status === 'NO_ROOM') {
+      await this.reserveHome(actor, type, roomId);
+      return { missing: true };
+    }
     if (status !== 'OK') throw refusal('joinRoom', status, roomId, rest);
     const [created, effect, creator] = rest;
     return { missing: false, created: created === 1, effect: (effect || undefined) as Effect | undefined, creator: creator === 1 };
