@@ -106,10 +106,14 @@ export const SERVICE_EVENTS = 'service';
 export const roomSeqKey = (prefix: string, type: RoomType | typeof SERVICE_EVENTS, roomId: string) =>
   `${slot(prefix, type === SERVICE_EVENTS ? 0 : partitionOf(roomId))}${type}:q:${roomId}`;
 
-/** Webhook delivery state of one receiver (hash: cursor, lease, attempts), by a digest of its URL. */
+/**
+ * Webhook delivery state of one receiver (hash: cursor, lease, attempts), by
+ * a digest of its URL, per partition: each partition's log is delivered on
+ * its own (a room's events stay in order; its dead letters park beside it).
+ */
 export const webhookKey = (prefix: string, receiver: string, p = 0) => `${slot(prefix, p)}wh:${receiver}`;
 /** Parked webhook batches: id -> claim lease end (sorted set), and id -> the dead letter JSON (hash). */
-export const deadLetterKeys = (prefix: string) => ({ index: `${slot(prefix, 0)}wh:dead`, bodies: `${slot(prefix, 0)}wh:dead:b` });
+export const deadLetterKeys = (prefix: string, p = 0) => ({ index: `${slot(prefix, p)}wh:dead`, bodies: `${slot(prefix, p)}wh:dead:b` });
 
 /** The keys of one room and of its type's partition. */
 export interface RoomKeys {

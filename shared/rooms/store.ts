@@ -225,7 +225,7 @@ export class RoomStore {
    * a heartbeat or a read): runtime.ts starts webhook delivery here when
    * WEBHOOK_URL is set. Must not throw or wait.
    */
-  onEvents: (() => void) | undefined;
+  onEvents: ((partition: number) => void) | undefined;
 
   constructor(
     protected readonly redis: RedisClient,
@@ -289,7 +289,7 @@ export class RoomStore {
         ...extra,
       ),
     );
-    if (this.onEvents && reply[0] === 'OK' && APPENDING.has(name)) this.onEvents();
+    if (this.onEvents && reply[0] === 'OK' && APPENDING.has(name)) this.onEvents(options.partition ?? (eventType === SERVICE_EVENTS ? 0 : partitionOf(roomId)));
     return reply;
   }
 

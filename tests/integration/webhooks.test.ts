@@ -196,9 +196,9 @@ describe('delivery', () => {
     const [a] = await signInAll('a1');
     let kicks = 0;
     const kick = h.rt.rooms.onEvents!;
-    h.rt.rooms.onEvents = () => {
+    h.rt.rooms.onEvents = (partition) => {
       kicks++;
-      kick();
+      kick(partition);
     };
     await join(a, 'm1');
     expect(kicks).toBe(1);
