@@ -331,12 +331,13 @@ export class RoomStore {
     const now = this.now();
     const entries = pairs(await storeCall(this.redis.zrange(home, 0, -1, 'WITHSCORES')));
     const stale: string[] = [];
+    // Score 0: a room created (counts while it exists with this creator);
+    // else the reservation's time (counts also while the create may be under way).
     await Promise.all(
       entries.map(async ([entry, since]) => {
-        if (Number(since) > now - EFFECT_LEASE_MS) return;
         const bar = entry.indexOf('|');
         const creator = await storeCall(this.redis.hget(roomKeys(this.prefix, entry.slice(0, bar) as RoomType, entry.slice(bar + 1)).room, 'c'));
-        if (creator !== actor.userId) stale.push(entry);
+        if (creator !== actor.userId && (Number(since) === 0 || Number(since) <= now - EFFECT_LEASE_MS)) stale.push(entry);
       }),
     );
     if (stale.length > 0) await storeCall(this.redis.zrem(home, ...stale));
@@ -346,6 +347,13 @@ export class RoomStore {
 
   async createRoom(actor: Actor, type: RoomType, roomId: string, roomInfo: string): Promise<void> {
     await this.room('createRoom', actor, type, roomId, [roomInfo, this.limits[type].roomsPerUser], { countQuota: false });
+    await this.createdHome(actor, type, roomId);
+  }
+
+  /** The home entry of a room now created (N > 1): counted while the room exists, released once it does not. */
+  private async createdHome(actor: Actor, type: RoomType, roomId: string): Promise<void> {
+    if (roomPartitions() === 1 || this.limits[type].roomsPerUser <= 0) return;
+    await storeCall(this.redis.zadd(homeRoomsKey(this.prefix, actor.userId), 'XX', 0, `${type}|${roomId}`));
   }
 
   /**
@@ -383,6 +391,7 @@ export class RoomStore {
     }
     if (status !== 'OK') throw refusal('joinRoom', status, roomId, rest);
     const [created, effect, creator] = rest;
+    if (created === 1) await this.createdHome(actor, type, roomId);
     return { missing: false, created: created === 1, effect: (effect || undefined) as Effect | undefined, creator: creator === 1 };
   }
 

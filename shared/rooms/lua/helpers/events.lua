@@ -101,11 +101,12 @@ local function appendEvent(r, kind, user, reason, extra)
   -- partitions' logs merge in one order by position (shared/events/log.ts),
   -- and the id names its partition: "<p>.<time ms>-<position>".
   local qualifier = string.match(r.log, '{rooms%.(%d+)%.%d+}')
+  -- ('%.0f': exact to 2^53, where the embedded store's VM has 32-bit integers only.)
   if qualifier and position < now * 1000 then
-    position = now * 1000
-    redis.call('SET', r.logCount, string.format('%d', position))
+    position = math.floor(now * 1000)
+    redis.call('SET', r.logCount, string.format('%.0f', position))
   end
-  position = string.format('%d', position)
+  position = string.format('%.0f', position)
   local id = ARGV[2] .. '-' .. position
   if qualifier then id = qualifier .. '.' .. id end
   local parts = {'{"id":"', id, '","type":', jsonString(kind), ',"roomType":', jsonString(r.type),
