@@ -10,6 +10,7 @@ import { storeCall, type RedisClient } from '../redis';
 import { SERVICE_EVENTS, allPartitions, homeRoomsKey, eventCountKey, eventLogKey, keysFor, ownedRoomsBase, partitionBase, partitionOf, roomKeys, roomPartitions, roomSeqKey } from './keys';
 import type { TrtcEvent } from '../trtc/callback';
 import { SCRIPTS, type ScriptName } from './scripts';
+import { crc16Slot } from './crc16';
 
 /**
  * What follows a change outside Redis: for the stream types IM notices
@@ -119,6 +120,20 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`;
 /** A home room set outlives its owner's last create by this much (longer than rooms live without heartbeats). */
 const HOME_ROOMS_TTL_MS = 7 * 24 * 3600_000;
+
+/**
+ * ROOM_SLOT_CHECK=1 (the cluster test run): every room script call proves it
+ * stays in one Cluster slot: its KEYS, and the key prefixes it builds keys
+ * from (ARGV values holding a hash tag), all hash to the same slot. Redis
+ * Cluster refuses cross-slot KEYS itself, but not a key built inside Lua.
+ */
+const SLOT_CHECK = process.env.ROOM_SLOT_CHECK === '1';
+export function assertOneSlot(prefix: string, name: string, keys: readonly string[], args: readonly (string | number)[]): void {
+  // Only key prefixes: user data (room info, seats) may hold braces too.
+  const tagged = [...keys, ...args.flatMap((a) => (typeof a === 'string' ? a.split(/[,|=]/) : [])).filter((a) => a.startsWith(`${prefix}:{`))];
+  const slots = new Set(tagged.map(crc16Slot));
+  if (slots.size > 1) throw new Error(`script ${name} names keys in ${slots.size} slots: ${tagged.join(' ')}`);
+}
 
 /** Keeps an effect's outbox entry this long before the sweeper retries it. */
 export const EFFECT_LEASE_MS = 30_000;
@@ -268,27 +283,25 @@ export class RoomStore {
     const limits = this.limits[type];
     const countQuota = actor !== undefined && options.countQuota !== false;
     const fn = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name];
-    const reply = await storeCall(
-      fn.call(
-        this.redis,
-        ...keys,
-        actor?.userId ?? '',
-        now,
-        roomId,
-        limits.heartbeatTimeoutMs,
-        limits.idleTimeoutMs,
-        this.backstopMs(type),
-        EFFECT_LEASE_MS,
-        // An anonymous caller (webrtc_room's get_room_list in demo mode: userID '') has no user quota, only its IP's.
-        countQuota && actor.userId !== '' ? this.rateLimit.perUserPerMinute : 0,
-        countQuota ? this.rateLimit.perIpPerMinute : 0,
-        ownedRoomsBase(this.prefix, options.partition ?? partitionOf(roomId)),
-        // A short-ARGV script still gets them when the caller's identity was proven
-        // outside the store (webrtc_room): admission.lua then reads ARGV 14.
-        ...(SHORT_ARGV.has(name) && !actor?.proof ? [] : [eventType, this.eventLog.maxLength, this.eventLog.maxAgeMs, actor?.proof ? '1' : '0']),
-        ...extra,
-      ),
-    );
+    const args = [
+      actor?.userId ?? '',
+      now,
+      roomId,
+      limits.heartbeatTimeoutMs,
+      limits.idleTimeoutMs,
+      this.backstopMs(type),
+      EFFECT_LEASE_MS,
+      // An anonymous caller (webrtc_room's get_room_list in demo mode: userID '') has no user quota, only its IP's.
+      countQuota && actor.userId !== '' ? this.rateLimit.perUserPerMinute : 0,
+      countQuota ? this.rateLimit.perIpPerMinute : 0,
+      ownedRoomsBase(this.prefix, options.partition ?? partitionOf(roomId)),
+      // A short-ARGV script still gets them when the caller's identity was proven
+      // outside the store (webrtc_room): admission.lua then reads ARGV 14.
+      ...(SHORT_ARGV.has(name) && !actor?.proof ? [] : [eventType, this.eventLog.maxLength, this.eventLog.maxAgeMs, actor?.proof ? '1' : '0']),
+      ...extra,
+    ];
+    if (SLOT_CHECK) assertOneSlot(this.prefix, name, keys, args);
+    const reply = await storeCall(fn.call(this.redis, ...keys, ...args));
     if (this.onEvents && reply[0] === 'OK' && APPENDING.has(name)) this.onEvents(options.partition ?? (eventType === SERVICE_EVENTS ? 0 : partitionOf(roomId)));
     return reply;
   }
