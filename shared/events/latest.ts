@@ -6,7 +6,7 @@
  * first. The log's layout and event form are log.ts's; this reads it backwards.
  */
 import { storeCall } from '../redis';
-import { SERVICE_EVENTS, allPartitions, eventLogKey, partitionOf } from '../rooms/keys';
+import { SERVICE_EVENTS, allPartitions, eventLogKey, partitionOf, roomPartitions } from '../rooms/keys';
 import type { Runtime } from '../runtime';
 import { type EventPage, type EventRoom, type RoomEvent } from './log';
 
@@ -54,5 +54,18 @@ export async function readLatestEvents(rt: Runtime, options: { room?: EventRoom;
     }
     if (merged.length < chunk) break;
   }
+  // A room filter read one partition: `next` is still the newest of every log, so `after: next` skips nothing.
+  if (partitions.length < roomPartitions()) next = await newestId(rt, prefix) ?? next;
   return { events: newestFirst.reverse(), next };
+}
+
+async function newestId(rt: Runtime, prefix: string): Promise<string | null> {
+  const heads = await Promise.all(allPartitions().map(async (p) => ({ p, head: await storeCall(rt.redis.zrange(eventLogKey(prefix, p), -1, -1, 'WITHSCORES')) })));
+  let best: { p: number; position: number; member: string } | undefined;
+  for (const { p, head } of heads) {
+    if (head.length < 2) continue;
+    const position = Number(head[1]);
+    if (!best || position > best.position || (position === best.position && p > best.p)) best = { p, position, member: head[0]! };
+  }
+  return best ? (JSON.parse(best.member) as RoomEvent).id : null;
 }

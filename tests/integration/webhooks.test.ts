@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readEvents, type RoomEvent } from '../../shared/events/log';
 import { SCRIPTS } from '../../shared/events/lua.generated';
 import { deliverWebhooks, listDeadLetters, receiverId, redriveDeadLetters, signatureHeader, SIGNATURE_HEADER, webhookStatus } from '../../shared/events/webhooks';
-import { allPartitions, eventCountKey, eventLogKey, partitionOf, roomPartitions, webhookKey } from '../../shared/rooms/keys';
+import { allPartitions, deadLetterKeys, eventCountKey, eventLogKey, partitionOf, roomPartitions, webhookKey } from '../../shared/rooms/keys';
 import { sweep } from '../../shared/rooms/sweeper';
 import { startGateway } from '../../scripts/gateway';
 import { main_handler as sweeper } from '../../functions/sweeper';
@@ -222,7 +222,7 @@ describe('delivery', () => {
     await sleep(50);
     await deliverWebhooks(h.rt);
     expect(received()).toEqual([]);
-    const state = await h.rt.redis.hgetall(webhookKey(h.prefix, receiverId(rx.url)));
+    const state = await h.rt.redis.hgetall(webhookKey(h.prefix, receiverId(rx.url), partitionOf('r0')));
     expect(Number(state.attempts)).toBeGreaterThanOrEqual(1);
     expect(state.lastError).toBe('HTTP 500');
     const status = (await webhookStatus(h.rt)).receivers[0]!;
@@ -357,7 +357,7 @@ describe('leases', () => {
     const cursor = await h.rt.redis.hget(key, 'cursor');
     expect(received()).toEqual(await logged());
     // The frozen one wakes up and settles its (old) batch.
-    const settle = (await h.rt.redis.eval(SCRIPTS.settleWebhook.lua, 4, key, eventLogKey(h.prefix, M1), 'd1', 'd2', 'frozen-token', 'ok', '1', 3, Date.now(), '', '', '', 100, Date.now() + 60_000, 10)) as unknown[];
+    const settle = (await h.rt.redis.eval(SCRIPTS.settleWebhook.lua, 4, key, eventLogKey(h.prefix, M1), deadLetterKeys(h.prefix, M1).index, deadLetterKeys(h.prefix, M1).bodies, 'frozen-token', 'ok', '1', 3, Date.now(), '', '', '', 100, Date.now() + 60_000, 10)) as unknown[];
     expect(settle[0]).toBe('LOST');
     expect(await h.rt.redis.hget(key, 'cursor')).toBe(cursor);
     expect((claim[3] as string[]).length).toBe(3);
