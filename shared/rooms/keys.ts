@@ -2,12 +2,16 @@
  * Redis key names: the one owner of the key layout (the Lua scripts get their
  * keys from here; tests and the bench build names here too).
  *
- * Every key of the service's room state shares the hash tag `{rooms}`: one
- * Cluster slot, so each room script, the room lists, the deadline indexes,
- * the sessions and the cross-type room id check are atomic together (README
- * "Data layout" explains the trade). The one exception is the IP quota of the
- * endpoints that run no room script (`{ratelimit}`): nothing else is atomic
- * with it, so it stays off the rooms' slot.
+ * With one partition (ROOM_PARTITIONS=1, the default) every key of the
+ * service's room state shares the hash tag `{rooms}`: one Cluster slot, so
+ * each room script, the room lists, the deadline indexes, the sessions and the
+ * cross-type room id check are atomic together. With N partitions each has
+ * its own tag (partitions.ts) and everything of a room is in its id's
+ * partition, so every script still runs in one slot; what is copied or merged
+ * across partitions, and what that trades, is below and in README "Data
+ * layout". The one exception is the IP quota of the endpoints that run no
+ * room script (`{ratelimit}`): nothing else is atomic with it, so it stays off
+ * the rooms' slots.
  *
  * Keys a script can name before it runs come in its KEYS (`keysFor`, by the
  * names in the script's header). Keys it finds in data (the rooms of a list
@@ -15,7 +19,8 @@
  * open-room set, an evicted session) it builds from a key prefix passed in
  * ARGV (`partitionBase`, `ownedRoomsBase`, `sessionKey(prefix, '')`);
  * helpers/rules.lua `roomIn` / `partitionIn` spell the same layout as
- * `roomKeys` below. All of them share the slot.
+ * `roomKeys` below. All of them share the script's partition's slot
+ * (ROOM_SLOT_CHECK=1 asserts it on every call: store.ts assertOneSlot).
  */
 import { ROOM_TYPES, type RoomType } from '../config';
 import { partitionOf, partitionTag } from './partitions';
