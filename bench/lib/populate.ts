@@ -84,7 +84,8 @@ while i <= #ARGV do
   i = i + 7
   local kr, kp, kb = base .. 'r:' .. id, base .. 'p:' .. id, base .. 'b:' .. id
   if replace then redis.call('DEL', kr, kp, kb) end
-  redis.call('HSET', kr, 'c', creator, 'i', info, 't', created, 'a', '1', 'm', mixed)
+  -- q: the room's last event sequence number, which every handler-made room has since the event log.
+  redis.call('HSET', kr, 'c', creator, 'i', info, 't', created, 'a', '1', 'm', mixed, 'q', '1')
   local earliest, earliestText = nil, nil
   local hash, zset = {}, {}
   for _ = 1, seats do
