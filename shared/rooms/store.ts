@@ -330,9 +330,10 @@ export class RoomStore {
   /**
    * ROOMS_PER_USER across partitions (N > 1): the room partition's script
    * counts only that partition's rooms, so before a room is created the
-   * caller's home partition reserves it too. Entries older than the effect
-   * lease whose room no longer exists with this creator are pruned first (a
-   * read per entry in its partition: create is rare, not the hot path); the
+   * caller's home partition reserves it too. Entries whose room no longer
+   * exists with this creator (and, for a reservation not yet marked created,
+   * older than the effect lease) are pruned first (a read per entry in its
+   * partition: create is rare, not the hot path); the
    * reserve itself is one atomic script, so concurrent creates cannot
    * overshoot. A room handed on or ended is released at the owner's next
    * create (lazily), never by the hot path.
