@@ -11,6 +11,15 @@ import { defineConfig } from 'vitest/config';
  */
 const EMBEDDED = ['rooms', 'room-rules', 'edges', 'identity', 'concurrency', 'foundation', 'security', 'stream-callbacks', 'webrtc-room', 'events', 'webhooks', 'admin', 'admin-events-latest'].map((name) => `tests/integration/${name}.test.ts`);
 
+/**
+ * The room suites again with ROOM_PARTITIONS=4 on the one Redis: the
+ * partitioned layout (sessions in every partition, merged room lists and
+ * event reads, per-partition webhooks and bans, ROOMS_PER_USER across
+ * partitions, the sweeper walking partitions) on every `npm test`; the full
+ * suite runs partitioned (48) on the real cluster in `npm run test:cluster`.
+ */
+const PARTITIONED = ['rooms', 'room-rules', 'security', 'events', 'webhooks', 'admin', 'admin-events-latest', 'stream-callbacks', 'concurrency'].map((name) => `tests/integration/${name}.test.ts`);
+
 export default defineConfig({
   test: {
     // Integration tests share one Redis; each file uses its own key prefix.
@@ -24,6 +33,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'redis', include: ['tests/**/*.test.ts'] } },
       { extends: true, test: { name: 'embedded', include: EMBEDDED, env: { TEST_STORE: 'embedded' } } },
+      { extends: true, test: { name: 'partitioned', include: PARTITIONED, env: { ROOM_PARTITIONS: '4' } } },
     ],
   },
 });

@@ -8,12 +8,15 @@
  *
  *   npm run bench                       all sections (~3 min on 2 cores)
  *   npm run bench -- --only=heartbeat   some sections: heartbeat, roundtrips,
- *                                       list, sweep, memory, bundles, gateway, webhooks
+ *                                       list, sweep, memory, bundles, gateway, webhooks, partitions
+ *                                       (partitions: a throwaway 3-master cluster on 7001-7003,
+ *                                       scripts/bench-partitions.sh, ROOM_PARTITIONS=48)
  *   npm run bench -- --quick            shorter windows, fewer repeats
  *   npm run bench -- --profile-gateway=/tmp/gw   CPU profile of the gateway process
  *   node --cpu-prof --import tsx bench/run.ts --only=heartbeat   profile the in-process part
  *   npx tsx bench/profile-summary.ts <file.cpuprofile>            read a profile
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,7 +35,7 @@ import { runWebhooks, type WebhookResult } from './sections/webhooks';
 import { BIG, DUE, LIST_SMALL, populate, runAdminList, runList, runSweep, SWEEP_SMALL, type AdminListResult, type ListResult, type ScaleBeds, type SweepResult } from './sections/scale';
 import { errorMessage } from '../shared/errors';
 
-const SECTIONS = ['heartbeat', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway', 'webhooks'] as const;
+const SECTIONS = ['heartbeat', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway', 'webhooks', 'partitions'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
@@ -280,6 +283,34 @@ async function main(): Promise<void> {
       rows.push({
         figure: 'event log memory per 1,000 events (MEMORY USAGE of the log key)',
         measured: `${wh.log.bytesPer1000Events.toLocaleString('en')} B (${wh.log.bytes.toLocaleString('en')} B for ${wh.log.events.toLocaleString('en')} events)`,
+        target: 'report',
+        verdict: 'report',
+      });
+    });
+
+    await attempt('partitions', async () => {
+      // Its own process: the partition count is fixed per process, and the cluster
+      // script holds the cluster tests' lock and stops the cluster afterwards.
+      const out = execFileSync('scripts/bench-partitions.sh', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PARTITION_BENCH_SECONDS: quick ? '5' : '15' } });
+      const pr = JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1)) as {
+        partitions: number;
+        masters: number;
+        heartbeatsPerSecond: number;
+        shares: { port: number; share: number; beatsPerCpuSecond: number }[];
+        withinTenPercent: boolean;
+        singleMasterCeiling: number;
+        onPaper: Record<string, number>;
+      };
+      results.partitions = pr;
+      rows.push({
+        figure: `per-master command shares, ${pr.masters}-master cluster, ROOM_PARTITIONS=${pr.partitions} (heartbeats through the handlers)`,
+        measured: `${pr.shares.map((m) => m.share.toFixed(3)).join(' / ')} (${pr.heartbeatsPerSecond.toLocaleString('en')} heartbeats/s)`,
+        target: `each within 10% of 1/${pr.masters}`,
+        verdict: pr.withinTenPercent ? 'pass' : 'MISS',
+      });
+      rows.push({
+        figure: 'single-master ceiling (heartbeats per master CPU second); M masters on paper',
+        measured: `${pr.singleMasterCeiling.toLocaleString('en')}/s; on paper ${Object.entries(pr.onPaper).map(([m, n]) => `${m}: ${n.toLocaleString('en')}`).join(', ')}`,
         target: 'report',
         verdict: 'report',
       });

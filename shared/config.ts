@@ -140,6 +140,9 @@ const envSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
   REDIS_CLUSTER: bool.default(false),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]{1,32}$/, 'must be 1-32 of A-Z a-z 0-9 _ : -').default('rs'),
+  // Validated here; shared/rooms/partitions.ts reads it from the process environment
+  // once, since every key name depends on it (fixed for a deployment's data).
+  ROOM_PARTITIONS: positiveInt(1024).default(1),
   LIVE_APP_ID: digits(1, 12, 'the live appID (digits)'),
   LIVE_BIZID: digits(1, 10, 'the live bizid (digits)'),
   LIVE_PUSH_SECRET_KEY: hex32,

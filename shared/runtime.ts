@@ -74,7 +74,7 @@ export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: 
     trtc: parts.trtc ?? createTrtcClient(cloud, { sdkAppId: config.im.sdkAppId, region: config.trtc.region }),
   };
   // Webhooks go out right after each change, without holding up its response (shared/events/webhooks.ts).
-  if (config.webhooks.urls.length > 0) rooms.onEvents = admin.onEvents = () => kickWebhooks(rt);
+  if (config.webhooks.urls.length > 0) rooms.onEvents = admin.onEvents = (partition) => kickWebhooks(rt, partition);
   return rt;
 }
 

@@ -264,7 +264,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     path: '/admin/events',
     summary: 'Replay: events from the log in commit order (per room in seq order), after an event id, optionally of one room. For backends that missed webhooks for longer than the retries.',
     input: z.object({
-      after: text().regex(/^\d{1,15}-\d{1,15}$/, 'must be an event id (such as 1733356800000-42)').optional().describe('only events after this event id (default: from the oldest kept)'),
+      after: text().regex(/^(\d{1,4}\.)?\d{1,15}-\d{1,16}$/, 'must be an event id (such as 1733356800000-42; with ROOM_PARTITIONS > 1, 3.1733356800000-1733356800000042)').optional().describe('only events after this event id (default: from the oldest kept)'),
       room: eventRoomRef.optional(),
       limit: intLike.pipe(z.number().int().min(1, `must be 1-${MAX_READ_LIMIT}`).max(MAX_READ_LIMIT, `must be 1-${MAX_READ_LIMIT}`)).default(100).describe(`events per page: 1-${MAX_READ_LIMIT}, default 100`),
       // The dashboard starts at the present (shared/events/latest.ts), then follows with `after`.

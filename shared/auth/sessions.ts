@@ -2,10 +2,19 @@
  * Sessions in Redis, in the same slot as the rooms so that every room script
  * checks the session in the same atomic step (one round trip for
  * `pusher_heartbeat`).
+ *
+ * With ROOM_PARTITIONS = N > 1 a session is copied into every partition (a
+ * room script checks the copy in its own), and the user's session index (the
+ * per-user cap) lives in the user's home partition, whose script decides the
+ * cap. Login and logout cost N small writes (rare, and in parallel); logout
+ * takes effect everywhere once its N deletes answered. A process that dies
+ * between them leaves copies that end at the session's TTL (README "Data
+ * layout"). The home copy is written last at login and deleted first at
+ * logout, so the home partition is the authority the cap and logout check.
  */
 import { authFailed } from '../errors';
 import { storeCall, type RedisClient } from '../redis';
-import { sessionKey, userSessionsKey } from '../rooms/keys';
+import { allPartitions, partitionOf, roomPartitions, sessionKey, userSessionsKey } from '../rooms/keys';
 import { SCRIPTS } from './lua.generated';
 import { newToken, verifyToken, type Actor } from './token';
 
@@ -22,9 +31,20 @@ export class SessionStore {
   async open(userId: string): Promise<string> {
     const { token, sessionId } = newToken(this.secret, userId);
     const ttlMs = Math.round(this.ttlSeconds * 1000);
-    const keys = [sessionKey(this.prefix, sessionId), userSessionsKey(this.prefix, userId)];
-    await storeCall(this.redis.eval(SCRIPTS.openSession.lua, keys.length, ...keys, userId, sessionId, ttlMs, Date.now(), this.maxPerUser, sessionKey(this.prefix, '')));
+    const home = partitionOf(userId);
+    await this.inOthers(home, (p) => this.redis.set(sessionKey(this.prefix, sessionId, p), userId, 'PX', ttlMs));
+    const keys = [sessionKey(this.prefix, sessionId, home), userSessionsKey(this.prefix, userId)];
+    const evicted = (await storeCall(
+      this.redis.eval(SCRIPTS.openSession.lua, keys.length, ...keys, userId, sessionId, ttlMs, Date.now(), this.maxPerUser, sessionKey(this.prefix, '', home)),
+    )) as string[];
+    if (evicted.length > 0) await this.inOthers(home, (p) => this.redis.del(...evicted.map((old) => sessionKey(this.prefix, old, p))));
     return token;
+  }
+
+  /** `write` in every partition but `home` (nothing with one partition), in parallel. */
+  private async inOthers(home: number, write: (p: number) => Promise<unknown>): Promise<void> {
+    if (roomPartitions() === 1) return;
+    await Promise.all(allPartitions().filter((p) => p !== home).map((p) => storeCall(write(p))));
   }
 
   /** CPU-only token check; Redis confirms the session inside the store call that follows. */
@@ -38,8 +58,10 @@ export class SessionStore {
 
   /** Revokes the session; refuses a token whose session is already gone. */
   async close(actor: Actor): Promise<void> {
-    const keys = [sessionKey(this.prefix, actor.sessionId), userSessionsKey(this.prefix, actor.userId)];
+    const home = partitionOf(actor.userId);
+    const keys = [sessionKey(this.prefix, actor.sessionId, home), userSessionsKey(this.prefix, actor.userId)];
     const removed = await storeCall(this.redis.eval(SCRIPTS.closeSession.lua, keys.length, ...keys, actor.userId, actor.sessionId));
     if (removed !== 1) throw authFailed('token is missing, expired or revoked');
+    await this.inOthers(home, (p) => this.redis.del(sessionKey(this.prefix, actor.sessionId, p)));
   }
 }

@@ -6,9 +6,9 @@
  * first. The log's layout and event form are log.ts's; this reads it backwards.
  */
 import { storeCall } from '../redis';
-import { eventLogKey } from '../rooms/keys';
+import { SERVICE_EVENTS, allPartitions, eventLogKey, partitionOf, roomPartitions } from '../rooms/keys';
 import type { Runtime } from '../runtime';
-import { eventPosition, type EventPage, type EventRoom, type RoomEvent } from './log';
+import { type EventPage, type EventRoom, type RoomEvent } from './log';
 
 /** Events examined at most per call with a room filter (as readEvents), in chunks of one round trip each. */
 const MAX_SCAN = 10_000;
@@ -22,24 +22,50 @@ const SCAN_CHUNK = 1000;
  */
 export async function readLatestEvents(rt: Runtime, options: { room?: EventRoom; limit: number }): Promise<EventPage> {
   const { room, limit } = options;
-  const key = eventLogKey(rt.config.keyPrefix);
+  // Partitioned logs (ROOM_PARTITIONS) merge by (position, partition), as in readEvents; a room's are in one.
+  const prefix = rt.config.keyPrefix;
+  const partitions = room ? [room.type === SERVICE_EVENTS ? 0 : partitionOf(room.id)] : allPartitions();
   const newestFirst: RoomEvent[] = [];
   let next: string | null = null;
-  let to = '+inf';
+  let before: { position: number; partition: number } | undefined;
   for (let scanned = 0; newestFirst.length < limit && scanned < MAX_SCAN; ) {
     const chunk = room ? SCAN_CHUNK : limit - newestFirst.length;
-    const members = await storeCall(rt.redis.zrevrangebyscore(key, to, '-inf', 'LIMIT', 0, chunk));
-    let last: RoomEvent | undefined;
-    for (const member of members) {
-      last = JSON.parse(member) as RoomEvent;
-      next ??= last.id;
+    const heads = await Promise.all(
+      partitions.map(async (p) => {
+        const to = before === undefined ? '+inf' : p < before.partition ? String(before.position) : `(${before.position}`;
+        const members = await storeCall(rt.redis.zrevrangebyscore(eventLogKey(prefix, p), to, '-inf', 'WITHSCORES', 'LIMIT', 0, chunk));
+        const out: { p: number; position: number; member: string }[] = [];
+        for (let i = 0; i + 1 < members.length; i += 2) out.push({ p, position: Number(members[i + 1]), member: members[i]! });
+        return out;
+      }),
+    );
+    const merged = heads
+      .flat()
+      .sort((a, b) => b.position - a.position || b.p - a.p)
+      .slice(0, chunk);
+    for (const { member, position, p } of merged) {
+      const event = JSON.parse(member) as RoomEvent;
+      next ??= event.id;
+      before = { position, partition: p };
       scanned++;
-      if (room && (last.roomType !== room.type || last.roomID !== room.id)) continue;
-      newestFirst.push(last);
+      if (room && (event.roomType !== room.type || event.roomID !== room.id)) continue;
+      newestFirst.push(event);
       if (newestFirst.length === limit) break;
     }
-    if (members.length < chunk || !last) break;
-    to = `(${eventPosition(last.id)}`;
+    if (merged.length < chunk) break;
   }
+  // A room filter read one partition: `next` is still the newest of every log, so `after: next` skips nothing.
+  if (partitions.length < roomPartitions()) next = await newestId(rt, prefix) ?? next;
   return { events: newestFirst.reverse(), next };
+}
+
+async function newestId(rt: Runtime, prefix: string): Promise<string | null> {
+  const heads = await Promise.all(allPartitions().map(async (p) => ({ p, head: await storeCall(rt.redis.zrange(eventLogKey(prefix, p), -1, -1, 'WITHSCORES')) })));
+  let best: { p: number; position: number; member: string } | undefined;
+  for (const { p, head } of heads) {
+    if (head.length < 2) continue;
+    const position = Number(head[1]);
+    if (!best || position > best.position || (position === best.position && p > best.p)) best = { p, position, member: head[0]! };
+  }
+  return best ? (JSON.parse(best.member) as RoomEvent).id : null;
 }

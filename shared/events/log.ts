@@ -12,7 +12,7 @@
 import { ROOM_TYPES, type RoomType } from '../config';
 import { invalidParam } from '../errors';
 import { storeCall } from '../redis';
-import { SERVICE_EVENTS, eventLogKey } from '../rooms/keys';
+import { SERVICE_EVENTS, allPartitions, eventLogKey, partitionOf } from '../rooms/keys';
 import type { Runtime } from '../runtime';
 
 /** One event as the log, the webhooks and replay carry it. */
@@ -41,7 +41,8 @@ export interface EventRoom {
 
 export const SERVICE_ROOM: EventRoom = { type: SERVICE_EVENTS, id: '-' };
 
-const EVENT_ID = /^(\d{1,15})-(\d{1,15})$/;
+/** `<time>-<position>`, with ROOM_PARTITIONS > 1 `<partition>.<time>-<position>` (positions follow the clock there: up to 16 digits). */
+const EVENT_ID = /^(?:(\d{1,4})\.)?(\d{1,15})-(\d{1,16})$/;
 /** Events one readEvents call examines at most when filtering by room (each chunk is one round trip). */
 const MAX_SCAN = 10_000;
 const SCAN_CHUNK = 1000;
@@ -51,7 +52,12 @@ export const MAX_READ_LIMIT = 1000;
 export function eventPosition(id: string, field = 'after'): number {
   const match = EVENT_ID.exec(id);
   if (!match) throw invalidParam(field, 'is not an event id (the id of an event, such as 1733356800000-42)');
-  return Number(match[2]);
+  return Number(match[3]);
+}
+
+/** The partition whose log holds an event (0 for an unqualified id). */
+export function eventPartition(id: string): number {
+  return Number(EVENT_ID.exec(id)?.[1] ?? 0);
 }
 
 export interface ReadOptions {
@@ -81,23 +87,40 @@ export async function readEvents(rt: Runtime, options: ReadOptions): Promise<Eve
   const { after, room, limit } = options;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_READ_LIMIT) throw invalidParam('limit', `must be an integer from 1 to ${MAX_READ_LIMIT}`);
   if (room) checkRoom(room);
-  const key = eventLogKey(rt.config.keyPrefix);
-  let from = after === undefined ? '-inf' : `(${eventPosition(after)}`;
+  // The partitions' logs (ROOM_PARTITIONS) merge by (position, partition):
+  // positions follow the clock there (helpers/events.lua). A room's events
+  // are all in its partition, so a room filter reads that log alone.
+  const prefix = rt.config.keyPrefix;
+  const partitions = room ? [room.type === SERVICE_EVENTS ? 0 : partitionOf(room.id)] : allPartitions();
+  let cursor = after === undefined ? undefined : { position: eventPosition(after), partition: eventPartition(after) };
   let next: string | null = after ?? null;
   const events: RoomEvent[] = [];
   for (let scanned = 0; events.length < limit && scanned < MAX_SCAN; ) {
     const chunk = room ? SCAN_CHUNK : limit - events.length;
-    const members = await storeCall(rt.redis.zrangebyscore(key, from, '+inf', 'LIMIT', 0, chunk));
-    for (const member of members) {
+    // Each partition's next `chunk` after the cursor; the merged first `chunk` are exact.
+    const heads = await Promise.all(
+      partitions.map(async (p) => {
+        const from = cursor === undefined ? '-inf' : p > cursor.partition ? String(cursor.position) : `(${cursor.position}`;
+        const members = await storeCall(rt.redis.zrangebyscore(eventLogKey(prefix, p), from, '+inf', 'WITHSCORES', 'LIMIT', 0, chunk));
+        const out: { p: number; position: number; member: string }[] = [];
+        for (let i = 0; i + 1 < members.length; i += 2) out.push({ p, position: Number(members[i + 1]), member: members[i]! });
+        return out;
+      }),
+    );
+    const merged = heads
+      .flat()
+      .sort((a, b) => a.position - b.position || a.p - b.p)
+      .slice(0, chunk);
+    for (const { member, position, p } of merged) {
       const event = JSON.parse(member) as RoomEvent;
       next = event.id;
+      cursor = { position, partition: p };
       scanned++;
       if (room && (event.roomType !== room.type || event.roomID !== room.id)) continue;
       events.push(event);
       if (events.length === limit) break;
     }
-    if (members.length < chunk) break;
-    from = `(${eventPosition(next!)}`;
+    if (merged.length < chunk) break;
   }
   return { events, next };
 }

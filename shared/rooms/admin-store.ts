@@ -7,7 +7,8 @@
  */
 import { ROOM_TYPES, WEBRTC_ROOM, type RoomType } from '../config';
 import { AppError, Code } from '../errors';
-import { eventCountKey, eventLogKey, keysFor, partitionBase, roomKeys, roomSeqKey, SERVICE_EVENTS } from './keys';
+import { allPartitions, eventCountKey, eventLogKey, keysFor, partitionBase, partitionOf, roomKeys, roomPartitions, roomSeqKey, serviceBanKey, SERVICE_EVENTS } from './keys';
+import { storeCall } from '../redis';
 import { customJson, RoomStore, type Effect, type Seat } from './store';
 
 export interface AdminRoomSummary {
@@ -72,8 +73,18 @@ const notFound = () => new AppError(Code.ROOM_NOT_FOUND, 'room does not exist', 
 export class AdminStore extends RoomStore {
   /** A page of rooms: `types` in walk order (the cursor's first). */
   async roomPage(types: readonly RoomType[], limit: number, after?: RoomCursor): Promise<{ rooms: AdminRoomSummary[]; next?: RoomCursor }> {
-    const walk = types.map((t) => `${t}=${partitionBase(this.prefix, t)}`).join(',');
-    const [rooms, more] = (await this.room('adminRooms', undefined, types[0]!, '-', [limit, walk, after?.score ?? '', after?.roomId ?? ''])) as [unknown[][], number];
+    // Every partition walks the same types from the same cursor; each answers
+    // its first `limit` rooms after it in (type, creation time, id) order, so
+    // the merged first `limit` are the page: O(N x page).
+    const parts = await Promise.all(allPartitions().map((p) => this.roomPagePart(p, types, limit, after)));
+    let rooms = parts.flatMap((part) => part.rooms);
+    let more = parts.some((part) => part.more === 1) ? 1 : 0;
+    if (parts.length > 1) {
+      const typeIndex = (row: unknown[]) => types.indexOf(row[0] as RoomType);
+      rooms.sort((a, b) => typeIndex(a) - typeIndex(b) || Number(a[7]) - Number(b[7]) || (String(a[1]) < String(b[1]) ? -1 : String(a[1]) > String(b[1]) ? 1 : 0));
+      if (rooms.length > limit) more = 1;
+      rooms = rooms.slice(0, limit);
+    }
     const page = rooms.map(([type, id, info, creator, createdAt, pushers, audience, score, seq]) => ({
       summary: {
         roomType: type as RoomType,
@@ -92,6 +103,12 @@ export class AdminStore extends RoomStore {
       rooms: page.map((p) => p.summary),
       next: more === 1 && last ? { type: last.summary.roomType, score: last.score, roomId: last.summary.roomID } : undefined,
     };
+  }
+
+  private async roomPagePart(p: number, types: readonly RoomType[], limit: number, after?: RoomCursor): Promise<{ rooms: unknown[][]; more: number }> {
+    const walk = types.map((t) => `${t}=${partitionBase(this.prefix, t, p)}`).join(',');
+    const [rooms, more] = (await this.room('adminRooms', undefined, types[0]!, '-', [limit, walk, after?.score ?? '', after?.roomId ?? ''], { partition: p })) as [unknown[][], number];
+    return { rooms, more };
   }
 
   async snapshot(type: RoomType, roomId: string): Promise<AdminRoomSnapshot> {
@@ -155,14 +172,24 @@ export class AdminStore extends RoomStore {
   /** Bans `userId` until `until` (ms) from the service, or from one room; its admin_ban event in the same step. */
   async ban(userId: string, until: number, room?: { type: RoomType; roomId: string }): Promise<Ban> {
     const scope = room ? `${room.type}/${room.roomId}` : 'service';
+    // A service ban with N > 1 partitions: a copy in every other partition
+    // first (each join script checks its own), then partition 0's script,
+    // which indexes it and appends its one event.
+    if (!room) await this.inOtherPartitions((p) => this.redis.set(serviceBanKey(this.prefix, userId, p), String(until), 'PX', Math.max(1, until - this.now())));
     await this.banScript(userId, room, ['set', userId, scope, until]);
     return { userID: userId, scope, until };
+  }
+
+  private async inOtherPartitions(write: (p: number) => Promise<unknown>): Promise<void> {
+    if (roomPartitions() === 1) return;
+    await Promise.all(allPartitions().filter((p) => p !== 0).map((p) => storeCall(write(p))));
   }
 
   /** Lifts a ban, with its admin_unban event; answers whether there was one. */
   async unban(userId: string, room?: { type: RoomType; roomId: string }): Promise<boolean> {
     const scope = room ? `${room.type}/${room.roomId}` : 'service';
     const [, lifted] = await this.banScript(userId, room, ['lift', userId, scope]);
+    if (!room) await this.inOtherPartitions((p) => this.redis.del(serviceBanKey(this.prefix, userId, p)));
     return lifted === 1;
   }
 
@@ -173,17 +200,24 @@ export class AdminStore extends RoomStore {
    */
   private banScript(userId: string, room: { type: RoomType; roomId: string } | undefined, extra: (string | number)[]) {
     const p = this.prefix;
-    const [ban, bans] = keysFor(['ban', 'bans'], { prefix: p, type: room?.type ?? ROOM_TYPES[0], roomId: room?.roomId ?? '-', now: 0, subject: userId, serviceWide: !room });
-    const [events, eventCount] = [eventLogKey(p), eventCountKey(p)];
+    // A room ban lives (and is indexed, and logged) in the room's partition; a service ban's script runs in partition 0.
+    const partition = room ? partitionOf(room.roomId) : 0;
+    const [ban, bans] = keysFor(['ban', 'bans'], { prefix: p, type: room?.type ?? ROOM_TYPES[0], roomId: room?.roomId ?? '-', now: 0, partition, subject: userId, serviceWide: !room });
+    const [events, eventCount] = [eventLogKey(p, partition), eventCountKey(p, partition)];
     const keys = room
       ? [ban!, bans!, events, eventCount, roomKeys(p, room.type, room.roomId).room, roomSeqKey(p, room.type, room.roomId)]
       : [ban!, bans!, events, eventCount, `${roomSeqKey(p, SERVICE_EVENTS, '-')}:none`, roomSeqKey(p, SERVICE_EVENTS, '-')];
     // The service pseudo room has no limits of its own: any type's fill the common ARGV it does not read.
-    return this.call('adminBan', keys, undefined, room?.type ?? ROOM_TYPES[0], room?.type ?? SERVICE_EVENTS, room?.roomId ?? '-', this.now(), extra);
+    return this.call('adminBan', keys, undefined, room?.type ?? ROOM_TYPES[0], room?.type ?? SERVICE_EVENTS, room?.roomId ?? '-', this.now(), extra, { partition });
   }
 
+  /** Every partition's index merged, soonest end first. */
   async bans(): Promise<Ban[]> {
-    const [flat] = (await this.room('adminBans', undefined, ROOM_TYPES[0], '-')) as [string[]];
+    const parts = await Promise.all(allPartitions().map(async (p) => ((await this.room('adminBans', undefined, ROOM_TYPES[0], '-', [], { partition: p })) as [string[]])[0]));
+    const entries: [string, string][] = [];
+    for (const part of parts) for (let i = 0; i + 1 < part.length; i += 2) entries.push([part[i]!, part[i + 1]!]);
+    if (parts.length > 1) entries.sort((a, b) => Number(a[1]) - Number(b[1]) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const flat = entries.flat();
     const out: Ban[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const entry = flat[i]!;

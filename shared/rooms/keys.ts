@@ -2,12 +2,16 @@
  * Redis key names: the one owner of the key layout (the Lua scripts get their
  * keys from here; tests and the bench build names here too).
  *
- * Every key of the service's room state shares the hash tag `{rooms}`: one
- * Cluster slot, so each room script, the room lists, the deadline indexes,
- * the sessions and the cross-type room id check are atomic together (README
- * "Data layout" explains the trade). The one exception is the IP quota of the
- * endpoints that run no room script (`{ratelimit}`): nothing else is atomic
- * with it, so it stays off the rooms' slot.
+ * With one partition (ROOM_PARTITIONS=1, the default) every key of the
+ * service's room state shares the hash tag `{rooms}`: one Cluster slot, so
+ * each room script, the room lists, the deadline indexes, the sessions and the
+ * cross-type room id check are atomic together. With N partitions each has
+ * its own tag (partitions.ts) and everything of a room is in its id's
+ * partition, so every script still runs in one slot; what is copied or merged
+ * across partitions, and what that trades, is below and in README "Data
+ * layout". The one exception is the IP quota of the endpoints that run no
+ * room script (`{ratelimit}`): nothing else is atomic with it, so it stays off
+ * the rooms' slots.
  *
  * Keys a script can name before it runs come in its KEYS (`keysFor`, by the
  * names in the script's header). Keys it finds in data (the rooms of a list
@@ -15,36 +19,66 @@
  * open-room set, an evicted session) it builds from a key prefix passed in
  * ARGV (`partitionBase`, `ownedRoomsBase`, `sessionKey(prefix, '')`);
  * helpers/rules.lua `roomIn` / `partitionIn` spell the same layout as
- * `roomKeys` below. All of them share the slot.
+ * `roomKeys` below. All of them share the script's partition's slot
+ * (ROOM_SLOT_CHECK=1 asserts it on every call: store.ts assertOneSlot).
  */
 import { ROOM_TYPES, type RoomType } from '../config';
+import { partitionOf, partitionTag } from './partitions';
 
-const slot = (prefix: string) => `${prefix}:{rooms}:`;
+export { partitionOf, roomPartitions, allPartitions } from './partitions';
 
-/** Prefix of every key of one room type, e.g. `rs:{rooms}:multi_room:`. */
-export const partitionBase = (prefix: string, type: RoomType) => `${slot(prefix)}${type}:`;
+/**
+ * Partitions (ROOM_PARTITIONS, shared/rooms/partitions.ts): every key below
+ * lives in one partition `p`, i.e. under that partition's hash tag. With one
+ * partition (the default) the tag is `{rooms}` and the names are today's.
+ * A room's keys are in partitionOf(roomID) (the id alone, so the cross-type
+ * id rule stays in one slot); keys that belong to no room take `p`
+ * explicitly (sessions and service bans are copied to every partition, a
+ * user's session index lives in partitionOf(userID), the user's "home").
+ */
+const slot = (prefix: string, p: number) => `${prefix}:{${partitionTag(p)}}:`;
 
-/** A session (string: its userID), by session id. */
-export const sessionKey = (prefix: string, sessionId: string) => `${slot(prefix)}s:${sessionId}`;
+/** Prefix of every key of one room type in partition `p`, e.g. `rs:{rooms}:multi_room:`. */
+export const partitionBase = (prefix: string, type: RoomType, p = 0) => `${slot(prefix, p)}${type}:`;
 
-/** A live stream's record: the seat pushing it and the push/stop callbacks already handled. */
-export const streamKey = (prefix: string, streamId: string) => `${slot(prefix)}st:${streamId}`;
+/** A session (string: its userID), by session id; a copy in every partition (sessions.ts). */
+export const sessionKey = (prefix: string, sessionId: string, p = 0) => `${slot(prefix, p)}s:${sessionId}`;
 
-/** A user's live sessions (sorted set: session id by expiry), for the per-user cap. */
-export const userSessionsKey = (prefix: string, userId: string) => `${slot(prefix)}u:${userId}`;
+/**
+ * A live stream's record: the seat pushing it and the push/stop callbacks
+ * already handled. In the partition of the seat's room (joinRoom writes it);
+ * the platform's callback knows only the stream, so with N > 1 partitions it
+ * is applied in every partition (store.ts streamEvent).
+ */
+export const streamKey = (prefix: string, streamId: string, p = 0) => `${slot(prefix, p)}st:${streamId}`;
 
-/** Prefix of the users' open-room sets (sorted set of room hash keys), for ROOMS_PER_USER. */
-export const ownedRoomsBase = (prefix: string) => `${slot(prefix)}o:`;
+/** A user's live sessions (sorted set: session id by expiry), for the per-user cap: in the user's home partition. */
+export const userSessionsKey = (prefix: string, userId: string) => `${slot(prefix, partitionOf(userId))}u:${userId}`;
 
-/** This minute's request counter of a user (`u`) or client IP (`ip`) in one room type. */
-export const quotaKey = (prefix: string, type: RoomType, kind: 'u' | 'ip', who: string, nowMs: number) =>
-  `${partitionBase(prefix, type)}rl:${kind}:${who}:${Math.floor(nowMs / 60_000)}`;
+/**
+ * Prefix of the users' open-room sets (sorted set of room hash keys), for
+ * ROOMS_PER_USER, in partition `p` (a room's scripts use the room's
+ * partition: with N > 1 the limit holds per partition, README "Data layout").
+ */
+export const ownedRoomsBase = (prefix: string, p = 0) => `${slot(prefix, p)}o:`;
+
+/**
+ * With N > 1 partitions: a user's rooms across partitions for ROOMS_PER_USER
+ * (sorted set: `<type>|<roomID>` by reservation time), in the user's home
+ * partition. The per-partition open-room sets above cannot see each other;
+ * this one is reserved atomically before a room is created (store.ts reserveHome).
+ */
+export const homeRoomsKey = (prefix: string, userId: string) => `${slot(prefix, partitionOf(userId))}oh:${userId}`;
+
+/** This minute's request counter of a user (`u`) or client IP (`ip`) in one room type, in partition `p`. */
+export const quotaKey = (prefix: string, type: RoomType, kind: 'u' | 'ip', who: string, nowMs: number, p = 0) =>
+  `${partitionBase(prefix, type, p)}rl:${kind}:${who}:${Math.floor(nowMs / 60_000)}`;
 
 /** This minute's request counter of a client IP on the endpoints that run no room script. */
 export const ipQuotaKey = (prefix: string, ip: string, nowMs: number) => `${prefix}:{ratelimit}:ip:${ip}:${Math.floor(nowMs / 60_000)}`;
 
 /** The last TRTC callback applied per user of a room (hash: `u:<user>` / `-` -> "ms|event type"). */
-export const trtcOrderKey = (prefix: string, type: RoomType, roomId: string) => `${partitionBase(prefix, type)}te:${roomId}`;
+export const trtcOrderKey = (prefix: string, type: RoomType, roomId: string) => `${partitionBase(prefix, type, partitionOf(roomId))}te:${roomId}`;
 
 /**
  * Admin bans (the admin API): a user's service-wide ban, or their ban from one
@@ -54,9 +88,9 @@ export const trtcOrderKey = (prefix: string, type: RoomType, roomId: string) => 
  * `service` or `<roomType>/<roomID>`) for listing; its ended entries are
  * dropped when it is read.
  */
-export const serviceBanKey = (prefix: string, userId: string) => `${slot(prefix)}ban:${userId}`;
-export const roomBanKey = (prefix: string, type: RoomType, roomId: string, userId: string) => `${partitionBase(prefix, type)}ban:${roomId}|${userId}`;
-export const bansIndexKey = (prefix: string) => `${slot(prefix)}bans`;
+export const serviceBanKey = (prefix: string, userId: string, p = 0) => `${slot(prefix, p)}ban:${userId}`;
+export const roomBanKey = (prefix: string, type: RoomType, roomId: string, userId: string) => `${partitionBase(prefix, type, partitionOf(roomId))}ban:${roomId}|${userId}`;
+export const bansIndexKey = (prefix: string, p = 0) => `${slot(prefix, p)}bans`;
 
 /**
  * The room event log (sorted set: event JSON by its position in the log) and
@@ -64,8 +98,8 @@ export const bansIndexKey = (prefix: string) => `${slot(prefix)}bans`;
  * the rooms' slot, so the script that changes a room appends its event in
  * the same atomic step (helpers/events.lua).
  */
-export const eventLogKey = (prefix: string) => `${slot(prefix)}ev`;
-export const eventCountKey = (prefix: string) => `${slot(prefix)}ev:n`;
+export const eventLogKey = (prefix: string, p = 0) => `${slot(prefix, p)}ev`;
+export const eventCountKey = (prefix: string, p = 0) => `${slot(prefix, p)}ev:n`;
 
 /** The pseudo room type of service-wide events (roomID '-'). */
 export const SERVICE_EVENTS = 'service';
@@ -74,12 +108,17 @@ export const SERVICE_EVENTS = 'service';
  * A room's last event sequence number (string). It outlives the room (see
  * helpers/events.lua nextSeq), so a room id used again continues its sequence.
  */
-export const roomSeqKey = (prefix: string, type: RoomType | typeof SERVICE_EVENTS, roomId: string) => `${slot(prefix)}${type}:q:${roomId}`;
+export const roomSeqKey = (prefix: string, type: RoomType | typeof SERVICE_EVENTS, roomId: string) =>
+  `${slot(prefix, type === SERVICE_EVENTS ? 0 : partitionOf(roomId))}${type}:q:${roomId}`;
 
-/** Webhook delivery state of one receiver (hash: cursor, lease, attempts), by a digest of its URL. */
-export const webhookKey = (prefix: string, receiver: string) => `${slot(prefix)}wh:${receiver}`;
+/**
+ * Webhook delivery state of one receiver (hash: cursor, lease, attempts), by
+ * a digest of its URL, per partition: each partition's log is delivered on
+ * its own (a room's events stay in order; its dead letters park beside it).
+ */
+export const webhookKey = (prefix: string, receiver: string, p = 0) => `${slot(prefix, p)}wh:${receiver}`;
 /** Parked webhook batches: id -> claim lease end (sorted set), and id -> the dead letter JSON (hash). */
-export const deadLetterKeys = (prefix: string) => ({ index: `${slot(prefix)}wh:dead`, bodies: `${slot(prefix)}wh:dead:b` });
+export const deadLetterKeys = (prefix: string, p = 0) => ({ index: `${slot(prefix, p)}wh:dead`, bodies: `${slot(prefix, p)}wh:dead:b` });
 
 /** The keys of one room and of its type's partition. */
 export interface RoomKeys {
@@ -102,8 +141,9 @@ export interface RoomKeys {
   seq: string;
 }
 
-export function roomKeys(prefix: string, type: RoomType, roomId: string): RoomKeys {
-  const base = partitionBase(prefix, type);
+/** A room's keys; `p` (default: the room's own partition) names another partition's list/due/outbox for '-'. */
+export function roomKeys(prefix: string, type: RoomType, roomId: string, p = partitionOf(roomId)): RoomKeys {
+  const base = partitionBase(prefix, type, p);
   return {
     room: `${base}r:${roomId}`,
     pushers: `${base}p:${roomId}`,
@@ -113,7 +153,7 @@ export function roomKeys(prefix: string, type: RoomType, roomId: string): RoomKe
     list: `${base}list`,
     due: `${base}due`,
     outbox: `${base}outbox`,
-    seq: roomSeqKey(prefix, type, roomId),
+    seq: `${base}q:${roomId}`,
   };
 }
 
@@ -125,6 +165,8 @@ export interface KeyContext {
   /** Absent for the service's own scripts (sweeper, callbacks), which name no caller's keys. */
   actor?: { userId: string; sessionId: string; clientIp: string };
   now: number;
+  /** The partition the script runs in (partitionOf(roomId) unless a partition-wide script names it). */
+  partition: number;
   opId?: string;
   streamId?: string;
   /** The user an admin ban is about, and whether it is service-wide (else from roomId of type). */
@@ -146,37 +188,37 @@ function actorOf(c: KeyContext): NonNullable<KeyContext['actor']> {
 
 /** Every key name a script header may use, and how it is spelled. */
 const KEY_OF = {
-  session: (c: KeyContext) => sessionKey(c.prefix, actorOf(c).sessionId),
-  userQuota: (c: KeyContext) => quotaKey(c.prefix, c.type, 'u', actorOf(c).userId, c.now),
-  ipQuota: (c: KeyContext) => quotaKey(c.prefix, c.type, 'ip', actorOf(c).clientIp, c.now),
-  room: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).room,
-  pushers: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).pushers,
-  beats: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).beats,
-  custom: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).custom,
-  audience: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).audience,
-  list: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).list,
-  due: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).due,
-  outbox: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId).outbox,
+  session: (c: KeyContext) => sessionKey(c.prefix, actorOf(c).sessionId, c.partition),
+  userQuota: (c: KeyContext) => quotaKey(c.prefix, c.type, 'u', actorOf(c).userId, c.now, c.partition),
+  ipQuota: (c: KeyContext) => quotaKey(c.prefix, c.type, 'ip', actorOf(c).clientIp, c.now, c.partition),
+  room: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId, c.partition).room,
+  pushers: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId, c.partition).pushers,
+  beats: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId, c.partition).beats,
+  custom: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId, c.partition).custom,
+  audience: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId, c.partition).audience,
+  list: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId, c.partition).list,
+  due: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId, c.partition).due,
+  outbox: (c: KeyContext) => roomKeys(c.prefix, c.type, c.roomId, c.partition).outbox,
   otherRoom1: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[0]!, c.roomId).room,
   otherRoom2: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[1]!, c.roomId).room,
   otherRoom3: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[2]!, c.roomId).room,
   otherOutbox1: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[0]!, c.roomId).outbox,
   otherOutbox2: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[1]!, c.roomId).outbox,
   otherOutbox3: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[2]!, c.roomId).outbox,
-  owned: (c: KeyContext) => ownedRoomsBase(c.prefix) + actorOf(c).userId,
+  owned: (c: KeyContext) => ownedRoomsBase(c.prefix, c.partition) + actorOf(c).userId,
   /** A set_custom_field result kept for retries of the caller's opID. */
-  customOp: (c: KeyContext) => `${roomKeys(c.prefix, c.type, c.roomId).custom}|op|${actorOf(c).userId}|${c.opId ?? ''}`,
-  stream: (c: KeyContext) => streamKey(c.prefix, c.streamId ?? ''),
+  customOp: (c: KeyContext) => `${roomKeys(c.prefix, c.type, c.roomId, c.partition).custom}|op|${actorOf(c).userId}|${c.opId ?? ''}`,
+  stream: (c: KeyContext) => streamKey(c.prefix, c.streamId ?? '', c.partition),
   /** A webrtc_room's TRTC callback order record (outlives the room by the callbacks' retry window). */
   trtcOrder: (c: KeyContext) => trtcOrderKey(c.prefix, c.type, c.roomId),
   /** The joining actor's bans (service-wide, and from this room), checked by every join script. */
-  serviceBan: (c: KeyContext) => serviceBanKey(c.prefix, actorOf(c).userId),
+  serviceBan: (c: KeyContext) => serviceBanKey(c.prefix, actorOf(c).userId, c.partition),
   roomBan: (c: KeyContext) => roomBanKey(c.prefix, c.type, c.roomId, actorOf(c).userId),
   /** A ban the admin API sets or lifts: the subject's service ban or room ban. */
-  ban: (c: KeyContext) => (c.serviceWide ? serviceBanKey(c.prefix, c.subject ?? '') : roomBanKey(c.prefix, c.type, c.roomId, c.subject ?? '')),
-  bans: (c: KeyContext) => bansIndexKey(c.prefix),
-  events: (c: KeyContext) => eventLogKey(c.prefix),
-  eventCount: (c: KeyContext) => eventCountKey(c.prefix),
+  ban: (c: KeyContext) => (c.serviceWide ? serviceBanKey(c.prefix, c.subject ?? '', c.partition) : roomBanKey(c.prefix, c.type, c.roomId, c.subject ?? '')),
+  bans: (c: KeyContext) => bansIndexKey(c.prefix, c.partition),
+  events: (c: KeyContext) => eventLogKey(c.prefix, c.partition),
+  eventCount: (c: KeyContext) => eventCountKey(c.prefix, c.partition),
   seq: (c: KeyContext) => roomSeqKey(c.prefix, c.type, c.roomId),
 };
 

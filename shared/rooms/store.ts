@@ -7,9 +7,10 @@ import { ROOM_TYPES, WEBRTC_ROOM, type RoomLimits, type RoomType } from '../conf
 import { AppError, Code, authFailed } from '../errors';
 import type { Actor } from '../auth/token';
 import { storeCall, type RedisClient } from '../redis';
-import { SERVICE_EVENTS, eventCountKey, eventLogKey, keysFor, ownedRoomsBase, partitionBase, roomKeys, roomSeqKey } from './keys';
+import { SERVICE_EVENTS, allPartitions, homeRoomsKey, eventCountKey, eventLogKey, keysFor, ownedRoomsBase, partitionBase, partitionOf, roomKeys, roomPartitions, roomSeqKey } from './keys';
 import type { TrtcEvent } from '../trtc/callback';
 import { SCRIPTS, type ScriptName } from './scripts';
+import { crc16Slot } from './crc16';
 
 /**
  * What follows a change outside Redis: for the stream types IM notices
@@ -106,6 +107,34 @@ export const SHORT_ARGV: ReadonlySet<ScriptName> = new Set<ScriptName>(['heartbe
 const APPENDING = new Set<ScriptName>((Object.keys(SCRIPTS) as ScriptName[]).filter((name) => (SCRIPTS[name].keys as readonly string[]).includes('eventCount')));
 type ScriptCall = (...args: (string | number)[]) => Promise<Reply>;
 
+/**
+ * reserveHome's atomic step in the user's home partition: reserve `<type>|<id>`
+ * unless the user already holds `limit` other entries. KEYS 1 the home set;
+ * ARGV 1 entry, 2 now, 3 limit, 4 the set's TTL. Reply 1 reserved, 0 refused.
+ */
+const RESERVE_HOME = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1`;
+/** A home room set outlives its owner's last create by this much (longer than rooms live without heartbeats). */
+const HOME_ROOMS_TTL_MS = 7 * 24 * 3600_000;
+
+/**
+ * ROOM_SLOT_CHECK=1 (the cluster test run): every room script call proves it
+ * stays in one Cluster slot: its KEYS, and the key prefixes it builds keys
+ * from (ARGV values holding a hash tag), all hash to the same slot. Redis
+ * Cluster refuses cross-slot KEYS itself, but not a key built inside Lua.
+ */
+const SLOT_CHECK = process.env.ROOM_SLOT_CHECK === '1';
+export function assertOneSlot(prefix: string, name: string, keys: readonly string[], args: readonly (string | number)[]): void {
+  // Only key prefixes: user data (room info, seats) may hold braces too.
+  const tagged = [...keys, ...args.flatMap((a) => (typeof a === 'string' ? a.split(/[,|=]/) : [])).filter((a) => a.startsWith(`${prefix}:{`))];
+  const slots = new Set(tagged.map(crc16Slot));
+  if (slots.size > 1) throw new Error(`script ${name} names keys in ${slots.size} slots: ${tagged.join(' ')}`);
+}
+
 /** Keeps an effect's outbox entry this long before the sweeper retries it. */
 export const EFFECT_LEASE_MS = 30_000;
 /** How long room keys outlive their last deadline when nothing reaps them. */
@@ -166,6 +195,8 @@ export interface RunOptions {
   streamId?: string;
   /** The moment the script judges deadlines by (default: now). */
   asOf?: number;
+  /** The partition to run in (default: the room id's; keys.ts). Partition-wide scripts (roomId '-') name it. */
+  partition?: number;
 }
 
 function pairs(flat: unknown): [string, string][] {
@@ -209,7 +240,7 @@ export class RoomStore {
    * a heartbeat or a read): runtime.ts starts webhook delivery here when
    * WEBHOOK_URL is set. Must not throw or wait.
    */
-  onEvents: (() => void) | undefined;
+  onEvents: ((partition: number) => void) | undefined;
 
   constructor(
     protected readonly redis: RedisClient,
@@ -232,7 +263,8 @@ export class RoomStore {
    */
   protected async run(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[], options: RunOptions = {}): Promise<Reply> {
     const now = options.asOf ?? this.now();
-    const keys = keysFor(SCRIPTS[name].keys, { prefix: this.prefix, type, roomId, actor, now, opId: options.opId, streamId: options.streamId });
+    const partition = options.partition ?? partitionOf(roomId);
+    const keys = keysFor(SCRIPTS[name].keys, { prefix: this.prefix, type, roomId, actor, now, partition, opId: options.opId, streamId: options.streamId });
     return this.call(name, keys, actor, type, type, roomId, now, extra, options);
   }
 
@@ -251,28 +283,26 @@ export class RoomStore {
     const limits = this.limits[type];
     const countQuota = actor !== undefined && options.countQuota !== false;
     const fn = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name];
-    const reply = await storeCall(
-      fn.call(
-        this.redis,
-        ...keys,
-        actor?.userId ?? '',
-        now,
-        roomId,
-        limits.heartbeatTimeoutMs,
-        limits.idleTimeoutMs,
-        this.backstopMs(type),
-        EFFECT_LEASE_MS,
-        // An anonymous caller (webrtc_room's get_room_list in demo mode: userID '') has no user quota, only its IP's.
-        countQuota && actor.userId !== '' ? this.rateLimit.perUserPerMinute : 0,
-        countQuota ? this.rateLimit.perIpPerMinute : 0,
-        ownedRoomsBase(this.prefix),
-        // A short-ARGV script still gets them when the caller's identity was proven
-        // outside the store (webrtc_room): admission.lua then reads ARGV 14.
-        ...(SHORT_ARGV.has(name) && !actor?.proof ? [] : [eventType, this.eventLog.maxLength, this.eventLog.maxAgeMs, actor?.proof ? '1' : '0']),
-        ...extra,
-      ),
-    );
-    if (this.onEvents && reply[0] === 'OK' && APPENDING.has(name)) this.onEvents();
+    const args = [
+      actor?.userId ?? '',
+      now,
+      roomId,
+      limits.heartbeatTimeoutMs,
+      limits.idleTimeoutMs,
+      this.backstopMs(type),
+      EFFECT_LEASE_MS,
+      // An anonymous caller (webrtc_room's get_room_list in demo mode: userID '') has no user quota, only its IP's.
+      countQuota && actor.userId !== '' ? this.rateLimit.perUserPerMinute : 0,
+      countQuota ? this.rateLimit.perIpPerMinute : 0,
+      ownedRoomsBase(this.prefix, options.partition ?? partitionOf(roomId)),
+      // A short-ARGV script still gets them when the caller's identity was proven
+      // outside the store (webrtc_room): admission.lua then reads ARGV 14.
+      ...(SHORT_ARGV.has(name) && !actor?.proof ? [] : [eventType, this.eventLog.maxLength, this.eventLog.maxAgeMs, actor?.proof ? '1' : '0']),
+      ...extra,
+    ];
+    if (SLOT_CHECK) assertOneSlot(this.prefix, name, keys, args);
+    const reply = await storeCall(fn.call(this.redis, ...keys, ...args));
+    if (this.onEvents && reply[0] === 'OK' && APPENDING.has(name)) this.onEvents(options.partition ?? (eventType === SERVICE_EVENTS ? 0 : partitionOf(roomId)));
     return reply;
   }
 
@@ -294,10 +324,50 @@ export class RoomStore {
    */
   async prepareCreate(actor: Actor, type: RoomType, roomId: string, countQuota = true): Promise<void> {
     await this.room('prepareCreate', actor, type, roomId, [this.limits[type].roomsPerUser], { countQuota });
+    await this.reserveHome(actor, type, roomId);
+  }
+
+  /**
+   * ROOMS_PER_USER across partitions (N > 1): the room partition's script
+   * counts only that partition's rooms, so before a room is created the
+   * caller's home partition reserves it too. Entries whose room no longer
+   * exists with this creator (and, for a reservation not yet marked created,
+   * older than the effect lease) are pruned first (a read per entry in its
+   * partition: create is rare, not the hot path); the
+   * reserve itself is one atomic script, so concurrent creates cannot
+   * overshoot. A room handed on or ended is released at the owner's next
+   * create (lazily), never by the hot path.
+   */
+  private async reserveHome(actor: Actor, type: RoomType, roomId: string): Promise<void> {
+    const limit = this.limits[type].roomsPerUser;
+    if (roomPartitions() === 1 || limit <= 0) return;
+    const home = homeRoomsKey(this.prefix, actor.userId);
+    const now = this.now();
+    const entries = pairs(await storeCall(this.redis.zrange(home, 0, -1, 'WITHSCORES')));
+    const stale: string[] = [];
+    // Score 0: a room created (counts while it exists with this creator);
+    // else the reservation's time (counts also while the create may be under way).
+    await Promise.all(
+      entries.map(async ([entry, since]) => {
+        const bar = entry.indexOf('|');
+        const creator = await storeCall(this.redis.hget(roomKeys(this.prefix, entry.slice(0, bar) as RoomType, entry.slice(bar + 1)).room, 'c'));
+        if (creator !== actor.userId && (Number(since) === 0 || Number(since) <= now - EFFECT_LEASE_MS)) stale.push(entry);
+      }),
+    );
+    if (stale.length > 0) await storeCall(this.redis.zrem(home, ...stale));
+    const reserved = await storeCall(this.redis.eval(RESERVE_HOME, 1, home, `${type}|${roomId}`, now, limit, HOME_ROOMS_TTL_MS));
+    if (reserved !== 1) throw refusal('prepareCreate', 'ROOM_QUOTA', roomId, []);
   }
 
   async createRoom(actor: Actor, type: RoomType, roomId: string, roomInfo: string): Promise<void> {
     await this.room('createRoom', actor, type, roomId, [roomInfo, this.limits[type].roomsPerUser], { countQuota: false });
+    await this.createdHome(actor, type, roomId);
+  }
+
+  /** The home entry of a room now created (N > 1): counted while the room exists, released once it does not. */
+  private async createdHome(actor: Actor, type: RoomType, roomId: string): Promise<void> {
+    if (roomPartitions() === 1 || this.limits[type].roomsPerUser <= 0) return;
+    await storeCall(this.redis.zadd(homeRoomsKey(this.prefix, actor.userId), 'XX', 0, `${type}|${roomId}`));
   }
 
   /**
@@ -324,14 +394,18 @@ export class RoomStore {
       limits.roomsPerUser,
       seat.streamID,
       STREAM_RECORD_TTL_MS,
-      partitionBase(this.prefix, type),
+      partitionBase(this.prefix, type, partitionOf(roomId)),
       seat.userName,
       seat.userAvatar,
     ];
     const [status, ...rest] = await this.run('joinRoom', actor, type, roomId, args, { countQuota, streamId: seat.streamID });
-    if (status === 'NO_ROOM') return { missing: true };
+    if (status === 'NO_ROOM') {
+      await this.reserveHome(actor, type, roomId);
+      return { missing: true };
+    }
     if (status !== 'OK') throw refusal('joinRoom', status, roomId, rest);
     const [created, effect, creator] = rest;
+    if (created === 1) await this.createdHome(actor, type, roomId);
     return { missing: false, created: created === 1, effect: (effect || undefined) as Effect | undefined, creator: creator === 1 };
   }
 
@@ -356,7 +430,40 @@ export class RoomStore {
   }
 
   async listRooms(actor: Actor, type: RoomType, offset: number, count: number): Promise<RoomDetail[]> {
-    const [rooms] = await this.room('listRooms', actor, type, '-', [offset, count, partitionBase(this.prefix, type), type === 'live_room' ? '1' : '0']);
+    if (roomPartitions() === 1) return this.listPartition(actor, type, 0, offset, count, true);
+    // N partitions: the merged list in creation order (score, then id: each
+    // partition's own order). The first offset+count entries of every
+    // partition's list decide the page; a partition's share of the page is
+    // one contiguous range of its list, read by its own listRooms script.
+    // O(N x (offset+count)) index reads, never O(rooms).
+    const heads = await Promise.all(
+      allPartitions().map(async (p) => {
+        const flat = await storeCall(this.redis.zrange(roomKeys(this.prefix, type, '-', p).list, 0, offset + count - 1, 'WITHSCORES'));
+        return pairs(flat).map(([id, score], index) => ({ p, id, score: Number(score), index }));
+      }),
+    );
+    const page = heads
+      .flat()
+      .sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(offset, offset + count);
+    const ranges = new Map<number, { from: number; count: number }>();
+    for (const entry of page) {
+      const range = ranges.get(entry.p);
+      if (range) range.count++;
+      else ranges.set(entry.p, { from: entry.index, count: 1 });
+    }
+    // The caller's session and quota: checked (and counted) once, by the first script.
+    if (ranges.size === 0) {
+      await this.room('checkSession', actor, type, '-');
+      return [];
+    }
+    const parts = await Promise.all([...ranges].map(([p, range], i) => this.listPartition(actor, type, p, range.from, range.count, i === 0)));
+    const order = new Map(page.map((entry, i) => [entry.id, i]));
+    return parts.flat().sort((a, b) => order.get(a.roomID)! - order.get(b.roomID)!);
+  }
+
+  private async listPartition(actor: Actor, type: RoomType, p: number, offset: number, count: number, countQuota: boolean): Promise<RoomDetail[]> {
+    const [rooms] = await this.room('listRooms', actor, type, '-', [offset, count, partitionBase(this.prefix, type, p), type === 'live_room' ? '1' : '0'], { partition: p, countQuota });
     return (rooms as unknown[][]).map(toDetail);
   }
 
@@ -416,19 +523,21 @@ export class RoomStore {
     maxUnknownSpareMs = 0,
     /** webrtc_room: how long a member TRTC reported present is kept without heartbeats. */
     maxPresentSpareMs = 0,
+    /** The partition to reap (the sweeper walks them all). */
+    partition = 0,
   ): Promise<{ effects: PendingEffect[]; more: boolean }> {
     const { verdicts, asOf } = checked;
     const [effects, more] = await this.room('reapDue', undefined, type, '-', [
       batch,
-      partitionBase(this.prefix, type),
+      partitionBase(this.prefix, type, partition),
       this.limits[type].creatorEndsRoom ? '1' : '0',
       [...verdicts].map(([seat, verdict]) => `${seat}=${verdict}`).join(','),
-      ROOM_TYPES.map((t) => partitionBase(this.prefix, t)).join(','),
+      ROOM_TYPES.map((t) => partitionBase(this.prefix, t, partition)).join(','),
       this.limits[type].maxMembers,
       maxUnknownSpareMs,
       type === WEBRTC_ROOM ? '1' : '0',
       maxPresentSpareMs,
-    ], { asOf });
+    ], { asOf, partition });
     return {
       effects: (effects as string[]).map((entry) => {
         const bar = entry.indexOf('|');
@@ -465,9 +574,18 @@ export class RoomStore {
    * stream exactly as delete_pusher would (the caller performs the effect).
    */
   async streamEvent(event: StreamEvent): Promise<StreamEventOutcome> {
+    if (roomPartitions() === 1) return this.streamEventIn(event, 0);
+    // The callback names only the stream, whose record lives in its seat's
+    // room's partition: apply it in every partition (each keeps the record
+    // a later join there reads), and answer the one that found the seat.
+    const outcomes = await Promise.all(allPartitions().map((p) => this.streamEventIn(event, p)));
+    return outcomes.find((o) => o.outcome === 'live' || o.outcome === 'removed') ?? outcomes[0]!;
+  }
+
+  private async streamEventIn(event: StreamEvent, partition: number): Promise<StreamEventOutcome> {
     const types = ROOM_TYPES.map((t) => {
       const limits = this.limits[t];
-      return [partitionBase(this.prefix, t), limits.idleTimeoutMs, this.backstopMs(t), limits.creatorEndsRoom ? '1' : '0'].join('|');
+      return [partitionBase(this.prefix, t, partition), limits.idleTimeoutMs, this.backstopMs(t), limits.creatorEndsRoom ? '1' : '0'].join('|');
     });
     // The script finds the seat's room type in the stream's record; the type here only fills the common ARGV.
     const [, outcome, base, roomId, effect] = (await this.run(
@@ -476,19 +594,19 @@ export class RoomStore {
       'live_room',
       '-',
       [event.streamId, event.sequence, event.started ? '1' : '0', event.eventTime, STREAM_RECORD_TTL_MS, types.join(',')],
-      { streamId: event.streamId },
+      { streamId: event.streamId, partition },
     )) as [string, ...string[]];
     if (outcome !== 'live' && outcome !== 'removed') return { outcome: outcome as 'duplicate' | 'stale' | 'recorded' };
-    const type = ROOM_TYPES.find((t) => partitionBase(this.prefix, t) === base)!;
+    const type = ROOM_TYPES.find((t) => partitionBase(this.prefix, t, partition) === base)!;
     return outcome === 'live' ? { outcome, type, roomId: roomId! } : { outcome, type, roomId: roomId!, effect: effect as Effect };
   }
 
   /** Seats past their heartbeat deadline in due rooms: `[roomId, userId, streamID]`. */
-  async overdueSeats(type: RoomType, batch: number): Promise<{ asOf: number; seats: { roomId: string; userId: string; streamId: string }[] }> {
+  async overdueSeats(type: RoomType, batch: number, partition = 0): Promise<{ asOf: number; seats: { roomId: string; userId: string; streamId: string }[] }> {
     // The reap that acts on these seats' verdicts judges by the same moment: a
     // seat falling due between the two is left to the next sweep, never evicted unchecked.
     const asOf = this.now();
-    const flat = (await this.run('overdueSeats', undefined, type, '-', [batch, partitionBase(this.prefix, type)], { asOf })) as string[];
+    const flat = (await this.run('overdueSeats', undefined, type, '-', [batch, partitionBase(this.prefix, type, partition)], { asOf, partition })) as string[];
     const seats: { roomId: string; userId: string; streamId: string }[] = [];
     for (let i = 0; i + 2 < flat.length; i += 3) {
       const json = flat[i + 2] as string;
@@ -510,17 +628,21 @@ export class RoomStore {
     event: { userID?: string; reason?: string; data?: string } = {},
   ): Promise<string> {
     const room = type === SERVICE_EVENTS ? `${roomSeqKey(this.prefix, type, roomId)}:none` : roomKeys(this.prefix, type, roomId).room;
-    const keys = [eventLogKey(this.prefix), eventCountKey(this.prefix), room, roomSeqKey(this.prefix, type, roomId)];
+    // Service-wide events go to partition 0's log; a room's to its partition's.
+    const partition = type === SERVICE_EVENTS ? 0 : partitionOf(roomId);
+    const keys = [eventLogKey(this.prefix, partition), eventCountKey(this.prefix, partition), room, roomSeqKey(this.prefix, type, roomId)];
     // The service pseudo room has no limits of its own: any type's fill the common ARGV it does not read.
     const limitsOf = type === SERVICE_EVENTS ? ROOM_TYPES[0] : type;
-    const [, id] = await this.call('appendEvent', keys, undefined, limitsOf, type, roomId, this.now(), [kind, event.userID ?? '', event.reason ?? '', event.data ?? '']);
+    const [, id] = await this.call('appendEvent', keys, undefined, limitsOf, type, roomId, this.now(), [kind, event.userID ?? '', event.reason ?? '', event.data ?? ''], { partition });
     return String(id);
   }
 
   /** Bounds the event log by age and length when no change trims it (the sweeper); answers the events left. */
   async trimEvents(): Promise<number> {
-    const [, left] = await this.call('trimEvents', [eventLogKey(this.prefix)], undefined, ROOM_TYPES[0], ROOM_TYPES[0], '-', this.now(), []);
-    return Number(left);
+    const left = await Promise.all(
+      allPartitions().map(async (p) => (await this.call('trimEvents', [eventLogKey(this.prefix, p)], undefined, ROOM_TYPES[0], ROOM_TYPES[0], '-', this.now(), [], { partition: p }))[1]),
+    );
+    return left.reduce<number>((sum, n) => sum + Number(n), 0);
   }
 
   /** Marks an effect done (removes its outbox entry; a `remove` names its member). */

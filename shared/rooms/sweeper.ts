@@ -6,8 +6,10 @@
  * with itself and with requests: each reap is one atomic script, so a seat is
  * reaped once and only the run that reaped it notifies. Then it bounds the
  * event log and delivers the webhooks still pending (shared/events/webhooks.ts).
+ * With ROOM_PARTITIONS > 1 it walks every partition, a few at a time.
  */
 import { ROOM_TYPES, type RoomType } from '../config';
+import { allPartitions } from './keys';
 import { log } from '../log';
 import type { Runtime } from '../runtime';
 import { performEffect } from './effects';
@@ -18,6 +20,8 @@ import { deliverWebhooks, type DeliveryReport } from '../events/webhooks';
 /** Bounds one run so a backlog is worked off over several runs, never in one long one. */
 const MAX_BATCHES_PER_RUN = 20;
 const EFFECT_CONCURRENCY = 16;
+/** Partitions swept at once (each one's types and batches in order). */
+const PARTITION_CONCURRENCY = 4;
 
 export interface SweepReport {
   effects: number;
@@ -47,8 +51,8 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
  * the reap script keeps such a seat only within the room's seats and for at
  * most CHECK_STREAM_MAX_SPARE, so a dead API cannot seat a ghost forever.
  */
-async function streamVerdicts(rt: Runtime, type: RoomType): Promise<{ verdicts: Map<string, SpareVerdict>; asOf: number }> {
-  const { asOf, seats: overdue } = await rt.rooms.overdueSeats(type, rt.config.sweepBatch);
+async function streamVerdicts(rt: Runtime, type: RoomType, partition: number): Promise<{ verdicts: Map<string, SpareVerdict>; asOf: number }> {
+  const { asOf, seats: overdue } = await rt.rooms.overdueSeats(type, rt.config.sweepBatch, partition);
   const verdicts = new Map<string, SpareVerdict>();
   await inParallel(overdue, EFFECT_CONCURRENCY, async (seat) => {
     if (!seat.streamId) return;
@@ -64,19 +68,23 @@ async function streamVerdicts(rt: Runtime, type: RoomType): Promise<{ verdicts: 
 
 export async function sweep(rt: Runtime): Promise<SweepReport> {
   const report: SweepReport = { effects: 0, batches: 0, spared: 0, events: 0 };
-  for (const type of ROOM_TYPES) {
-    for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
-      // Each batch's overdue seats are checked right before that batch is reaped
-      // (the scan and the reap cover the same first due rooms, judged as of one moment).
-      const checked = rt.config.live.checkStreamBeforeEvict ? await streamVerdicts(rt, type) : undefined;
-      report.spared += checked?.verdicts.size ?? 0;
-      const { effects, more } = await rt.rooms.reapDue(type, rt.config.sweepBatch, checked, rt.config.live.checkStreamMaxSpareMs, rt.config.trtc.presenceMaxSilenceMs);
-      report.batches++;
-      report.effects += effects.length;
-      await inParallel<PendingEffect>(effects, EFFECT_CONCURRENCY, (e) => performEffect(rt, e.type, e.roomId, e.effect, e.userId));
-      if (!more) break;
+  // Every partition (ROOM_PARTITIONS) has its own deadline indexes and outboxes,
+  // often on another master: a few partitions at a time.
+  await inParallel(allPartitions(), PARTITION_CONCURRENCY, async (partition) => {
+    for (const type of ROOM_TYPES) {
+      for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
+        // Each batch's overdue seats are checked right before that batch is reaped
+        // (the scan and the reap cover the same first due rooms, judged as of one moment).
+        const checked = rt.config.live.checkStreamBeforeEvict ? await streamVerdicts(rt, type, partition) : undefined;
+        report.spared += checked?.verdicts.size ?? 0;
+        const { effects, more } = await rt.rooms.reapDue(type, rt.config.sweepBatch, checked, rt.config.live.checkStreamMaxSpareMs, rt.config.trtc.presenceMaxSilenceMs, partition);
+        report.batches++;
+        report.effects += effects.length;
+        await inParallel<PendingEffect>(effects, EFFECT_CONCURRENCY, (e) => performEffect(rt, e.type, e.roomId, e.effect, e.userId));
+        if (!more) break;
+      }
     }
-  }
+  });
   report.events = await rt.rooms.trimEvents();
   // The guarantee behind the requests' kicks, which a frozen or failed function may not finish.
   if (rt.config.webhooks.urls.length > 0) report.webhooks = await deliverWebhooks(rt, WEBHOOK_BUDGET_MS);

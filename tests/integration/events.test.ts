@@ -7,7 +7,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifyToken } from '../../shared/auth/token';
 import { appendEvent, parseEventRoom, readEvents, SERVICE_ROOM, type RoomEvent } from '../../shared/events/log';
-import { eventCountKey, eventLogKey, roomKeys, roomSeqKey } from '../../shared/rooms/keys';
+import { eventCountKey, eventLogKey, roomKeys, roomPartitions, roomSeqKey } from '../../shared/rooms/keys';
+
+/**
+ * These check the single log's layout and bounds (positions 1..n, one key,
+ * EVENT_LOG_MAX_LEN over all events). With ROOM_PARTITIONS > 1 each partition
+ * has its own log, bounded on its own, with positions that follow the clock
+ * (README "Data layout"); tests/unit/partitions.test.ts and the partitioned
+ * suite cover that layout.
+ */
+const singleLog = it.skipIf(roomPartitions() > 1);
 import { sweep } from '../../shared/rooms/sweeper';
 import { CLOUD, invoke, pushUrlFor, signIn, signInAll, signedStreamCallback, sleep, startHarness, STORE, type Client, type Harness } from '../support/harness';
 
@@ -58,7 +67,7 @@ describe('every change appends its event, with its reason', () => {
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     for (const e of events) {
       expect(e).toMatchObject({ roomType: 'live_room', roomID: 'show' });
-      expect(e.id).toMatch(/^\d{13}-\d+$/);
+      expect(e.id).toMatch(/^(\d+\.)?\d{13}-\d+$/);
       expect(Math.abs(e.time - Date.now())).toBeLessThan(10_000);
     }
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
@@ -270,7 +279,7 @@ describe('replay (readEvents)', () => {
 });
 
 describe('bounds', () => {
-  it('keeps at most EVENT_LOG_MAX_LEN events, the newest', async () => {
+  singleLog('keeps at most EVENT_LOG_MAX_LEN events, the newest', async () => {
     await h.reconfigure({ EVENT_LOG_MAX_LEN: '10' });
     const [a] = await signInAll('a1');
     for (let i = 0; i < 5; i++) {
@@ -283,7 +292,7 @@ describe('bounds', () => {
     expect(await h.rt.redis.zcard(eventLogKey(h.prefix))).toBe(10);
   });
 
-  it('drops events older than EVENT_LOG_MAX_AGE_SECONDS on the next append, and in the sweeper when nothing appends', async () => {
+  singleLog('drops events older than EVENT_LOG_MAX_AGE_SECONDS on the next append, and in the sweeper when nothing appends', async () => {
     await h.reconfigure({ EVENT_LOG_MAX_AGE_SECONDS: '0.4' });
     const [a] = await signInAll('a1');
     await join(a, 'multi_room', 'old');
@@ -300,7 +309,7 @@ describe('bounds', () => {
 });
 
 describe(`store: ${STORE}`, () => {
-  it('one event log key and one position counter hold the events (memory is bounded by the log)', async () => {
+  singleLog('one event log key and one position counter hold the events (memory is bounded by the log)', async () => {
     const [a] = await signInAll('a1');
     await join(a, 'multi_room', 'm1');
     expect(await h.rt.redis.type(eventLogKey(h.prefix))).toBe('zset');
@@ -319,7 +328,7 @@ describe('parseEventRoom (the admin API room filter)', () => {
 });
 
 describe('the position counter', () => {
-  it('lost beside a non-empty log (evicted, deleted): the next event continues after the log, never reusing a position', async () => {
+  singleLog('lost beside a non-empty log (evicted, deleted): the next event continues after the log, never reusing a position', async () => {
     const [a] = await signInAll('a1');
     await join(a, 'multi_room', 'm1');
     await h.rt.redis.del(eventCountKey(h.prefix));

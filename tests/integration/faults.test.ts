@@ -14,7 +14,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, type RoomType } from '../../shared/config';
 import { setLogSink } from '../../shared/log';
 import { connectRedis } from '../../shared/redis';
-import { roomKeys } from '../../shared/rooms/keys';
+import { allPartitions, partitionOf, roomKeys } from '../../shared/rooms/keys';
 import { RoomStore } from '../../shared/rooms/store';
 import { sweep } from '../../shared/rooms/sweeper';
 import { buildRuntime, installRuntime, type Runtime } from '../../shared/runtime';
@@ -283,8 +283,10 @@ describe('Redis stopped mid-run', () => {
     await server.start();
     const deadline = performance.now() + 5000;
     while ((await alice.call('multi_room', 'get_push_url')).body.code !== 0 && performance.now() < deadline) await sleep(100);
-    const outbox = roomKeys(rt!.config.keyPrefix, 'multi_room', '-').outbox;
-    for (const entry of await rt!.redis.zrange(outbox, 0, -1)) await rt!.redis.zadd(outbox, Date.now() - 1, entry);
+    for (const p of allPartitions()) {
+      const outbox = roomKeys(rt!.config.keyPrefix, 'multi_room', '-', p).outbox;
+      for (const entry of await rt!.redis.zrange(outbox, 0, -1)) await rt!.redis.zadd(outbox, Date.now() - 1, entry);
+    }
     await sweep(rt!);
     expect(fake.groups.has('orphan')).toBe(false);
   }, 30_000);
@@ -365,8 +367,10 @@ describe('faults with the shared store', () => {
 
     /** Lets every outbox lease of `type` run out, then sweeps. */
     async function sweepAfterLeases(type: RoomType): Promise<void> {
-      const outbox = roomKeys(h.prefix, type, '-').outbox;
-      for (const entry of await h.rt.redis.zrange(outbox, 0, -1)) await h.rt.redis.zadd(outbox, Date.now() - 1, entry);
+      for (const p of allPartitions()) {
+        const outbox = roomKeys(h.prefix, type, '-', p).outbox;
+        for (const entry of await h.rt.redis.zrange(outbox, 0, -1)) await h.rt.redis.zadd(outbox, Date.now() - 1, entry);
+      }
       await sweep(h.rt);
     }
 
@@ -470,7 +474,7 @@ describe('faults with the shared store', () => {
       const before = notificationsFor('crashed');
 
       // The reap alone, effects never performed: a sweeper that died right after its script.
-      const reaped = await rt.rooms.reapDue('multi_room', 200);
+      const reaped = await rt.rooms.reapDue('multi_room', 200, undefined, 0, 0, partitionOf('crashed'));
       expect(reaped.effects).toEqual([{ type: 'multi_room', roomId: 'crashed', effect: 'notify' }]);
       expect(await h.rt.redis.hkeys(keys.pushers)).toEqual(['alice']);
       expect(await h.rt.redis.zrange(keys.beats, 0, -1)).toEqual(['alice']);
@@ -509,7 +513,7 @@ describe('faults with the shared store', () => {
         expect({ roomID, notified: notificationsFor(roomID) - before.get(roomID)! }).toEqual({ roomID, notified: 1 });
         expect(await h.rt.redis.hkeys(roomKeys(h.prefix, 'multi_room', roomID).pushers)).toEqual(['alice']);
       }
-      expect(await h.rt.redis.zcard(roomKeys(h.prefix, 'multi_room', '-').outbox)).toBe(0);
+      for (const p of allPartitions()) expect(await h.rt.redis.zcard(roomKeys(h.prefix, 'multi_room', '-', p).outbox)).toBe(0);
     });
   });
 });

@@ -6,7 +6,7 @@ import { SignJWT } from 'jose';
 import { Api as TlsSigApi } from 'tls-sig-api-v2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLOUD, invoke, pushUrlFor, signIn, signInAll, sleep, startHarness, stateKeys, userSigFor, type Answer, type Client, type Harness } from '../support/harness';
-import { roomKeys } from '../../shared/rooms/keys';
+import { roomKeys, roomPartitions } from '../../shared/rooms/keys';
 
 let h: Harness;
 beforeAll(async () => {
@@ -100,7 +100,7 @@ describe('1. group lifecycle per room id under a slow IM', () => {
     expect(refused.body.message).toMatch(/retry/);
     expect(waited).toBeLessThan(h.rt.config.im.timeoutMs + 400);
     // The destroyer is gone for good once its lease ran out: the new room keeps the group.
-    const outbox = roomKeys(h.prefix, 'multi_room', '').outbox;
+    const outbox = roomKeys(h.prefix, 'multi_room', 'stuck').outbox;
     await h.rt.redis.zadd(outbox, Date.now() - 1, 'destroy|stuck');
     expect((await join(bob, 'multi_room', 'stuck')).body.code).toBe(0);
     expect(h.fake.groups.has('stuck')).toBe(true);
@@ -246,8 +246,9 @@ describe('8. sessions per user', () => {
       const live = await Promise.all(answers.map((a) => usable('bob', a.body.token as string)));
       expect(live.filter(Boolean).length, `round ${round}`).toBe(3);
     }
+    // A copy of each session in every partition (ROOM_PARTITIONS, shared/auth/sessions.ts).
     const sessions = (await stateKeys(h.rt, h.prefix)).filter((k) => /:s:/.test(k));
-    expect(sessions.length).toBe(3);
+    expect(sessions.length).toBe(3 * roomPartitions());
   });
 });
 

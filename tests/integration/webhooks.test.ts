@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readEvents, type RoomEvent } from '../../shared/events/log';
 import { SCRIPTS } from '../../shared/events/lua.generated';
 import { deliverWebhooks, listDeadLetters, receiverId, redriveDeadLetters, signatureHeader, SIGNATURE_HEADER, webhookStatus } from '../../shared/events/webhooks';
-import { deadLetterKeys, eventCountKey, eventLogKey, webhookKey } from '../../shared/rooms/keys';
+import { allPartitions, deadLetterKeys, eventCountKey, eventLogKey, partitionOf, roomPartitions, webhookKey } from '../../shared/rooms/keys';
 import { sweep } from '../../shared/rooms/sweeper';
 import { startGateway } from '../../scripts/gateway';
 import { main_handler as sweeper } from '../../functions/sweeper';
@@ -113,6 +113,8 @@ beforeEach(async () => {
   rx.onBatch = undefined;
 });
 
+/** The partition of room m1 (ROOM_PARTITIONS): its events, and their delivery state, live there. */
+const M1 = partitionOf('m1');
 const received = () => rx.batches.flat();
 const logged = async () => (await readEvents(h.rt, { limit: 1000 })).events;
 const join = (c: Client, roomID: string) => c.call('multi_room', 'add_pusher', { roomID, userName: c.userId, userAvatar: '', pushURL: pushUrlFor(c.userId) });
@@ -127,9 +129,14 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
 async function drain(rounds = 200): Promise<void> {
   for (let i = 0; i < rounds; i++) {
     await deliverWebhooks(h.rt);
-    const state = await h.rt.redis.hgetall(webhookKey(h.prefix, receiverId(rx.url)));
-    const last = (await logged()).at(-1);
-    if (!state.nextAt && last && state.cursor === last.id.split('-')[1]) return;
+    // Every partition's cursor (ROOM_PARTITIONS: one per partition) at its log's last position.
+    let drained = (await logged()).length > 0;
+    for (const p of allPartitions()) {
+      const state = await h.rt.redis.hgetall(webhookKey(h.prefix, receiverId(rx.url), p));
+      const top = (await h.rt.redis.zrange(eventLogKey(h.prefix, p), -1, -1, 'WITHSCORES'))[1];
+      if (state.nextAt || (top !== undefined && state.cursor !== top)) drained = false;
+    }
+    if (drained) return;
     await sleep(25);
   }
   throw new Error('delivery did not drain');
@@ -196,9 +203,9 @@ describe('delivery', () => {
     const [a] = await signInAll('a1');
     let kicks = 0;
     const kick = h.rt.rooms.onEvents!;
-    h.rt.rooms.onEvents = () => {
+    h.rt.rooms.onEvents = (partition) => {
       kicks++;
-      kick();
+      kick(partition);
     };
     await join(a, 'm1');
     expect(kicks).toBe(1);
@@ -215,7 +222,7 @@ describe('delivery', () => {
     await sleep(50);
     await deliverWebhooks(h.rt);
     expect(received()).toEqual([]);
-    const state = await h.rt.redis.hgetall(webhookKey(h.prefix, receiverId(rx.url)));
+    const state = await h.rt.redis.hgetall(webhookKey(h.prefix, receiverId(rx.url), partitionOf('r0')));
     expect(Number(state.attempts)).toBeGreaterThanOrEqual(1);
     expect(state.lastError).toBe('HTTP 500');
     const status = (await webhookStatus(h.rt)).receivers[0]!;
@@ -224,7 +231,9 @@ describe('delivery', () => {
     rx.mode = { kind: 'ok' };
     await drain();
     const events = await logged();
-    expect(received()).toEqual(events);
+    // Each partition's log is delivered on its own: one log order with one partition, per room order always.
+    const byId = (list: { id: string }[]) => (roomPartitions() === 1 ? list : [...list].sort((x, y) => (x.id < y.id ? -1 : 1)));
+    expect(byId(received())).toEqual(byId(events));
     for (const room of ['r0', 'r1']) {
       const seqs = received().filter((e) => e.roomID === room).map((e) => e.seq);
       expect(seqs).toEqual(seqs.map((_, i) => i + 1));
@@ -237,8 +246,8 @@ describe('delivery', () => {
     const [a] = await signInAll('a1');
     rx.mode = { kind: 'fail', status: 503 };
     await join(a, 'm1');
-    await until('a first failed attempt', async () => (await h.rt.redis.hget(webhookKey(h.prefix, receiverId(rx.url)), 'attempts')) === '1');
-    const key = webhookKey(h.prefix, receiverId(rx.url));
+    await until('a first failed attempt', async () => (await h.rt.redis.hget(webhookKey(h.prefix, receiverId(rx.url), M1), 'attempts')) === '1');
+    const key = webhookKey(h.prefix, receiverId(rx.url), M1);
     const first = Number(await h.rt.redis.hget(key, 'nextAt'));
     expect(first - Date.now()).toBeGreaterThan(150);
     expect((await deliverWebhooks(h.rt)).failed).toBe(0); // too early: no attempt
@@ -326,9 +335,9 @@ describe('leases', () => {
     const [a] = await signInAll('a1');
     h.rt.rooms.onEvents = undefined;
     await join(a, 'm1');
-    const key = webhookKey(h.prefix, receiverId(rx.url));
+    const key = webhookKey(h.prefix, receiverId(rx.url), M1);
     // The dead deliverer's claim, as claimWebhook makes it.
-    const claim = (await h.rt.redis.eval(SCRIPTS.claimWebhook.lua, 2, key, eventLogKey(h.prefix), Date.now(), 'dead-token', Date.now() + 60_000, 100)) as unknown[];
+    const claim = (await h.rt.redis.eval(SCRIPTS.claimWebhook.lua, 2, key, eventLogKey(h.prefix, M1), Date.now(), 'dead-token', Date.now() + 60_000, 100)) as unknown[];
     expect(claim[0]).toBe('OK');
     expect(await deliverWebhooks(h.rt)).toEqual({ delivered: 0, failed: 0, parked: 0 });
     expect(received()).toEqual([]);
@@ -341,14 +350,14 @@ describe('leases', () => {
     const [a] = await signInAll('a1');
     h.rt.rooms.onEvents = undefined;
     await join(a, 'm1');
-    const key = webhookKey(h.prefix, receiverId(rx.url));
-    const claim = (await h.rt.redis.eval(SCRIPTS.claimWebhook.lua, 2, key, eventLogKey(h.prefix), Date.now(), 'frozen-token', Date.now() + 60_000, 100)) as unknown[];
+    const key = webhookKey(h.prefix, receiverId(rx.url), M1);
+    const claim = (await h.rt.redis.eval(SCRIPTS.claimWebhook.lua, 2, key, eventLogKey(h.prefix, M1), Date.now(), 'frozen-token', Date.now() + 60_000, 100)) as unknown[];
     await h.rt.redis.hset(key, 'leaseUntil', String(Date.now() - 1));
     await drain(); // another container delivers
     const cursor = await h.rt.redis.hget(key, 'cursor');
     expect(received()).toEqual(await logged());
     // The frozen one wakes up and settles its (old) batch.
-    const settle = (await h.rt.redis.eval(SCRIPTS.settleWebhook.lua, 4, key, eventLogKey(h.prefix), deadLetterKeys(h.prefix).index, deadLetterKeys(h.prefix).bodies, 'frozen-token', 'ok', '1', 3, Date.now(), '', '', '', 100, Date.now() + 60_000, 10)) as unknown[];
+    const settle = (await h.rt.redis.eval(SCRIPTS.settleWebhook.lua, 4, key, eventLogKey(h.prefix, M1), deadLetterKeys(h.prefix, M1).index, deadLetterKeys(h.prefix, M1).bodies, 'frozen-token', 'ok', '1', 3, Date.now(), '', '', '', 100, Date.now() + 60_000, 10)) as unknown[];
     expect(settle[0]).toBe('LOST');
     expect(await h.rt.redis.hget(key, 'cursor')).toBe(cursor);
     expect((claim[3] as string[]).length).toBe(3);

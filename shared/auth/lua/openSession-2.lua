@@ -6,7 +6,8 @@
 --   1 session      the new session (keys.ts sessionKey)
 --   2 userSessions the user's session index: session id by expiry (keys.ts userSessionsKey)
 -- ARGV: 1 userID, 2 session id, 3 TTL (ms), 4 now (ms), 5 cap, 6 session key prefix.
--- Reply: 1.
+-- Reply: the ids of the sessions it evicted (sessions.ts deletes their copies
+-- in the other partitions).
 local user, sid, ttl, now, cap = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 redis.call('SET', KEYS[1], user, 'PX', ttl)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
@@ -16,14 +17,16 @@ local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 if last[2] and tonumber(last[2]) >= score then score = tonumber(last[2]) + 1 end
 redis.call('ZADD', KEYS[2], score, sid)
 local excess = redis.call('ZCARD', KEYS[2]) - cap
+local evicted = {}
 if excess > 0 then
   for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess)) do
     if excess > 0 and old ~= sid then
       redis.call('ZREM', KEYS[2], old)
       redis.call('DEL', ARGV[6] .. old)
+      evicted[#evicted + 1] = old
       excess = excess - 1
     end
   end
 end
 redis.call('PEXPIRE', KEYS[2], ttl)
-return 1
+return evicted

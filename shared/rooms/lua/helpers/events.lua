@@ -78,7 +78,7 @@ local function trimLog(log, most)
   for _ = 1, most do
     local head = redis.call('ZRANGE', log, 0, 0)[1]
     if not head then break end
-    local at = tonumber(string.match(head, '^{"id":"(%d+)%-'))
+    local at = tonumber(string.match(head, '^{"id":"%d+%.(%d+)%-') or string.match(head, '^{"id":"(%d+)%-'))
     if not at or at >= now - logMaxAge then break end
     redis.call('ZREMRANGEBYRANK', log, 0, 0)
   end
@@ -96,8 +96,19 @@ local function appendEvent(r, kind, user, reason, extra)
       redis.call('SET', r.logCount, string.format('%d', position))
     end
   end
-  position = string.format('%d', position)
+  -- Partitioned logs (ROOM_PARTITIONS > 1, tag `{rooms.<p>.<i>}`): the
+  -- position follows the clock (ms x 1000, and past the last one), so the
+  -- partitions' logs merge in one order by position (shared/events/log.ts),
+  -- and the id names its partition: "<p>.<time ms>-<position>".
+  local qualifier = string.match(r.log, '{rooms%.(%d+)%.%d+}')
+  -- ('%.0f': exact to 2^53, where the embedded store's VM has 32-bit integers only.)
+  if qualifier and position < now * 1000 then
+    position = math.floor(now * 1000)
+    redis.call('SET', r.logCount, string.format('%.0f', position))
+  end
+  position = string.format('%.0f', position)
   local id = ARGV[2] .. '-' .. position
+  if qualifier then id = qualifier .. '.' .. id end
   local parts = {'{"id":"', id, '","type":', jsonString(kind), ',"roomType":', jsonString(r.type),
     ',"roomID":', jsonString(r.id), ',"seq":', seq, ',"time":', ARGV[2]}
   if user then parts[#parts + 1] = ',"userID":' .. jsonString(user) end

@@ -1,0 +1,134 @@
+/**
+ * ROOM_PARTITIONS > 1 behaviour by name (README "Data layout"): this file runs
+ * with 4 partitions when the process has one (and with the cluster run's 48
+ * there), picking room ids that land in different partitions, so each check
+ * crosses partitions for sure.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { allPartitions, partitionOf, roomPartitions, sessionKey } from '../../shared/rooms/keys';
+import { setRoomPartitions } from '../../shared/rooms/partitions';
+import { readEvents, type RoomEvent } from '../../shared/events/log';
+import { sweep } from '../../shared/rooms/sweeper';
+import { pushUrlFor, signIn, signInAll, sleep, startHarness, stateKeys, type Client, type Harness } from '../support/harness';
+
+if (roomPartitions() === 1) setRoomPartitions(4);
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => h.close());
+beforeEach(async () => {
+  await h.reconfigure({});
+  await h.clean();
+  h.fake.reset();
+});
+
+/** `n` room ids (`<stem><i>`), each in a partition none of the others is in. */
+function spreadIds(stem: string, n: number): string[] {
+  const seen = new Set<number>();
+  const ids: string[] = [];
+  for (let i = 0; ids.length < n; i++) {
+    const id = `${stem}${i}`;
+    if (seen.has(partitionOf(id))) continue;
+    seen.add(partitionOf(id));
+    ids.push(id);
+  }
+  return ids;
+}
+
+const join = (c: Client, roomID: string) => c.call('multi_room', 'add_pusher', { roomID, userName: c.userId, userAvatar: '', pushURL: pushUrlFor(c.userId) });
+
+describe(`ROOM_PARTITIONS=${roomPartitions()}`, () => {
+  it('a session is in every partition; logout removes it everywhere and its token is refused in rooms of any partition', async () => {
+    const [alice, bob] = await signInAll('alice', 'bob');
+    const rooms = spreadIds('lo', 3);
+    for (const roomID of rooms) expect((await join(bob, roomID)).body.code).toBe(0);
+    for (const roomID of rooms) expect((await alice.call('multi_room', 'get_pushers', { roomID })).body.code).toBe(0);
+    // Session keys per partition (alice's and bob's copies).
+    const perPartition = async () => {
+      const keys = (await stateKeys(h.rt, h.prefix)).filter((k) => /:s:/.test(k));
+      return allPartitions().map((p) => keys.filter((k) => k.startsWith(sessionKey(h.prefix, '', p))).length);
+    };
+    expect(await perPartition()).toEqual(allPartitions().map(() => 2));
+    expect((await alice.call('multi_room', 'logout')).body.code).toBe(0);
+    for (const roomID of rooms) expect((await alice.call('multi_room', 'get_pushers', { roomID })).body.code).toBe(7);
+    expect(await perPartition()).toEqual(allPartitions().map(() => 1));
+  });
+
+  it('a service ban holds in rooms of every partition, is listed once, and lifting it frees every partition', async () => {
+    const [mallory, host] = await signInAll('mallory', 'host');
+    const rooms = spreadIds('ban', 3);
+    for (const roomID of rooms) expect((await join(host, roomID)).body.code).toBe(0);
+    await h.rt.admin.ban('mallory', Date.now() + 60_000);
+    for (const roomID of rooms) expect((await join(mallory, roomID)).body).toMatchObject({ code: 7 });
+    expect((await h.rt.admin.bans()).filter((b) => b.userID === 'mallory')).toHaveLength(1);
+    expect(await h.rt.admin.unban('mallory')).toBe(true);
+    for (const roomID of rooms) expect((await join(mallory, roomID)).body.code).toBe(0);
+  });
+
+  it('ROOMS_PER_USER holds across partitions under concurrent creates, and an ended room frees its place', async () => {
+    await h.reconfigure({ ROOMS_PER_USER: '2' });
+    const owner = await signIn('owner');
+    const rooms = spreadIds('own', Math.min(8, roomPartitions()));
+    const answers = await Promise.all(rooms.map((roomID) => owner.call('multi_room', 'create_room', { roomID, roomInfo: 'x' })));
+    const created = answers.filter((a) => a.body.code === 0).map((a) => a.body.roomID as string);
+    expect(created).toHaveLength(2);
+    expect(answers.filter((a) => a.body.code !== 0).every((a) => a.body.code === 5006)).toBe(true);
+    expect((await owner.call('multi_room', 'destroy_room', { roomID: created[0] })).body.code).toBe(0);
+    const again = rooms.find((r) => !created.includes(r))!;
+    expect((await owner.call('multi_room', 'create_room', { roomID: again, roomInfo: 'x' })).body.code).toBe(0);
+    expect((await owner.call('multi_room', 'create_room', { roomID: `${again}-more`, roomInfo: 'x' })).body.code).toBe(5006);
+  });
+
+  it('get_room_list merges the partitions in creation order, page by page', async () => {
+    const rooms = spreadIds('list', Math.min(6, roomPartitions())).concat(spreadIds('more', Math.min(3, roomPartitions())));
+    const users = await Promise.all(rooms.map((_, i) => signIn(`lister${i}`)));
+    for (const [i, roomID] of rooms.entries()) {
+      expect((await join(users[i]!, roomID)).body.code).toBe(0);
+      await sleep(2); // distinct creation times
+    }
+    const list = async (index: number, cnt: number) =>
+      ((await users[0]!.call('multi_room', 'get_room_list', { index, cnt })).body.rooms as { roomID: string }[]).map((r) => r.roomID);
+    expect(await list(0, 100)).toEqual(rooms);
+    const paged: string[] = [];
+    for (let index = 0; index < rooms.length; index += 2) paged.push(...(await list(index, 2)));
+    expect(paged).toEqual(rooms);
+  });
+
+  it('replay merges the partitions\' logs: each room in seq order, pages after `next` add up to one read, ids name their partition', async () => {
+    const rooms = spreadIds('log', 3);
+    const [a, b] = await signInAll('la', 'lb');
+    for (const roomID of rooms) {
+      expect((await join(a, roomID)).body.code).toBe(0);
+      expect((await join(b, roomID)).body.code).toBe(0);
+    }
+    const all = (await readEvents(h.rt, { limit: 1000 })).events;
+    for (const roomID of rooms) {
+      const seqs = all.filter((e) => e.roomID === roomID).map((e) => e.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+      expect(all.find((e) => e.roomID === roomID)!.id).toMatch(new RegExp(`^${partitionOf(roomID)}\\.\\d+-\\d+$`));
+    }
+    const paged: RoomEvent[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await readEvents(h.rt, { after, limit: 3 });
+      paged.push(...page.events);
+      if (page.events.length === 0) break;
+      after = page.next!;
+    }
+    expect(paged).toEqual(all);
+  });
+
+  it('the sweeper reaps silent pushers in every partition in one run', async () => {
+    await h.reconfigure({ HEARTBEAT_TIMEOUT: '1' });
+    const rooms = spreadIds('sweep', 3);
+    const users = await Promise.all(rooms.map((_, i) => signIn(`silent${i}`)));
+    for (const [i, roomID] of rooms.entries()) expect((await join(users[i]!, roomID)).body.code).toBe(0);
+    await sleep(1_100);
+    await sweep(h.rt);
+    for (const roomID of rooms) expect((await users[0]!.call('multi_room', 'get_pushers', { roomID })).body.code).toBe(3);
+    const left = (await readEvents(h.rt, { limit: 1000 })).events.filter((e) => e.type === 'pusher_left');
+    expect(left.map((e) => e.roomID).sort()).toEqual([...rooms].sort());
+  });
+});
