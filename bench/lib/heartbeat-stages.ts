@@ -14,7 +14,7 @@ import { toHttpRequest } from '../../shared/http/event';
 import { corsHeaders, respond, successEnvelope } from '../../shared/http/response';
 import { roomRequest } from '../../shared/http/fields';
 import { logTrusted } from '../../shared/log';
-import { keysFor } from '../../shared/rooms/keys';
+import { keysFor, partitionOf } from '../../shared/rooms/keys';
 import { SCRIPTS } from '../../shared/rooms/scripts';
 import { buildRuntime, installRuntime, type Runtime } from '../../shared/runtime';
 import { apiEvent, type User } from './bed';
@@ -82,7 +82,7 @@ export async function heartbeatStages(rt: Runtime, user: User, roomID: string, o
   const req = toHttpRequest(events[0], context, {});
   const actor = rt.sessions.actor(user.userId, user.token, req.sourceIp);
   const now = Date.now();
-  const keys = keysFor(SCRIPTS.heartbeat.keys, { prefix: rt.config.keyPrefix, type: 'multi_room', roomId: roomID, actor, now });
+  const keys = keysFor(SCRIPTS.heartbeat.keys, { prefix: rt.config.keyPrefix, type: 'multi_room', roomId: roomID, actor, now, partition: partitionOf(roomID) });
   const args = [SCRIPTS.heartbeat.keys.length, ...keys, user.userId, now, roomID, 20_000, 60_000, 120_000, 30_000, 600, 1200, 'x'];
   const ROUTE = /^\/?(?:.*\/)?weapp\/([^/?]+)\/([^/?]+)\/?$/;
 
@@ -98,7 +98,7 @@ export async function heartbeatStages(rt: Runtime, user: User, roomID: string, o
     'session token (actor)': () => timePerCall(calls, () => rt.sessions.actor(user.userId, user.token, req.sourceIp)),
     'key names + ARGV': () =>
       timePerCall(calls, () => {
-        const k = keysFor(SCRIPTS.heartbeat.keys, { prefix: rt.config.keyPrefix, type: 'multi_room', roomId: roomID, actor, now });
+        const k = keysFor(SCRIPTS.heartbeat.keys, { prefix: rt.config.keyPrefix, type: 'multi_room', roomId: roomID, actor, now, partition: partitionOf(roomID) });
         return [...k, user.userId, now, roomID, 20_000, 60_000, 120_000, 30_000, 600, 1200, 'x'];
       }),
     'ioredis command + RESP': () => timePerCall(calls, () => new Command('evalsha', ['0123456789abcdef0123456789abcdef01234567', ...args]).toWritable(undefined as never)),
