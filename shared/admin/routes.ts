@@ -262,17 +262,17 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     name: 'events',
     method: 'GET',
     path: '/admin/events',
-    summary: 'Replay: events from the log in commit order (per room in seq order), after an event id, optionally of one room. For backends that missed webhooks for longer than the retries.',
+    summary: 'Replay: events from the log in commit order (per room in seq order), after the `next` of a previous read (or an event id), optionally of one room. For backends that missed webhooks for longer than the retries.',
     input: z.object({
-      after: text().regex(/^(\d{1,4}\.)?\d{1,15}-\d{1,16}$/, 'must be an event id (such as 1733356800000-42; with ROOM_PARTITIONS > 1, 3.1733356800000-1733356800000042)').optional().describe('only events after this event id (default: from the oldest kept)'),
+      after: text().max(13_000, 'is too long').regex(/^(?:(\d{1,4}\.)?\d{1,15}-\d{1,16}|c1(\.[0-9a-z]{1,11}){1,1024})$/, 'must be an event id (such as 1733356800000-42) or, with ROOM_PARTITIONS > 1, the cursor a previous read answered as next (c1.<one position per partition>)').optional().describe('only events after this: the next of a previous read (with ROOM_PARTITIONS > 1 a cursor, c1.<base36 position per partition>, which resumes each partition exactly), or an event id (by position; with ROOM_PARTITIONS > 1 best effort across partitions). Default: from the oldest kept'),
       room: eventRoomRef.optional(),
       limit: intLike.pipe(z.number().int().min(1, `must be 1-${MAX_READ_LIMIT}`).max(MAX_READ_LIMIT, `must be 1-${MAX_READ_LIMIT}`)).default(100).describe(`events per page: 1-${MAX_READ_LIMIT}, default 100`),
       // The dashboard starts at the present (shared/events/latest.ts), then follows with `after`.
-      last: z.literal('true').optional().describe('true: the newest `limit` events instead (still in log order); `next` is then the newest id in the log, to follow it with `after`'),
+      last: z.literal('true').optional().describe('true: the newest `limit` events instead (still in log order); `next` is then where the log ends now (the newest id; with ROOM_PARTITIONS > 1 a cursor), to follow it with `after`'),
     }).refine((input) => !(input.last && input.after), { message: 'cannot be combined with after', path: ['last'] }),
     output: z.object({
       events: z.array(z.object({ id: z.string(), type: z.string(), roomType: z.string(), roomID: z.string(), seq: z.number().int(), time: z.number().int() })).describe('each {id, type, roomType, roomID, seq, time, userID?, reason?, ...} (README "Events and webhooks" lists each type\'s fields)'),
-      next: z.string().nullable().describe('pass as `after` for the next page (with a room filter it may be past the last event returned); null when the log is empty'),
+      next: z.string().nullable().describe('pass as `after` for the next page (with a room filter it may be past the last event returned): an event id, or with ROOM_PARTITIONS > 1 an opaque cursor (c1.<last position read in each partition>) so events appended later in any partition are not skipped; null when the log is empty'),
     }),
     codes: [],
     async run({ input, rt }) {

@@ -8,7 +8,7 @@
 import { storeCall } from '../redis';
 import { SERVICE_EVENTS, allPartitions, eventLogKey, partitionOf, roomPartitions } from '../rooms/keys';
 import type { Runtime } from '../runtime';
-import { type EventPage, type EventRoom, type RoomEvent } from './log';
+import { encodeCursor, type EventPage, type EventRoom, type RoomEvent } from './log';
 
 /** Events examined at most per call with a room filter (as readEvents), in chunks of one round trip each. */
 const MAX_SCAN = 10_000;
@@ -18,7 +18,10 @@ const SCAN_CHUNK = 1000;
  * The newest `limit` events (of one room, if given; then among the newest
  * 10,000 of the log), in log order like readEvents. `next` is the newest id
  * in the log when read, whatever the filter, so `after: next` continues with
- * exactly the events appended since; null when the log is empty.
+ * exactly the events appended since; null when the log is empty. With
+ * ROOM_PARTITIONS > 1 `next` is a cursor (log.ts decodeCursor): the newest
+ * position of every partition's log, read in the same round trip as the
+ * events of an unfiltered read, so following it misses nothing.
  */
 export async function readLatestEvents(rt: Runtime, options: { room?: EventRoom; limit: number }): Promise<EventPage> {
   const { room, limit } = options;
@@ -28,6 +31,8 @@ export async function readLatestEvents(rt: Runtime, options: { room?: EventRoom;
   const newestFirst: RoomEvent[] = [];
   let next: string | null = null;
   let before: { position: number; partition: number } | undefined;
+  // Each partition's newest position when first read (0: empty), for the cursor.
+  const newest = allPartitions().map(() => 0);
   for (let scanned = 0; newestFirst.length < limit && scanned < MAX_SCAN; ) {
     const chunk = room ? SCAN_CHUNK : limit - newestFirst.length;
     const heads = await Promise.all(
@@ -43,6 +48,7 @@ export async function readLatestEvents(rt: Runtime, options: { room?: EventRoom;
       .flat()
       .sort((a, b) => b.position - a.position || b.p - a.p)
       .slice(0, chunk);
+    if (before === undefined) for (const head of heads) if (head[0]) newest[head[0].p] = head[0].position;
     for (const { member, position, p } of merged) {
       const event = JSON.parse(member) as RoomEvent;
       next ??= event.id;
@@ -54,18 +60,14 @@ export async function readLatestEvents(rt: Runtime, options: { room?: EventRoom;
     }
     if (merged.length < chunk) break;
   }
-  // A room filter read one partition: `next` is still the newest of every log, so `after: next` skips nothing.
-  if (partitions.length < roomPartitions()) next = await newestId(rt, prefix) ?? next;
-  return { events: newestFirst.reverse(), next };
-}
-
-async function newestId(rt: Runtime, prefix: string): Promise<string | null> {
-  const heads = await Promise.all(allPartitions().map(async (p) => ({ p, head: await storeCall(rt.redis.zrange(eventLogKey(prefix, p), -1, -1, 'WITHSCORES')) })));
-  let best: { p: number; position: number; member: string } | undefined;
-  for (const { p, head } of heads) {
-    if (head.length < 2) continue;
-    const position = Number(head[1]);
-    if (!best || position > best.position || (position === best.position && p > best.p)) best = { p, position, member: head[0]! };
+  if (roomPartitions() > 1) {
+    // The partitions a room filter did not read: their newest positions now (none of their events is shown).
+    if (partitions.length < roomPartitions()) {
+      const others = allPartitions().filter((p) => !partitions.includes(p));
+      const tops = await Promise.all(others.map((p) => storeCall(rt.redis.zrange(eventLogKey(prefix, p), -1, -1, 'WITHSCORES'))));
+      for (const [i, top] of tops.entries()) if (top.length >= 2) newest[others[i]!] = Number(top[1]);
+    }
+    return { events: newestFirst.reverse(), next: newest.some((n) => n > 0) ? encodeCursor(newest) : null };
   }
-  return best ? (JSON.parse(best.member) as RoomEvent).id : null;
+  return { events: newestFirst.reverse(), next };
 }

@@ -7,12 +7,14 @@
  *
  * The log is one sorted set for the whole service (keys.ts eventLogKey):
  * member = the event's JSON, score = its position (commit order). An event id
- * is `<time ms>-<position>`; "after an id" means after its position.
+ * is `<time ms>-<position>`; "after an id" means after its position. With
+ * ROOM_PARTITIONS > 1 each partition has its own log and a read's `next` is a
+ * cursor holding the last position read in each (decodeCursor).
  */
 import { ROOM_TYPES, type RoomType } from '../config';
-import { invalidParam } from '../errors';
+import { AppError, Code, invalidParam } from '../errors';
 import { storeCall } from '../redis';
-import { SERVICE_EVENTS, allPartitions, eventLogKey, partitionOf } from '../rooms/keys';
+import { SERVICE_EVENTS, allPartitions, eventLogKey, partitionOf, roomPartitions } from '../rooms/keys';
 import type { Runtime } from '../runtime';
 
 /** One event as the log, the webhooks and replay carry it. */
@@ -60,8 +62,51 @@ export function eventPartition(id: string): number {
   return Number(EVENT_ID.exec(id)?.[1] ?? 0);
 }
 
+/**
+ * A replay cursor (ROOM_PARTITIONS > 1): the last position read in each
+ * partition, `c1.<p0>.<p1>...` (base36, 0 = nothing read there yet). Positions
+ * follow the clock across partitions, so an event id alone cannot say where
+ * a reader stands in every partition: an event appended later in another
+ * partition may carry a smaller position than one already read. The cursor
+ * resumes each partition exactly after its own last read position.
+ */
+const CURSOR = /^c1((?:\.[0-9a-z]{1,11}){1,1024})$/;
+
+/** `c1.<base36 positions>`, one per partition. */
+export function encodeCursor(positions: readonly number[]): string {
+  return `c1.${positions.map((n) => n.toString(36)).join('.')}`;
+}
+
+/** Whether `value` has the form of a replay cursor (not whether it fits this deployment). */
+export const isCursor = (value: string): boolean => value.startsWith('c1.');
+
+/** The positions of a cursor; code 1 naming `field` when it is malformed or not one per partition. */
+export function decodeCursor(value: string, field = 'after'): number[] {
+  // HTTP 400 like the admin API's other malformed parameters (a cursor's form is checked here, not by the route).
+  const refuse = (why: string) => new AppError(Code.INVALID_PARAM, `${field} ${why}`, 400);
+  const match = CURSOR.exec(value);
+  if (!match) throw refuse('is not a replay cursor (pass back the `next` of a previous read)');
+  const positions = match[1]!.slice(1).split('.').map((part) => parseInt(part, 36));
+  if (positions.length !== roomPartitions()) throw refuse(`is a cursor for ${positions.length} partitions, not ${roomPartitions()} (ROOM_PARTITIONS changed?)`);
+  if (positions.some((n) => !Number.isSafeInteger(n))) throw refuse('holds a position out of range');
+  return positions;
+}
+
+/**
+ * Where a read starts in each partition: the last position already read
+ * there. From a cursor exactly; from an event id by position, best effort
+ * (the merged order: partitions after the id's take its position too).
+ */
+function startPositions(after: string | undefined): number[] {
+  if (after === undefined) return allPartitions().map(() => 0);
+  if (isCursor(after)) return decodeCursor(after);
+  const position = eventPosition(after);
+  const partition = eventPartition(after);
+  return allPartitions().map((p) => (p > partition ? position - 1 : position));
+}
+
 export interface ReadOptions {
-  /** Only events after this id (default: from the oldest kept). */
+  /** Only events after this: an event id, or (ROOM_PARTITIONS > 1) a cursor from `next` (default: from the oldest kept). */
   after?: string;
   /** Only this room's events. */
   room?: EventRoom;
@@ -74,7 +119,9 @@ export interface EventPage {
   /**
    * Where to continue: pass it as `after` for the next page (the last event
    * examined, which with a room filter may be past the last one returned);
-   * `after` itself (or null) when nothing newer exists yet.
+   * `after` itself (or null) when nothing newer exists yet. With
+   * ROOM_PARTITIONS > 1 a cursor (`c1....`: the last position read in each
+   * partition), so nothing appended later in any partition is skipped.
    */
   next: string | null;
 }
@@ -89,19 +136,21 @@ export async function readEvents(rt: Runtime, options: ReadOptions): Promise<Eve
   if (room) checkRoom(room);
   // The partitions' logs (ROOM_PARTITIONS) merge by (position, partition):
   // positions follow the clock there (helpers/events.lua). A room's events
-  // are all in its partition, so a room filter reads that log alone.
+  // are all in its partition, so a room filter reads that log alone. Each
+  // partition is read after its own last read position (`read`), so an event
+  // appended there later with a smaller position than one read elsewhere is
+  // still read: positions only grow within a partition.
   const prefix = rt.config.keyPrefix;
   const partitions = room ? [room.type === SERVICE_EVENTS ? 0 : partitionOf(room.id)] : allPartitions();
-  let cursor = after === undefined ? undefined : { position: eventPosition(after), partition: eventPartition(after) };
-  let next: string | null = after ?? null;
+  const read = startPositions(after);
+  let lastId: string | undefined;
   const events: RoomEvent[] = [];
   for (let scanned = 0; events.length < limit && scanned < MAX_SCAN; ) {
     const chunk = room ? SCAN_CHUNK : limit - events.length;
-    // Each partition's next `chunk` after the cursor; the merged first `chunk` are exact.
+    // Each partition's next `chunk` after its position; the merged first `chunk` are exact.
     const heads = await Promise.all(
       partitions.map(async (p) => {
-        const from = cursor === undefined ? '-inf' : p > cursor.partition ? String(cursor.position) : `(${cursor.position}`;
-        const members = await storeCall(rt.redis.zrangebyscore(eventLogKey(prefix, p), from, '+inf', 'WITHSCORES', 'LIMIT', 0, chunk));
+        const members = await storeCall(rt.redis.zrangebyscore(eventLogKey(prefix, p), `(${read[p]}`, '+inf', 'WITHSCORES', 'LIMIT', 0, chunk));
         const out: { p: number; position: number; member: string }[] = [];
         for (let i = 0; i + 1 < members.length; i += 2) out.push({ p, position: Number(members[i + 1]), member: members[i]! });
         return out;
@@ -113,8 +162,8 @@ export async function readEvents(rt: Runtime, options: ReadOptions): Promise<Eve
       .slice(0, chunk);
     for (const { member, position, p } of merged) {
       const event = JSON.parse(member) as RoomEvent;
-      next = event.id;
-      cursor = { position, partition: p };
+      lastId = event.id;
+      read[p] = position;
       scanned++;
       if (room && (event.roomType !== room.type || event.roomID !== room.id)) continue;
       events.push(event);
@@ -122,7 +171,8 @@ export async function readEvents(rt: Runtime, options: ReadOptions): Promise<Eve
     }
     if (merged.length < chunk) break;
   }
-  return { events, next };
+  if (roomPartitions() === 1) return { events, next: lastId ?? after ?? null };
+  return { events, next: lastId === undefined && after === undefined ? null : encodeCursor(read) };
 }
 
 /** Events a page holds when the caller names no limit. */

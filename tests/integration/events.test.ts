@@ -258,7 +258,8 @@ describe('replay (readEvents)', () => {
 
     const page1 = await readEvents(h.rt, { limit: 3 });
     expect(page1.events).toEqual(events.slice(0, 3));
-    expect(page1.next).toBe(events[2]!.id);
+    // N=1: `next` is the last event's id, as ever; N>1: a cursor (partitions.test.ts follows it across partitions).
+    expect(page1.next).toEqual(roomPartitions() === 1 ? events[2]!.id : expect.stringMatching(/^c1(\.[0-9a-z]+)+$/));
     const page2 = await readEvents(h.rt, { after: page1.next!, limit: 3 });
     expect(page2.events).toEqual(events.slice(3, 6));
     const rest = await readEvents(h.rt, { after: page2.next!, limit: 100 });

@@ -8,8 +8,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { allPartitions, partitionOf, roomPartitions, sessionKey } from '../../shared/rooms/keys';
 import { setRoomPartitions } from '../../shared/rooms/partitions';
 import { readEvents, type RoomEvent } from '../../shared/events/log';
+import { readLatestEvents } from '../../shared/events/latest';
+import { RoomStore } from '../../shared/rooms/store';
 import { sweep } from '../../shared/rooms/sweeper';
-import { pushUrlFor, signIn, signInAll, sleep, startHarness, stateKeys, type Client, type Harness } from '../support/harness';
+import { invoke, pushUrlFor, signIn, signInAll, sleep, startHarness, stateKeys, type Client, type Harness } from '../support/harness';
 
 if (roomPartitions() === 1) setRoomPartitions(4);
 
@@ -118,6 +120,74 @@ describe(`ROOM_PARTITIONS=${roomPartitions()}`, () => {
       after = page.next!;
     }
     expect(paged).toEqual(all);
+  });
+
+  it('a reader following `next` gets every event exactly once, even one appended later in another partition with a smaller position', async () => {
+    const [ahead, behind] = spreadIds('skew', 2) as [string, string];
+    // Two processes' clocks: `ahead`'s partition appends at t0 + 5 s, `behind`'s at t0 (its position is smaller).
+    const t0 = Date.now();
+    const clocked = (at: number) => new RoomStore(h.rt.redis, h.prefix, h.rt.config.rooms, undefined, () => at, h.rt.config.eventLog);
+    const seen: RoomEvent[] = [];
+    const follow = async (after: string | undefined): Promise<string> => {
+      for (;;) {
+        const page = await readEvents(h.rt, { after, limit: 2 });
+        seen.push(...page.events);
+        after = page.next!;
+        if (page.events.length === 0) return after;
+      }
+    };
+    await clocked(t0).appendEvent('multi_room', behind, 'admin_info', { reason: 'b1' });
+    await clocked(t0 + 5_000).appendEvent('multi_room', ahead, 'admin_info', { reason: 'a1' });
+    let next = await follow(undefined);
+    expect(next).toMatch(/^c1(\.[0-9a-z]+)+$/);
+    expect(next.split('.')).toHaveLength(roomPartitions() + 1);
+    // Appended after the reader passed t0 + 5 s, at t0 + 1 ms: a smaller position than `a1`'s.
+    const late = await clocked(t0 + 1).appendEvent('multi_room', behind, 'admin_info', { reason: 'b2' });
+    expect(Number(late.split('-')[1])).toBeLessThan(Number(seen.find((e) => e.reason === 'a1')!.id.split('-')[1]));
+    await clocked(t0 + 5_001).appendEvent('multi_room', ahead, 'admin_info', { reason: 'a2' });
+    next = await follow(next);
+    await clocked(t0 + 2).appendEvent('multi_room', behind, 'admin_info', { reason: 'b3' });
+    await follow(next);
+    expect(seen.map((e) => e.reason)).toEqual(['b1', 'a1', 'b2', 'a2', 'b3']);
+    expect(new Set(seen.map((e) => e.id)).size).toBe(seen.length);
+
+    // The newest-events read (the dashboard's start) answers a cursor too: following it, the late append is not skipped.
+    const latest = await readLatestEvents(h.rt, { limit: 1 });
+    expect(latest.events.map((e) => e.reason)).toEqual(['a2']);
+    expect(latest.next).toMatch(/^c1\./);
+    await clocked(t0 + 3).appendEvent('multi_room', behind, 'admin_info', { reason: 'b4' });
+    expect((await readEvents(h.rt, { after: latest.next!, limit: 10 })).events.map((e) => e.reason)).toEqual(['b4']);
+    // With a room filter it still covers every partition: following it without the filter reads only what came after.
+    const ofAhead = await readLatestEvents(h.rt, { room: { type: 'multi_room', id: ahead }, limit: 10 });
+    expect(ofAhead.events.map((e) => e.reason)).toEqual(['a1', 'a2']);
+    expect((await readEvents(h.rt, { after: ofAhead.next!, limit: 10 })).events).toEqual([]);
+
+    // An event id still works as `after` (by position, best effort across partitions).
+    const byId = await readEvents(h.rt, { after: seen.find((e) => e.reason === 'a1')!.id, limit: 10 });
+    expect(byId.events.map((e) => e.reason)).toEqual(['a2']);
+  });
+
+  it('GET /admin/events answers the cursor as next, takes it back as after, and refuses a malformed one naming after', async () => {
+    const KEY = 'admin-key-partitions-0123456789-abcdefghij';
+    await h.reconfigure({ ADMIN_API_KEY: KEY });
+    const get = async (query: Record<string, string>) => {
+      const answer = await invoke('/admin/events', { method: 'GET', headers: { authorization: `Bearer ${KEY}` }, query });
+      return answer as typeof answer & { body: { events: RoomEvent[]; next: string | null } };
+    };
+    const [roomID] = spreadIds('cur', 1) as [string];
+    await new RoomStore(h.rt.redis, h.prefix, h.rt.config.rooms).appendEvent('multi_room', roomID, 'admin_info');
+    const first = await get({ limit: '10' });
+    expect(first.body).toMatchObject({ code: 0, events: [{ type: 'admin_info', roomID }] });
+    expect(first.body.next).toMatch(/^c1\./);
+    expect((await get({ after: first.body.next! })).body).toMatchObject({ code: 0, events: [], next: first.body.next });
+    const latest = await get({ last: 'true' });
+    expect(latest.body.next).toBe(first.body.next);
+    const zeros = Array.from({ length: roomPartitions() }, () => '0');
+    for (const bad of ['c1', 'c1.', `c1.${zeros.slice(1).join('.') || 'x.y'}`, `c1.${[...zeros, '0'].join('.')}`, `c1.${zeros.join('.').replace(/^0/, 'Z')}`, 'c2.0', `c1.${zeros.join('.').replace(/^0/, 'zzzzzzzzzzz')}`]) {
+      const answer = await get({ after: bad });
+      expect(answer.status, bad).toBe(400);
+      expect(answer.body, bad).toMatchObject({ code: 1, message: expect.stringMatching(/^after /) });
+    }
   });
 
   it('the sweeper reaps silent pushers in every partition in one run', async () => {
