@@ -48,12 +48,15 @@ interface Receiver {
   delayMs: number;
   /** Runs on each good batch before the receiver answers (a backend reading the service back). */
   onBatch?: (events: RoomEvent[]) => Promise<void>;
+  /** When the last POST arrived (ms), to let a previous test's deliveries finish before the next test. */
+  lastPostAt: number;
   close(): Promise<void>;
 }
 
 async function startReceiver(): Promise<Receiver> {
-  const receiver: Receiver = { url: '', batches: [], forged: 0, mode: { kind: 'ok' }, failNext: 0, delayMs: 0, close: async () => undefined };
+  const receiver: Receiver = { url: '', batches: [], forged: 0, mode: { kind: 'ok' }, failNext: 0, delayMs: 0, lastPostAt: 0, close: async () => undefined };
   const server = http.createServer((req, res) => {
+    receiver.lastPostAt = Date.now();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
@@ -103,6 +106,9 @@ afterAll(async () => {
 
 const webhookEnv = (extra: Record<string, string> = {}) => ({ WEBHOOK_URL: rx.url, WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_BASE_MS: '20', WEBHOOK_TIMEOUT_MS: '300', ...extra });
 beforeEach(async () => {
+  // A kick of the previous test may still be posting (its requests' deliveries run
+  // after their answers): let the receiver go quiet so it cannot land in this test.
+  while (Date.now() - rx.lastPostAt < 200) await sleep(50);
   await h.reconfigure(webhookEnv());
   await h.clean();
   rx.batches = [];
