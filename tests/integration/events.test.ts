@@ -4,7 +4,7 @@
  * concurrency and across a reused room id, replay, bounds, and the admin
  * plane's entry point. Webhooks are in webhooks.test.ts.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifyToken } from '../../shared/auth/token';
 import { appendEvent, parseEventRoom, readEvents, SERVICE_ROOM, type RoomEvent } from '../../shared/events/log';
 import { eventCountKey, eventLogKey, roomKeys, roomPartitions, roomSeqKey } from '../../shared/rooms/keys';
@@ -18,18 +18,10 @@ import { eventCountKey, eventLogKey, roomKeys, roomPartitions, roomSeqKey } from
  */
 const singleLog = it.skipIf(roomPartitions() > 1);
 import { sweep } from '../../shared/rooms/sweeper';
-import { CLOUD, invoke, pushUrlFor, signIn, signInAll, signedStreamCallback, sleep, startHarness, STORE, type Client, type Harness } from '../support/harness';
+import { CLOUD, harnessPerFile, invoke, pushUrlFor, signedStreamCallback, signIn, signInAll, sleep, STORE, type Client, type Harness } from '../support/harness';
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => h.close());
-beforeEach(async () => {
-  await h.reconfigure({});
-  await h.clean();
-  h.fake.reset();
-});
+harnessPerFile((started) => (h = started));
 
 const all = async (): Promise<RoomEvent[]> => (await readEvents(h.rt, { limit: 1000 })).events;
 /** The events as `type reason user` lines, the shape most assertions read best in. */

@@ -4,27 +4,19 @@
  * there), picking room ids that land in different partitions, so each check
  * crosses partitions for sure.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { allPartitions, partitionOf, roomPartitions, sessionKey } from '../../shared/rooms/keys';
 import { setRoomPartitions } from '../../shared/rooms/partitions';
 import { readEvents, type RoomEvent } from '../../shared/events/log';
 import { readLatestEvents } from '../../shared/events/latest';
 import { RoomStore } from '../../shared/rooms/store';
 import { sweep } from '../../shared/rooms/sweeper';
-import { invoke, pushUrlFor, signIn, signInAll, sleep, startHarness, stateKeys, type Client, type Harness } from '../support/harness';
+import { harnessPerFile, invoke, pushUrlFor, signIn, signInAll, sleep, stateKeys, type Client, type Harness } from '../support/harness';
 
 if (roomPartitions() === 1) setRoomPartitions(4);
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => h.close());
-beforeEach(async () => {
-  await h.reconfigure({});
-  await h.clean();
-  h.fake.reset();
-});
+harnessPerFile((started) => (h = started));
 
 /** `n` room ids (`<stem><i>`), each in a partition none of the others is in. */
 function spreadIds(stem: string, n: number): string[] {

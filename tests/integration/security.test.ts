@@ -4,20 +4,12 @@
  */
 import { SignJWT } from 'jose';
 import { Api as TlsSigApi } from 'tls-sig-api-v2';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLOUD, invoke, pushUrlFor, signIn, signInAll, sleep, startHarness, stateKeys, userSigFor, type Answer, type Client, type Harness } from '../support/harness';
+import { describe, expect, it } from 'vitest';
+import { CLOUD, harnessPerFile, invoke, pushUrlFor, signIn, signInAll, sleep, stateKeys, userSigFor, type Answer, type Client, type Harness } from '../support/harness';
 import { roomKeys, roomPartitions } from '../../shared/rooms/keys';
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => h.close());
-beforeEach(async () => {
-  await h.reconfigure({});
-  await h.clean();
-  h.fake.reset();
-});
+harnessPerFile((started) => (h = started));
 
 const join = (c: Client, type: string, roomID: string, pushURL = pushUrlFor(c.userId)) =>
   c.call(type, 'add_pusher', { roomID, userName: c.userId, userAvatar: '', pushURL });
