@@ -7,7 +7,7 @@
  * small file instead of resolving hundreds of node_modules files.
  *
  * Prints the bundle sizes, writes `dist/manifest.json` ({function: {bytes}}) and
- * fails when a bundle is larger than 600 KB (the router: 720 KB) or pulls in a devDependency (the
+ * fails when a bundle is larger than 610 KB (the router and admin: 720 KB) or pulls in a devDependency (the
  * gateway's ioredis-mock, test helpers) that must never ship.
  */
 import { build as esbuild, type Plugin } from 'esbuild';
@@ -24,7 +24,12 @@ export const DIST_DIR = join(ROOT, 'dist');
  * WebCrypto and fetch globals that Node 16 lacks. deploy-check keeps the two in step.
  */
 export const NODE_TARGET = 'node20';
-export const MAX_BUNDLE_BYTES = 600 * 1024;
+/**
+ * 600 KB until issue 23: every function now carries the metrics recorder
+ * (request counts, its flush script, the event counters in the room
+ * scripts: 3.4 KB), which took the webrtc_room bundles (597 KB) just over.
+ */
+export const MAX_BUNDLE_BYTES = 610 * 1024;
 /**
  * The router carries every endpoint in one bundle, and with the event log and
  * webhooks (issue 14) and the webrtc_room endpoints, the TRTC callback and

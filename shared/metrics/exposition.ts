@@ -3,11 +3,12 @@
  * text exposition format, every name prefixed `roomservice_`. The text is
  * written by prom-client (escaping, label and histogram layout) from metric
  * objects built here: the counts were made by many containers and live in
- * Redis, so they are handed to prom-client's aggregator as finished values
- * (the way it merges the metrics of cluster workers) instead of being
- * counted by its in-process Counter objects. docs/metrics.md lists them.
+ * Redis, so they are registered as finished values (the way prom-client's
+ * own cluster aggregator registers the metrics it merged from its workers)
+ * instead of being counted by its in-process Counter objects.
+ * docs/metrics.md lists them.
  */
-import { AggregatorRegistry } from 'prom-client';
+import Registry from 'prom-client/lib/registry';
 import { ROOM_TYPES } from '../config';
 import type { Runtime } from '../runtime';
 import { receiverId, webhookStatus } from '../events/webhooks';
@@ -15,7 +16,7 @@ import { DURATION_BUCKETS, parseField } from './fields';
 import { readLiveCounts, readTotals, type Counts } from './read';
 
 type Labels = Record<string, string>;
-/** What prom-client's aggregator takes: a metric as its getMetricsAsJSON() describes one. */
+/** A metric as prom-client's registry reads one from `get()` (the shape of its getMetricsAsJSON()). */
 interface Metric {
   name: string;
   help: string;
@@ -128,7 +129,9 @@ export async function metricsText(rt: Runtime): Promise<string> {
   ];
   // The 'what' label only chose the series.
   for (const m of metrics) if (m.name.startsWith(`${P}webhook_`)) for (const v of m.values) delete v.labels.what;
-  return AggregatorRegistry.aggregate([metrics] as unknown as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
+  const registry = new Registry();
+  for (const metric of metrics) registry.registerMetric({ ...metric, get: async () => metric } as unknown as Parameters<Registry['registerMetric']>[0]);
+  return registry.metrics();
 }
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

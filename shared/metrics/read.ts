@@ -8,6 +8,7 @@ import { storeCall } from '../redis';
 import { allPartitions } from '../rooms/partitions';
 import type { Runtime } from '../runtime';
 import { metricsMinuteKey, metricsTotalKey } from './keys';
+import type { RoomCursor } from '../rooms/admin-store';
 
 export type Counts = Map<string, number>;
 
@@ -41,16 +42,25 @@ export interface LiveCounts {
   audience: number;
 }
 
-/** Entered rooms, their live seats and audience per room type, now (one script per partition, O(rooms)). */
+/** Rooms read per admin page while counting (the admin room list's page script: O(page) each). */
+const GAUGE_PAGE = 1000;
+
+/**
+ * Entered rooms, their live seats and audience per room type, now: the admin
+ * room list walked page by page (O(rooms) per scrape, a few round trips per
+ * 1,000 rooms). Read at scrape time only, never on a request path.
+ */
 export async function readLiveCounts(rt: Runtime): Promise<Record<RoomType, LiveCounts>> {
   const out = Object.fromEntries(ROOM_TYPES.map((t) => [t, { rooms: 0, pushers: 0, audience: 0 }])) as Record<RoomType, LiveCounts>;
-  const parts = await Promise.all(allPartitions().map((p) => rt.admin.liveCounts(p)));
-  for (const part of parts) {
-    for (const [type, counts] of Object.entries(part) as [RoomType, LiveCounts][]) {
-      out[type].rooms += counts.rooms;
-      out[type].pushers += counts.pushers;
-      out[type].audience += counts.audience;
+  let after: RoomCursor | undefined;
+  do {
+    const page = await rt.admin.roomPage(ROOM_TYPES, GAUGE_PAGE, after);
+    for (const room of page.rooms) {
+      out[room.roomType].rooms++;
+      out[room.roomType].pushers += room.pushers;
+      out[room.roomType].audience += room.audience;
     }
-  }
+    after = page.next;
+  } while (after);
   return out;
 }

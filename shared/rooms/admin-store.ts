@@ -111,13 +111,6 @@ export class AdminStore extends RoomStore {
     return { rooms, more };
   }
 
-  /** Partition `p`'s entered rooms, live seats and audience per room type (the metrics gauges; O(rooms)). */
-  async liveCounts(p: number): Promise<Partial<Record<RoomType, { rooms: number; pushers: number; audience: number }>>> {
-    const walk = ROOM_TYPES.map((t) => `${t}=${partitionBase(this.prefix, t, p)}`).join(',');
-    const [counts] = (await this.room('roomGauges', undefined, ROOM_TYPES[0], '-', [walk], { partition: p })) as [[RoomType, number, number, number][]];
-    return Object.fromEntries(counts.map(([type, rooms, pushers, audience]) => [type, { rooms: Number(rooms), pushers: Number(pushers), audience: Number(audience) }]));
-  }
-
   async snapshot(type: RoomType, roomId: string): Promise<AdminRoomSnapshot> {
     const [status, ...rest] = await this.run('adminRoom', undefined, type, roomId, []);
     if (status === 'NO_ROOM') throw notFound();
