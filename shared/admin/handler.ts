@@ -24,7 +24,7 @@ import { log, logTrusted } from '../log';
 import { runtime, type Runtime } from '../runtime';
 import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './page';
 import { ADMIN_ROUTES, TextAnswer, type AdminRoute } from './routes';
-import { countRequest, flushMetrics } from '../metrics/recorder';
+import { countAdminRequest, flushMetrics } from '../metrics/recorder';
 
 /** `/admin`, `/admin/` and everything below. */
 const ADMIN_PATH = /^\/admin(?:\/.*)?$/;
@@ -189,7 +189,7 @@ export async function handleAdmin(event: unknown, context: ScfContext = {}, rout
     const result = await route.run({ input, rt, req });
     if (result instanceof TextAnswer) {
       logTrusted({ event: 'admin_request', route: routeName, method, path, code: 0, status: 200, ms: Math.round((performance.now() - started) * 100) / 100, sourceIp, requestId });
-      countRequest(`admin/${routeName}`, undefined, Code.OK, (performance.now() - started) / 1000);
+      countAdminRequest(routeName, Code.OK, (performance.now() - started) / 1000);
       return { isBase64Encoded: false, statusCode: 200, headers: { 'Content-Type': result.contentType, 'X-Request-Id': requestId, ...SECURITY_HEADERS }, body: result.body };
     }
     envelope = { code: Code.OK, message: 'ok', ...(result ?? {}) };
@@ -212,7 +212,7 @@ export async function handleAdmin(event: unknown, context: ScfContext = {}, rout
     sourceIp,
     requestId,
   });
-  countRequest(`admin/${routeName}`, undefined, envelope.code as number, (performance.now() - started) / 1000);
+  countAdminRequest(routeName, envelope.code as number, (performance.now() - started) / 1000);
   if (runtimeReady) void flushMetrics(runtime());
   const headers: Record<string, string> = {};
   if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="admin"';

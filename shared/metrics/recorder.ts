@@ -73,6 +73,17 @@ export function countRequest(endpoint: string, roomType: string | undefined, cod
   add('minute', field('mdursum'), micros(seconds));
 }
 
+/**
+ * One admin plane request (`admin/<route>`): in the totals only, so the
+ * dashboard's own polling does not show in the per-minute request and
+ * latency charts it draws.
+ */
+export function countAdminRequest(route: string, code: number, seconds: number): void {
+  add('total', field('req', `admin/${route}`, '-', String(code)), 1);
+  add('total', field('dur', `admin/${route}`, String(bucketOf(seconds))), 1);
+  add('total', field('dursum', `admin/${route}`), micros(seconds));
+}
+
 /** An accepted heartbeat (pusher_heartbeat, webrtc_room heartbeat). */
 export const countHeartbeat = (roomType: string) => add('both', field('hb', roomType), 1);
 
