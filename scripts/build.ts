@@ -7,7 +7,7 @@
  * small file instead of resolving hundreds of node_modules files.
  *
  * Prints the bundle sizes, writes `dist/manifest.json` ({function: {bytes}}) and
- * fails when a bundle is larger than 610 KB (the router and admin: 720 KB) or pulls in a devDependency (the
+ * fails when a bundle is larger than 610 KB (the router and admin: 780 KB) or pulls in a devDependency (the
  * gateway's ioredis-mock, test helpers) that must never ship.
  */
 import { build as esbuild, type Plugin } from 'esbuild';
@@ -36,12 +36,15 @@ export const MAX_BUNDLE_BYTES = 610 * 1024;
  * PrivateMapKey issue (issue 15) it passed 600 KB: it gets its own budget, so
  * the per-function bundles keep theirs.
  */
-export const MAX_ROUTER_BYTES = 720 * 1024;
+export const MAX_ROUTER_BYTES = 780 * 1024;
 /**
  * The admin function is the whole admin plane (every admin route, the
  * dashboard page, the event log, webhooks and dead letters); with the room
  * partitions' merges (issue 16) it passed 600 KB by ~6 KB: it shares the
- * router's budget rather than the single endpoints'.
+ * router's budget rather than the single endpoints'. Both carry the dashboard
+ * page, which with its charts (uPlot, issue 23) grew from 18 to 76 KB, and
+ * the metrics exposition (prom-client's Registry, ~24 KB with our code):
+ * 720 KB until then, 780 KB since (router 751 KB, admin 685 KB).
  */
 const BIG_BUNDLES = new Set(['router', 'admin']);
 /** A function bundle's size limit. */
