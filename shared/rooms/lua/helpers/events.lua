@@ -1,7 +1,7 @@
 --- @include "helpers/admission"
 --- @include "helpers/metrics"
 
--- The room event log (README "Events and webhooks"). Every script that
+-- The room event log (docs/events-and-webhooks.md). Every script that
 -- changes a room appends the change's event here, in the same atomic step:
 -- no change without its event, no event without its change.
 --
