@@ -28,6 +28,7 @@ import { runBundles, type BundleResult } from './sections/bundles';
 import { FIGURE_FILES, figuresBlock, writeFigures } from './sections/figures';
 import { runGateway, type GatewayResult } from './sections/gateway';
 import { runHeartbeat, type HeartbeatResult } from './sections/heartbeat';
+import { runMetricsCost, type MetricsCostResult } from './sections/metrics';
 import { CLIENT_STAGE } from './lib/heartbeat-stages';
 import { indexEntryBytes, runMemory, type MemoryResult } from './sections/memory';
 import { runRoundTrips, type TripRow } from './sections/roundtrips';
@@ -35,7 +36,7 @@ import { runWebhooks, type WebhookResult } from './sections/webhooks';
 import { BIG, DUE, LIST_SMALL, populate, runAdminList, runList, runSweep, SWEEP_SMALL, type AdminListResult, type ListResult, type ScaleBeds, type SweepResult } from './sections/scale';
 import { errorMessage } from '../shared/errors';
 
-const SECTIONS = ['heartbeat', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway', 'webhooks', 'partitions'] as const;
+const SECTIONS = ['heartbeat', 'metrics', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway', 'webhooks', 'partitions'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
@@ -115,6 +116,23 @@ async function main(): Promise<void> {
         measured: Object.entries(hb.byRoomType)
           .map(([type, t]) => `${type} ${t.perSecond} (${t.ratioToRaw.toFixed(2)})`)
           .join(', '),
+        target: 'report',
+        verdict: 'report',
+      });
+    });
+
+    await attempt('metrics', async () => {
+      const mc: MetricsCostResult = await runMetricsCost(await open('mc'), settings.hb);
+      results.metrics = mc;
+      rows.push({
+        figure: 'heartbeat handler, metrics on / off (64 callers, alternating windows)',
+        measured: `${mc.ratio.toFixed(3)} (${median(mc.onPerSecond)} vs ${median(mc.offPerSecond)} req/s; ratios ${Math.min(...mc.ratios).toFixed(2)}-${Math.max(...mc.ratios).toFixed(2)})`,
+        target: '>= 0.95',
+        verdict: mc.ratio >= 0.95 ? 'pass' : 'MISS',
+      });
+      rows.push({
+        figure: 'metrics memory: busiest minute hash / running totals (MEMORY USAGE, mixed workload)',
+        measured: `${mc.minuteBytes.toLocaleString('en')} B (${mc.minuteFields} fields) / ${mc.totalBytes.toLocaleString('en')} B (${mc.totalFields} fields); 48 h of such minutes: ${(mc.boundBytesPerPartition / 1e6).toFixed(1)} MB per partition`,
         target: 'report',
         verdict: 'report',
       });

@@ -18,7 +18,8 @@ import { eventCountKey, eventLogKey, roomKeys, roomPartitions, roomSeqKey } from
  */
 const singleLog = it.skipIf(roomPartitions() > 1);
 import { sweep } from '../../shared/rooms/sweeper';
-import { CLOUD, harnessPerFile, invoke, pushUrlFor, signedStreamCallback, signIn, signInAll, sleep, STORE, type Client, type Harness } from '../support/harness';
+import { CLOUD, invoke, pushUrlFor, signedStreamCallback, signIn, signInAll, sleep, STORE, type Client, type Harness } from '../support/harness';
+import { harnessPerFile } from '../support/per-file';
 
 let h: Harness;
 harnessPerFile((started) => (h = started));
