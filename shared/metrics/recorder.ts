@@ -37,8 +37,19 @@ interface MinuteCounts {
 const buffer = new Map<number, MinuteCounts>();
 let enabled = true;
 let lastFlush = 0;
-/** This container's partition for its own counts: spread over the masters, summed when read. */
+/**
+ * This container's partition for its own counts (summed over partitions when
+ * read): one of at most METRICS_HOMES evenly spaced partitions, so they spread
+ * over a cluster's masters while the minute hashes they fill stay few
+ * (memory: docs/metrics.md).
+ */
 let home: number | undefined;
+const METRICS_HOMES = 4;
+function homePartition(): number {
+  const n = roomPartitions();
+  const homes = Math.min(n, METRICS_HOMES);
+  return Math.floor(Math.random() * homes) * Math.floor(n / homes);
+}
 
 function add(target: Target, name: string, n: number, now = Date.now()): void {
   if (!enabled || n === 0) return;
@@ -122,7 +133,7 @@ export function flushMetrics(rt: Runtime, force = false): Promise<void> {
   const now = Date.now();
   if (buffer.size === 0 || (!force && now - lastFlush < rt.config.metrics.flushMs)) return Promise.resolve();
   lastFlush = now;
-  home ??= Math.floor(Math.random() * roomPartitions());
+  home ??= homePartition();
   const prefix = rt.config.keyPrefix;
   const writes: Promise<unknown>[] = [];
   for (const [minute, counts] of buffer) {
