@@ -24,12 +24,12 @@ export async function readTotals(rt: Runtime): Promise<Counts> {
   return totals;
 }
 
-/** Each minute's counts from `fromMinute` to `toMinute` (inclusive), summed over the partitions; absent minutes are empty. */
-export async function readMinutes(rt: Runtime, fromMinute: number, toMinute: number): Promise<Map<number, Counts>> {
+/** Each minute's counts from `fromMinute` to `toMinute` (inclusive), summed over `partitions` (default all); absent minutes are empty. */
+export async function readMinutes(rt: Runtime, fromMinute: number, toMinute: number, partitions = allPartitions()): Promise<Map<number, Counts>> {
   const minutes = Array.from({ length: Math.max(0, toMinute - fromMinute + 1) }, (_, i) => fromMinute + i);
   const out = new Map<number, Counts>(minutes.map((m) => [m, new Map()]));
   await Promise.all(
-    allPartitions().flatMap((p) =>
+    partitions.flatMap((p) =>
       minutes.map(async (m) => addInto(out.get(m)!, await storeCall(rt.redis.hgetall(metricsMinuteKey(rt.config.keyPrefix, m, p))))),
     ),
   );

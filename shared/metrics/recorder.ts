@@ -45,10 +45,17 @@ let lastFlush = 0;
  */
 let home: number | undefined;
 const METRICS_HOMES = 4;
-function homePartition(): number {
+
+/** The partitions containers write their counts to (readers of those counts need read no others). */
+export function metricsHomePartitions(): number[] {
   const n = roomPartitions();
   const homes = Math.min(n, METRICS_HOMES);
-  return Math.floor(Math.random() * homes) * Math.floor(n / homes);
+  return Array.from({ length: homes }, (_, i) => i * Math.floor(n / homes));
+}
+
+function homePartition(): number {
+  const homes = metricsHomePartitions();
+  return homes[Math.floor(Math.random() * homes.length)]!;
 }
 
 function add(target: Target, name: string, n: number, now = Date.now()): void {
@@ -153,8 +160,6 @@ export function setMetricsEnabled(on: boolean): void {
   enabled = on;
   if (!on) buffer.clear();
 }
-
-export const metricsEnabled = () => enabled;
 
 /** Tests only: drop what is buffered. */
 export function resetMetricsBuffer(): void {

@@ -1,12 +1,13 @@
 /**
  * GET /admin/metrics/series: the dashboard's charts, per minute over the
- * last hour or day, from the per-minute metrics hashes (requests, errors,
- * latency, webhook lag) and from the event log (rooms and pushers, the same
+ * last hour or day, from the per-minute metrics hashes the containers write
+ * (requests, errors, latency, webhook lag: only their few home partitions) and from the event log (rooms and pushers, the same
  * computation as /admin/usage, so both agree).
  */
 import type { Runtime } from '../runtime';
 import { DURATION_BUCKETS, parseField } from './fields';
 import { readMinutes, type Counts } from './read';
+import { metricsHomePartitions } from './recorder';
 import { usageByMinute } from './usage';
 
 export const SERIES_RANGES = ['1h', '24h'] as const;
@@ -59,7 +60,7 @@ function minuteFigures(counts: Counts) {
 export async function metricSeries(rt: Runtime, range: SeriesRange, now = Date.now()) {
   const last = Math.floor(now / 60_000);
   const first = last - MINUTES[range] + 1;
-  const [byMinute, presence] = await Promise.all([readMinutes(rt, first, last), usageByMinute(rt, first * 60_000, now)]);
+  const [byMinute, presence] = await Promise.all([readMinutes(rt, first, last, metricsHomePartitions()), usageByMinute(rt, first * 60_000, now)]);
   const minutes: number[] = [];
   const out = { requests: [] as number[], errors: [] as number[], p50: [] as (number | null)[], p99: [] as (number | null)[], webhookLag: [] as (number | null)[] };
   for (let m = first; m <= last; m++) {
