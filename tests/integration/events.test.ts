@@ -18,8 +18,7 @@ import { eventCountKey, eventLogKey, roomKeys, roomPartitions, roomSeqKey } from
  */
 const singleLog = it.skipIf(roomPartitions() > 1);
 import { sweep } from '../../shared/rooms/sweeper';
-import { CLOUD, invoke, pushUrlFor, signedStreamCallback, signIn, signInAll, sleep, STORE, type Client, type Harness } from '../support/harness';
-import { harnessPerFile } from '../support/per-file';
+import { CLOUD, harnessPerFile, invoke, pushUrlFor, signedStreamCallback, signIn, signInAll, sleep, STORE, type Client, type Harness } from '../support/harness';
 
 let h: Harness;
 harnessPerFile((started) => (h = started));

@@ -11,8 +11,7 @@ import { readEvents, type RoomEvent } from '../../shared/events/log';
 import { readLatestEvents } from '../../shared/events/latest';
 import { RoomStore } from '../../shared/rooms/store';
 import { sweep } from '../../shared/rooms/sweeper';
-import { invoke, pushUrlFor, signIn, signInAll, sleep, stateKeys, type Client, type Harness } from '../support/harness';
-import { harnessPerFile } from '../support/per-file';
+import { harnessPerFile, invoke, pushUrlFor, signIn, signInAll, sleep, stateKeys, type Client, type Harness } from '../support/harness';
 
 if (roomPartitions() === 1) setRoomPartitions(4);
 

@@ -5,8 +5,7 @@
 import { SignJWT } from 'jose';
 import { Api as TlsSigApi } from 'tls-sig-api-v2';
 import { describe, expect, it } from 'vitest';
-import { CLOUD, invoke, pushUrlFor, signIn, signInAll, sleep, stateKeys, userSigFor, type Answer, type Client, type Harness } from '../support/harness';
-import { harnessPerFile } from '../support/per-file';
+import { CLOUD, harnessPerFile, invoke, pushUrlFor, signIn, signInAll, sleep, stateKeys, userSigFor, type Answer, type Client, type Harness } from '../support/harness';
 import { roomKeys, roomPartitions } from '../../shared/rooms/keys';
 
 let h: Harness;

@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { loadConfig } from '../../shared/config';
 import { setLogSink } from '../../shared/log';
 import { connectRedis } from '../../shared/redis';
@@ -61,6 +62,24 @@ export async function deleteByPrefix(rt: Runtime, prefix: string): Promise<void>
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The usual fixture of a test file: one harness for the file (default
+ * settings), and before each test its settings, keys and fake cloud reset.
+ */
+export function harnessPerFile(use: (h: Harness) => void): void {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await startHarness();
+    use(h);
+  });
+  afterAll(async () => h?.close());
+  beforeEach(async () => {
+    await h!.reconfigure({});
+    await h!.clean();
+    h!.fake.reset();
+  });
+}
 
 export async function startHarness(overrides: Record<string, string> = {}, store: 'redis' | 'embedded' = STORE): Promise<Harness> {
   const fake = await startTestCloud();
