@@ -7,7 +7,7 @@
  * the end.
  *
  *   npm run bench                       all sections (~3 min on 2 cores)
- *   npm run bench -- --only=heartbeat   some sections: heartbeat, roundtrips,
+ *   npm run bench -- --only=heartbeat   some sections: heartbeat, metrics, roundtrips,
  *                                       list, sweep, memory, bundles, gateway, webhooks, partitions
  *                                       (partitions: a throwaway 3-master cluster on 7001-7003,
  *                                       scripts/bench-partitions.sh, ROOM_PARTITIONS=48)
