@@ -51,6 +51,8 @@ export interface Config {
     checkStreamMaxSpareMs: number;
     /** Key of the push/disconnect callbacks (`sign = md5(key + t)`); callbacks are refused without it. */
     callbackKey: string | undefined;
+    /** A callback whose `t` (its expiry) is further ahead than this is refused (LIVE_CALLBACK_MAX_AHEAD_SECONDS). */
+    callbackMaxAheadSeconds: number;
   };
   /** Tencent Cloud API 3.0 (live now; the same credentials and transport for every service). */
   cloud: {
@@ -151,6 +153,8 @@ const envSchema = z.object({
   LIVE_PUSH_DOMAIN: host.optional(),
   LIVE_PLAY_DOMAIN: host.optional(),
   LIVE_CALLBACK_KEY: z.string().regex(/^[\x21-\x7e]{8,128}$/, 'must be 8-128 printable characters without spaces').optional(),
+  // Tencent sets t about 10 minutes ahead (doc 267/47025); a signature is replayable until t.
+  LIVE_CALLBACK_MAX_AHEAD_SECONDS: seconds.max(24 * 3600, 'is too large (at most 86400)').default(900),
   CHECK_STREAM_BEFORE_EVICT: bool.default(false),
   CHECK_STREAM_MAX_SPARE: seconds.default(60),
   CLOUD_API_SECRET_ID: z.string().regex(/^[A-Za-z0-9]{8,128}$/, 'must be a SecretId (letters and digits)').optional(),
@@ -294,6 +298,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       checkStreamBeforeEvict: e.CHECK_STREAM_BEFORE_EVICT,
       checkStreamMaxSpareMs: Math.round(e.CHECK_STREAM_MAX_SPARE * 1000),
       callbackKey: e.LIVE_CALLBACK_KEY,
+      callbackMaxAheadSeconds: e.LIVE_CALLBACK_MAX_AHEAD_SECONDS,
     },
     cloud: {
       baseUrl: e.CLOUD_API_BASE_URL?.replace(/\/+$/, ''),

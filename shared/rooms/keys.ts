@@ -214,6 +214,9 @@ const KEY_OF = {
   /** The joining actor's bans (service-wide, and from this room), checked by every join script. */
   serviceBan: (c: KeyContext) => serviceBanKey(c.prefix, actorOf(c).userId, c.partition),
   roomBan: (c: KeyContext) => roomBanKey(c.prefix, c.type, c.roomId, actorOf(c).userId),
+  /** The bans of the user a script acts on (`subject`; a TRTC callback's user): service-wide and from this room. */
+  userServiceBan: (c: KeyContext) => serviceBanKey(c.prefix, c.subject ?? '', c.partition),
+  userRoomBan: (c: KeyContext) => roomBanKey(c.prefix, c.type, c.roomId, c.subject ?? ''),
   /** A ban the admin API sets or lifts: the subject's service ban or room ban. */
   ban: (c: KeyContext) => (c.serviceWide ? serviceBanKey(c.prefix, c.subject ?? '', c.partition) : roomBanKey(c.prefix, c.type, c.roomId, c.subject ?? '')),
   bans: (c: KeyContext) => bansIndexKey(c.prefix, c.partition),

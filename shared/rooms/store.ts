@@ -21,7 +21,7 @@ import { crc16Slot } from './crc16';
 export type Effect = 'notify' | 'destroy' | 'remove';
 
 /** Why a pusher left (pusher_left's reason). delete_pusher: 'left'; the admin plane's kick: 'kicked'. */
-export type PusherLeftReason = 'left' | 'heartbeat_timeout' | 'stream_stopped' | 'kicked' | 'room_ended';
+export type PusherLeftReason = 'left' | 'heartbeat_timeout' | 'stream_stopped' | 'kicked' | 'banned' | 'room_ended';
 /** Why a room finished (room_finished's reason). destroy_room: 'destroyed'; the admin plane's dismiss: 'admin'. */
 export type RoomFinishedReason = 'last_left' | 'creator_left' | 'idle' | 'destroyed' | 'admin';
 
@@ -83,7 +83,9 @@ export interface PendingEffect {
 /** What a TRTC room callback did (trtcEvent-*.lua). */
 export type TrtcEventOutcome =
   | { outcome: 'duplicate' | 'stale' | 'recorded' | 'present' | 'ended' }
-  | { outcome: 'removed'; effect: Effect };
+  | { outcome: 'removed'; effect: Effect }
+  /** A 103 of a user banned there or holding no seat: they are to be removed from the TRTC room (effect 'remove'). */
+  | { outcome: 'refused'; effect: 'remove'; why: 'banned' | 'no_seat' };
 
 /**
  * How long a room's TRTC callback order record lives: TRTC retries a
@@ -197,6 +199,8 @@ export interface RunOptions {
   asOf?: number;
   /** The partition to run in (default: the room id's; keys.ts). Partition-wide scripts (roomId '-') name it. */
   partition?: number;
+  /** The user the script acts on when that is not the caller (names their ban keys). */
+  subject?: string;
 }
 
 function pairs(flat: unknown): [string, string][] {
@@ -264,7 +268,7 @@ export class RoomStore {
   protected async run(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[], options: RunOptions = {}): Promise<Reply> {
     const now = options.asOf ?? this.now();
     const partition = options.partition ?? partitionOf(roomId);
-    const keys = keysFor(SCRIPTS[name].keys, { prefix: this.prefix, type, roomId, actor, now, partition, opId: options.opId, streamId: options.streamId });
+    const keys = keysFor(SCRIPTS[name].keys, { prefix: this.prefix, type, roomId, actor, now, partition, opId: options.opId, streamId: options.streamId, subject: options.subject });
     return this.call(name, keys, actor, type, type, roomId, now, extra, options);
   }
 
@@ -558,15 +562,17 @@ export class RoomStore {
    */
   async trtcEvent(event: TrtcEvent): Promise<TrtcEventOutcome> {
     const code = { dismissed: '102', entered: '103', left: '104' }[event.kind];
-    const [, outcome, effect] = (await this.run('trtcEvent', undefined, WEBRTC_ROOM, event.roomId, [
-      code,
-      event.userId,
-      event.at,
-      this.limits[WEBRTC_ROOM].creatorEndsRoom ? '1' : '0',
-      TRTC_ORDER_TTL_MS,
-    ])) as [string, string, string];
+    const [, outcome, effect, why] = (await this.run(
+      'trtcEvent',
+      undefined,
+      WEBRTC_ROOM,
+      event.roomId,
+      [code, event.userId, event.at, this.limits[WEBRTC_ROOM].creatorEndsRoom ? '1' : '0', TRTC_ORDER_TTL_MS],
+      { subject: event.userId },
+    )) as [string, string, string, string?];
     if (outcome === 'removed') return { outcome, effect: effect as Effect };
-    return { outcome: outcome as Exclude<TrtcEventOutcome['outcome'], 'removed'> };
+    if (outcome === 'refused') return { outcome, effect: 'remove', why: why as 'banned' | 'no_seat' };
+    return { outcome: outcome as Exclude<TrtcEventOutcome['outcome'], 'removed' | 'refused'> };
   }
 
   /**

@@ -17,7 +17,7 @@
 --             pusher_joined, pusher_left, audience_joined, audience_left,
 --             custom_changed, admin_* (a-z and _ only)
 --     user    the userID the event is about, or nil
---     reason  why (pusher_left: left|heartbeat_timeout|stream_stopped|kicked|room_ended;
+--     reason  why (pusher_left: left|heartbeat_timeout|stream_stopped|kicked|banned|room_ended;
 --             room_finished: last_left|creator_left|idle|destroyed|admin), or nil
 --     extra   nil, or more fields: a list of {name, JSON text} pairs, e.g.
 --             {{'field', jsonString(name)}, {'value', '5'}}, or a string of
