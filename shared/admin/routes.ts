@@ -216,7 +216,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     name: 'ban',
     method: 'POST',
     path: '/admin/bans',
-    summary: "Bans a user from the service, or from one room (roomType and roomID), for `seconds`: their create_room, add_pusher and add_audience answer code 7 saying until when. A second ban replaces the first. Does not remove a seat they hold (kick does).",
+    summary:
+      "Bans a user from the service, or from one room (roomType and roomID), for `seconds`, at once: their seats and audience places in that scope go (pusher_left / audience_left reason `banned`; the other members are told as for a kick; a webrtc_room member is removed from the TRTC room), and their create_room, add_pusher, add_audience and enter_room answer code 7 saying until when. A service ban also revokes their sessions and refuses login and UserSigs (get_login_info) while it lasts. A second ban replaces the first.",
     input: z
       .object({
         userID: userId,
@@ -225,13 +226,16 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
         seconds: z.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(1, `must be 1-${MAX_BAN_SECONDS}`).max(MAX_BAN_SECONDS, `must be 1-${MAX_BAN_SECONDS}`).describe(`how long: 1-${MAX_BAN_SECONDS} (365 days)`),
       })
       .refine((b) => (b.roomType === undefined) === (b.roomID === undefined), { message: 'roomType and roomID go together (both for a room ban, neither for a service ban)', path: ['roomID'] }),
-    output: z.object({ ban }),
+    output: z.object({ ban, evicted: z.number().int().describe('seats the ban removed (audience places go too, and are not counted)') }),
     codes: [],
     async run({ input, rt }) {
       const until = Date.now() + input.seconds * 1000;
       const room = input.roomType && input.roomID ? { type: input.roomType, roomId: input.roomID } : undefined;
       // Its admin_ban event goes in the room's sequence (the room need not exist), or the service's.
-      return { ban: await rt.admin.ban(input.userID, until, room) };
+      const { ban: set, effects } = await rt.admin.ban(input.userID, until, room);
+      if (!room) await rt.sessions.closeAll(input.userID);
+      for (const e of effects) await performEffect(rt, e.type, e.roomId, e.effect, e.userId);
+      return { ban: set, evicted: effects.length };
     },
   }),
   route({

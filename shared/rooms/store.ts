@@ -7,7 +7,7 @@ import { ROOM_TYPES, WEBRTC_ROOM, type RoomLimits, type RoomType } from '../conf
 import { AppError, Code, authFailed } from '../errors';
 import type { Actor } from '../auth/token';
 import { storeCall, type RedisClient } from '../redis';
-import { SERVICE_EVENTS, allPartitions, homeRoomsKey, eventCountKey, eventLogKey, keysFor, ownedRoomsBase, partitionBase, partitionOf, roomKeys, roomPartitions, roomSeqKey } from './keys';
+import { SERVICE_EVENTS, allPartitions, homeRoomsKey, eventCountKey, eventLogKey, keysFor, ownedRoomsBase, partitionBase, partitionOf, roomKeys, roomPartitions, roomSeqKey, serviceBanKey } from './keys';
 import type { TrtcEvent } from '../trtc/callback';
 import { SCRIPTS, type ScriptName } from './scripts';
 import { crc16Slot } from './crc16';
@@ -159,7 +159,7 @@ export class GroupBusy extends AppError {
  * A join refused by an admin ban (code 7, like any refusal of who the caller
  * is), saying until when; `bannedUntil` (ms) lets a client show it.
  */
-function banned(scope: string, ends: number): AppError {
+export function banned(scope: string, ends: number): AppError {
   const from = scope === 'service' ? 'this service' : 'this room';
   return new AppError(Code.AUTH_FAILED, `you are banned from ${from} until ${new Date(ends).toISOString()}`, 200, { bannedUntil: ends });
 }
@@ -255,7 +255,7 @@ export class RoomStore {
     protected readonly eventLog: EventLogBounds = DEFAULT_EVENT_LOG,
   ) {}
 
-  private backstopMs(type: RoomType): number {
+  protected backstopMs(type: RoomType): number {
     const limits = this.limits[type];
     return Math.max(limits.heartbeatTimeoutMs, limits.idleTimeoutMs) + BACKSTOP_GRACE_MS;
   }
@@ -315,6 +315,16 @@ export class RoomStore {
     const [status, ...rest] = await this.run(name, actor, type, roomId, extra, options);
     if (status === 'OK') return rest;
     throw refusal(name, status, roomId, rest);
+  }
+
+  /**
+   * Refuses (code 7, saying until when) a user under a service ban: for what
+   * issues credentials without a room script (UserSigs). Every partition
+   * holds a copy of the ban; the user's home partition's is read.
+   */
+  async refuseServiceBanned(userId: string): Promise<void> {
+    const ends = await storeCall(this.redis.get(serviceBanKey(this.prefix, userId, partitionOf(userId))));
+    if (ends !== null) throw banned('service', Number(ends));
   }
 
   /** Session and quota check, for actions that must know before touching anything else. */

@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WEBRTC_ROOM } from '../../shared/config';
 import { roomKeys } from '../../shared/rooms/keys';
-import { CLOUD, invoke, pushUrlFor, signIn, signedStreamCallback, startHarness, type Answer, type Harness } from '../support/harness';
+import { CLOUD, invoke, pushUrlFor, signIn, signedStreamCallback, startHarness, userSigFor, type Answer, type Client, type Harness } from '../support/harness';
 
 const CALLBACK_KEY = 'trtcKey0123456789';
 const ADMIN_KEY = 'admin-key-for-round-3-tests-0123456789abcdef';
@@ -134,6 +134,91 @@ describe('6. TRTC event times ahead of the service clock', () => {
   });
 });
 
-// Keep helpers referenced by later sections.
-void pushUrlFor;
-void signIn;
+describe('3. a ban removes the seats and audience places it covers, at once', () => {
+  const addPusher = (c: Client, type: string, roomID: string) => c.call(type, 'add_pusher', { roomID, userName: c.userId, userAvatar: '', pushURL: pushUrlFor(c.userId) });
+  const eventsOf = async (type: string, roomID: string) =>
+    ((await invoke('/admin/events', { method: 'GET', query: { room: `${type}/${roomID}`, limit: '1000' }, headers: { authorization: `Bearer ${ADMIN_KEY}` } })).body.events as { type: string; userID?: string; reason?: string }[])
+      .filter((e) => e.type.endsWith('_left') || e.type === 'admin_ban' || e.type === 'room_finished')
+      .map((e) => [e.type, e.userID ?? '', e.reason ?? '']);
+
+  it('a room ban: the seat goes with pusher_left banned, the others are told, heartbeats and custom fields stop; other rooms are untouched', async () => {
+    const [a, b] = [await signIn('a'), await signIn('b')];
+    await addPusher(a, 'multi_room', 'rb-1');
+    await addPusher(b, 'multi_room', 'rb-1');
+    await addPusher(a, 'live_room', 'rb-2');
+    await addPusher(b, 'live_room', 'rb-2');
+    const noticesBefore = h.fake.notifications.length;
+    const ban = await admin('POST', '/admin/bans', { userID: 'b', roomType: 'multi_room', roomID: 'rb-1', seconds: 600 });
+    const beat = await b.call('multi_room', 'pusher_heartbeat', { roomID: 'rb-1' });
+    const rejoin = await addPusher(b, 'multi_room', 'rb-1');
+
+    expect(ban.body).toMatchObject({ code: 0, evicted: 1 });
+    expect(await members('multi_room', 'rb-1')).toEqual(['a']);
+    expect(await members('live_room', 'rb-2')).toEqual(['a', 'b']);
+    expect(h.fake.notifications.slice(noticesBefore).map((n) => n.groupId)).toEqual(['rb-1']);
+    expect([beat.body.code, rejoin.body.code]).toEqual([5, 7]);
+    expect(await eventsOf('multi_room', 'rb-1')).toEqual([
+      ['admin_ban', 'b', ''],
+      ['pusher_left', 'b', 'banned'],
+    ]);
+  });
+
+  it('a room ban of a live room\'s creator ends the room; an audience member loses its place (audience_left banned)', async () => {
+    const [a, b] = [await signIn('a'), await signIn('b')];
+    await addPusher(a, 'live_room', 'rb-3');
+    await b.call('live_room', 'add_audience', { roomID: 'rb-3', userInfo: 'x' });
+    await admin('POST', '/admin/bans', { userID: 'b', roomType: 'live_room', roomID: 'rb-3', seconds: 600 });
+    const audience = await b.call('live_room', 'get_audiences', { roomID: 'rb-3' });
+    await admin('POST', '/admin/bans', { userID: 'a', roomType: 'live_room', roomID: 'rb-3', seconds: 600 });
+
+    expect(audience.body.audienceCount).toBe(0);
+    expect(await eventsOf('live_room', 'rb-3')).toEqual([
+      ['admin_ban', 'b', ''],
+      ['audience_left', 'b', 'banned'],
+      ['admin_ban', 'a', ''],
+      ['pusher_left', 'a', 'banned'],
+      // A live room ends with its creator.
+      ['room_finished', '', 'creator_left'],
+    ]);
+    expect(h.fake.groups.has('rb-3')).toBe(false);
+  });
+
+  it('a service ban: every seat, audience place and TRTC membership of the user goes, in every partition; sessions, login and UserSigs are refused', async () => {
+    const a = await signIn('a');
+    const b = await signIn('b');
+    // Room ids spread over the partitions when ROOM_PARTITIONS > 1.
+    const rooms = ['sb-1', 'sb-2', 'sb-3', 'sb-4', 'sb-5', 'sb-6'];
+    for (const id of rooms) {
+      await addPusher(a, 'multi_room', id);
+      await addPusher(b, 'multi_room', id);
+    }
+    await addPusher(a, 'live_room', 'sb-live');
+    await b.call('live_room', 'add_audience', { roomID: 'sb-live', userInfo: 'x' });
+    await enter('a', 'sb-w');
+    await enter('b', 'sb-w');
+    const noticesBefore = h.fake.notifications.length;
+    const ban = await admin('POST', '/admin/bans', { userID: 'b', seconds: 600 });
+    const withToken = await b.call('multi_room', 'get_room_list', { index: 0, cnt: 10 });
+    const login = await invoke('/weapp/multi_room/login', { query: { sdkAppID: String(CLOUD.sdkAppId), accountType: '0', userID: 'b', userSig: userSigFor('b') } });
+    const userSig = await invoke('/weapp/utils/get_login_info', { query: { userID: 'b' } });
+    const trtcSig = await webrtc('get_login_info', { userID: 'b' });
+    const others = await invoke('/weapp/utils/get_login_info', { query: { userID: 'c' } });
+
+    expect(ban.body).toMatchObject({ code: 0, evicted: rooms.length + 1 });
+    for (const id of rooms) expect(await members('multi_room', id)).toEqual(['a']);
+    expect(await h.rt.redis.hkeys(roomKeys(h.prefix, 'live_room', 'sb-live').audience)).toEqual([]);
+    expect(await members(WEBRTC_ROOM, 'sb-w')).toEqual(['a']);
+    expect(h.fake.trtcCalls).toEqual([{ action: 'RemoveUserByStrRoomId', roomId: 'sb-w', userIds: ['b'] }]);
+    expect(h.fake.notifications.slice(noticesBefore).map((n) => n.groupId).sort()).toEqual(rooms);
+    expect([withToken, login, userSig, trtcSig].map(codeOf)).toEqual([7, 7, 7, 7]);
+    expect(login.body.message).toMatch(/banned from this service until/);
+    expect(codeOf(others)).toBe(0);
+    // The service's own event, and each room's banned leave.
+    const left = [];
+    for (const id of rooms) left.push(...(await eventsOf('multi_room', id)).filter((e) => e[0] === 'pusher_left'));
+    expect(left).toEqual(rooms.map(() => ['pusher_left', 'b', 'banned']));
+    // Lifted: b signs in again.
+    await admin('DELETE', '/admin/bans/b');
+    expect((await signIn('b')).token).toBeTruthy();
+  });
+});

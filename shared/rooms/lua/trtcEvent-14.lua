@@ -31,6 +31,7 @@
 --   user who is banned ('banned') or holds no seat ('no_seat'): a
 --   'remove|roomID|userID' effect is in the outbox (the TRTC removal).
 --- @include "helpers/rules"
+--- @include "helpers/evict"
 --- @include "helpers/bans"
 
 local r = {id = roomId, hash = KEYS[1], pushers = KEYS[2], beats = KEYS[3], custom = KEYS[4], audience = KEYS[5],
@@ -77,10 +78,9 @@ if entered and at < tonumber(entered) then return {'OK', 'stale', ''} end
 if banned then
   -- Still seated though banned (a ban removes held seats; this one raced it):
   -- the seat goes as a ban's does, and the member leaves the TRTC room.
-  local outcome = leave(r, user, arg(4), 'banned')
-  if outcome == 'notify' then redis.call('ZREM', r.outbox, 'notify|' .. r.id) end
+  local outcome = evict(r, user, arg(4), 'banned', '1')
   if outcome == 'destroy' then return {'OK', 'removed', outcome} end
-  return refuse('banned')
+  return {'OK', 'refused', outcome, 'banned'}
 end
 if kind == '103' then
   -- Present in TRTC: the sweeper keeps the seat through missed heartbeats
