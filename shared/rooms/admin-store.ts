@@ -74,6 +74,9 @@ export interface Ban {
 const notFound = () => new AppError(Code.ROOM_NOT_FOUND, 'room does not exist', 404);
 
 export class AdminStore extends RoomStore {
+  /** Rooms one banEvict call looks at (tests lower it to walk many pages). */
+  banWalkRooms = BAN_WALK_ROOMS;
+
   /** A page of rooms: `types` in walk order (the cursor's first). */
   async roomPage(types: readonly RoomType[], limit: number, after?: RoomCursor): Promise<{ rooms: AdminRoomSummary[]; next?: RoomCursor }> {
     // Every partition walks the same types from the same cursor; each answers
@@ -204,7 +207,7 @@ export class AdminStore extends RoomStore {
     let cursor: [number, string, string] = [1, '', ''];
     do {
       const keys = [eventLogKey(this.prefix, p), eventCountKey(this.prefix, p)];
-      const [, found, type, score, id] = (await this.call('banEvict', keys, undefined, ROOM_TYPES[0], ROOM_TYPES[0], '-', this.now(), [userId, types.join(','), ...cursor, BAN_WALK_ROOMS], { partition: p })) as [string, string[], number, string, string];
+      const [, found, type, score, id] = (await this.call('banEvict', keys, undefined, ROOM_TYPES[0], ROOM_TYPES[0], '-', this.now(), [userId, types.join(','), ...cursor, this.banWalkRooms], { partition: p })) as [string, string[], number, string, string];
       for (let i = 0; i + 2 < found.length; i += 3) effects.push({ type: found[i] as RoomType, roomId: found[i + 1]!, effect: found[i + 2] as Effect, userId });
       cursor = [Number(type), String(score), String(id)];
     } while (cursor[0] !== 0);

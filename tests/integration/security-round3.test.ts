@@ -221,4 +221,25 @@ describe('3. a ban removes the seats and audience places it covers, at once', ()
     await admin('DELETE', '/admin/bans/b');
     expect((await signIn('b')).token).toBeTruthy();
   });
+
+  it('a service ban walks the rooms a few at a time: rooms ending under the walk (the user was their last pusher) shift no room past it', async () => {
+    const a = await signIn('a');
+    const b = await signIn('b');
+    const shared = ['w-a', 'w-c', 'w-e', 'w-g', 'w-i'];
+    const alone = ['w-b', 'w-d', 'w-f', 'w-h'];
+    // Created in alternation, so each page holds rooms that end (b alone) and rooms that stay.
+    for (let i = 0; i < shared.length; i++) {
+      await addPusher(a, 'multi_room', shared[i]!);
+      await addPusher(b, 'multi_room', shared[i]!);
+      if (alone[i]) await addPusher(b, 'multi_room', alone[i]!);
+    }
+    h.rt.admin.banWalkRooms = 2;
+    const ban = await admin('POST', '/admin/bans', { userID: 'b', seconds: 600 });
+
+    expect(ban.body).toMatchObject({ code: 0, evicted: shared.length + alone.length });
+    for (const id of shared) expect(await members('multi_room', id)).toEqual(['a']);
+    for (const id of alone) expect(await h.rt.redis.exists(roomKeys(h.prefix, 'multi_room', id).room)).toBe(0);
+    await admin('DELETE', '/admin/bans/b');
+    expect((await signIn('b')).token).toBeTruthy();
+  });
 });
