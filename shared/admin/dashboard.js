@@ -80,7 +80,10 @@
   const td = (v, cls) => el('td', { class: cls }, text(v));
   const utc = (ms) => (typeof ms === 'number' && isFinite(ms) ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) : text(ms));
   const age = (ms) => (typeof ms !== 'number' ? '' : ms < 10000 ? (ms / 1000).toFixed(1) + ' s ago' : Math.round(ms / 1000) + ' s ago');
-  const roomPath = (r) => encodeURIComponent(r.roomType) + '/' + encodeURIComponent(r.roomID);
+  // A room id `.` or `..` would be a dot segment to the URL parser (the room
+  // list or a 404 instead of the room): `~` before it, which the API drops (handler.ts decodeSegment).
+  const segment = (id) => (/^\.{1,2}$/.test(id) ? '~' + id : encodeURIComponent(id));
+  const roomPath = (r) => segment(r.roomType) + '/' + segment(r.roomID);
   const same = (a, b) => a && b && a.roomType === b.roomType && a.roomID === b.roomID;
 
   /** Fills a tbody with rows, or shows its "none" note. */

@@ -186,6 +186,34 @@ describe('ops dashboard in headless Chromium', () => {
     expect(await page.getByTestId('room-detail').isHidden()).toBe(true);
     expect(pageErrors).toEqual([]);
   }, 90_000);
+  it('reaches rooms named . and .. (dot segments to every URL parser): details, kick and dismiss', async () => {
+    const [host, guest] = await Promise.all(['dots-host', 'dots-guest'].map(login));
+    for (const roomID of ['..', '.']) {
+      await host!.call('create_room', { roomID, roomInfo: `room ${roomID}` });
+      for (const who of [host!, guest!]) {
+        const { pushURL } = await who.call('get_push_url', { roomID });
+        await who.call('add_pusher', { roomID, userName: who.userID, userAvatar: '', pushURL });
+      }
+    }
+    for (const roomID of ['..', '.']) {
+      const row = page.locator(`[data-testid=room-row][data-room="live_room/${roomID}"]`);
+      await until(row);
+      await row.getByRole('button', { name: `Details of room ${roomID}` }).click();
+      const pushers = page.getByTestId('pusher-row');
+      await expect.poll(() => pushers.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user')).sort()), { timeout: UI_TIMEOUT }).toEqual(['dots-guest', 'dots-host']);
+      await page.getByRole('button', { name: 'Kick dots-guest' }).click();
+      await page.getByTestId('confirm-ok').click();
+      await expect.poll(() => pushers.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user'))), { timeout: UI_TIMEOUT }).toEqual(['dots-host']);
+      const seen = await host!.call('get_pushers', { roomID });
+      expect((seen.pushers as { userID: string }[]).map((p) => p.userID)).toEqual(['dots-host']);
+      await page.getByTestId('room-dismiss').click();
+      await page.getByTestId('confirm-ok').click();
+      await until(row, 'detached');
+    }
+    expect(pageErrors).toEqual([]);
+    expect(await page.getByTestId('error').textContent()).toBe('');
+  }, 60_000);
+
   it('shows a webhook batch the receiver refused as a dead letter, and re-drives it once the receiver is back', async () => {
     receiver.failing = true;
     const host = await login('host2');
