@@ -104,7 +104,7 @@ export interface Config {
     presenceMaxSilenceMs: number;
   };
   /** The room event log's bounds (shared/events). */
-  eventLog: { maxLength: number; maxAgeMs: number };
+  eventLog: { maxLength: number; maxAgeMs: number; hardMaxLength: number };
   /** Signed webhooks from the event log (shared/events/webhooks.ts); `urls` empty: none. */
   webhooks: { urls: string[]; secret: string | undefined; timeoutMs: number; maxAttempts: number; retryBaseMs: number };
 }
@@ -204,6 +204,8 @@ const envSchema = z.object({
   CREATOR_CAN_DESTROY_ROOM: bool.default(false),
   EVENT_LOG_MAX_LEN: positiveInt(10_000_000).default(100_000),
   EVENT_LOG_MAX_AGE_SECONDS: seconds.default(3 * 24 * 3600),
+  // Events a lagging webhook receiver still needs are kept past the two above, up to this (memory: ~330 B each).
+  EVENT_LOG_HARD_MAX_LEN: positiveInt(10_000_000).default(500_000),
   WEBHOOK_URL: urlList.optional(),
   WEBHOOK_SECRET: z.string().regex(/^[\x21-\x7e]{16,256}$/, 'must be 16-256 printable characters without spaces').optional(),
   WEBHOOK_TIMEOUT_MS: positiveInt(30_000).default(5000),
@@ -263,6 +265,9 @@ export function loadConfig(rawEnv: Env = process.env): Config {
   }
   if ((e.WEBHOOK_URL ?? []).length > 0 && !e.WEBHOOK_SECRET) {
     throw new ConfigError(['WEBHOOK_SECRET is required when WEBHOOK_URL is set (receivers check the signature made with it)']);
+  }
+  if (e.EVENT_LOG_HARD_MAX_LEN < e.EVENT_LOG_MAX_LEN) {
+    throw new ConfigError([`EVENT_LOG_HARD_MAX_LEN must be at least EVENT_LOG_MAX_LEN (${e.EVENT_LOG_MAX_LEN})`]);
   }
   if (Boolean(e.CLOUD_API_SECRET_ID) !== Boolean(e.CLOUD_API_SECRET_KEY)) {
     throw new ConfigError([`${e.CLOUD_API_SECRET_ID ? 'CLOUD_API_SECRET_KEY' : 'CLOUD_API_SECRET_ID'} is required when ${e.CLOUD_API_SECRET_ID ? 'CLOUD_API_SECRET_ID' : 'CLOUD_API_SECRET_KEY'} is set`]);
@@ -341,7 +346,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       region: e.TRTC_API_REGION,
       presenceMaxSilenceMs: Math.round(e.TRTC_PRESENCE_MAX_SILENCE * 1000),
     },
-    eventLog: { maxLength: e.EVENT_LOG_MAX_LEN, maxAgeMs: Math.round(e.EVENT_LOG_MAX_AGE_SECONDS * 1000) },
+    eventLog: { maxLength: e.EVENT_LOG_MAX_LEN, maxAgeMs: Math.round(e.EVENT_LOG_MAX_AGE_SECONDS * 1000), hardMaxLength: e.EVENT_LOG_HARD_MAX_LEN },
     webhooks: {
       urls: e.WEBHOOK_URL ?? [],
       secret: e.WEBHOOK_SECRET,

@@ -194,7 +194,7 @@
   }
 
   const loadDeadLetters = async () => (await api('GET', 'dead-letters')).deadLetters || [];
-  const loadReceivers = async () => (await api('GET', 'webhooks')).receivers || [];
+  const loadReceivers = async () => api('GET', 'webhooks');
 
   // --- rendering -----------------------------------------------------------
 
@@ -233,9 +233,16 @@
       td(utc(e.time)), td(e.type), td(e.roomType + '/' + e.roomID, 'mono'), td(e.seq, 'num'), td(e.userID), td(e.reason), td(e.id, 'mono'))));
   }
 
-  function renderReceivers(list) {
-    fill('hooks', 'hooks-empty', list.map((r) => el('tr', { 'data-testid': 'receiver-row' },
+  function renderReceivers(status) {
+    fill('hooks', 'hooks-empty', (status.receivers || []).map((r) => el('tr', { 'data-testid': 'receiver-row' },
       td(r.url, 'mono'), td(r.pending, 'num'), td(r.attempts, 'num'), td(r.lastError), td(r.retryAt ? utc(r.retryAt) : ''))));
+    // Events the log's hard bound forced out before every receiver had them (each also an events_lost event).
+    const lost = status.eventsLost || { count: 0, last: null };
+    $('hooks-lost').hidden = !lost.count;
+    $('hooks-lost').textContent = lost.count && lost.last
+      ? 'Events lost to the log\'s memory bound (EVENT_LOG_HARD_MAX_LEN): ' + text(lost.count) + ' in all; the last loss ' + utc(lost.last.time) +
+        ': ' + text(lost.last.count) + ' events, ' + text(lost.last.firstId) + ' to ' + text(lost.last.lastId) + '.'
+      : '';
   }
 
   function renderDeadLetters(list) {

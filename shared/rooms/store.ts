@@ -25,12 +25,17 @@ export type PusherLeftReason = 'left' | 'heartbeat_timeout' | 'stream_stopped' |
 /** Why a room finished (room_finished's reason). destroy_room: 'destroyed'; the admin plane's dismiss: 'admin'. */
 export type RoomFinishedReason = 'last_left' | 'creator_left' | 'idle' | 'destroyed' | 'admin';
 
-/** The event log's bounds (EVENT_LOG_MAX_LEN, EVENT_LOG_MAX_AGE_SECONDS). */
+/**
+ * The event log's bounds: EVENT_LOG_MAX_LEN / EVENT_LOG_MAX_AGE_SECONDS for
+ * events every webhook receiver has, EVENT_LOG_HARD_MAX_LEN while one is
+ * behind (helpers/events.lua trimLog).
+ */
 export interface EventLogBounds {
   maxLength: number;
   maxAgeMs: number;
+  hardMaxLength: number;
 }
-export const DEFAULT_EVENT_LOG: EventLogBounds = { maxLength: 100_000, maxAgeMs: 3 * 24 * 3600_000 };
+export const DEFAULT_EVENT_LOG: EventLogBounds = { maxLength: 100_000, maxAgeMs: 3 * 24 * 3600_000, hardMaxLength: 500_000 };
 
 export interface Pusher {
   userID: string;
@@ -101,7 +106,7 @@ type Reply = [string, ...unknown[]];
  * would only lengthen every beat. A script here must read no arg() and no
  * ARGV past 10 (tests/unit/lua-generated.test.ts checks). Exception: a caller
  * proven outside the store (webrtc_room's demo or JWT identity) gets ARGV
- * 11-14, since admission.lua must read its flag (ARGV 14) to skip the session.
+ * 11-15, since admission.lua must read its flag (ARGV 14) to skip the session.
  */
 export const SHORT_ARGV: ReadonlySet<ScriptName> = new Set<ScriptName>(['heartbeat']);
 
@@ -301,7 +306,7 @@ export class RoomStore {
       ownedRoomsBase(this.prefix, options.partition ?? partitionOf(roomId)),
       // A short-ARGV script still gets them when the caller's identity was proven
       // outside the store (webrtc_room): admission.lua then reads ARGV 14.
-      ...(SHORT_ARGV.has(name) && !actor?.proof ? [] : [eventType, this.eventLog.maxLength, this.eventLog.maxAgeMs, actor?.proof ? '1' : '0']),
+      ...(SHORT_ARGV.has(name) && !actor?.proof ? [] : [eventType, this.eventLog.maxLength, this.eventLog.maxAgeMs, actor?.proof ? '1' : '0', this.eventLog.hardMaxLength]),
       ...extra,
     ];
     if (SLOT_CHECK) assertOneSlot(this.prefix, name, keys, args);
