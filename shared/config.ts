@@ -204,8 +204,8 @@ const envSchema = z.object({
   CREATOR_CAN_DESTROY_ROOM: bool.default(false),
   EVENT_LOG_MAX_LEN: positiveInt(10_000_000).default(100_000),
   EVENT_LOG_MAX_AGE_SECONDS: seconds.default(3 * 24 * 3600),
-  // Events a lagging webhook receiver still needs are kept past the two above, up to this (memory: ~330 B each).
-  EVENT_LOG_HARD_MAX_LEN: positiveInt(10_000_000).default(500_000),
+  // Events a lagging webhook receiver still needs are kept past the two above, up to this (about 280-330 B each, docs/events-and-webhooks.md).
+  EVENT_LOG_HARD_MAX_LEN: positiveInt(10_000_000).default(300_000),
   WEBHOOK_URL: urlList.optional(),
   WEBHOOK_SECRET: z.string().regex(/^[\x21-\x7e]{16,256}$/, 'must be 16-256 printable characters without spaces').optional(),
   WEBHOOK_TIMEOUT_MS: positiveInt(30_000).default(5000),

@@ -35,7 +35,7 @@ export interface EventLogBounds {
   maxAgeMs: number;
   hardMaxLength: number;
 }
-export const DEFAULT_EVENT_LOG: EventLogBounds = { maxLength: 100_000, maxAgeMs: 3 * 24 * 3600_000, hardMaxLength: 500_000 };
+export const DEFAULT_EVENT_LOG: EventLogBounds = { maxLength: 100_000, maxAgeMs: 3 * 24 * 3600_000, hardMaxLength: 300_000 };
 
 export interface Pusher {
   userID: string;
