@@ -202,7 +202,7 @@ function checkRoom(room: EventRoom): void {
   if (room.type === SERVICE_EVENTS) {
     const loss = LOSS_ROOM.exec(room.id);
     if (room.id !== '-' && !(loss && serviceRoomPartition(room.id) < roomPartitions() && (loss[1] === undefined) === (roomPartitions() === 1))) {
-      throw invalidParam('room', `of the service's own events is service/-, of events_lost ${roomPartitions() === 1 ? 'service/log' : 'service/log.<partition>'}`);
+      throw invalidParam('room', `must be service/- (service-wide events) or ${roomPartitions() === 1 ? 'service/log' : 'service/log.<partition>'} (events_lost)`);
     }
     return;
   }

@@ -155,8 +155,8 @@ describe('3. a ban removes the seats and audience places it covers, at once', ()
     const beat = await b.call('multi_room', 'pusher_heartbeat', { roomID: 'rb-1' });
     const rejoin = await addPusher(b, 'multi_room', 'rb-1');
 
-    expect(ban.body).toMatchObject({ code: 0, evicted: 1 });
     expect(await members('multi_room', 'rb-1')).toEqual(['a']);
+    expect(ban.body).toMatchObject({ code: 0, evicted: 1 });
     expect(await members('live_room', 'rb-2')).toEqual(['a', 'b']);
     expect(h.fake.notifications.slice(noticesBefore).map((n) => n.groupId)).toEqual(['rb-1']);
     expect([beat.body.code, rejoin.body.code]).toEqual([5, 7]);
@@ -207,8 +207,8 @@ describe('3. a ban removes the seats and audience places it covers, at once', ()
     const trtcSig = await webrtc('get_login_info', { userID: 'b' });
     const others = await invoke('/weapp/utils/get_login_info', { query: { userID: 'c' } });
 
-    expect(ban.body).toMatchObject({ code: 0, evicted: rooms.length + 1 });
     for (const id of rooms) expect(await members('multi_room', id)).toEqual(['a']);
+    expect(ban.body).toMatchObject({ code: 0, evicted: rooms.length + 1 });
     expect(await h.rt.redis.hkeys(roomKeys(h.prefix, 'live_room', 'sb-live').audience)).toEqual([]);
     expect(await members(WEBRTC_ROOM, 'sb-w')).toEqual(['a']);
     expect(h.fake.trtcCalls).toEqual([{ action: 'RemoveUserByStrRoomId', roomId: 'sb-w', userIds: ['b'] }]);
@@ -239,8 +239,8 @@ describe('3. a ban removes the seats and audience places it covers, at once', ()
     h.rt.admin.banWalkRooms = 2;
     const ban = await admin('POST', '/admin/bans', { userID: 'b', seconds: 600 });
 
-    expect(ban.body).toMatchObject({ code: 0, evicted: shared.length + alone.length });
     for (const id of shared) expect(await members('multi_room', id)).toEqual(['a']);
+    expect(ban.body).toMatchObject({ code: 0, evicted: shared.length + alone.length });
     for (const id of alone) expect(await h.rt.redis.exists(roomKeys(h.prefix, 'multi_room', id).room)).toBe(0);
     await admin('DELETE', '/admin/bans/b');
     expect((await signIn('b')).token).toBeTruthy();
