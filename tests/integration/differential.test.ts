@@ -243,7 +243,9 @@ async function playSession(store: 'redis' | 'embedded'): Promise<{ steps: Record
     const exposition = await invokeText('/admin/metrics', { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     const counters = exposition.text
       .split('\n')
-      .filter((l) => /^roomservice_\w+(\{[^}]*\})? /.test(l) && !/_(bucket|sum|count)\{|_(sum|count) |^roomservice_(im|cloud_api)_calls_total/.test(l));
+      .filter((l) => /^roomservice_\w+(\{[^}]*\})? /.test(l) && !/_(bucket|sum|count)\{|_(sum|count) |^roomservice_(im|cloud_api)_calls_total/.test(l))
+      // (In name order: a hash's field order is the store's own.)
+      .sort();
     steps.push({ step: 'admin metrics', action: 'admin:metrics', status: exposition.status, body: { counters } });
     await admin('metric series', 'metric_series', 'GET', '/admin/metrics/series', { query: { range: '1h' } });
     await admin('metric series bad range', 'metric_series', 'GET', '/admin/metrics/series', { query: { range: '2h' } });
