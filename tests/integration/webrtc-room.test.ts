@@ -92,7 +92,7 @@ describe('webrtc_room endpoints (demo identity: the unmodified client)', () => {
     const memberKey = decodePrivateMapKey(String(entered.body.privateMapKey));
     expect(creatorKey).toMatchObject({ macOk: true, version: 0, account: 'alice', sdkAppId: CLOUD.sdkAppId, numericRoom: Number(roomID), privileges: 63 });
     expect(memberKey).toMatchObject({ macOk: true, account: 'bob', numericRoom: Number(roomID), privileges: 62 });
-    expect(list.body.rooms).toEqual([{ roomID, roomInfo: 'my room', roomCreator: 'alice', members: [{ userID: 'alice' }, { userID: 'bob' }] }]);
+    expect(list.body.rooms).toEqual([{ roomID, roomInfo: 'my room', roomCreator: 'alice', members: [{ userID: 'alice', nickName: '' }, { userID: 'bob', nickName: '' }] }]);
   });
 
   it('enter_room creates a missing room (numeric id from a JSON number, string ids as strings), keys bound to that exact id with the configured lifetime', async () => {
@@ -342,7 +342,7 @@ describe('presence never beyond capacity, nor forever', () => {
     await sweep(h.rt);
 
     expect(c.body.code).toBe(0);
-    expect((listed.body.rooms as { members: unknown[] }[])[0]!.members).toEqual([{ userID: 'a' }, { userID: 'c' }]);
+    expect((listed.body.rooms as { members: unknown[] }[])[0]!.members).toEqual([{ userID: 'a', nickName: '' }, { userID: 'c', nickName: '' }]);
     expect(await members('cap-1')).toEqual(['a', 'c']);
   });
 });
