@@ -11,6 +11,7 @@
  */
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { readEvents } from '../../shared/events/log';
 import { harnessPerFile, invoke, pushUrlFor, signIn, stateSnapshot, type Answer, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -158,6 +159,19 @@ describe('nickName with create_room and enter_room', () => {
     await call('enter_room', { userID: 'jane', nickName: markup, roomID: '101' });
 
     expect(memberList(await membersOf('101'))).toEqual([{ userID: 'jane', nickName: markup }]);
+  });
+
+  it("the member's pusher_joined event carries its nickName as userName", async () => {
+    await call('create_room', { userID: 'nina', nickName: 'Nina', roomInfo: 'x' });
+    await call('enter_room', { userID: 'owen', roomID: '103' });
+
+    const joined = (await readEvents(h.rt, { limit: 100 })).events.filter((event) => event.type === 'pusher_joined');
+
+    // Sorted: with partitions the merged log orders events of one millisecond by partition.
+    expect(joined.map((event) => [event.userID, event.userName]).sort()).toEqual([
+      ['nina', 'Nina'],
+      ['owen', ''],
+    ]);
   });
 
   it('get_room_list lists the members with their nickNames too', async () => {
