@@ -101,7 +101,7 @@ function serveClient(files: ClientSource): Promise<Server> {
  */
 const TENCENT_SDK_STANDINS = () => {
   const later = (fn?: (...args: unknown[]) => void, ...args: unknown[]) => setTimeout(() => fn?.(...args), 0);
-  const w = window as unknown as Record<string, unknown>;
+  const w = globalThis as unknown as Record<string, unknown>;
   const trtc = { options: [] as unknown[], rooms: [] as unknown[] };
   w.__trtc = trtc;
   function WebRTCAPI(options: unknown, ready: () => void) {
@@ -231,7 +231,7 @@ describe.skipIf(!source)(`the PC web client (webrtc_web_source, unchanged) in he
     expect(beat()!.request.roomID).toBe(roomID);
 
     // The TRTC SDK was given get_login_info's answer, accountType included (IM_ACCOUNT_TYPE).
-    const sdk = (await student.evaluate(() => (window as unknown as { __trtc: { options: unknown[] } }).__trtc.options)) as Record<string, unknown>[];
+    const sdk = (await student.evaluate(() => (globalThis as unknown as { __trtc: { options: unknown[] } }).__trtc.options)) as Record<string, unknown>[];
     expect(sdk).toEqual([expect.objectContaining({ openid: studentID, accountType: '36862', sdkAppId: expect.any(Number), userSig: expect.any(String) })]);
 
     // The student logs out (退出, confirmed): quit_room, back to the list; the teacher's page drops them.
