@@ -215,7 +215,7 @@ export type LiveStreamInput = Record<string, unknown>;
 export type LiveStreamResult = Record<string, never>;
 
 export type WebrtcGetLoginInfoInput = {
-  /** the user to sign for (generated when omitted in AUTH_MODE demo) */ userID?: string;
+  /** the user to sign for (generated when omitted or "" in AUTH_MODE demo) */ userID?: string;
   /** proof of identity where AUTH_MODE requires one: login's session token (with its userID) or, with AUTH_MODE=jwt, the app's JWT; or send it as Authorization: Bearer <token> */ token?: string;
 };
 

@@ -206,6 +206,15 @@ describe('what the web client reads from the answers', () => {
     expect(byDefault.body).toMatchObject({ code: 0, userID: 'mike', accountType: '0', userSig: expect.any(String), sdkAppID: expect.any(Number) });
     expect(configured.body.accountType).toBe('36862');
   });
+
+  it('get_login_info takes userID "" as none (webrtc_server_java: empty is assigned at random)', async () => {
+    const empty = await call('get_login_info', { userID: '' });
+    const other = await call('get_login_info', { userID: '' });
+
+    expect(empty.body.code).toBe(0);
+    expect(String(empty.body.userID)).toMatch(/^[A-Za-z0-9_@.-]{1,32}$/);
+    expect(other.body.userID).not.toBe(empty.body.userID);
+  });
 });
 
 describe('get_room_list page size: count (TRTC clients) or cnt (stream protocol)', () => {
