@@ -228,7 +228,9 @@ describe('capacity under concurrency', () => {
     expect(beats.sort()).toEqual(seated);
     const keyed = ok.map((a) => decodePrivateMapKey(String(a.body.privateMapKey)).account).sort();
     expect(keyed).toEqual(seated);
-  });
+    // The embedded store runs the 200 scripts in JavaScript: 14 s alone at a load average of 19, past the
+    // default 20 s beside two other test files. The time is not what this test checks.
+  }, 60_000);
 });
 
 describe('TRTC room callbacks', () => {
