@@ -179,12 +179,14 @@ async function playSession(store: 'redis' | 'embedded'): Promise<{ steps: Record
     await webrtc('login info', 'get_login_info', { userID: 'erin' });
     const made = await webrtc('erin creates', 'create_room', { userID: 'erin', roomInfo: 'trtc room', roomType: 'trtc' });
     const trtcRoom = String(made.body.roomID);
-    await webrtc('frank enters', 'enter_room', { userID: 'frank', roomID: trtcRoom });
+    await webrtc('frank enters', 'enter_room', { userID: 'frank', nickName: 'Frank', roomID: trtcRoom });
     await webrtc('gina enters a typed number', 'enter_room', { userID: 'gina', roomID: 4321 });
     await webrtc('carol takes a stream room id', 'enter_room', { userID: 'carol', roomID: 'live-1' });
     await webrtc('rooms', 'get_room_list', { index: 0, count: 10, roomType: 'trtc' });
     await webrtc('frank beats', 'heartbeat', { userID: 'frank', roomID: trtcRoom });
     await webrtc('gina beats elsewhere', 'heartbeat', { userID: 'gina', roomID: trtcRoom });
+    await webrtc('members (the PC web client)', 'get_room_members', { roomID: trtcRoom });
+    await webrtc('members of no room', 'get_room_members', { roomID: '98765' });
     const left = JSON.stringify({ EventGroupId: 1, EventType: 104, CallbackTs: Date.now(), EventInfo: { RoomId: Number(trtcRoom), EventMsTs: Date.now(), UserId: 'frank', Reason: 1 } });
     const trtcSign = (key: string) => createHmac('sha256', key).update(left).digest('base64');
     await record('trtc frank left, forged', '/weapp/callbacks/trtc', { rawBody: left, headers: { sign: trtcSign('notTheKey') } });

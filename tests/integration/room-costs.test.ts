@@ -164,6 +164,7 @@ async function flow(pass: 'cold' | 'warm', p: string): Promise<void> {
   await measure(pass, 'webrtc_room/enter_room (creates the room)', () => webrtc('enter_room', { userID: `gina${p}`, roomID: T }));
   await measure(pass, 'webrtc_room/heartbeat', () => webrtc('heartbeat', { userID: `frank${p}`, roomID: made.body.roomID }));
   await measure(pass, 'webrtc_room/get_room_list', () => webrtc('get_room_list', { index: 0, count: 20 }));
+  await measure(pass, 'webrtc_room/get_room_members', () => webrtc('get_room_members', { roomID: made.body.roomID }));
   await measure(pass, 'webrtc_room/quit_room (others stay)', () => webrtc('quit_room', { userID: `frank${p}`, roomID: made.body.roomID }));
   await measure(pass, 'webrtc_room/quit_room (last one: room ends)', () => webrtc('quit_room', { userID: `erin${p}`, roomID: made.body.roomID }));
   const left = JSON.stringify({ EventGroupId: 1, EventType: 104, CallbackTs: Date.now(), EventInfo: { RoomId: Number(T), EventMsTs: Date.now(), UserId: `gina${p}` } });
@@ -262,6 +263,7 @@ describe('Redis commands per endpoint (warm scripts)', () => {
   singlePartition('webrtc_room runs the same scripts at the same cost: heartbeat one command, entering two, the TRTC callback its script plus the ack', () => {
     expect(rows.get('webrtc_room/heartbeat')?.warm).toEqual(['EVALSHA(heartbeat)']);
     expect(rows.get('webrtc_room/get_room_list')?.warm).toEqual(['EVALSHA(listRooms)']);
+    expect(rows.get('webrtc_room/get_room_members')?.warm).toEqual(['EVALSHA(getRoom)']);
     // A UserSig is refused to a user under a service ban (the ban key, in the rooms' slot; the quota is in another).
     expect(rows.get('webrtc_room/get_login_info')?.warm).toEqual(['EVAL(inline)', 'GET']);
     expect(rows.get('webrtc_room/create_room')?.warm).toEqual(['EVALSHA(prepareCreate)', 'EVALSHA(joinRoom)']);
