@@ -7,7 +7,7 @@
  * small file instead of resolving hundreds of node_modules files.
  *
  * Prints the bundle sizes, writes `dist/manifest.json` ({function: {bytes}}) and
- * fails when a bundle is larger than 600 KB (the router: 720 KB) or pulls in a devDependency (the
+ * fails when a bundle is larger than 625 KB (the router: 720 KB) or pulls in a devDependency (the
  * gateway's ioredis-mock, test helpers) that must never ship.
  */
 import { build as esbuild, type Plugin } from 'esbuild';
@@ -24,7 +24,13 @@ export const DIST_DIR = join(ROOT, 'dist');
  * WebCrypto and fetch globals that Node 16 lacks. deploy-check keeps the two in step.
  */
 export const NODE_TARGET = 'node20';
-export const MAX_BUNDLE_BYTES = 600 * 1024;
+/**
+ * A single endpoint's bundle. Recording (issue 24) put ~14 KB in each: the
+ * recording hooks in the room scripts' Lua (lua.generated.ts is in every
+ * bundle) and the recording store and performer the effects outbox calls,
+ * taking the webrtc_room bundles (jose, PrivateMapKeys) from 597 KB to 611 KB.
+ */
+export const MAX_BUNDLE_BYTES = 625 * 1024;
 /**
  * The router carries every endpoint in one bundle, and with the event log and
  * webhooks (issue 14) and the webrtc_room endpoints, the TRTC callback and

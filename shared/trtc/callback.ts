@@ -13,8 +13,8 @@ import { USER_ID } from '../ids';
 const refused = (why: string) => new AppError(Code.AUTH_FAILED, `callback refused: ${why}`, 403);
 
 /** Throws HTTP 403 unless `sign` is base64(HMAC-SHA256(key, rawBody)), compared in constant time. */
-export function verifyTrtcSignature(key: string | undefined, rawBody: string, sign: string | undefined): void {
-  if (!key) throw refused('TRTC_CALLBACK_KEY is not set');
+export function verifyTrtcSignature(key: string | undefined, rawBody: string, sign: string | undefined, keyName = 'TRTC_CALLBACK_KEY'): void {
+  if (!key) throw refused(`${keyName} is not set`);
   if (typeof sign !== 'string' || sign === '') throw refused('the Sign header is missing');
   const expected = createHmac('sha256', key).update(rawBody, 'utf8').digest();
   const given = Buffer.from(sign.trim(), 'base64');
