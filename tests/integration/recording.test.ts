@@ -272,6 +272,36 @@ describe('webrtc_room: TRTC cloud recording', () => {
     expect(trtcRunning()).toHaveLength(1);
   });
 
+  it('with RECORD_STORAGE=cos the recorder uploads to the bucket, and 310 (MP4 files in COS) becomes recording_ready per file with its COS URL', async () => {
+    await h.reconfigure({ RECORD_STORAGE: 'cos', RECORD_COS_BUCKET: 'media-1250000000', RECORD_COS_REGION: 'ap-guangzhou', RECORD_COS_SECRET_ID: 'AKIDcos0123456789abcdef', RECORD_COS_SECRET_KEY: 'cosSecret0123456789abcdef' });
+    await enterWebrtc('alice', '5006');
+    await recording('webrtc_room', '5006', 'start');
+    const [taskId, task] = trtcRunning()[0]!;
+    expect(task.storage).toBe('cos');
+    const storage = (h.fake.calls.find((c) => c.command === 'CreateCloudRecording')!.body as { StorageParams: unknown }).StorageParams;
+    expect(storage).toEqual({ CloudStorage: { Vendor: 0, Region: 'ap-guangzhou', Bucket: 'media-1250000000', AccessKey: 'AKIDcos0123456789abcdef', SecretKey: 'cosSecret0123456789abcdef', FileNamePrefix: ['recordings'] } });
+    // Tencent's documented 310 sample, with this room and task.
+    const body = {
+      EventGroupId: 3, EventType: 310, CallbackTs: 1622191965320,
+      EventInfo: {
+        RoomId: '5006', EventTs: 1622191989, EventMsTs: 1622186275757, UserId: 'xx', TaskId: taskId,
+        Payload: {
+          Status: 0,
+          FileList: ['xxxx1.mp4', 'xxxx2.mp4'],
+          FileMessage: [
+            { FileName: 'xxxx1.mp4', UserId: 'xxxx', TrackType: 'audio_video', MediaId: 'main', StartTimeStamp: 1622186279145, EndTimeStamp: 1622186282145 },
+            { FileName: 'xxxx2.mp4', UserId: 'xxxx', TrackType: 'audio_video', MediaId: 'main', StartTimeStamp: 1622186279153, EndTimeStamp: 1622186282153 },
+          ],
+        },
+      },
+    };
+    await recordingCallback(body);
+    await recordingCallback(body);
+    const files = await eventsOf('webrtc_room', '5006', ['recording_ready']);
+    expect(files.map((e) => e.url)).toEqual([1, 2].map((n) => `https://media-1250000000.cos.ap-guangzhou.myqcloud.com/recordings/${encodeURIComponent(taskId)}/xxxx${n}.mp4`));
+    expect(files[0]).toMatchObject({ storage: 'cos', duration: 3, userID: 'xxxx', startTime: 1622186279145 });
+  });
+
   it('a start without an answer stays due and is made by the sweeper, once', async () => {
     await enterWebrtc('alice', '5005');
     h.fake.failNext('CreateCloudRecording', 1, { httpStatus: 503 });
