@@ -23,7 +23,7 @@ export const endpoint = callbackEndpoint({
   // Judged in run: the signature covers the raw body, whatever it holds.
   input: z.record(z.string(), z.unknown()),
   async run({ input, req, rt }) {
-    verifyTrtcSignature(rt.config.recording?.trtcCallbackKey, req.body ?? '', req.headers.sign, 'TRTC_RECORDING_CALLBACK_KEY');
+    verifyTrtcSignature(rt.config.trtc.recordingCallbackKey, req.body ?? '', req.headers.sign, 'TRTC_RECORDING_CALLBACK_KEY');
     const read = readTrtcRecording(input, rt.config.im.sdkAppId, req.headers.sdkappid, rt.config.recording?.storage);
     if ('ignored' in read) {
       log({ event: 'trtc_recording_callback_ignored', reason: read.ignored });

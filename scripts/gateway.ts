@@ -161,7 +161,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   if (!options.quiet) {
     const lines = [
-      `RoomService local gateway on http://127.0.0.1:${port}  (POST /weapp/{roomType}/{action}, GET /weapp/utils/{action}, POST /weapp/webrtc_room/{action}, POST /weapp/callbacks/live_stream|trtc, GET /openapi.json; reference: docs/api.md)`,
+      `RoomService local gateway on http://127.0.0.1:${port}  (POST /weapp/{roomType}/{action}, GET /weapp/utils/{action}, POST /weapp/webrtc_room/{action}, POST /weapp/callbacks/live_stream|trtc|trtc_recording, GET /openapi.json; reference: docs/api.md)`,
       `  admin:   ${config.adminApiKey ? `dashboard at http://127.0.0.1:${port}/admin/, API /admin/... with Authorization: Bearer <ADMIN_API_KEY> (docs/admin.md)` : 'off (set ADMIN_API_KEY for /admin/)'}`,
       `  store:   ${config.redisUrl ? `Redis at ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}` : 'in-process Redis emulation (ioredis-mock); set REDIS_URL for a real Redis'}`,
       `  IM:      ${imOffline ? `simulated (no ${IM_VARS.join('/')}): calls are logged no-ops, development key generated` : `${config.im.apiBaseUrl} as ${config.im.administrator}`}`,

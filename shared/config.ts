@@ -96,6 +96,8 @@ export interface Config {
     privilegeMap: number;
     /** Key of the room callbacks (`Sign` = base64(HMAC-SHA256(key, body))); callbacks are refused without it. */
     callbackKey: string | undefined;
+    /** Key of the cloud recording callbacks (TRTC_RECORDING_CALLBACK_KEY, same scheme); they are refused without it. */
+    recordingCallbackKey: string | undefined;
     /** `X-TC-Region` of the TRTC management API (it requires one). */
     region: string;
     /** How long a member TRTC reported present is kept without heartbeats (TRTC_PRESENCE_MAX_SILENCE). */
@@ -119,8 +121,6 @@ export interface RecordingConfig {
     | { kind: 'cos'; bucket: string; region: string; secretId: string; secretKey: string; prefix: string };
   /** Live recording template (CreateRecordTask TemplateId); undefined: the platform's default (HLS). */
   liveTemplateId: number | undefined;
-  /** Key of the TRTC cloud recording callbacks (`Sign` = base64(HMAC-SHA256(key, body))); callbacks are refused without it. */
-  trtcCallbackKey: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -363,6 +363,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       privateMapKeyTtlSeconds: e.TRTC_PRIVATE_MAP_KEY_TTL,
       privilegeMap: e.TRTC_PRIVILEGE_MAP,
       callbackKey: e.TRTC_CALLBACK_KEY,
+      recordingCallbackKey: e.TRTC_RECORDING_CALLBACK_KEY,
       region: e.TRTC_API_REGION,
       presenceMaxSilenceMs: Math.round(e.TRTC_PRESENCE_MAX_SILENCE * 1000),
     },
@@ -396,6 +397,5 @@ function recordingConfig(e: z.infer<typeof envSchema>): RecordingConfig | undefi
     autoTypes: new Set((e.RECORD_ROOM_TYPES ?? []) as RoomType[]),
     storage,
     liveTemplateId: e.RECORD_LIVE_TEMPLATE_ID,
-    trtcCallbackKey: e.TRTC_RECORDING_CALLBACK_KEY,
   };
 }

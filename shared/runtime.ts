@@ -82,7 +82,7 @@ export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: 
     trtc: parts.trtc ?? createTrtcClient(cloud, { sdkAppId: config.im.sdkAppId, region: config.trtc.region }),
     recordings,
     recorder: createRecordingClient(cloud, {
-      recording: config.recording ?? { autoTypes: new Set(), storage: { kind: 'vod', subAppId: undefined }, liveTemplateId: undefined, trtcCallbackKey: undefined },
+      recording: config.recording ?? { autoTypes: new Set(), storage: { kind: 'vod', subAppId: undefined }, liveTemplateId: undefined },
       userSigKey: { sdkAppId: config.im.sdkAppId, secretKey: config.im.secretKey },
       trtcRegion: config.trtc.region,
       pushDomain: config.live.pushDomain,

@@ -26,7 +26,8 @@ describe('recording configuration', () => {
 
   it('reads VOD with automatic room types and the TRTC recording callback key', () => {
     const config = loadConfig({ ...base, RECORD_STORAGE: 'vod', RECORD_ROOM_TYPES: 'live_room, webrtc_room', RECORD_VOD_SUBAPP_ID: '1500000001', TRTC_RECORDING_CALLBACK_KEY: 'abc123' });
-    expect(config.recording).toMatchObject({ storage: { kind: 'vod', subAppId: 1500000001 }, trtcCallbackKey: 'abc123' });
+    expect(config.recording).toMatchObject({ storage: { kind: 'vod', subAppId: 1500000001 } });
+    expect(config.trtc.recordingCallbackKey).toBe('abc123');
     expect([...config.recording!.autoTypes].sort()).toEqual(['live_room', 'webrtc_room']);
   });
 
