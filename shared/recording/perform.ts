@@ -23,13 +23,19 @@ export const RECORDING_RETRY_MS = 15_000;
 /** Rounds one performer runs when the room changed while it worked. */
 const MAX_ROUNDS = 3;
 
-/** What should be recorded: the TRTC room, or each seat's stream (target -> its pusher). */
+const byKey = <T>(entries: Iterable<[string, T]>) => [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+/**
+ * What should be recorded: the TRTC room, or each seat's stream (target -> its
+ * pusher), in target order (a hash has none of its own; both stores then agree).
+ */
 function wantedTargets(type: RoomType, work: RecordingWork): Map<string, string> {
-  const wanted = new Map<string, string>();
-  if (work.want !== 'on') return wanted;
-  if (type === WEBRTC_ROOM) wanted.set(TRTC_TARGET, '');
-  else for (const seat of work.seats) if (seat.streamID) wanted.set(seat.streamID, seat.userID);
-  return wanted;
+  const wanted: [string, string][] = [];
+  if (work.want === 'on') {
+    if (type === WEBRTC_ROOM) wanted.push([TRTC_TARGET, '']);
+    else for (const seat of work.seats) if (seat.streamID) wanted.push([seat.streamID, seat.userID]);
+  }
+  return new Map(byKey(wanted));
 }
 
 const reasonOf = (error: unknown) => (error instanceof CloudApiError && error.errorCode ? error.message.replace(/^.*? failed: /, '') : errorMessage(error));
@@ -43,7 +49,7 @@ async function reconcile(rt: Runtime, type: RoomType, roomId: string, work: Reco
   const describe = (target: string, taskId: string, extra: Record<string, unknown> = {}) =>
     eventFields(type === WEBRTC_ROOM ? { taskId, recorder: recorderId(type, roomId, work.generation), ...extra } : { taskId, streamID: target, pusher: wanted.get(target) ?? extra.pusher, ...extra });
   // Stops first: a stopped task frees its place before a new one needs it.
-  for (const [target, taskId] of work.tasks) {
+  for (const [target, taskId] of byKey(work.tasks)) {
     if (wanted.has(target)) continue;
     const reason = work.want === 'on' ? 'pusher_left' : work.why || 'admin';
     try {

@@ -132,7 +132,8 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
   const trtcCalls: FakeCloud['trtcCalls'] = [];
   const recordings: FakeCloud['recordings'] = new Map();
   let taskCount = 0;
-  const newTaskId = () => `fake-task-${++taskCount}-${createHash('sha256').update(String(Math.random())).digest('base64url').slice(0, 16)}`;
+  // Deterministic (a fake's Nth task): the differential test compares two runs' event logs.
+  const newTaskId = () => `fake-task-${++taskCount}`;
   const running = () => [...recordings.values()].filter((r) => r.running).length;
   const refusals = new Map<string, number>();
   const pendingFailures = new Map<string, { remaining: number; behaviour: FailureBehaviour }[]>();
@@ -498,6 +499,7 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
       trtcCalls.length = 0;
       mixSessions.clear();
       recordings.clear();
+      taskCount = 0;
       fake.recordingLimit = 100;
       refusals.clear();
       pendingFailures.clear();
