@@ -16,6 +16,7 @@ import type { RecordingConfig } from '../config';
 import { AppError } from '../errors';
 import { issueUserSig, type UserSigKey } from '../sign/usersig';
 import { TRTC_SERVICE } from '../trtc/client';
+import { issuePrivateMapKey, PRIVILEGE } from '../trtc/private-map-key';
 import { trtcRoomId } from '../trtc/room-id';
 import { LIVE_SERVICE } from '../live/client';
 
@@ -25,6 +26,13 @@ import { LIVE_SERVICE } from '../live/client';
  * that ends is stopped explicitly anyway.
  */
 const RECORDER_MAX_IDLE_SECONDS = 120;
+/**
+ * The recorder's room privileges: enter, receive every kind of stream, and
+ * create (an automatic recording may start before any member reached TRTC).
+ */
+const RECORDER_PRIVILEGES = PRIVILEGE.CREATE | PRIVILEGE.ENTER | PRIVILEGE.RECEIVE_AUDIO | PRIVILEGE.RECEIVE_VIDEO | PRIVILEGE.RECEIVE_SUB;
+/** How long the recorder's UserSig and PrivateMapKey are good for (it may enter again after a failover, 306). */
+const RECORDER_TICKET_SECONDS = 24 * 3600;
 /** A recording task covers at most 24 hours (CreateRecordTask: EndTime - StartTime <= 24 h). */
 export const LIVE_TASK_MAX_SECONDS = 24 * 3600;
 /** The push path of every stream this service signs (`rtmp://{domain}/live/{stream}`). */
@@ -88,7 +96,9 @@ export function createRecordingClient(
         // 0: the room id is an integer (webrtcroom.js's rooms), 1: a string (trtc/room-id.ts decides, as for the room APIs).
         RoomIdType: numeric === undefined ? 1 : 0,
         UserId: recorder,
-        UserSig: issueUserSig(userSigKey, recorder, 24 * 3600),
+        UserSig: issueUserSig(userSigKey, recorder, RECORDER_TICKET_SECONDS),
+        // With the console's permission key on (docs/trtc-rooms.md recommends it) TRTC lets nobody in without one.
+        PrivateMapKey: issuePrivateMapKey({ ...userSigKey, userId: recorder, roomId, privilegeMap: RECORDER_PRIVILEGES, creator: false, ttlSeconds: RECORDER_TICKET_SECONDS }),
         RecordParams: { RecordMode: 2, MaxIdleTime: RECORDER_MAX_IDLE_SECONDS, StreamType: 0 },
         StorageParams: storageParams(recording.storage),
       });

@@ -158,6 +158,8 @@ describe('webrtc_room: TRTC cloud recording', () => {
     expect(started.body).toMatchObject({ code: 0, changed: true, recording: 'recording' });
     const [taskId, task] = trtcRunning()[0]!;
     expect(task).toMatchObject({ roomId: '5001', roomIdType: 0, recorder: recorderId('webrtc_room', '5001', 1), userSigValid: true, recordMode: 2, storage: 'vod' });
+    // Its PrivateMapKey: this room; create, enter and receive (1 + 2 + 8 + 32 + 128), never send.
+    expect(task.privateMapKey).toEqual({ roomId: '5001', privileges: 171 });
     expect(h.fake.calls.find((c) => c.command === 'CreateCloudRecording')?.signed).toBe(true);
     const [startedEvent] = await eventsOf('webrtc_room', '5001', ['recording_started']);
     expect(startedEvent).toMatchObject({ taskId, recorder: task.recorder, storage: 'vod' });
@@ -178,7 +180,7 @@ describe('webrtc_room: TRTC cloud recording', () => {
     await h.reconfigure({ RECORD_ROOM_TYPES: 'webrtc_room' });
     expect((await enterWebrtc('alice', 'room-auto')).body.code).toBe(0);
     const [taskId, task] = trtcRunning()[0]!;
-    expect(task).toMatchObject({ roomId: 'room-auto', roomIdType: 1 });
+    expect(task).toMatchObject({ roomId: 'room-auto', roomIdType: 1, privateMapKey: { roomId: 'room-auto', privileges: 171 } });
     expect((await enterWebrtc('bob', 'room-auto')).body.code).toBe(0);
     expect(trtcRunning()).toHaveLength(1); // one recorder for the room, whoever enters
     await quitWebrtc('bob', 'room-auto');

@@ -9,6 +9,7 @@
  * rate-limit the next calls, or refuse an IM API for this account.
  */
 import { createHash, createHmac } from 'node:crypto';
+import { inflateSync } from 'node:zlib';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyUserSig } from '../../shared/sign/usersig';
@@ -69,6 +70,8 @@ export interface FakeRecording {
   roomIdType?: number;
   recorder?: string;
   userSigValid?: boolean;
+  /** The PrivateMapKey's room and privileges, decoded (Tencent base64, zlib, JSON, the userbuf). */
+  privateMapKey?: { roomId: string; privileges: number };
   recordMode?: number;
   storage?: 'vod' | 'cos';
   /** live: the stream recorded and the task's end (Unix s). */
@@ -121,6 +124,31 @@ const isUint32Text = (v: string | undefined) => v !== undefined && UINT32.test(v
 const isUint32 = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 
 type Answer = { status: number; body: unknown };
+
+/**
+ * A PrivateMapKey's room and privileges (trtc.io/document/35157): Tencent's
+ * base64 (`*` `-` `_` for `+` `/` `=`), zlib, JSON, then the userbuf: version
+ * (1 byte), account length (2) + account, sdkappid (4), room number (4),
+ * expiry (4), privileges (4), account type (4), and in version 1 a string
+ * room id (2 + bytes). Undefined when it does not decode.
+ */
+function decodePrivateMapKey(key: string): { roomId: string; privileges: number } | undefined {
+  try {
+    const json = JSON.parse(inflateSync(Buffer.from(key.replace(/\*/g, '+').replace(/-/g, '/').replace(/_/g, '='), 'base64')).toString('utf8')) as Record<string, string>;
+    const buf = Buffer.from(json['TLS.userbuf'] ?? '', 'base64');
+    let at = 1;
+    at += 2 + buf.readUInt16BE(at);
+    at += 4;
+    const room = buf.readUInt32BE(at);
+    at += 8;
+    const privileges = buf.readUInt32BE(at);
+    at += 8;
+    const roomId = buf[0] === 1 ? buf.subarray(at + 2, at + 2 + buf.readUInt16BE(at)).toString('utf8') : String(room);
+    return { roomId, privileges };
+  } catch {
+    return undefined;
+  }
+}
 
 export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud> {
   const calls: RecordedCall[] = [];
@@ -289,7 +317,8 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
     }
     const taskId = newTaskId();
     const sig = verifyUserSig({ sdkAppId: opts.sdkAppId, secretKey: opts.secretKey }, userId, userSig);
-    recordings.set(taskId, { service: 'trtc', roomId, roomIdType: roomIdType as number, recorder: userId, userSigValid: sig.ok, recordMode: mode, storage: cos ? 'cos' : 'vod', running: true });
+    const key = typeof params.PrivateMapKey === 'string' ? decodePrivateMapKey(params.PrivateMapKey) : undefined;
+    recordings.set(taskId, { service: 'trtc', roomId, roomIdType: roomIdType as number, recorder: userId, userSigValid: sig.ok, privateMapKey: key, recordMode: mode, storage: cos ? 'cos' : 'vod', running: true });
     return cloudOk({ TaskId: taskId });
   }
 
