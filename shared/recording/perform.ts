@@ -46,8 +46,9 @@ async function reconcile(rt: Runtime, type: RoomType, roomId: string, work: Reco
   const outcomes: RecordingOutcome[] = [];
   let retry = false;
   const wanted = wantedTargets(type, work);
+  // The event's fields: the task, and a stream room's stream and pusher (a departed pusher's is no longer known).
   const describe = (target: string, taskId: string, extra: Record<string, unknown> = {}) =>
-    eventFields(type === WEBRTC_ROOM ? { taskId, recorder: recorderId(type, roomId, work.generation), ...extra } : { taskId, streamID: target, pusher: wanted.get(target) ?? extra.pusher, ...extra });
+    eventFields(type === WEBRTC_ROOM ? { taskId, ...extra } : { taskId, streamID: target, pusher: wanted.get(target), ...extra });
   // Stops first: a stopped task frees its place before a new one needs it.
   for (const [target, taskId] of byKey(work.tasks)) {
     if (wanted.has(target)) continue;
@@ -70,7 +71,8 @@ async function reconcile(rt: Runtime, type: RoomType, roomId: string, work: Reco
         type === WEBRTC_ROOM
           ? await recorder.startRoom(roomId, recorderId(type, roomId, work.generation))
           : await recorder.startStream(target, Math.floor(Date.now() / 1000) + LIVE_TASK_MAX_SECONDS);
-      outcomes.push({ kind: 'started', target, taskId, reason: '', fields: describe(target, taskId, { storage: type === WEBRTC_ROOM ? rt.config.recording!.storage.kind : 'vod' }) });
+      const recorderOf = type === WEBRTC_ROOM ? { recorder: recorderId(type, roomId, work.generation) } : {};
+      outcomes.push({ kind: 'started', target, taskId, reason: '', fields: describe(target, taskId, { ...recorderOf, storage: type === WEBRTC_ROOM ? rt.config.recording!.storage.kind : 'vod' }) });
     } catch (error) {
       log({ event: 'recording_call_failed', call: 'start', roomType: type, roomId, target, error: errorMessage(error) });
       if (recordingCallRetryable(error)) retry = true;
