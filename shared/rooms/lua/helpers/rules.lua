@@ -258,3 +258,4 @@ local function leave(r, user, creatorEndsRoom, reason)
   end
   return outcome
 end
+
