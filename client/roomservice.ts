@@ -309,6 +309,10 @@ export type TrtcInput = Record<string, unknown>;
 
 export type TrtcResult = Record<string, never>;
 
+export type TrtcRecordingInput = Record<string, unknown>;
+
+export type TrtcRecordingResult = Record<string, never>;
+
 /** One method per endpoint; errors are thrown as RoomServiceError with the answer's `code`. */
 export class RoomServiceClient extends ClientCore {
   /** Proves identity with an IM UserSig and opens a session: the token goes in the query of every other room action. */
@@ -411,7 +415,7 @@ export class RoomServiceClient extends ClientCore {
     return this.send<CheckConfigResult>({ action: 'check_config', method: 'GET', path: '/weapp/utils/check_config', roomType: undefined, session: false, inputFrom: 'query' }, input);
   }
 
-  /** The live platform's push (event_type 1) / disconnect (event_type 0) callback, signed sign = md5(LIVE_CALLBACK_KEY + t): a stop removes the seat pushing that stream at once, a start keeps it from being reaped as silent. Anything not ours answers code 0 too; a bad or expired signature, or a t further ahead than LIVE_CALLBACK_MAX_AHEAD_SECONDS, HTTP 403. */
+  /** The live platform's push (event_type 1) / disconnect (event_type 0) / recording file (event_type 100) callback, signed sign = md5(LIVE_CALLBACK_KEY + t): a stop removes the seat pushing that stream at once, a start keeps it from being reaped as silent, a file of a recorded room becomes its recording_ready event (once). Anything not ours answers code 0 too; a bad or expired signature, or a t further ahead than LIVE_CALLBACK_MAX_AHEAD_SECONDS, HTTP 403. */
   liveStream(input: LiveStreamInput = {}): Promise<LiveStreamResult> {
     return this.send<LiveStreamResult>({ action: 'live_stream', method: 'POST', path: '/weapp/callbacks/live_stream', roomType: undefined, session: false, inputFrom: 'body' }, input);
   }
@@ -454,5 +458,10 @@ export class RoomServiceClient extends ClientCore {
   /** TRTC's room callbacks (header Sign = base64(HMAC-SHA256(TRTC_CALLBACK_KEY, raw body))): 103 entered marks a webrtc_room member present, 104 left removes it at once, 102 dismissed ends the room; duplicates and late retries change nothing. A bad or missing Sign, or no TRTC_CALLBACK_KEY: HTTP 403. */
   trtc(input: TrtcInput = {}): Promise<TrtcResult> {
     return this.send<TrtcResult>({ action: 'trtc', method: 'POST', path: '/weapp/callbacks/trtc', roomType: undefined, session: false, inputFrom: 'body' }, input);
+  }
+
+  /** TRTC's cloud recording callbacks (EventGroupId 3; header Sign = base64(HMAC-SHA256(TRTC_RECORDING_CALLBACK_KEY, raw body))): 311 (VOD) and 310 (COS) files become the webrtc_room's recording_ready events, 301 Status 1 and failed uploads recording_failed, 302 recording_stopped; each once, whatever the retries. A bad or missing Sign, or no TRTC_RECORDING_CALLBACK_KEY: HTTP 403. */
+  trtcRecording(input: TrtcRecordingInput = {}): Promise<TrtcRecordingResult> {
+    return this.send<TrtcRecordingResult>({ action: 'trtc_recording', method: 'POST', path: '/weapp/callbacks/trtc_recording', roomType: undefined, session: false, inputFrom: 'body' }, input);
   }
 }

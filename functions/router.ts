@@ -32,6 +32,7 @@ import { endpoint as mergeStream } from './merge_stream';
 import { endpoint as pusherHeartbeat } from './pusher_heartbeat';
 import { endpoint as setCustomField } from './set_custom_field';
 import { endpoint as trtcCallback } from './trtc';
+import { endpoint as trtcRecordingCallback } from './trtc_recording';
 import { endpoint as webrtcCreateRoom } from './webrtc_create_room';
 import { endpoint as webrtcEnterRoom } from './webrtc_enter_room';
 import { endpoint as webrtcGetLoginInfo } from './webrtc_get_login_info';
@@ -45,6 +46,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
   mergeStream, getCustomInfo, setCustomField, addAudience, deleteAudience, getAudiences,
   getLoginInfo, getTestPushurl, getTestRtmpaccurl, checkConfig, liveStream,
   webrtcGetLoginInfo, webrtcGetRoomList, webrtcCreateRoom, webrtcEnterRoom, webrtcQuitRoom, webrtcHeartbeat, webrtcGetRoomMembers, trtcCallback,
+  trtcRecordingCallback,
 ];
 
 const byRoute = new Map(ENDPOINTS.map((e) => [`${e.scope}/${e.action}`, e]));

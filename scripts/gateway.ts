@@ -164,7 +164,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   if (!options.quiet) {
     const lines = [
-      `RoomService local gateway on http://127.0.0.1:${port}  (POST /weapp/{roomType}/{action}, GET /weapp/utils/{action}, POST /weapp/webrtc_room/{action}, POST /weapp/callbacks/live_stream|trtc, GET /openapi.json; reference: docs/api.md)`,
+      `RoomService local gateway on http://127.0.0.1:${port}  (POST /weapp/{roomType}/{action}, GET /weapp/utils/{action}, POST /weapp/webrtc_room/{action}, POST /weapp/callbacks/live_stream|trtc|trtc_recording, GET /openapi.json; reference: docs/api.md)`,
       `  admin:   dashboard at http://127.0.0.1:${port}/admin/, API /admin/... with Authorization: Bearer <ADMIN_API_KEY> (docs/admin.md), metrics /admin/metrics (docs/metrics.md)`,
       `           ${env.ADMIN_API_KEY === (options.env ?? process.env).ADMIN_API_KEY ? 'ADMIN_API_KEY as set' : `development ADMIN_API_KEY ${config.adminApiKey} (random per start; set ADMIN_API_KEY to keep one)`}`,
       `  store:   ${config.redisUrl ? `Redis at ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}` : 'in-process Redis emulation (ioredis-mock); set REDIS_URL for a real Redis'}`,

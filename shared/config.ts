@@ -98,6 +98,8 @@ export interface Config {
     privilegeMap: number;
     /** Key of the room callbacks (`Sign` = base64(HMAC-SHA256(key, body))); callbacks are refused without it. */
     callbackKey: string | undefined;
+    /** Key of the cloud recording callbacks (TRTC_RECORDING_CALLBACK_KEY, same scheme); they are refused without it. */
+    recordingCallbackKey: string | undefined;
     /** `X-TC-Region` of the TRTC management API (it requires one). */
     region: string;
     /** How long a member TRTC reported present is kept without heartbeats (TRTC_PRESENCE_MAX_SILENCE). */
@@ -113,6 +115,20 @@ export interface Config {
    * inside their scripts); counts are written to Redis at most every `flushMs`.
    */
   metrics: { enabled: boolean; flushMs: number };
+  /** Cloud recording (docs/recording.md); undefined without RECORD_STORAGE: nothing records. */
+  recording: RecordingConfig | undefined;
+}
+
+/** Where recordings go and which rooms record by themselves (RECORD_* variables). */
+export interface RecordingConfig {
+  /** Room types recorded from their start to their end without an admin's start (RECORD_ROOM_TYPES). */
+  autoTypes: ReadonlySet<RoomType>;
+  /** webrtc_room's files: VOD (TencentVod, optional sub-application) or a COS bucket the recorder uploads to with its own key. */
+  storage:
+    | { kind: 'vod'; subAppId: number | undefined }
+    | { kind: 'cos'; bucket: string; region: string; secretId: string; secretKey: string; prefix: string };
+  /** Live recording template (CreateRecordTask TemplateId); undefined: the platform's default (HLS). */
+  liveTemplateId: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -219,6 +235,20 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: positiveInt(30_000).default(5000),
   WEBHOOK_MAX_ATTEMPTS: positiveInt(30).default(10),
   WEBHOOK_RETRY_BASE_MS: positiveInt(3_600_000).default(1000),
+  RECORD_STORAGE: z.enum(['vod', 'cos'], { error: 'must be vod or cos' }).optional(),
+  RECORD_ROOM_TYPES: z
+    .string()
+    .transform((list) => list.split(',').map((t) => t.trim()).filter(Boolean))
+    .refine((types) => types.every((t) => (ROOM_TYPES as readonly string[]).includes(t)), `must be a comma-separated list of ${ROOM_TYPES.join(', ')}`)
+    .optional(),
+  RECORD_VOD_SUBAPP_ID: digits(1, 12, 'the VOD sub-application id (digits)').transform(Number).optional(),
+  RECORD_COS_BUCKET: z.string().regex(/^[a-z0-9-]{1,50}-\d{5,12}$/, 'must be a COS bucket name (<name>-<appid>)').optional(),
+  RECORD_COS_REGION: z.string().regex(/^[a-z]{2,4}-[a-z]+(-\d)?$/, 'must be a COS region such as ap-guangzhou').optional(),
+  RECORD_COS_SECRET_ID: z.string().regex(/^[A-Za-z0-9]{16,128}$/, 'must be the SecretId of a key allowed to write the bucket').optional(),
+  RECORD_COS_SECRET_KEY: z.string().regex(/^[A-Za-z0-9]{16,128}$/, 'must be the SecretKey of that key').optional(),
+  RECORD_COS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ and - (one folder name)').default('recordings'),
+  RECORD_LIVE_TEMPLATE_ID: digits(1, 12, 'a live recording template id (digits)').transform(Number).optional(),
+  TRTC_RECORDING_CALLBACK_KEY: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'must be 1-32 letters and digits (the key set in the TRTC console for recording callbacks)').optional(),
 });
 
 /** Per-type overrides: `{DOUBLE,MULTI,LIVE,WEBRTC}_ROOM_<NAME>`. */
@@ -351,6 +381,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       privateMapKeyTtlSeconds: e.TRTC_PRIVATE_MAP_KEY_TTL,
       privilegeMap: e.TRTC_PRIVILEGE_MAP,
       callbackKey: e.TRTC_CALLBACK_KEY,
+      recordingCallbackKey: e.TRTC_RECORDING_CALLBACK_KEY,
       region: e.TRTC_API_REGION,
       presenceMaxSilenceMs: Math.round(e.TRTC_PRESENCE_MAX_SILENCE * 1000),
     },
@@ -363,5 +394,27 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
     },
     metrics: { enabled: e.METRICS, flushMs: Math.round(e.METRICS_FLUSH_SECONDS * 1000) },
+    recording: recordingConfig(e),
+  };
+}
+
+/** RECORD_*: none without RECORD_STORAGE; COS needs its bucket, region and key, named when missing. */
+function recordingConfig(e: z.infer<typeof envSchema>): RecordingConfig | undefined {
+  if (!e.RECORD_STORAGE) {
+    if ((e.RECORD_ROOM_TYPES ?? []).length > 0) throw new ConfigError(['RECORD_STORAGE is required when RECORD_ROOM_TYPES is set (vod or cos: where the files go)']);
+    return undefined;
+  }
+  let storage: RecordingConfig['storage'];
+  if (e.RECORD_STORAGE === 'cos') {
+    const missing = (['RECORD_COS_BUCKET', 'RECORD_COS_REGION', 'RECORD_COS_SECRET_ID', 'RECORD_COS_SECRET_KEY'] as const).filter((name) => !e[name]);
+    if (missing.length > 0) throw new ConfigError(missing.map((name) => `${name} is required when RECORD_STORAGE=cos`));
+    storage = { kind: 'cos', bucket: e.RECORD_COS_BUCKET!, region: e.RECORD_COS_REGION!, secretId: e.RECORD_COS_SECRET_ID!, secretKey: e.RECORD_COS_SECRET_KEY!, prefix: e.RECORD_COS_PREFIX };
+  } else {
+    storage = { kind: 'vod', subAppId: e.RECORD_VOD_SUBAPP_ID };
+  }
+  return {
+    autoTypes: new Set((e.RECORD_ROOM_TYPES ?? []) as RoomType[]),
+    storage,
+    liveTemplateId: e.RECORD_LIVE_TEMPLATE_ID,
   };
 }

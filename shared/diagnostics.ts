@@ -91,6 +91,13 @@ export async function checkConfiguration(rt: Runtime): Promise<ConfigReport> {
     // Origin and path only: a receiver URL may carry a token in its query.
     WEBHOOK_URL: judge(true, config.webhooks.urls.length > 0 ? config.webhooks.urls.map(shownUrl).join(', ') : 'not set: no webhooks (the event log is still kept)'),
     ADMIN_API_KEY: judge(true, config.adminApiKey ? 'set: the admin API and dashboard answer at /admin/' : 'not set: every /admin path answers 404'),
+    // Which storage and room types, never the COS key.
+    RECORD_STORAGE: judge(
+      true,
+      config.recording
+        ? `${config.recording.storage.kind === 'cos' ? `cos (${config.recording.storage.bucket}, ${config.recording.storage.region})` : 'vod'}; recorded from their start: ${[...config.recording.autoTypes].join(', ') || 'none'}`
+        : 'not set: nothing is recorded',
+    ),
   };
   const [redis, im] = await Promise.all([
     timed('Redis PING', async () => ({ ok: (await rt.redis.ping()) === 'PONG', detail: 'PING answered' })),
@@ -105,6 +112,9 @@ export async function checkConfiguration(rt: Runtime): Promise<ConfigReport> {
   }
   if (!config.live.callbackKey) {
     warnings.push('LIVE_CALLBACK_KEY is not set: push/disconnect callbacks are refused, so a stopped stream stays seated until its heartbeat times out');
+  }
+  if (config.recording && !config.trtc.recordingCallbackKey) {
+    warnings.push('TRTC_RECORDING_CALLBACK_KEY is not set: TRTC cloud recording callbacks are refused, so webrtc_room files never become recording_ready events');
   }
   const plain = config.webhooks.urls.filter((u) => u.startsWith('http:') && !/^http:\/\/(127\.|localhost[:/]|\[::1\])/.test(u));
   if (plain.length > 0) {

@@ -16,6 +16,8 @@ import { IpRateLimiter } from './auth/rate-limit';
 import { createTrtcClient, type TrtcClient } from './trtc/client';
 import { kickWebhooks } from './events/webhooks';
 import { setMetricsEnabled } from './metrics/recorder';
+import { RecordingStore } from './rooms/recording-store';
+import { createRecordingClient, type RecordingClient } from './recording/client';
 
 export interface Runtime {
   config: Config;
@@ -31,6 +33,10 @@ export interface Runtime {
   live: LiveApiClient;
   /** TRTC room management (webrtc_room): the same Cloud API credentials and transport. */
   trtc: TrtcClient;
+  /** A room's recording state in Redis (shared/rooms/recording-store.ts). */
+  recordings: RecordingStore;
+  /** The recording calls (TRTC cloud recording, live record tasks); unused without RECORD_STORAGE. */
+  recorder: RecordingClient;
 }
 
 let current: Runtime | undefined;
@@ -62,6 +68,8 @@ export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: 
   const live = parts.live ?? createLiveApiClient(cloud, { pushDomain: config.live.pushDomain });
   const rooms = new RoomStore(redis, config.keyPrefix, config.rooms, config.rateLimit, Date.now, config.eventLog);
   const admin = new AdminStore(redis, config.keyPrefix, config.rooms, config.rateLimit, Date.now, config.eventLog);
+  const recordings = new RecordingStore(redis, config.keyPrefix, config.rooms, config.rateLimit, Date.now, config.eventLog);
+  if (config.recording) rooms.autoRecordTypes = config.recording.autoTypes;
   const rt: Runtime = {
     config,
     redis,
@@ -73,10 +81,18 @@ export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: 
     cloud,
     live,
     trtc: parts.trtc ?? createTrtcClient(cloud, { sdkAppId: config.im.sdkAppId, region: config.trtc.region }),
+    recordings,
+    recorder: createRecordingClient(cloud, {
+      recording: config.recording ?? { autoTypes: new Set(), storage: { kind: 'vod', subAppId: undefined }, liveTemplateId: undefined },
+      userSigKey: { sdkAppId: config.im.sdkAppId, secretKey: config.im.secretKey },
+      trtcRegion: config.trtc.region,
+      pushDomain: config.live.pushDomain,
+      liveRegion: config.cloud.region,
+    }),
   };
   setMetricsEnabled(config.metrics.enabled);
   // Webhooks go out right after each change, without holding up its response (shared/events/webhooks.ts).
-  if (config.webhooks.urls.length > 0) rooms.onEvents = admin.onEvents = (partition) => kickWebhooks(rt, partition);
+  if (config.webhooks.urls.length > 0) rooms.onEvents = admin.onEvents = recordings.onEvents = (partition) => kickWebhooks(rt, partition);
   return rt;
 }
 

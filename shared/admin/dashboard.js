@@ -295,8 +295,10 @@
     fill('rooms', 'rooms-empty', rooms.map((r) => el('tr', { class: same(r, state.selected) ? 'selected' : undefined, 'aria-current': same(r, state.selected) ? 'true' : undefined, 'data-testid': 'room-row', 'data-room': r.roomType + '/' + r.roomID },
       td(r.roomType), td(r.roomID, 'mono'), td(r.roomInfo), td(r.creator), td(utc(r.createdAt)),
       td(r.pushers, 'num'), td(r.audience, 'num'), td(r.seq, 'num'),
+      el('td', { 'data-testid': 'room-recording' }, r.recording === undefined ? '' : text(r.recording)),
       el('td', null,
         el('button', { type: 'button', 'aria-label': 'Details of room ' + r.roomID, 'data-testid': 'room-open', onclick: () => select_(r) }, 'Details'), ' ',
+        ...recordButton(r),
         el('button', { type: 'button', class: 'danger', 'aria-label': 'Dismiss room ' + r.roomID, 'data-testid': 'room-row-dismiss', onclick: () => dismiss(r) }, 'Dismiss')))));
     $('prev').disabled = state.cursors.length < 2;
     $('next').disabled = !state.next;
@@ -426,6 +428,19 @@
   async function dismiss(room) {
     if (!(await confirmAction('Dismiss ' + room.roomType + '/' + room.roomID + '? Every member leaves and its IM group is destroyed.', 'Dismiss room'))) return;
     act('Dismiss ' + room.roomID, () => api('POST', 'rooms/' + roomPath(room) + '/dismiss', null, {}));
+  }
+
+  /** Recording (RECORD_STORAGE set: the list carries each room's state): start it, or stop it after a confirmation. */
+  function recordButton(room) {
+    if (room.recording === undefined) return [];
+    const on = room.recording === 'recording' || room.recording === 'starting';
+    const label = on ? 'Stop recording' : 'Record';
+    return [el('button', { type: 'button', 'aria-label': label + ' room ' + room.roomID, 'data-testid': 'room-record', onclick: () => record(room, on ? 'stop' : 'start') }, label), ' '];
+  }
+
+  async function record(room, action) {
+    if (action === 'stop' && !(await confirmAction('Stop recording ' + room.roomType + '/' + room.roomID + '? Its files still arrive (recording_ready).', 'Stop recording'))) return;
+    act((action === 'start' ? 'Record ' : 'Stop recording ') + room.roomID, () => api('POST', 'rooms/' + roomPath(room) + '/recording', null, { action }), (a) => 'recording ' + text(a.recording) + '.');
   }
 
   const redrive = (id) =>

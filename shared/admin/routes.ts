@@ -19,6 +19,9 @@ import { flushMetrics } from '../metrics/recorder';
 import { METRICS_CONTENT_TYPE, metricsText } from '../metrics/exposition';
 import { MAX_USAGE_BUCKETS, usage, usageCsv } from '../metrics/usage';
 import { metricSeries, SERIES_RANGES } from '../metrics/series';
+import { requestRecording } from '../recording/perform';
+import { listRecordings } from '../recording/listing';
+import type { RecordingState } from '../rooms/recording-store';
 
 export interface AdminCall<I> {
   input: I;
@@ -125,6 +128,33 @@ export function decodeCursor(cursor: string): RoomCursor {
 
 // ---------------------------------------------------------------- shapes
 
+const recordingState = z
+  .enum(['off', 'starting', 'recording', 'stopping', 'failed'])
+  .describe('recording of the room (only with RECORD_STORAGE): off; starting (asked, no task yet); recording; stopping (stop asked, a task left); failed (a start failed: recording_failed says why)');
+
+/** Each room's recording state, when recording is configured (RECORD_STORAGE). */
+async function withRecording<R extends { roomType: string; roomID: string }>(rt: Runtime, rooms: R[]): Promise<(R & { recording?: RecordingState })[]> {
+  if (!rt.config.recording || rooms.length === 0) return rooms;
+  const states = new Map<string, RecordingState>();
+  for (const type of new Set(rooms.map((r) => r.roomType as RoomType))) {
+    const ids = rooms.filter((r) => r.roomType === type).map((r) => r.roomID);
+    for (const [id, state] of await rt.recordings.states(type, ids)) states.set(`${type}/${id}`, state);
+  }
+  return rooms.map((room) => ({ ...room, recording: states.get(`${room.roomType}/${room.roomID}`) ?? 'off' }));
+}
+
+/** `from` / `to` of GET /admin/recordings: ms since the epoch, or an ISO 8601 date. */
+const instant = text()
+  .transform((value, ctx) => {
+    const ms = /^\d{1,15}$/.test(value) ? Number(value) : /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'must be ms since the epoch or an ISO 8601 date (2026-12-07T18:00:00Z)' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+
 const roomSummary = z.object({
   roomType: z.string(),
   roomID: z.string(),
@@ -134,6 +164,7 @@ const roomSummary = z.object({
   pushers: z.number().int().describe('seats with a live heartbeat'),
   audience: z.number().int().describe('audience members (live_room)'),
   seq: z.number().int().describe("the room's last event sequence number (0 before its first event)"),
+  recording: recordingState.optional(),
 });
 
 const seat = z.object({
@@ -193,7 +224,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
       const start = after ? ROOM_TYPES.indexOf(after.type) : 0;
       const types = input.type ? [input.type] : ROOM_TYPES.slice(start);
       const page = await rt.admin.roomPage(types, input.limit, after);
-      return { rooms: page.rooms, next: page.next ? encodeCursor(page.next) : null };
+      return { rooms: await withRecording(rt, page.rooms), next: page.next ? encodeCursor(page.next) : null };
     },
   }),
   route({
@@ -232,6 +263,47 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     codes: [notFound],
     async run({ input, rt }) {
       await performEffect(rt, input.roomType, input.roomID, await rt.admin.dismiss(input.roomType, input.roomID));
+    },
+  }),
+  route({
+    name: 'recording',
+    method: 'POST',
+    path: '/admin/rooms/{roomType}/{roomID}/recording',
+    summary:
+      'Starts or stops recording the room on Tencent\'s cloud (docs/recording.md): webrtc_room with TRTC cloud recording (one mixed file), the stream types with a live recording task per pusher stream. The calls go through the recording outbox (retried, never repeated once settled); recording_started, recording_stopped or recording_failed follow in the event log. Starting a recording room (or stopping a stopped one) changes nothing; starting a room whose start failed tries again.',
+    input: roomPath.extend({ action: z.enum(['start', 'stop'], { error: 'must be start or stop' }).describe('start or stop') }),
+    output: z.object({ changed: z.boolean().describe('false: it already was so'), recording: recordingState }),
+    codes: [
+      { code: Code.ROOM_NOT_FOUND, status: 404, when: 'start: the room does not exist or nobody entered it yet' },
+      { code: Code.FEATURE_DISABLED, status: 409, when: 'recording is not configured (RECORD_STORAGE unset)' },
+    ],
+    async run({ input, rt }) {
+      if (!rt.config.recording) throw new AppError(Code.FEATURE_DISABLED, 'recording is not configured on this service (set RECORD_STORAGE: docs/recording.md)', 409);
+      const changed = await requestRecording(rt, input.roomType, input.roomID, input.action);
+      const states = await rt.recordings.states(input.roomType, [input.roomID]);
+      return { changed, recording: states.get(input.roomID) ?? 'off' };
+    },
+  }),
+  route({
+    name: 'recordings',
+    method: 'GET',
+    path: '/admin/recordings',
+    summary:
+      'Recorded files, oldest first: the recording_ready events of the log (so kept as long as the log keeps its events, EVENT_LOG_MAX_AGE_SECONDS and EVENT_LOG_MAX_LEN), of one room or all, whose recording started within [from, to]. Examines at most 20,000 events per call; continue with `after` = `next`.',
+    input: z.object({
+      room: eventRoomRef.optional(),
+      from: instant.optional().describe('only files that started at or after this (ms since the epoch, or ISO 8601)'),
+      to: instant.optional().describe('only files that started at or before this (ms since the epoch, or ISO 8601)'),
+      after: text().max(13_000, 'is too long').regex(/^(?:(\d{1,4}\.)?\d{1,15}-\d{1,16}|c1(\.[0-9a-z]{1,11}){1,1024})$/, 'must be the next of a previous page (an event id or cursor)').optional().describe('the `next` of the previous page'),
+      limit: intLike.pipe(z.number().int().min(1, 'must be 1-100').max(100, 'must be 1-100')).default(50).describe('files per page: 1-100, default 50'),
+    }).refine((input) => input.from === undefined || input.to === undefined || input.from <= input.to, { message: 'must not be before from', path: ['to'] }),
+    output: z.object({
+      recordings: z.array(z.object({ id: z.string(), roomType: z.string(), roomID: z.string(), time: z.number().int() })).describe('recording_ready events: {url, fileId?, fileName?, storage, duration (s), size? (bytes), startTime, endTime (ms), streamID or userID, taskId, ...}'),
+      next: z.string().nullable().describe('pass as `after` to continue; null when the log is empty'),
+    }),
+    codes: [],
+    async run({ input, rt }) {
+      return { ...(await listRecordings(rt, { room: input.room, from: input.from, to: input.to, after: input.after, limit: input.limit })) };
     },
   }),
   route({

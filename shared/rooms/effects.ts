@@ -14,6 +14,7 @@ import type { Runtime } from '../runtime';
 import type { Effect } from './store';
 import { trtcCallSettled } from '../trtc/client';
 import { errorMessage } from '../errors';
+import { performRecording } from '../recording/perform';
 
 /**
  * The group is gone or invalid, or IM refuses the API to this account (with
@@ -36,6 +37,9 @@ async function performTrtcEffect(rt: Runtime, roomId: string, effect: Effect, us
 
 export async function performEffect(rt: Runtime, type: RoomType, roomId: string, effect: Effect | undefined, userId?: string): Promise<void> {
   if (!effect) return;
+  // A room that ended stopped its recording in the same step (helpers/recording.lua):
+  // stop the tasks before the TRTC room is dismissed (with RECORD_STORAGE only).
+  if (effect === 'destroy') await performRecording(rt, type, roomId);
   try {
     if (type === WEBRTC_ROOM) await performTrtcEffect(rt, roomId, effect, userId);
     else if (effect === 'notify') await rt.im.notifyPusherChange(roomId);

@@ -131,6 +131,12 @@ export const webhookKey = (prefix: string, receiver: string, p = 0) => `${slot(p
 /** Parked webhook batches: id -> claim lease end (sorted set), and id -> the dead letter JSON (hash). */
 export const deadLetterKeys = (prefix: string, p = 0) => ({ index: `${slot(prefix, p)}wh:dead`, bodies: `${slot(prefix, p)}wh:dead:b` });
 
+/** A room's recording (shared/rooms/lua/helpers/recording.lua): its hash, its type's recording outbox, the callbacks already told. */
+export function recordingKeys(prefix: string, type: RoomType, roomId: string, p = partitionOf(roomId)) {
+  const base = partitionBase(prefix, type, p);
+  return { recording: `${base}rec:${roomId}`, due: `${base}recbox`, files: `${base}recf:${roomId}` };
+}
+
 /** The keys of one room and of its type's partition. */
 export interface RoomKeys {
   /** The room hash; its fields are listed in shared/rooms/lua/helpers/rules.lua. */
@@ -234,6 +240,9 @@ const KEY_OF = {
   events: (c: KeyContext) => eventLogKey(c.prefix, c.partition),
   eventCount: (c: KeyContext) => eventCountKey(c.prefix, c.partition),
   seq: (c: KeyContext) => roomSeqKey(c.prefix, c.type, c.roomId),
+  recording: (c: KeyContext) => recordingKeys(c.prefix, c.type, c.roomId, c.partition).recording,
+  recordingDue: (c: KeyContext) => recordingKeys(c.prefix, c.type, c.roomId, c.partition).due,
+  recordingFiles: (c: KeyContext) => recordingKeys(c.prefix, c.type, c.roomId, c.partition).files,
 };
 
 export type KeyName = keyof typeof KEY_OF;

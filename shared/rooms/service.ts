@@ -11,6 +11,7 @@ import type { Runtime } from '../runtime';
 import { accelerateUrl, isOwnStream, mixedPlayUrl, parsePushUrl, randomRoomId, type LiveSigning } from '../sign/live-urls';
 import { log } from '../log';
 import { performEffect } from './effects';
+import { performRecording } from '../recording/perform';
 import { GroupBusy, type StreamEvent } from './store';
 
 const POLL_MS = 25;
@@ -117,6 +118,7 @@ export async function addPusher(rt: Runtime, actor: Actor, type: RoomType, input
   }
   if (outcome.missing) throw new Error('room missing after creation');
   await performEffect(rt, type, input.roomId, outcome.effect);
+  if (outcome.recording) await performRecording(rt, type, input.roomId);
   return outcome.created ? { roomID: input.roomId } : {};
 }
 

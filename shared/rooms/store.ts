@@ -251,6 +251,9 @@ export class RoomStore {
    */
   onEvents: ((partition: number) => void) | undefined;
 
+  /** Room types recorded from their start (RECORD_ROOM_TYPES): joinRoom starts their recording with the room. */
+  autoRecordTypes: ReadonlySet<RoomType> = new Set();
+
   constructor(
     protected readonly redis: RedisClient,
     protected readonly prefix: string,
@@ -402,7 +405,7 @@ export class RoomStore {
     create?: { roomInfo: string },
     /** False when this request already counted its quota (a retry, or the creating run). */
     countQuota = !create,
-  ): Promise<{ missing: true } | { missing: false; created: boolean; effect: Effect | undefined; creator: boolean }> {
+  ): Promise<{ missing: true } | { missing: false; created: boolean; effect: Effect | undefined; creator: boolean; recording: boolean }> {
     const limits = this.limits[type];
     const args = [
       JSON.stringify(seat),
@@ -416,6 +419,7 @@ export class RoomStore {
       partitionBase(this.prefix, type, partitionOf(roomId)),
       seat.userName,
       seat.userAvatar,
+      this.autoRecordTypes.has(type) ? '1' : '0',
     ];
     const [status, ...rest] = await this.run('joinRoom', actor, type, roomId, args, { countQuota, streamId: seat.streamID });
     if (status === 'NO_ROOM') {
@@ -423,9 +427,9 @@ export class RoomStore {
       return { missing: true };
     }
     if (status !== 'OK') throw refusal('joinRoom', status, roomId, rest);
-    const [created, effect, creator] = rest;
+    const [created, effect, creator, recording] = rest;
     if (created === 1) await this.createdHome(actor, type, roomId);
-    return { missing: false, created: created === 1, effect: (effect || undefined) as Effect | undefined, creator: creator === 1 };
+    return { missing: false, created: created === 1, effect: (effect || undefined) as Effect | undefined, creator: creator === 1, recording: recording === 1 };
   }
 
   /** The actor's seat leaves; `reason` is its pusher_left event's. */

@@ -17,6 +17,7 @@ import type { PendingEffect, SpareVerdict } from './store';
 import { errorMessage } from '../errors';
 import { deliverWebhooks, type DeliveryReport } from '../events/webhooks';
 import { countSweep, flushMetrics } from '../metrics/recorder';
+import { performDueRecordings } from '../recording/perform';
 
 /** Bounds one run so a backlog is worked off over several runs, never in one long one. */
 const MAX_BATCHES_PER_RUN = 20;
@@ -31,6 +32,8 @@ export interface SweepReport {
   spared: number;
   /** Events in the log after trimming it to its bounds. */
   events: number;
+  /** Rooms whose recording work was due (left by a crash, a failed call or a lost lease); 0 without RECORD_STORAGE. */
+  recordings: number;
   /** Webhook delivery of this run (after the reaping, so its events go too); absent without WEBHOOK_URL. */
   webhooks?: DeliveryReport;
 }
@@ -69,7 +72,7 @@ async function streamVerdicts(rt: Runtime, type: RoomType, partition: number): P
 
 export async function sweep(rt: Runtime): Promise<SweepReport> {
   const started = performance.now();
-  const report: SweepReport = { effects: 0, batches: 0, spared: 0, events: 0 };
+  const report: SweepReport = { effects: 0, batches: 0, spared: 0, events: 0, recordings: 0 };
   // Every partition (ROOM_PARTITIONS) has its own deadline indexes and outboxes,
   // often on another master: a few partitions at a time.
   await inParallel(allPartitions(), PARTITION_CONCURRENCY, async (partition) => {
@@ -87,6 +90,7 @@ export async function sweep(rt: Runtime): Promise<SweepReport> {
       }
     }
   });
+  report.recordings = await performDueRecordings(rt, rt.config.sweepBatch);
   report.events = await rt.rooms.trimEvents();
   // The guarantee behind the requests' kicks, which a frozen or failed function may not finish.
   if (rt.config.webhooks.urls.length > 0) report.webhooks = await deliverWebhooks(rt, WEBHOOK_BUDGET_MS);

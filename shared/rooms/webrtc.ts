@@ -18,6 +18,7 @@ import { issuePrivateMapKey } from '../trtc/private-map-key';
 import { TRTC_MAX_NUMERIC_ROOM } from '../trtc/room-id';
 import type { TrtcEvent } from '../trtc/callback';
 import { performEffect } from './effects';
+import { performRecording } from '../recording/perform';
 import { onceGroupSettled } from './service';
 import type { Pusher, Seat } from './store';
 
@@ -55,6 +56,7 @@ export async function enterRoom(rt: Runtime, actor: Actor, roomId: string, roomI
   if (outcome.missing) outcome = await onceGroupSettled(rt, () => rt.rooms.join(actor, WEBRTC_ROOM, roomId, seat, '', { roomInfo }));
   if (outcome.missing) throw new Error('room missing after creation');
   await performEffect(rt, WEBRTC_ROOM, roomId, outcome.effect);
+  if (outcome.recording) await performRecording(rt, WEBRTC_ROOM, roomId);
   return { privateMapKey: privateMapKey(rt, actor.userId, roomId, outcome.creator), created: outcome.created };
 }
 
@@ -72,6 +74,7 @@ export async function createRoom(rt: Runtime, actor: Actor, roomInfo: string, ni
     const outcome = await onceGroupSettled(rt, () => rt.rooms.join(actor, WEBRTC_ROOM, roomId, memberSeat(actor.userId, nickName), '', { roomInfo }, false));
     if (outcome.missing) throw new Error('room missing after creation');
     await performEffect(rt, WEBRTC_ROOM, roomId, outcome.effect);
+    if (outcome.recording) await performRecording(rt, WEBRTC_ROOM, roomId);
     return { roomID: roomId, privateMapKey: privateMapKey(rt, actor.userId, roomId, outcome.creator) };
   }
 }

@@ -20,8 +20,8 @@ const refused = (why: string) => new AppError(Code.AUTH_FAILED, `callback refuse
  * the last character's unused bits, so decoding would accept a valid Sign
  * with junk appended or with those bits changed.
  */
-export function verifyTrtcSignature(key: string | undefined, rawBody: string, sign: string | undefined): void {
-  if (!key) throw refused('TRTC_CALLBACK_KEY is not set');
+export function verifyTrtcSignature(key: string | undefined, rawBody: string, sign: string | undefined, keyName = 'TRTC_CALLBACK_KEY'): void {
+  if (!key) throw refused(`${keyName} is not set`);
   if (typeof sign !== 'string' || sign === '') throw refused('the Sign header is missing');
   const expected = Buffer.from(createHmac('sha256', key).update(rawBody, 'utf8').digest('base64'), 'latin1');
   const given = Buffer.from(sign, 'latin1');

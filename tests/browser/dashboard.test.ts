@@ -61,6 +61,8 @@ describe('ops dashboard in headless Chromium', () => {
       WEBHOOK_URL: hook,
       WEBHOOK_SECRET: randomBytes(16).toString('hex'),
       WEBHOOK_MAX_ATTEMPTS: '1',
+      // Recording on (docs/recording.md): the rooms list shows each room's recording and a button for it.
+      RECORD_STORAGE: 'vod',
     });
     gw = await startGateway({ env, port: 0, sweepIntervalMs: 0, quiet: true });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
@@ -334,5 +336,37 @@ describe('ops dashboard in headless Chromium', () => {
     await expect.poll(async () => (await drawn('chart-requests'))?.[0]?.length ?? 0, { timeout: UI_TIMEOUT }).toBe(1440);
     expect(pageErrors).toEqual([]);
     expect(await page.getByTestId('error').textContent()).toBe('');
+  }, 60_000);
+
+  it("records a room from its row and stops it: the state column follows, Tencent's fake gets the task, the log says so", async () => {
+    const host = await login('host3');
+    const roomID = String((await host.call('create_room', { roomID: 'rec-show', roomInfo: 'Recorded show' })).roomID);
+    const { pushURL } = await host.call('get_push_url', { roomID });
+    await host.call('add_pusher', { roomID, userName: 'Host', userAvatar: '', pushURL });
+    await page.goto(`${gw.url}/admin/`);
+    await page.getByLabel(/^Key/).fill(ADMIN_KEY);
+    await page.getByRole('button', { name: 'Open dashboard' }).click();
+    const row = page.locator(`[data-testid=room-row][data-room="live_room/${roomID}"]`);
+    await until(row);
+    const state = () => row.getByTestId('room-recording').textContent();
+    await expect.poll(state, { timeout: UI_TIMEOUT }).toBe('off');
+
+    await row.getByRole('button', { name: `Record room ${roomID}` }).click();
+    await expect.poll(state, { timeout: UI_TIMEOUT }).toBe('recording');
+    const tasks = () => [...fake.recordings.values()].filter((t) => t.service === 'live' && t.running).map((t) => t.streamName);
+    expect(tasks()).toEqual([String(pushURL).split('?')[0]!.split('/').pop()]);
+    await until(page.locator('[data-testid=event-row][data-type=recording_started]'));
+
+    // Stopping asks first; cancel keeps it recording.
+    await row.getByRole('button', { name: `Stop recording room ${roomID}` }).click();
+    await page.getByTestId('confirm-cancel').click();
+    expect(tasks()).toHaveLength(1);
+    await row.getByRole('button', { name: `Stop recording room ${roomID}` }).click();
+    expect(await page.getByTestId('confirm-dialog').textContent()).toContain(`Stop recording live_room/${roomID}`);
+    await page.getByTestId('confirm-ok').click();
+    await expect.poll(state, { timeout: UI_TIMEOUT }).toBe('off');
+    expect(tasks()).toEqual([]);
+    await until(page.locator('[data-testid=event-row][data-type=recording_stopped][data-reason=admin]'));
+    expect(pageErrors).toEqual([]);
   }, 60_000);
 });

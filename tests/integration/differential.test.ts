@@ -30,7 +30,7 @@ import { sleep, startHarness, invoke, invokeText, liveroomMix, pushUrlFor, signe
 /** The expiry part runs with this heartbeat and idle timeout; before it nobody may time out, however slow the machine. */
 const HEARTBEAT_MS = 1500;
 const ADMIN_KEY = 'differential-admin-key-0123456789abcdef';
-const ENV = { HEARTBEAT_TIMEOUT: '60', ROOM_IDLE_TIMEOUT: '60', MULTI_ROOM_MAX_MEMBERS: '3', LIVE_ROOM_MAX_AUDIENCES: '2', ADMIN_API_KEY: ADMIN_KEY };
+const ENV = { HEARTBEAT_TIMEOUT: '60', ROOM_IDLE_TIMEOUT: '60', MULTI_ROOM_MAX_MEMBERS: '3', LIVE_ROOM_MAX_AUDIENCES: '2', ADMIN_API_KEY: ADMIN_KEY, RECORD_STORAGE: 'vod' };
 const EXPIRY_ENV = { HEARTBEAT_TIMEOUT: String(HEARTBEAT_MS / 1000), ROOM_IDLE_TIMEOUT: String(HEARTBEAT_MS / 1000) };
 
 interface Record_ {
@@ -230,6 +230,21 @@ async function playSession(store: 'redis' | 'embedded'): Promise<{ steps: Record
     await join('dave', 'multi_room', 'made-by-join');
     await admin('events of the room', 'events', 'GET', '/admin/events', { query: { room: 'multi_room/made-by-join' } });
     await admin('events bad after', 'events', 'GET', '/admin/events', { query: { after: 'x' } });
+    // Recording (docs/recording.md): dave's stream is recorded, its file arrives twice and once forged, TRTC reports about a room not recorded.
+    await admin('record the room', 'recording', 'POST', '/admin/rooms/multi_room/made-by-join/recording', { body: { action: 'start' } });
+    await admin('record it again', 'recording', 'POST', '/admin/rooms/multi_room/made-by-join/recording', { body: { action: 'start' } });
+    await admin('record a bad action', 'recording', 'POST', '/admin/rooms/multi_room/made-by-join/recording', { body: { action: 'pause' } });
+    const file = { event_type: 100, stream_id: '8888_dave_beef', file_id: '9031868223267109922', file_format: 'hls', task_id: 'fake-task-1', start_time: 1506308695, end_time: 1506308756, duration: 63, file_size: 1349, video_url: 'http://1251457656.vod2.myqcloud.com/9425a3e9vodgzp1251457656/6367ba459031868223267109922/playlist.m3u8' };
+    await record('live recording file', '/weapp/callbacks/live_stream', { body: signedStreamCallback(file) });
+    await record('live recording file, delivered again', '/weapp/callbacks/live_stream', { body: signedStreamCallback(file) });
+    await record('live recording file, forged', '/weapp/callbacks/live_stream', { body: signedStreamCallback({ ...file, file_id: '1' }, { key: 'not-the-callback-key' }) });
+    const vod = JSON.stringify({ EventGroupId: 3, EventType: 311, CallbackTs: 1622191965320, EventInfo: { RoomId: '20015', EventTs: 1622191965, EventMsTs: 1622186275757, UserId: 'xx', TaskId: 'xx', Payload: { Status: 0, TencentVod: { UserId: 'xx', TrackType: 'audio_video', MediaId: 'main', FileId: 'xxxx', VideoUrl: 'http://xxxx', CacheFile: 'xxxx.mp4', StartTimeStamp: 1622186279153, EndTimeStamp: 1622186282153 } } } });
+    const vodSign = (key: string) => createHmac('sha256', key).update(vod).digest('base64');
+    await record('trtc recording of a room not recorded', '/weapp/callbacks/trtc_recording', { rawBody: vod, headers: { sign: vodSign(CLOUD.trtcRecordingCallbackKey) } });
+    await record('trtc recording forged', '/weapp/callbacks/trtc_recording', { rawBody: vod, headers: { sign: vodSign('notTheKey') } });
+    await admin('recorded files', 'recordings', 'GET', '/admin/recordings', { query: { room: 'multi_room/made-by-join' } });
+    await admin('recorded files, bad window', 'recordings', 'GET', '/admin/recordings', { query: { from: 'soon' } });
+    await admin('stop recording', 'recording', 'POST', '/admin/rooms/multi_room/made-by-join/recording', { body: { action: 'stop' } });
     await admin('dead letters (none: no WEBHOOK_URL)', 'dead_letters', 'GET', '/admin/dead-letters');
     await admin('redrive all', 'redrive', 'POST', '/admin/dead-letters/redrive');
     await admin('webhook status (no receivers)', 'webhooks', 'GET', '/admin/webhooks');

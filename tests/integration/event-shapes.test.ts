@@ -148,9 +148,10 @@ describe('documented event shapes, every route', () => {
       // Prepare: the stored sample with a real signature, and the same with a wrong one (each platform's scheme).
       const sample = JSON.parse(stored(action).body) as Record<string, unknown>;
       const signed = (valid: boolean): { body: string; headers: Query } => {
-        if (action === 'trtc') {
+        if (action === 'trtc' || action === 'trtc_recording') {
           const raw = JSON.stringify(sample);
-          return { body: raw, headers: { sign: valid ? createHmac('sha256', CLOUD.trtcCallbackKey).update(raw).digest('base64') : 'AAAA' } };
+          const key = action === 'trtc' ? CLOUD.trtcCallbackKey : CLOUD.trtcRecordingCallbackKey;
+          return { body: raw, headers: { sign: valid ? createHmac('sha256', key).update(raw).digest('base64') : 'AAAA' } };
         }
         const t = Math.floor(Date.now() / 1000) + 600;
         return { body: JSON.stringify({ ...sample, t, sign: valid ? createHash('md5').update(CLOUD.callbackKey + t).digest('hex') : '0'.repeat(32) }), headers: {} };

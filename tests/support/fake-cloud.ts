@@ -1,12 +1,15 @@
 /**
  * A loopback fake of the Tencent APIs the service calls: IM REST (`/v4/...`)
- * and Cloud API 3.0 (`POST /`, the `live` actions and the `trtc` room management ones). It checks the signatures
+ * and Cloud API 3.0 (`POST /`, the `live` actions, the `trtc` room management ones and
+ * the recording ones of both: CreateCloudRecording / DeleteCloudRecording,
+ * CreateRecordTask / StopRecordTask). It checks the signatures
  * as the real services do (TC3-HMAC-SHA256 with its own implementation here,
  * independent of shared/cloud), keeps the state tests assert on (groups,
  * notifications, live streams, mix sessions) and can be told to fail, stall,
  * rate-limit the next calls, or refuse an IM API for this account.
  */
 import { createHash, createHmac } from 'node:crypto';
+import { inflateSync } from 'node:zlib';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyUserSig } from '../../shared/sign/usersig';
@@ -47,12 +50,36 @@ export interface FakeCloud {
   mixSessions: Map<string, { output: string; inputs: { name: string; layer: number }[] }>;
   /** TRTC management calls that were accepted, in order: `{action, roomId (as sent), userIds?}`. */
   trtcCalls: { action: string; roomId: string | number; userIds?: string[] }[];
+  /** Recording tasks by TaskId (CreateCloudRecording, CreateRecordTask), running or not. */
+  recordings: Map<string, FakeRecording>;
+  /** Running recordings allowed at once (TRTC: FailedOperation.RestrictedConcurrency; live: LimitExceeded.MaximumRunningTask). */
+  recordingLimit: number;
   /** The next `howMany` calls of `command` behave as described. */
   failNext(command: string, howMany: number, behaviour: FailureBehaviour): void;
   /** Every later call of IM `command` answers `errorCode` (an API this account may not use). */
   refuse(command: string, errorCode: number): void;
   reset(): void;
   close(): Promise<void>;
+}
+
+/** A recording task as the fake keeps it. */
+export interface FakeRecording {
+  service: 'trtc' | 'live';
+  /** TRTC: the room (as sent) and its id type; the recorder's user id, whether its UserSig verified, the storage asked for. */
+  roomId?: string;
+  roomIdType?: number;
+  recorder?: string;
+  userSigValid?: boolean;
+  /** The PrivateMapKey's room and privileges, decoded (Tencent base64, zlib, JSON, the userbuf). */
+  privateMapKey?: { roomId: string; privileges: number };
+  recordMode?: number;
+  storage?: 'vod' | 'cos';
+  /** live: the stream recorded and the task's end (Unix s). */
+  streamName?: string;
+  endTime?: number;
+  running: boolean;
+  /** Why it stopped: 'deleted' (Delete/StopRecordTask) or 'replaced' (a recorder of the same user id entered the room). */
+  stoppedBy?: 'deleted' | 'replaced';
 }
 
 export interface FakeCloudOptions {
@@ -75,6 +102,10 @@ const IM_BAD_JSON = 90001;
 const CLOUD_ACTIONS: Record<string, { service: string; version: string }> = {
   DescribeLiveStreamState: { service: 'live', version: '2018-08-01' },
   CreateCommonMixStream: { service: 'live', version: '2018-08-01' },
+  CreateRecordTask: { service: 'live', version: '2018-08-01' },
+  StopRecordTask: { service: 'live', version: '2018-08-01' },
+  CreateCloudRecording: { service: 'trtc', version: '2019-07-22' },
+  DeleteCloudRecording: { service: 'trtc', version: '2019-07-22' },
   CancelCommonMixStream: { service: 'live', version: '2018-08-01' },
   DismissRoom: { service: 'trtc', version: '2019-07-22' },
   DismissRoomByStrRoomId: { service: 'trtc', version: '2019-07-22' },
@@ -94,6 +125,31 @@ const isUint32 = (v: unknown) => typeof v === 'number' && Number.isInteger(v) &&
 
 type Answer = { status: number; body: unknown };
 
+/**
+ * A PrivateMapKey's room and privileges (trtc.io/document/35157): Tencent's
+ * base64 (`*` `-` `_` for `+` `/` `=`), zlib, JSON, then the userbuf: version
+ * (1 byte), account length (2) + account, sdkappid (4), room number (4),
+ * expiry (4), privileges (4), account type (4), and in version 1 a string
+ * room id (2 + bytes). Undefined when it does not decode.
+ */
+function decodePrivateMapKey(key: string): { roomId: string; privileges: number } | undefined {
+  try {
+    const json = JSON.parse(inflateSync(Buffer.from(key.replace(/\*/g, '+').replace(/-/g, '/').replace(/_/g, '='), 'base64')).toString('utf8')) as Record<string, string>;
+    const buf = Buffer.from(json['TLS.userbuf'] ?? '', 'base64');
+    let at = 1;
+    at += 2 + buf.readUInt16BE(at);
+    at += 4;
+    const room = buf.readUInt32BE(at);
+    at += 8;
+    const privileges = buf.readUInt32BE(at);
+    at += 8;
+    const roomId = buf[0] === 1 ? buf.subarray(at + 2, at + 2 + buf.readUInt16BE(at)).toString('utf8') : String(room);
+    return { roomId, privileges };
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud> {
   const calls: RecordedCall[] = [];
   const groups = new Set<string>();
@@ -102,6 +158,11 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
   const foreignGroups = new Set<string>();
   const mixSessions: FakeCloud['mixSessions'] = new Map();
   const trtcCalls: FakeCloud['trtcCalls'] = [];
+  const recordings: FakeCloud['recordings'] = new Map();
+  let taskCount = 0;
+  // Deterministic (a fake's Nth task): the differential test compares two runs' event logs.
+  const newTaskId = () => `fake-task-${++taskCount}`;
+  const running = () => [...recordings.values()].filter((r) => r.running).length;
   const refusals = new Map<string, number>();
   const pendingFailures = new Map<string, { remaining: number; behaviour: FailureBehaviour }[]>();
   const timers = new Set<NodeJS.Timeout>();
@@ -210,9 +271,85 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
   const MIX_SESSION = /^[A-Za-z0-9_]{1,80}$/;
 
   /** The TRTC room management actions, checked as their docs describe the parameters. */
+  /**
+   * TRTC cloud recording (doc 647/73786, error codes of the API's SDK model):
+   * the parameters it requires, the recorder's UserSig checked like TRTC
+   * checks it at entry, the concurrency limit, and "a second recorder with the
+   * same UserId in a room interrupts the first".
+   */
+  function handleTrtcRecording(action: string, params: Record<string, unknown>): unknown {
+    if (action === 'DeleteCloudRecording') {
+      const taskId = params.TaskId;
+      if (typeof taskId !== 'string' || taskId === '') return cloudFail('MissingParameter.TaskId', 'TaskId is required');
+      const task = recordings.get(taskId);
+      if (!task || task.service !== 'trtc' || !task.running) return cloudFail('ResourceNotFound', 'the recording task does not exist or has ended');
+      task.running = false;
+      task.stoppedBy = 'deleted';
+      return cloudOk({ TaskId: taskId });
+    }
+    const { RoomId: roomId, RoomIdType: roomIdType = 0, UserId: userId, UserSig: userSig, RecordParams: record, StorageParams: storage } = params as Record<string, unknown>;
+    if (typeof roomId !== 'string' || roomId === '') return cloudFail('MissingParameter.RoomId', 'RoomId is required (a string)');
+    if (roomIdType !== 0 && roomIdType !== 1) return cloudFail('InvalidParameter.OutOfRange', 'RoomIdType must be 0 (integer room) or 1 (string room)');
+    if (roomIdType === 0 && (!/^\d{1,10}$/.test(roomId) || Number(roomId) < 1 || Number(roomId) > 4294967294)) return cloudFail('InvalidParameter.OutOfRange', 'RoomId of RoomIdType 0 must be an integer 1..4294967294');
+    if (roomIdType === 1 && !TRTC_STR_ROOM.test(roomId)) return cloudFail('InvalidParameter.OutOfRange', 'RoomId must be a TRTC string room id');
+    if (typeof userId !== 'string' || userId === '') return cloudFail('MissingParameter.UserId', 'UserId (the recorder) is required');
+    if (typeof userSig !== 'string' || userSig === '') return cloudFail('MissingParameter.UserSig', 'UserSig is required');
+    const mode = (record as { RecordMode?: unknown } | undefined)?.RecordMode;
+    if (!record || typeof record !== 'object') return cloudFail('MissingParameter.RecordParams', 'RecordParams is required');
+    if (mode !== 1 && mode !== 2) return cloudFail('MissingParameter.RecordMode', 'RecordParams.RecordMode must be 1 (single) or 2 (mixed)');
+    if (!storage || typeof storage !== 'object') return cloudFail('MissingParameter.StorageParams', 'StorageParams is required');
+    const cos = (storage as { CloudStorage?: Record<string, unknown> }).CloudStorage;
+    const vod = (storage as { CloudVod?: unknown }).CloudVod;
+    if (!cos && !vod) return cloudFail('MissingParameter.CloudStorage', 'StorageParams needs CloudStorage or CloudVod');
+    if (cos) {
+      if (cos.Vendor !== 0 && cos.Vendor !== 1) return cloudFail('MissingParameter.Vendor', 'CloudStorage.Vendor is required');
+      if (typeof cos.Region !== 'string') return cloudFail('MissingParameter.Region', 'CloudStorage.Region is required');
+      if (typeof cos.Bucket !== 'string') return cloudFail('MissingParameter.Bucket', 'CloudStorage.Bucket is required');
+      if (typeof cos.AccessKey !== 'string') return cloudFail('MissingParameter.AccessKey', 'CloudStorage.AccessKey is required');
+      if (typeof cos.SecretKey !== 'string') return cloudFail('MissingParameter.SecretKey', 'CloudStorage.SecretKey is required');
+    }
+    if (running() >= fake.recordingLimit) return cloudFail('FailedOperation.RestrictedConcurrency', 'Maximum number of concurrent on-cloud recording tasks reached. Contact us to raise the limit.');
+    for (const task of recordings.values()) {
+      if (task.service === 'trtc' && task.running && task.roomId === roomId && task.recorder === userId) {
+        task.running = false;
+        task.stoppedBy = 'replaced';
+      }
+    }
+    const taskId = newTaskId();
+    const sig = verifyUserSig({ sdkAppId: opts.sdkAppId, secretKey: opts.secretKey }, userId, userSig);
+    const key = typeof params.PrivateMapKey === 'string' ? decodePrivateMapKey(params.PrivateMapKey) : undefined;
+    recordings.set(taskId, { service: 'trtc', roomId, roomIdType: roomIdType as number, recorder: userId, userSigValid: sig.ok, privateMapKey: key, recordMode: mode, storage: cos ? 'cos' : 'vod', running: true });
+    return cloudOk({ TaskId: taskId });
+  }
+
+  /** Live recording tasks (docs 267/45983, 267/45981; error codes of the API's SDK model). */
+  function handleLiveRecording(action: string, params: Record<string, unknown>, region: string | undefined): unknown {
+    if (!region) return cloudFail('MissingParameter', 'the Region common parameter is required (ap-guangzhou)');
+    if (action === 'StopRecordTask') {
+      const taskId = params.TaskId;
+      const task = typeof taskId === 'string' ? recordings.get(taskId) : undefined;
+      if (!task || task.service !== 'live') return cloudFail('InvalidParameter', 'TaskId is not a recording task');
+      task.running = false;
+      task.stoppedBy = 'deleted';
+      return cloudOk();
+    }
+    const { StreamName: stream, DomainName: domain, AppName: app, EndTime: end, StartTime: start } = params;
+    if (typeof stream !== 'string' || stream === '' || typeof domain !== 'string' || domain === '' || typeof app !== 'string' || app === '') return cloudFail('InvalidParameter', 'StreamName, DomainName and AppName are required');
+    const now = Math.floor(Date.now() / 1000);
+    const from = typeof start === 'number' ? start : now;
+    if (typeof end !== 'number' || !Number.isInteger(end) || end <= now || end <= from || end - from > 24 * 3600 || end > now + 7 * 24 * 3600) {
+      return cloudFail('InvalidParameter', 'EndTime must be after StartTime and now, at most 24 hours after StartTime and 7 days from now');
+    }
+    if (running() >= fake.recordingLimit) return cloudFail('LimitExceeded.MaximumRunningTask', 'the number of running recording tasks reached its limit');
+    const taskId = newTaskId();
+    recordings.set(taskId, { service: 'live', streamName: stream, endTime: end, running: true });
+    return cloudOk({ TaskId: taskId });
+  }
+
   function handleTrtc(action: string, params: Record<string, unknown>, region: string | undefined): unknown {
     if (!region || !TRTC_REGIONS.has(region)) return cloudFail('InvalidParameterValue.Region', 'X-TC-Region is required (ap-beijing, ap-guangzhou, ap-singapore, ap-mumbai)');
     if (params.SdkAppId !== opts.sdkAppId) return cloudFail('InvalidParameter.SdkAppId', 'SdkAppId must be the application\'s (an integer)');
+    if (action.endsWith('CloudRecording')) return handleTrtcRecording(action, params);
     const roomId = params.RoomId;
     if (action.endsWith('ByStrRoomId')) {
       if (typeof roomId !== 'string' || !TRTC_STR_ROOM.test(roomId)) return cloudFail('InvalidParameter.RoomId', 'RoomId must be a string room id');
@@ -232,6 +369,7 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
   function handleCloud(action: string, params: Record<string, unknown>, region?: string): unknown {
     const text = (name: string) => (typeof params[name] === 'string' && params[name] !== '' ? (params[name] as string) : undefined);
     if (CLOUD_ACTIONS[action]?.service === 'trtc') return handleTrtc(action, params, region);
+    if (action.endsWith('RecordTask')) return handleLiveRecording(action, params, region);
     switch (action) {
       case 'DescribeLiveStreamState': {
         const [app, domain, stream] = [text('AppName'), text('DomainName'), text('StreamName')];
@@ -360,7 +498,7 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
   const { port } = server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
 
-  return {
+  const fake: FakeCloud = {
     imBaseUrl: origin,
     cloudBaseUrl: origin,
     calls,
@@ -370,6 +508,8 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
     liveStreams,
     trtcCalls,
     mixSessions,
+    recordings,
+    recordingLimit: 100,
     failNext(command, howMany, behaviour) {
       if (howMany <= 0) return;
       const queue = pendingFailures.get(command) ?? [];
@@ -387,6 +527,9 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
       liveStreams.clear();
       trtcCalls.length = 0;
       mixSessions.clear();
+      recordings.clear();
+      taskCount = 0;
+      fake.recordingLimit = 100;
       refusals.clear();
       pendingFailures.clear();
     },
@@ -400,4 +543,5 @@ export async function startFakeCloud(opts: FakeCloudOptions): Promise<FakeCloud>
       });
     },
   };
+  return fake;
 }

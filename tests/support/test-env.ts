@@ -23,6 +23,8 @@ export const CLOUD = {
   callbackKey: 'callback-key-0123456789',
   /** TRTC_CALLBACK_KEY (1-32 letters and digits). */
   trtcCallbackKey: 'trtcCallbackKey0123456789',
+  /** TRTC_RECORDING_CALLBACK_KEY: the cloud recording callbacks' own key. */
+  trtcRecordingCallbackKey: 'trtcRecordingKey0123456789',
   bizid: '8888',
   pushSecretKey: 'e12c46f2612d5106e2034781ab261ca3',
 };
@@ -36,6 +38,7 @@ export const CLOUD_ENV: Readonly<Record<string, string>> = {
   CLOUD_API_SECRET_KEY: CLOUD.cloudSecretKey,
   LIVE_CALLBACK_KEY: CLOUD.callbackKey,
   TRTC_CALLBACK_KEY: CLOUD.trtcCallbackKey,
+  TRTC_RECORDING_CALLBACK_KEY: CLOUD.trtcRecordingCallbackKey,
   IM_SDK_APP_ID: String(CLOUD.sdkAppId),
   IM_SECRET_KEY: CLOUD.secretKey,
   IM_ADMINISTRATOR: CLOUD.administrator,

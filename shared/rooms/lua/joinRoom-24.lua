@@ -32,12 +32,14 @@
 --   6 rooms per user (a caller creating the room must be under it),
 --   7 stream id ('' for a webrtc_room member: no stream record), 8 stream record TTL (ms), 9 this type's key prefix (kept in
 --   the stream record, so a callback finds the seat's room type), 10 userName,
---   11 userAvatar (for pusher_joined).
+--   11 userAvatar (for pusher_joined), 12 '1' when this type records from
+--   its start (RECORD_ROOM_TYPES; helpers/recording).
 -- Reply: {'OK', created (0/1), effect ('notify' or ''), the caller is the
---   room's creator (0/1)} or {refusal}: BANNED, NO_ROOM,
+--   room's creator (0/1), recording work became due (0/1)} or {refusal}: BANNED, NO_ROOM,
 --   EXISTS, ROOM_QUOTA, BUSY, FULL.
 --- @include "helpers/rules"
 --- @include "helpers/bans"
+--- @include "helpers/recording-start"
 
 local r = {id = roomId, hash = KEYS[4], pushers = KEYS[5], beats = KEYS[6], custom = KEYS[7], audience = KEYS[8],
   list = KEYS[9], due = KEYS[10], outbox = KEYS[11], idle = idleTimeout, backstop = backstop,
@@ -47,7 +49,7 @@ local refused = admit(KEYS[1], KEYS[2], KEYS[3])
 if refused then return {refused} end
 local banned = banRefusal(KEYS[21], KEYS[22])
 if banned then return banned end
-local created = 0
+local created, recording = 0, 0
 if redis.call('EXISTS', r.hash) == 0 then
   if idUsedByOtherType(others) then return {'EXISTS'} end
   if overRoomQuota(r, owned, arg(6)) then return {'ROOM_QUOTA'} end
@@ -94,12 +96,15 @@ if redis.call('HGET', r.hash, 'a') ~= '1' then
   redis.call('HSET', r.hash, 'a', '1')
   redis.call('ZADD', r.list, tonumber(redis.call('HGET', r.hash, 't')), roomId)
   appendEvent(r, 'room_started', actor, nil, {{'creator', jsonString(redis.call('HGET', r.hash, 'c'))}})
+  if arg(12) == '1' and startRecording(r, 'auto') then recording = 1 end
 end
 -- Updating one's live seat (name, avatar, stream) is not joining again.
 if not seated then appendEvent(r, 'pusher_joined', actor, nil, {{'userName', jsonString(arg(10))}, {'userAvatar', jsonString(arg(11))}, {'streamID', jsonString(streamId)}}) end
+-- A recorded stream room records each pusher's stream (the TRTC recorder sees every member by itself).
+if not seated and streamId ~= '' and recording == 0 and recordJoiner(r) then recording = 1 end
 schedule(r)
 touch(r)
 local isCreator = redis.call('HGET', r.hash, 'c') == actor and 1 or 0
 -- The first pusher of a new room has nobody to tell.
-if created == 1 then return {'OK', created, '', isCreator} end
-return {'OK', created, effect(r, 'notify'), isCreator}
+if created == 1 then return {'OK', created, '', isCreator, recording} end
+return {'OK', created, effect(r, 'notify'), isCreator, recording}

@@ -72,6 +72,7 @@ for _, id in ipairs(due) do
     redis.call('ZREM', partition.list, id)
     -- Its members' own events cannot be told any more (their keys are gone).
     appendEvent(r, 'room_finished', nil, 'idle', {{'expired', 'true'}})
+    stopRecording(r, 'room_ended')
     if not groupInUse(id) then effects[#effects + 1] = effect(r, 'destroy') .. '|' .. id end
   elseif redis.call('HGET', r.hash, 'a') ~= '1' then
     -- Created, never entered, idle deadline passed (schedule() put it here).

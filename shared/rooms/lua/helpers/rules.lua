@@ -1,5 +1,6 @@
 --- @include "helpers/admission"
 --- @include "helpers/events"
+--- @include "helpers/recording"
 
 -- The room rules shared by the state-changing scripts. Every helper takes the
 -- room it works on as a table `r` (see roomIn):
@@ -158,6 +159,7 @@ local function endRoom(r, reason, gone)
   end
   for _, user in ipairs(sortedKeys(r.audience)) do appendEvent(r, 'audience_left', user, 'room_ended') end
   appendEvent(r, 'room_finished', nil, reason)
+  stopRecording(r, 'room_ended')
   deleteRoom(r)
 end
 
