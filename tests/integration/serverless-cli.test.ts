@@ -35,6 +35,13 @@ const SETTINGS: Record<string, string> = {
   TENCENT_SECRET_ID: 'AKIDrecordertest',
   TENCENT_SECRET_KEY: DEPLOY_KEY,
 };
+/**
+ * Each command is a Framework start, a tsx load of the deploy code and often an
+ * esbuild build: seconds alone, minutes on a 2-core machine shared with other
+ * suites. Generous, so load never fails these tests; a hang still does.
+ */
+const SLOW = 300_000;
+
 const SECRETS = [REDIS_PASSWORD, DEPLOY_KEY, CLOUD.secretKey, CLOUD.pushSecretKey, CLOUD.cloudSecretKey];
 
 interface Run {
@@ -129,7 +136,7 @@ describe('sls deploy through the Framework binary', () => {
     expect(cloudCalls(utc.calls)).toEqual(cloudCalls(npm.calls));
     expect(cloudCalls(shanghai.calls)).toEqual(cloudCalls(npm.calls));
     expect([baseUrl(utc.output), baseUrl(shanghai.output)]).toEqual([baseUrl(npm.output), baseUrl(npm.output)]);
-  }, 180_000);
+  }, 3 * SLOW);
 
   it('without the deploy key exits non-zero saying so, before any build or cloud call, printing no secret', async () => {
     // Prepare
@@ -152,7 +159,7 @@ describe('sls deploy through the Framework binary', () => {
     } finally {
       writeDotEnv(SETTINGS);
     }
-  }, 60_000);
+  }, SLOW);
 
   it('refuses a deploy the preflight rejects with exit 1 and the setting named, calling nothing', async () => {
     // Act: a private Redis address without the VPC, from the shell (which wins over .env).
@@ -163,7 +170,7 @@ describe('sls deploy through the Framework binary', () => {
     expect(result.output).toContain('REDIS_URL is at the private address 10.0.0.12, reachable only inside its VPC: set VPC_ID and SUBNET_ID');
     expect(result.calls).toEqual([]);
     for (const secret of SECRETS) expect(result.output).not.toContain(secret);
-  }, 60_000);
+  }, SLOW);
 
   it('sls package builds the zips and the plan offline: no key needed, no call, no connection', async () => {
     // Prepare
@@ -186,64 +193,76 @@ describe('sls deploy through the Framework binary', () => {
     } finally {
       writeDotEnv(SETTINGS);
     }
-  }, 60_000);
+  }, SLOW);
 });
 
 describe('the other sls commands, against one recorded cloud', () => {
   const flags = ['--stage', 'prod', '--region', 'ap-shanghai'];
   const state = 'operated';
+  let deployed: Run;
 
-  it('deploy function, info, invoke, logs, invoke local and remove each do their part and exit 0', async () => {
-    // Prepare
-    const deployed = await sls(['deploy', ...flags], { state });
+  beforeAll(async () => {
+    deployed = await sls(['deploy', ...flags], { state });
     expect(deployed.code, deployed.output).toBe(0);
-    const logLines = { 'roomservice-prod-roomservice-router': [{ time: Date.now() - 60_000, requestId: 'req-1', message: '{"event":"request","path":"/weapp/utils/check_config"}' }] };
+  }, SLOW);
 
-    // Act
-    const one = await sls(['deploy', 'function', '-f', 'router', ...flags], { state });
-    const info = await sls(['info', ...flags], { state });
-    const invoked = await sls(['invoke', '-f', 'router', '--path', 'events/router.json', ...flags], { state });
-    const logs = await sls(['logs', '-f', 'router', '--startTime', '10m', ...flags], { state, env: { RECORDER_LOG_LINES: JSON.stringify(logLines) } });
-    const local = await sls(['invoke', 'local', '-f', 'router', '--path', 'events/router.json'], { env: { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `sls-local-${process.pid}` } });
-    const removed = await sls(['remove', ...flags], { state });
-    const unknown = await sls(['invoke', '-f', 'nosuch', ...flags], { state });
+  /** Every command here exits 0 and opens no connection of its own. */
+  const succeeded = (result: Run) => {
+    expect(result.code, result.output).toBe(0);
+    expect(result.attempts).toEqual([]);
+    return result;
+  };
 
-    // Assess
-    for (const [name, result] of Object.entries({ one, info, invoked, logs, local, removed })) {
-      expect(result.code, `${name}: ${result.output}`).toBe(0);
-      expect(result.attempts, name).toEqual([]);
-    }
-    // deploy function: the router's code and configuration only, its URL kept.
-    expect(one.calls.filter((c) => c.action.startsWith('Update')).map((c) => `${c.action}:${c.params.FunctionName}`)).toEqual([
+  it('deploy function -f router: the router\'s code, configuration and Function URL only, the URL kept', async () => {
+    const one = succeeded(await sls(['deploy', 'function', '-f', 'router', ...flags], { state }));
+    expect(one.calls.filter((c) => c.action.startsWith('Update') || c.action.startsWith('Create')).map((c) => `${c.action}:${c.params.FunctionName}`)).toEqual([
       'UpdateFunctionCode:roomservice-prod-roomservice-router',
       'UpdateFunctionConfiguration:roomservice-prod-roomservice-router',
       'UpdateTrigger:roomservice-prod-roomservice-router',
     ]);
     expect(baseUrl(one.output)).toBe(baseUrl(deployed.output));
-    // info: both functions as SCF holds them, and the base URL.
+  }, SLOW);
+
+  it('info: both functions as SCF holds them, and the base URL', async () => {
+    const info = succeeded(await sls(['info', ...flags], { state }));
     expect(info.output).toMatch(/router: roomservice-prod-roomservice-router, Active, Nodejs20\.19, 256 MB, 10 s/);
     expect(info.output).toMatch(/sweeper: roomservice-prod-roomservice-sweeper, Active, Nodejs20\.19, 128 MB, 60 s/);
     expect(baseUrl(info.output)).toBe(baseUrl(deployed.output));
-    // invoke: SCF's Invoke API with the file's event as ClientContext.
+  }, SLOW);
+
+  it('invoke: SCF\'s Invoke API with the file\'s event as ClientContext; a function the file does not declare exits 1 naming the choices', async () => {
+    const invoked = succeeded(await sls(['invoke', '-f', 'router', '--path', 'events/router.json', ...flags], { state }));
+    const unknown = await sls(['invoke', '-f', 'nosuch', ...flags], { state });
+
     const [invoke] = invoked.calls.filter((c) => c.action === 'Invoke');
     expect(invoke!.params).toMatchObject({ FunctionName: 'roomservice-prod-roomservice-router', InvocationType: 'RequestResponse', Qualifier: '$LATEST' });
     expect(JSON.parse(invoke!.params.ClientContext)).toEqual(JSON.parse(readFileSync(join(project, 'events/router.json'), 'utf8')));
     expect(invoked.output).toContain('"message\\":\\"recorded\\"');
-    // logs: CLS SearchLog on the topic GetFunction names, the last 10 minutes.
+    expect(unknown.code).toBe(1);
+    expect(unknown.output).toContain('no function nosuch in serverless.yml (functions: router, sweeper)');
+  }, SLOW);
+
+  it('logs: CLS SearchLog on the topic GetFunction names, over --startTime', async () => {
+    const lines = { 'roomservice-prod-roomservice-router': [{ time: Date.now() - 60_000, requestId: 'req-1', message: '{"event":"request","path":"/weapp/utils/check_config"}' }] };
+    const logs = succeeded(await sls(['logs', '-f', 'router', '--startTime', '10m', ...flags], { state, env: { RECORDER_LOG_LINES: JSON.stringify(lines) } }));
+
     const [search] = logs.calls.filter((c) => c.action === 'SearchLog');
     expect(search).toMatchObject({ service: 'cls', region: 'ap-shanghai', params: { TopicId: 'topic-roomservice-prod-roomservice-router', Query: 'SCF_Namespace:"default" AND SCF_FunctionName:"roomservice-prod-roomservice-router"' } });
     expect(search!.params.To - search!.params.From).toBe(600_000);
     expect(logs.output).toMatch(/Z req-1 \{"event":"request","path":"\/weapp\/utils\/check_config"\}/);
-    // invoke local: the built router in a fresh Node process, no cloud.
+  }, SLOW);
+
+  it('invoke local: the built router in a fresh Node process, no cloud', async () => {
+    const local = succeeded(await sls(['invoke', 'local', '-f', 'router', '--path', 'events/router.json'], { env: { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `sls-local-${process.pid}` } }));
     expect(local.calls).toEqual([]);
     expect(local.output).toMatch(/statusCode 200/);
     expect(local.output).toMatch(/cold start: require/);
-    // remove: both functions deleted.
+  }, SLOW);
+
+  it('remove: both functions deleted', async () => {
+    const removed = succeeded(await sls(['remove', ...flags], { state }));
     expect(removed.calls.filter((c) => c.action === 'DeleteFunction').map((c) => c.params.FunctionName)).toEqual(['roomservice-prod-roomservice-router', 'roomservice-prod-roomservice-sweeper']);
-    // A function the file does not declare: exit 1 naming the choices.
-    expect(unknown.code).toBe(1);
-    expect(unknown.output).toContain('no function nosuch in serverless.yml (functions: router, sweeper)');
-  }, 240_000);
+  }, SLOW);
 });
 
 describe('the network guard of these tests', () => {
@@ -266,5 +285,5 @@ describe('the network guard of these tests', () => {
       writeFileSync(rc, kept);
       writeDotEnv(SETTINGS);
     }
-  }, 60_000);
+  }, SLOW);
 });
