@@ -196,6 +196,28 @@ describe('sls deploy through the Framework binary', () => {
   }, SLOW);
 });
 
+describe('the provider schema, as the Framework applies it', () => {
+  it('refuses a misspelt key and a wrongly typed one with exit 1 and the path named (deploy-check\'s schema, given to the Framework)', async () => {
+    // Prepare
+    const file = join(project, 'serverless.yml');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, original.replace('    memorySize: 256', '    memory: 256').replace('enableExtranet: true', 'enableExtranet: "yes"'));
+
+    try {
+      // Act
+      const result = await sls(['package']);
+
+      // Assess
+      expect(result.code, result.output).toBe(1);
+      expect(result.output).toContain("at 'functions.router': unrecognized property 'memory'");
+      expect(result.output).toContain("at 'functions.router.events.0.http.netConfig.enableExtranet': must be boolean");
+      expect(result.calls).toEqual([]);
+    } finally {
+      writeFileSync(file, original);
+    }
+  }, SLOW);
+});
+
 describe('the other sls commands, against one recorded cloud', () => {
   const flags = ['--stage', 'prod', '--region', 'ap-shanghai'];
   const state = 'operated';
