@@ -15,59 +15,16 @@ import { loadConfig } from '../../shared/config';
 import { setLogSink } from '../../shared/log';
 import { connectRedis } from '../../shared/redis';
 import { buildRuntime, installRuntime, type Runtime } from '../../shared/runtime';
-import { pushUrl, streamPart } from '../../shared/sign/live-urls';
-import { issueUserSig } from '../../shared/sign/usersig';
 import { main_handler as route } from '../../functions/router';
 import { emulatedRedis } from '../../scripts/emulated-redis';
-import { startFakeCloud, type FakeCloud } from './fake-cloud';
+import type { FakeCloud } from './fake-cloud';
+import { CLOUD, startTestCloud, testEnv, userSigFor } from './test-env';
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const REDIS_CLUSTER = process.env.REDIS_CLUSTER === 'true';
+// The vitest-free part lives in test-env.ts (the bench and scripts import it); these names stay importable from here.
+export { CLOUD, CLOUD_ENV, REDIS_CLUSTER, REDIS_URL, pushUrlFor, startTestCloud, testEnv, userSigFor } from './test-env';
+
 /** Which store the harness's runtime uses: the real Redis (default) or the embedded one of `npm start`. */
 export const STORE: 'redis' | 'embedded' = process.env.TEST_STORE === 'embedded' ? 'embedded' : 'redis';
-
-export const CLOUD = {
-  sdkAppId: 1400000000,
-  secretKey: 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90',
-  administrator: 'administrator',
-  liveAppId: '1250000000',
-  cloudSecretId: 'AKIDtest0123456789abcdefTESTKEY0',
-  cloudSecretKey: 'testSecretKey0123456789abcdefXYZ',
-  callbackKey: 'callback-key-0123456789',
-  /** TRTC_CALLBACK_KEY (1-32 letters and digits). */
-  trtcCallbackKey: 'trtcCallbackKey0123456789',
-  bizid: '8888',
-  pushSecretKey: 'e12c46f2612d5106e2034781ab261ca3',
-};
-
-/** The test account's live, Cloud API and IM settings, as environment variables. */
-export const CLOUD_ENV: Readonly<Record<string, string>> = {
-  LIVE_APP_ID: CLOUD.liveAppId,
-  LIVE_BIZID: CLOUD.bizid,
-  LIVE_PUSH_SECRET_KEY: CLOUD.pushSecretKey,
-  CLOUD_API_SECRET_ID: CLOUD.cloudSecretId,
-  CLOUD_API_SECRET_KEY: CLOUD.cloudSecretKey,
-  LIVE_CALLBACK_KEY: CLOUD.callbackKey,
-  TRTC_CALLBACK_KEY: CLOUD.trtcCallbackKey,
-  IM_SDK_APP_ID: String(CLOUD.sdkAppId),
-  IM_SECRET_KEY: CLOUD.secretKey,
-  IM_ADMINISTRATOR: CLOUD.administrator,
-};
-
-export function testEnv(fake: FakeCloud | undefined, prefix: string, overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    REDIS_URL,
-    REDIS_CLUSTER: String(REDIS_CLUSTER),
-    REDIS_KEY_PREFIX: prefix,
-    ...CLOUD_ENV,
-    ...(fake ? { IM_API_BASE_URL: fake.imBaseUrl, CLOUD_API_BASE_URL: fake.cloudBaseUrl } : {}),
-    IM_TIMEOUT_MS: '500',
-    // Every test request comes from 127.0.0.1; quotas have their own tests.
-    RATE_LIMIT_PER_USER: '0',
-    RATE_LIMIT_PER_IP: '0',
-    ...overrides,
-  };
-}
 
 export interface Harness {
   rt: Runtime;
@@ -103,15 +60,6 @@ export async function deleteByPrefix(rt: Runtime, prefix: string): Promise<void>
     } while (cursor !== '0');
   }
 }
-
-/** The loopback fake of the IM and live APIs, holding the test credentials. */
-export const startTestCloud = (): Promise<FakeCloud> =>
-  startFakeCloud({
-    sdkAppId: CLOUD.sdkAppId,
-    secretKey: CLOUD.secretKey,
-    administrator: CLOUD.administrator,
-    cloudCredentials: [{ secretId: CLOUD.cloudSecretId, secretKey: CLOUD.cloudSecretKey }],
-  });
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -190,8 +138,6 @@ export async function invoke(
   return { status: response.statusCode, body: JSON.parse(response.body), headers: response.headers };
 }
 
-export const userSigFor = (userId: string) => issueUserSig({ sdkAppId: CLOUD.sdkAppId, secretKey: CLOUD.secretKey }, userId);
-
 export interface Client {
   userId: string;
   token: string;
@@ -210,14 +156,6 @@ export async function signIn(userId: string, roomType = 'multi_room'): Promise<C
     token,
     call: (type, action, body = {}) => invoke(`/weapp/${type}/${action}`, { query: { userID: userId, token }, body: { userID: userId, ...body } }),
   };
-}
-
-/** A push URL signed the way get_push_url signs a plain (room-less) stream. */
-export function pushUrlFor(userId: string, suffix = 'ab12'): string {
-  return pushUrl(
-    { bizid: CLOUD.bizid, pushSecretKey: CLOUD.pushSecretKey, pushDomain: `${CLOUD.bizid}.livepush.myqcloud.com`, playDomain: `${CLOUD.bizid}.liveplay.myqcloud.com`, validTimeSeconds: 3600 },
-    `${CLOUD.bizid}_${streamPart(userId)}_${suffix}`,
-  );
 }
 
 /** What liveroom.js sends to merge_stream: host stream first (the background), co-hosts as small windows. */
