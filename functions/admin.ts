@@ -1,7 +1,8 @@
 /**
  * admin: the admin plane (`/admin/...`: the dashboard page and the admin API,
- * shared/admin/) as its own function, behind its API Gateway routes in
- * per-function mode. The router serves the same paths in router mode.
+ * shared/admin/) as its own bundle, for `npm run invoke -- admin` and console
+ * tests. The deployed router serves the same paths (the API Gateway mode that
+ * deployed it alone was retired, docs/deploy.md).
  */
 import { adminHandler } from '../shared/admin/handler';
 

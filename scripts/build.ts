@@ -2,8 +2,9 @@
  * `npm run build`: one self-contained bundle per SCF function.
  *
  * Every `functions/<name>.ts` (the router and the sweeper included) becomes
- * `dist/<name>/index.js`, the directory the multi-scf component uploads as that
- * function's code (handler `index.main_handler`). A cold start then loads one
+ * `dist/<name>/index.js` (handler `index.main_handler`): the router and the
+ * sweeper are what the deploy uploads (it builds them into .serverless/dist/),
+ * the others run with `npm run invoke` and the console test events. A cold start then loads one
  * small file instead of resolving hundreds of node_modules files.
  *
  * Prints the bundle sizes, writes `dist/manifest.json` ({function: {bytes}}) and
@@ -37,7 +38,7 @@ export const MAX_BUNDLE_BYTES = 640 * 1024;
  * The router carries every endpoint in one bundle, and with the event log and
  * webhooks (issue 14) and the webrtc_room endpoints, the TRTC callback and
  * PrivateMapKey issue (issue 15) it passed 600 KB: it gets its own budget, so
- * the per-function bundles keep theirs.
+ * the single-endpoint bundles keep theirs.
  */
 export const MAX_ROUTER_BYTES = 780 * 1024;
 /**

@@ -1,21 +1,24 @@
 /**
- * The deploy plan: what `npm run deploy` creates, computed offline from
- * serverless.yml (the one declarative description) and the deploy environment
- * (shell, then `.env`). No credentials, no network: `--dry-run` prints exactly
- * this, and `scripts/deploy.ts` hands it to tencent-component-toolkit.
+ * The deploy plan: what `npm run deploy` and `sls deploy` create, computed
+ * offline from serverless.yml (the one declarative description, a Serverless
+ * Framework v3 service with `provider: name: tencent`) and the deploy
+ * environment (shell, then `.env`; `--stage`/`--region` win). No credentials,
+ * no network: `--dry-run` and `sls package` show exactly this, and
+ * `scripts/deploy.ts` hands it to tencent-component-toolkit.
  *
- * The file is a `component: multi-scf` file, and the plan reads it the way that
- * component does (its `formatFaasInputs`, see componentFunctionInputs): a
- * function's variables come from `environments`, `vpc` becomes `vpcConfig`,
- * names are `<name>-<stage>-<app>-<key>`. On top of that the service's own
- * variables are derived from shared/config.ts (CONFIG_VARIABLES), so a setting
- * added there is deployed without touching this file or the YAML.
+ * The file's values are `${env:NAME, 'default'}` references, resolved here the
+ * way the Framework resolves them (the Framework checks the same file with the
+ * schema of deploy-check.ts, so both read one shape). Each function's
+ * variables are derived from shared/config.ts (CONFIG_VARIABLES): every
+ * setting that is set, so a setting added there is deployed without touching
+ * the YAML. SCF names are `<service>-<stage>-<app>-<function>` (the names the
+ * multi-scf component gave, so earlier deployments update in place).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../shared/config';
 
-/** js-yaml ships with the Serverless Components CLI (the parser it reads these files with). */
+/** js-yaml: the parser the Serverless Framework reads serverless.yml with. */
 const yaml = require('js-yaml') as {
   load(text: string, options?: { filename?: string; schema?: unknown }): unknown;
   DEFAULT_SAFE_SCHEMA?: unknown;
@@ -29,7 +32,12 @@ export function loadYaml(file: string): unknown {
   return yaml.load(readFileSync(resolve(ROOT, file), 'utf8'), { filename: file, schema });
 }
 
-export const ENV_REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
+/**
+ * `${env:NAME}` or `${env:NAME, 'fallback'}` (also "fallback", or null): the
+ * one variable form the file may use. The Framework refuses an unset
+ * `${env:NAME}` without a fallback, so every reference carries one.
+ */
+export const ENV_REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?:,\s*(?:'([^']*)'|"([^"]*)"|(null)))?\}$/;
 
 /** Variables of the deployment itself (not of the service), with their defaults. */
 export const DEPLOY_VARIABLES: Readonly<Record<string, { default?: string; secret?: boolean; about: string }>> = {
@@ -42,6 +50,7 @@ export const DEPLOY_VARIABLES: Readonly<Record<string, { default?: string; secre
   VPC_ID: { about: 'VPC of the TencentDB for Redis instance' },
   SUBNET_ID: { about: 'subnet in that VPC for the functions' },
   EXECUTION_ROLE: { about: 'CAM role the functions run as (gives them TENCENTCLOUD_SECRETID/SECRETKEY/SESSIONTOKEN); see docs/deploy.md' },
+  DEPLOY_ALLOW_DEMO_AUTH: { about: 'yes: deploy with AUTH_MODE=demo (anyone signs as anyone); the deploy refuses demo otherwise' },
 };
 
 /** Config variables that mean nothing on SCF. */
@@ -81,38 +90,10 @@ export function shownValue(name: string, value: string): string {
   return value;
 }
 
-// ---------------------------------------------------------------- the component's transformation
-
-export interface ComponentFunction {
-  environment?: { variables: Record<string, string> };
-  vpcConfig?: unknown;
-  [key: string]: unknown;
-}
-
-/**
- * What the multi-scf component (0.3.14, src/formatter.ts formatFaasInputs)
- * makes of one function before handing it to the toolkit: the common inputs
- * merged with the function's own, `environments` (a list of {key, value},
- * default empty) turned into `environment.variables` — replacing whatever
- * `environment` said, so a function declaring only `environment:` gets no
- * variables at all — and `vpc` copied to `vpcConfig`.
- */
-export function componentFunctionInputs(common: Record<string, unknown>, fn: Record<string, unknown>): ComponentFunction {
-  const inputs: ComponentFunction = { ...common, ...fn };
-  const environments = inputs.environments ?? [];
-  if (Array.isArray(environments)) {
-    const variables: Record<string, string> = {};
-    for (const entry of environments as { key: string; value: string }[]) variables[entry.key] = entry.value;
-    inputs.environment = { variables };
-  }
-  if (inputs.vpc) inputs.vpcConfig = inputs.vpc;
-  return inputs;
-}
-
 // ---------------------------------------------------------------- the plan
 
 export interface PlannedFunction {
-  /** The key in serverless.yml (router, sweeper ...), also the bundle directory dist/<key>/. */
+  /** The key in serverless.yml (router, sweeper), also the bundle directory dist/<key>/. */
   key: string;
   /** The SCF function name. */
   name: string;
@@ -129,27 +110,16 @@ export interface PlannedFunction {
 
 export type PlannedTrigger =
   | { type: 'timer'; function: string; name: string; cronExpression: string; enable: boolean; qualifier: string }
-  | { type: 'http'; function: string; name: string; authType: string; netConfig: { enableIntranet: boolean; enableExtranet: boolean }; qualifier: string }
-  | {
-      type: 'apigw';
-      function: string;
-      service: string;
-      path: string;
-      method: string;
-      /** The rest of the route and its service as the YAML declares them (protocols, stage environment, CORS, parameters). */
-      protocols: string[];
-      environment: string;
-      enableCORS: boolean;
-      param?: unknown[];
-    };
+  | { type: 'http'; function: string; name: string; authType: string; netConfig: { enableIntranet: boolean; enableExtranet: boolean }; qualifier: string };
 
 export interface DeployPlan {
   file: string;
+  service: string;
   app: string;
   stage: string;
   region: string;
   namespace: string;
-  /** COS bucket for the code packages, without the `-<appid>` suffix (the multi-scf component's default). */
+  /** COS bucket for the code packages, without the `-<appid>` suffix (the components' default bucket). */
   codeBucket: string;
   functions: PlannedFunction[];
   triggers: PlannedTrigger[];
@@ -160,12 +130,14 @@ export interface DeployPlan {
 type Loose = Record<string, unknown>;
 const isObject = (value: unknown): value is Loose => value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** `${env:NAME}` -> its value (a deploy default if unset); literals stay; unset -> undefined. */
+/** `${env:NAME, 'fallback'}` -> the variable, else its fallback; literals stay; unset without fallback -> undefined. */
 export function resolveValue(value: unknown, env: NodeJS.ProcessEnv): unknown {
   if (typeof value === 'string') {
+    if (!value.includes('${')) return value;
     const ref = ENV_REF.exec(value);
-    if (!ref) return value;
-    return env[ref[1]!]?.trim() || DEPLOY_VARIABLES[ref[1]!]?.default || undefined;
+    if (!ref) throw new Error(`${value}: the only variable form this file may use is \${env:NAME, 'default'}`);
+    const fallback = ref[2] ?? ref[3];
+    return env[ref[1]!]?.trim() || fallback || undefined;
   }
   if (Array.isArray(value)) return value.map((item) => resolveValue(item, env));
   if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveValue(v, env)]));
@@ -174,107 +146,88 @@ export function resolveValue(value: unknown, env: NodeJS.ProcessEnv): unknown {
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined);
 
-/** The plan for one deploy file; throws with a readable message when the file cannot describe a deploy. */
+/** The events of one function as the file declares them: a list of one-key objects (`- timer: {...}`). */
+function eventsOf(fn: Loose): [string, Loose][] {
+  return (Array.isArray(fn.events) ? fn.events : []).flatMap((event) => (isObject(event) ? Object.entries(event).map(([type, p]) => [type, isObject(p) ? p : {}] as [string, Loose]) : []));
+}
+
+/**
+ * The plan for one deploy file; throws with a readable message when the file
+ * cannot describe a deploy. `env` is the deploy environment: the shell and
+ * .env, with STAGE/REGION already replaced by `--stage`/`--region` if given.
+ */
 export function buildPlan(file: string, env: NodeJS.ProcessEnv): DeployPlan {
   const doc = loadYaml(file);
-  if (!isObject(doc) || !isObject(doc.inputs) || !isObject(doc.inputs.functions)) throw new Error(`${file}: no inputs.functions`);
-  const resolved = resolveValue(doc, env) as Loose & { inputs: Loose & { functions: Record<string, Loose> } };
-  const inputs = resolved.inputs;
+  if (!isObject(doc) || !isObject(doc.provider) || !isObject(doc.functions)) throw new Error(`${file}: no provider or functions`);
+  const resolved = resolveValue(doc, env) as Loose & { provider: Loose; functions: Record<string, Loose> };
+  const provider = resolved.provider;
   const notes: string[] = [];
-  const app = str(resolved.app) ?? DEPLOY_VARIABLES.APP!.default!;
-  const stage = str(resolved.stage) ?? DEPLOY_VARIABLES.STAGE!.default!;
-  const region = str(inputs.region) ?? DEPLOY_VARIABLES.REGION!.default!;
-  const namespace = str(inputs.namespace) ?? 'default';
-  const instance = str(resolved.name) ?? app;
+  const service = str(resolved.service) ?? 'roomservice';
+  const app = str(provider.app) ?? DEPLOY_VARIABLES.APP!.default!;
+  const stage = str(provider.stage) ?? DEPLOY_VARIABLES.STAGE!.default!;
+  const region = str(provider.region) ?? DEPLOY_VARIABLES.REGION!.default!;
+  const namespace = str(provider.namespace) ?? 'default';
+  const providerVpc = isObject(provider.vpc) ? provider.vpc : {};
 
   // The service's own variables, shared by every function (derived from shared/config.ts).
-  const fromEnvironment: Record<string, string> = {};
-  for (const name of serviceVariables()) {
+  const environment: Record<string, string> = {};
+  for (const name of serviceVariables().sort()) {
     const value = env[name]?.trim();
-    if (value) fromEnvironment[name] = value;
+    if (value) environment[name] = value;
   }
-  const common = { runtime: inputs.runtime, namespace, type: inputs.type ?? 'event', description: inputs.description };
-  const unsetInYaml = new Set<string>();
 
-  const functions: PlannedFunction[] = Object.entries(inputs.functions).map(([key, raw]) => {
-    // Entries whose ${env:NAME} is unset are dropped before the transformation: the
-    // component would send SCF the string "undefined", which the service rejects.
-    const own = { ...raw };
-    if (Array.isArray(own.environments)) {
-      own.environments = (own.environments as { key: string; value: unknown }[]).filter((entry) => {
-        if (str(entry.value) !== undefined) return true;
-        unsetInYaml.add(entry.key);
-        return false;
-      });
-    }
-    const fn = componentFunctionInputs(common, own);
-    const environment: Record<string, string> = { ...fromEnvironment };
-    for (const [name, value] of Object.entries(fn.environment?.variables ?? {})) {
-      if (RESERVED_PREFIXES.some((p) => name.startsWith(p))) notes.push(`function ${key}: ${name} left out: SCF reserves the ${name.split('_')[0]}_ prefix`);
-      else environment[name] = String(value);
-    }
-    const vpc = isObject(fn.vpcConfig) && str(fn.vpcConfig.vpcId) && str(fn.vpcConfig.subnetId)
-      ? { vpcId: str(fn.vpcConfig.vpcId)!, subnetId: str(fn.vpcConfig.subnetId)! }
-      : undefined;
+  const functions: PlannedFunction[] = Object.entries(resolved.functions).map(([key, raw]) => {
+    const fn = isObject(raw) ? raw : {};
+    const vpc = isObject(fn.vpc) ? fn.vpc : providerVpc;
+    const vpcId = str(vpc.vpcId);
+    const subnetId = str(vpc.subnetId);
     return {
       key,
-      name: str(fn.name) ?? `${instance}-${stage}-${app}-${key}`,
+      name: `${service}-${stage}-${app}-${key}`,
       namespace,
-      runtime: str(fn.runtime) ?? '',
+      runtime: str(fn.runtime) ?? str(provider.runtime) ?? '',
       handler: str(fn.handler) ?? 'index.main_handler',
-      memorySize: Number(fn.memorySize ?? 128),
-      timeout: Number(fn.timeout ?? 3),
+      memorySize: Number(fn.memorySize ?? provider.memorySize ?? 128),
+      timeout: Number(fn.timeout ?? provider.timeout ?? 3),
       description: str(fn.description),
-      role: str(fn.role),
-      environment: Object.fromEntries(Object.entries(environment).sort(([a], [b]) => a.localeCompare(b))),
-      vpc,
+      role: str(fn.role) ?? str(provider.role),
+      environment: { ...environment },
+      vpc: vpcId && subnetId ? { vpcId, subnetId } : undefined,
     };
   });
-  const unset = [...unsetInYaml].filter((name) => !functions.some((fn) => name in fn.environment));
-  if (unset.length > 0) notes.push(`not set, so not deployed (the service uses its default): ${unset.sort().join(', ')}`);
   if (functions.some((fn) => !fn.vpc)) notes.push('VPC_ID / SUBNET_ID not set: the functions will not join the Redis instance\'s VPC');
   if (functions.some((fn) => !fn.role)) notes.push('EXECUTION_ROLE not set: the functions get no TENCENTCLOUD_SECRETID/SECRETKEY/SESSIONTOKEN');
 
-  const nameOf = (key: unknown): string => {
-    const fn = functions.find((f) => f.key === key);
-    if (!fn) throw new Error(`${file}: a trigger names function ${String(key)}, which is not declared`);
-    return fn.name;
-  };
   const triggers: PlannedTrigger[] = [];
-  for (const trigger of (inputs.triggers ?? []) as Loose[]) {
-    const p = (isObject(trigger.parameters) ? trigger.parameters : {}) as Loose;
-    if (trigger.type === 'timer') {
-      triggers.push({ type: 'timer', function: nameOf(trigger.function), name: str(p.name) ?? 'timer', cronExpression: str(p.cronExpression) ?? '', enable: p.enable === true, qualifier: str(p.qualifier) ?? '$DEFAULT' });
-    } else if (trigger.type === 'http') {
-      const net = (isObject(p.netConfig) ? p.netConfig : {}) as Loose;
-      triggers.push({
-        type: 'http',
-        function: nameOf(trigger.function),
-        name: str(p.name) ?? 'url-trigger',
-        authType: str(p.authType) ?? 'NONE',
-        // The toolkit's defaults (false for both): a Function URL without enableExtranet is unreachable from clients.
-        netConfig: { enableIntranet: net.enableIntranet === true, enableExtranet: net.enableExtranet === true },
-        qualifier: str(p.qualifier) ?? '$DEFAULT',
-      });
-    } else if (trigger.type === 'apigw') {
-      for (const api of (Array.isArray(p.apis) ? p.apis : []) as Loose[]) {
+  for (const [key, raw] of Object.entries(resolved.functions)) {
+    const fn = functions.find((f) => f.key === key)!;
+    for (const [type, p] of eventsOf(isObject(raw) ? raw : {})) {
+      if (type === 'timer') {
+        triggers.push({ type: 'timer', function: fn.name, name: str(p.name) ?? 'timer', cronExpression: str(p.cronExpression) ?? '', enable: p.enable === true, qualifier: str(p.qualifier) ?? '$DEFAULT' });
+      } else if (type === 'http') {
+        const net = isObject(p.netConfig) ? p.netConfig : {};
         triggers.push({
-          type: 'apigw',
-          function: nameOf(api.function),
-          service: str(p.name) ?? instance,
-          path: str(api.path) ?? '/',
-          method: str(api.method) ?? 'ANY',
-          protocols: Array.isArray(p.protocols) ? p.protocols.map(String) : ['https'],
-          environment: str(p.environment) ?? 'release',
-          enableCORS: api.enableCORS === true,
-          ...(Array.isArray(api.param) ? { param: api.param } : {}),
+          type: 'http',
+          function: fn.name,
+          name: str(p.name) ?? 'url-trigger',
+          authType: str(p.authType) ?? 'NONE',
+          // The toolkit's defaults (false for both): a Function URL without enableExtranet is unreachable from clients.
+          netConfig: { enableIntranet: net.enableIntranet === true, enableExtranet: net.enableExtranet === true },
+          qualifier: str(p.qualifier) ?? '$DEFAULT',
         });
+      } else {
+        throw new Error(`${file}: function ${key}: event type ${type} is not one this deploy knows (timer, http)`);
       }
-    } else {
-      throw new Error(`${file}: trigger type ${String(trigger.type)} is not one this deploy knows (timer, http, apigw)`);
     }
   }
-  return { file, app, stage, region, namespace, codeBucket: `sls-cloudfunction-${region}-code`, functions, triggers, notes };
+  return { file, service, app, stage, region, namespace, codeBucket: `sls-cloudfunction-${region}-code`, functions, triggers, notes };
+}
+
+/** A plan's function by its key in the file (router, sweeper), or a readable error listing the keys. */
+export function plannedFunction(plan: DeployPlan, key: string): PlannedFunction {
+  const fn = plan.functions.find((f) => f.key === key || f.name === key);
+  if (!fn) throw new Error(`no function ${key} in ${plan.file} (functions: ${plan.functions.map((f) => f.key).join(', ')})`);
+  return fn;
 }
 
 export interface PlanJson {
@@ -287,7 +240,7 @@ export interface PlanJson {
   notes: string[];
 }
 
-/** The plan as `--dry-run --json` prints it: every name, no secret value. */
+/** The plan as `--dry-run --json` prints it (and `sls package` writes it): every name, no secret value. */
 export function planJson(plan: DeployPlan): PlanJson {
   return {
     region: plan.region,

@@ -1,6 +1,6 @@
 /**
  * `.env` at the repository root, read by `npm start`, `npm run invoke` and
- * `npm run deploy` with Node's own parser (process.loadEnvFile, Node 20.12+).
+ * `npm run deploy` with Node's own parser (process.loadEnvFile; Node 20.15+ is required anyway, see package.json engines).
  * A variable already set in the shell wins over the file.
  */
 import { existsSync } from 'node:fs';

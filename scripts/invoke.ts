@@ -234,13 +234,14 @@ function usage(): never {
   process.exit(2);
 }
 
-async function main(argv: string[]): Promise<number> {
+/** `distDir`: where the bundles are (`sls invoke local` builds the one it runs apart from dist/). */
+export async function main(argv: string[], distDir = DIST_DIR): Promise<number> {
   const args = [...argv];
   const times = takeCount(args, '--times', 1);
   if (times === undefined) usage();
   const [name, eventFile] = args;
   if (!name || args.length > 2) usage();
-  const file = bundlePath(name);
+  const file = bundlePath(name, distDir);
   if (!existsSync(file)) {
     process.stderr.write(`${file} does not exist: run \`npm run build\` first (functions: ${DIST_DIR})\n`);
     return 1;

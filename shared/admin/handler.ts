@@ -1,7 +1,7 @@
 /**
  * The admin plane (`/admin/...`): the dashboard page and the admin API, served
- * by the router, the local gateway and, in per-function mode, the `admin`
- * function. Its own small pipeline, because it differs from the room
+ * by the router, the local gateway and the `admin` bundle (`npm run invoke`).
+ * Its own small pipeline, because it differs from the room
  * protocol's on purpose: a bearer key instead of user sessions, REST paths
  * with parameters, GET/POST/DELETE, `cache-control: no-store`, no CORS (the
  * dashboard is served from the same origin; another origin's page gets no
@@ -227,5 +227,5 @@ export async function handleAdmin(event: unknown, context: ScfContext = {}, rout
   return json(status, envelope, requestId, headers);
 }
 
-/** The `admin` function's entry point (per-function mode); the router calls handleAdmin itself. */
+/** The `admin` bundle's entry point (`npm run invoke -- admin`); the router calls handleAdmin itself. */
 export const adminHandler: ScfHandler = (event, context) => handleAdmin(event, context);

@@ -71,7 +71,7 @@ export interface EndpointDef<S extends z.ZodType = z.ZodType, O extends z.ZodObj
    * `identity`: webrtc_room's identity rules (body userID in AUTH_MODE demo, else a proof; see webrtc-identity.ts).
    */
   auth: 'session' | 'none' | 'signed' | 'identity';
-  /** The SCF function serving it in per-function mode and its console event's name (default: the action). */
+  /** Its own bundle's name (functions/<name>.ts, `npm run invoke`) and its console event's name (default: the action). */
   functionName?: string;
   /**
    * auth 'identity': establishes the caller from the request and its parsed

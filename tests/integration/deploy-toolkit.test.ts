@@ -10,12 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ENDPOINTS } from '../../functions/router';
-import { ADMIN_ROUTES } from '../../shared/admin/routes';
 import { ROOT } from '../../scripts/build';
-import { checkServerlessFile, syncEnvironments } from '../../scripts/deploy-check';
-import { buildPlan, planJson, requiredVariables, serviceVariables } from '../../scripts/deploy-plan';
-import { deployPlan, main as deployMain, removePlan, toolkitTriggerInputs } from '../../scripts/deploy';
+import { checkServerlessFile } from '../../scripts/deploy-check';
+import { buildPlan, planJson, serviceVariables } from '../../scripts/deploy-plan';
+import { DeployFailure, deployPlan, main as deployMain, removePlan } from '../../scripts/deploy';
 import { zipDirectory } from '../../scripts/deploy-zip';
 import { CLOUD, CLOUD_ENV } from '../support/harness';
 import { installToolkitRecorder, type RecordedCall, type ToolkitRecorder } from '../support/toolkit-recorder';
@@ -38,6 +36,8 @@ function deployEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     EXECUTION_ROLE: 'RoomServiceRole',
     TENCENT_SECRET_ID: 'AKIDrecordertest',
     TENCENT_SECRET_KEY: 'recorder-deploy-key',
+    // The operator's confirmation of AUTH_MODE=demo (the preflight refuses demo without it).
+    DEPLOY_ALLOW_DEMO_AUTH: 'yes',
     // Not a setting of the service: must never reach a function.
     UNRELATED_SHELL_VARIABLE: 'x',
     ...extra,
@@ -68,7 +68,6 @@ describe('deploy plan and dry run', () => {
       expect(fn.runtime).toBe('Nodejs20.19');
     }
     expect(plan.triggers).toEqual([
-      { type: 'timer', function: 'roomservice-prod-roomservice-sweeper', name: 'sweeper', cronExpression: '*/5 * * * * * *', enable: true, qualifier: '$DEFAULT' },
       {
         type: 'http',
         function: 'roomservice-prod-roomservice-router',
@@ -77,6 +76,7 @@ describe('deploy plan and dry run', () => {
         netConfig: { enableIntranet: false, enableExtranet: true },
         qualifier: '$DEFAULT',
       },
+      { type: 'timer', function: 'roomservice-prod-roomservice-sweeper', name: 'sweeper', cronExpression: '*/5 * * * * * *', enable: true, qualifier: '$DEFAULT' },
     ]);
   });
 
@@ -114,7 +114,7 @@ describe('deploy plan and dry run', () => {
     expect(router!.environment.REDIS_URL).toBe('redis://***@10.0.0.12:6379');
     expect(router!.environment.IM_ADMINISTRATOR).toBe(CLOUD.administrator);
     for (const secret of [CLOUD.secretKey, CLOUD.pushSecretKey, CLOUD.cloudSecretKey, CLOUD.callbackKey, REDIS_PASSWORD]) expect(stdout).not.toContain(secret);
-    expect(plan.triggers.map((t) => t.type)).toEqual(['timer', 'http']);
+    expect(plan.triggers.map((t) => t.type)).toEqual(['http', 'timer']);
   }, 30_000);
 
   it('a dry run calls nothing, and a real run refuses to start without the deploy key or with a configuration the service rejects', async () => {
@@ -216,6 +216,7 @@ describe('deploy through tencent-component-toolkit, recorded', () => {
   it('second run: updates code and configuration in place, no duplicate function or trigger, the same URL', async () => {
     // Prepare
     const first = await deploy(deployEnv());
+    const [timerAddedAt] = recorder.functions.get('roomservice-prod-roomservice-sweeper')!.triggers.map((t) => t.AddTime);
     recorder.clearCalls();
     const changed = deployEnv({ HEARTBEAT_TIMEOUT: '25', SWEEP_BATCH: '150' });
 
@@ -233,6 +234,10 @@ describe('deploy through tencent-component-toolkit, recorded', () => {
     }
     expect(recorder.ofAction('CreateTrigger').filter((c) => c.params.Type === 'http')).toEqual([]);
     expect(recorder.ofAction('UpdateTrigger').map((c) => c.params.Type)).toEqual(['http']);
+    // The unchanged timer is kept: neither deleted nor created again (no gap in the sweeps).
+    expect(recorder.ofAction('DeleteTrigger')).toEqual([]);
+    expect(recorder.ofAction('CreateTrigger')).toEqual([]);
+    expect(recorder.functions.get('roomservice-prod-roomservice-sweeper')!.triggers.map((t) => t.AddTime)).toEqual([timerAddedAt]);
     const state = [...recorder.functions.entries()].map(([name, fn]) => [name, fn.triggers.map((t) => `${t.Type}:${t.TriggerName}`)]);
     expect(state).toEqual([
       ['roomservice-prod-roomservice-router', ['http:roomservice-url']],
@@ -253,6 +258,49 @@ describe('deploy through tencent-component-toolkit, recorded', () => {
     expect(removed).toEqual(['roomservice-prod-roomservice-router', 'roomservice-prod-roomservice-sweeper']);
     expect(recorder.ofAction('DeleteFunction').map((c) => c.params.FunctionName)).toEqual(removed);
     expect(recorder.functions.size).toBe(0);
+  });
+
+  it('reads every function back and fails naming the runtime SCF kept (the toolkit never updates Runtime)', async () => {
+    // Prepare: the functions exist from a deploy on Node 16.
+    await deploy(deployEnv());
+    for (const fn of recorder.functions.values()) fn.config.Runtime = 'Nodejs16.13';
+    recorder.clearCalls();
+
+    // Act
+    const failure = await deploy(deployEnv()).then(() => undefined, (error: unknown) => error);
+
+    // Assess: the update went out without Runtime, then GetFunction showed the old one.
+    expect(recorder.ofAction('UpdateFunctionConfiguration').every((c) => !('Runtime' in c.params))).toBe(true);
+    expect(failure).toBeInstanceOf(DeployFailure);
+    const message = (failure as Error).message;
+    expect(message).toContain('function roomservice-prod-roomservice-router: runtime is "Nodejs16.13", the plan says "Nodejs20.19"');
+    expect(message).toContain('function roomservice-prod-roomservice-sweeper: runtime is "Nodejs16.13"');
+    expect(message).toMatch(/remove the function/);
+  });
+
+  it('fails naming memory, VPC and variables that SCF holds otherwise than planned, never their values', async () => {
+    // Prepare: an SCF that drops the VPC and one variable and keeps the old memory on update.
+    await deploy(deployEnv());
+    const original = recorder.functions.get('roomservice-prod-roomservice-router')!;
+    const update = original.config;
+    Object.defineProperty(original, 'config', {
+      get: () => update,
+      set: (next: Record<string, any>) => {
+        Object.assign(update, next, { MemorySize: 128, VpcConfig: { VpcId: '', SubnetId: '' } });
+        update.Environment = { Variables: next.Environment.Variables.filter((v: { Key: string }) => v.Key !== 'IM_SECRET_KEY') };
+      },
+    });
+
+    // Act
+    const failure = await deploy(deployEnv()).then(() => undefined, (error: unknown) => error);
+
+    // Assess
+    const message = (failure as Error).message;
+    expect(message).toContain('function roomservice-prod-roomservice-router: memory (MB) is 128, the plan says 256');
+    expect(message).toContain('function roomservice-prod-roomservice-router: VPC is "", the plan says "vpc-abc12345/subnet-def67890"');
+    expect(message).toContain('function roomservice-prod-roomservice-router: variables missing: IM_SECRET_KEY');
+    expect(message).not.toContain(CLOUD.secretKey);
+    expect(message).not.toContain('sweeper');
   });
 
   it('npm run deploy end to end: builds, packages the real bundles, deploys, prints the base URL', async () => {
@@ -280,79 +328,54 @@ describe('deploy through tencent-component-toolkit, recorded', () => {
       rmSync(outdir, { recursive: true, force: true });
     }
   }, 120_000);
-
-  it('per-function mode plans one API Gateway route per endpoint for the toolkit', () => {
-    // Act
-    const plan = buildPlan('deploy/apigw/serverless.yml', deployEnv());
-    const [gateway] = toolkitTriggerInputs(plan).filter((t) => t.type === 'apigw') as { parameters: { endpoints: { path: string; function: { name: string } }[] } }[];
-
-    // Assess
-    // Every endpoint, the router, the sweeper and the admin plane.
-    expect(plan.functions).toHaveLength(ENDPOINTS.length + 3);
-    expect(plan.functions.map((fn) => fn.name)).toContain('roomservice-apigw-prod-roomservice-admin');
-    expect(gateway!.parameters.endpoints.length).toBe(plan.triggers.filter((t) => t.type === 'apigw').length);
-    expect(gateway!.parameters.endpoints.find((e) => e.path === '/weapp/{roomType}/pusher_heartbeat')!.function.name).toBe('roomservice-apigw-prod-roomservice-pusher_heartbeat');
-    // The dashboard page and every admin route, to the admin function.
-    const adminPaths = gateway!.parameters.endpoints.filter((e) => e.function.name.endsWith('-admin')).map((e) => e.path);
-    expect(new Set(adminPaths)).toEqual(new Set(['/admin', ...ADMIN_ROUTES.map((r) => r.path)]));
-  });
 });
 
-describe('deploy:check applies the component\'s transformation', () => {
+describe('deploy:check reads serverless.yml as the Framework does', () => {
   let dir: string;
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'roomservice-yaml-'))));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const variant = (name: string, edit: (text: string) => string) => {
+    const file = join(dir, name);
+    writeFileSync(file, edit(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')));
+    return file;
+  };
 
-  it('fails a file whose functions declare `environment:` (multi-scf would deploy them without any variable) and passes `environments:`', () => {
-    // Prepare: the real file, and the same file with the key the component does not read.
-    const original = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
-    const singular = join(dir, 'serverless.yml');
-    writeFileSync(singular, original.replace(/^(\s+)environments:/gm, '$1environment:'));
+  it('passes the file as it is, and fails a misspelt key, a variable without its fallback and one the deploy does not know', () => {
+    // Prepare
+    const misspelt = variant('misspelt.yml', (text) => text.replace('    memorySize: 256', '    memory: 256'));
+    const noFallback = variant('no-fallback.yml', (text) => text.replace("${env:VPC_ID, ''}", '${env:VPC_ID}'));
+    const foreign = variant('foreign.yml', (text) => text.replace("${env:EXECUTION_ROLE, ''}", "${env:IM_SECRET_KEY, ''}"));
+    const wrongDefault = variant('wrong-default.yml', (text) => text.replace("${env:STAGE, 'dev'}", "${env:STAGE, 'test'}"));
+    const optRef = variant('opt.yml', (text) => text.replace("${env:REGION, 'ap-guangzhou'}", "${opt:region, 'ap-guangzhou'}"));
 
     // Act
     const good = checkServerlessFile('serverless.yml', { skipDist: true, env: {} });
-    const bad = checkServerlessFile(singular, { skipDist: true, env: {} });
+    const [bad1, bad2, bad3, bad4, bad5] = [misspelt, noFallback, foreign, wrongDefault, optRef].map((file) => checkServerlessFile(file, { skipDist: true, env: {} }).problems) as [string[], string[], string[], string[], string[]];
 
     // Assess
-    expect(original).toMatch(/^\s+environments: &environments$/m);
     expect(good.problems).toEqual([]);
-    expect(bad.problems).toEqual(
-      expect.arrayContaining(['router', 'sweeper'].map((fn) => expect.stringMatching(new RegExp(`^function ${fn} would deploy without REDIS_URL, .*IM_SECRET_KEY.*multi-scf builds the variables from \`environments:\``)))),
-    );
-    for (const name of requiredVariables()) expect(bad.problems.join('\n')).toContain(name);
+    expect(good.functions).toEqual(['router', 'sweeper']);
+    expect(bad1.join('\n')).toMatch(/functions\.router.*memory/);
+    expect(bad2).toEqual([expect.stringMatching(/^provider\.vpc\.vpcId: \$\{env:VPC_ID\} needs a fallback/)]);
+    expect(bad3).toEqual([expect.stringMatching(/IM_SECRET_KEY\} is not a deploy variable/)]);
+    expect(bad4).toEqual([expect.stringMatching(/fallback of STAGE must be 'dev'/)]);
+    expect(bad5).toEqual([expect.stringMatching(/^provider\.region: \$\{opt:region, 'ap-guangzhou'\} is not \$\{env:NAME, 'fallback'\}/)]);
   });
 
-  it('fails a file that leaves out a required setting, and only warns about an optional one', () => {
+  it('fails a sweeper without its timer, a 6-field cron and a Function URL that clients cannot reach', () => {
     // Prepare
-    const original = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
-    const without = (key: string) => {
-      const file = join(dir, `without-${key}.yml`);
-      writeFileSync(file, original.replace(new RegExp(`^.*key: ${key},.*\\n`, 'm'), ''));
-      return file;
-    };
+    const file = variant('broken-triggers.yml', (text) => text.replace("'*/5 * * * * * *'", "'*/5 * * * * *'").replace('enableExtranet: true', 'enableExtranet: false'));
+    const noTimer = variant('no-timer.yml', (text) => text.replace(/ {4}events:\n {6}- timer:\n(?: {10}.*\n| {10}#.*\n)+/, ''));
 
     // Act
-    const required = checkServerlessFile(without('IM_SECRET_KEY'), { skipDist: true, env: {} });
-    const optional = checkServerlessFile(without('SWEEP_BATCH'), { skipDist: true, env: {} });
+    const broken = checkServerlessFile(file, { skipDist: true, env: {} }).problems;
+    const missing = checkServerlessFile(noTimer, { skipDist: true, env: {} }).problems;
 
     // Assess
-    expect(required.problems).toEqual(['function router would deploy without IM_SECRET_KEY', 'function sweeper would deploy without IM_SECRET_KEY']);
-    expect(optional.problems).toEqual([]);
-    expect(optional.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^function router: `sls deploy` would not pass SWEEP_BATCH/)]));
-  });
-
-  it('--fix rewrites the environments list to the settings of shared/config.ts', () => {
-    // Prepare
-    const original = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
-    const file = join(dir, 'stale.yml');
-    writeFileSync(file, original.replace(/^.*key: SWEEP_BATCH,.*\n/m, ''));
-
-    // Act
-    const changed = syncEnvironments(file);
-    const again = syncEnvironments(file);
-
-    // Assess
-    expect([changed, again]).toEqual([true, false]);
-    expect(readFileSync(file, 'utf8')).toBe(original);
+    expect(broken).toEqual([
+      'function sweeper: timer sweeper: cronExpression "*/5 * * * * *" has 6 fields; SCF timers take 7 (seconds first)',
+      expect.stringMatching(/^http event of router: netConfig\.enableExtranet must be true/),
+    ]);
+    expect(missing).toEqual(['the sweeper needs exactly one timer event, found 0']);
   });
 });

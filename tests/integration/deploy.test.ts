@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Redis, { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleBudget, buildFunctions, bundlePath, functionNames, type BuildResult } from '../../scripts/build';
-import { DEPLOY_FILES, ROUTER_MODE_FUNCTIONS, checkServerlessFile, loadYaml } from '../../scripts/deploy-check';
+import { DEPLOYED_FUNCTIONS, DEPLOY_FILE, checkServerlessFile, loadYaml } from '../../scripts/deploy-check';
 import { BundleProcess, eventPath, failedResponse, readEvent, runBundle, type Invocation } from '../../scripts/invoke';
 import type { FakeCloud } from '../support/fake-cloud';
 import { REDIS_CLUSTER, REDIS_URL, startTestCloud, testEnv } from '../support/harness';
@@ -55,27 +55,20 @@ async function masters(redis: Redis | Cluster): Promise<Redis[]> {
   return redis.nodes('master');
 }
 
-describe('deployment files', () => {
-  it('declare exactly the function files (per-function mode) and router + sweeper (router mode)', () => {
+describe('deployment file', () => {
+  it('deploys router and sweeper, both built from functions/', () => {
     // Prepare
-    const declared = (file: string) => Object.keys((loadYaml(file) as { inputs: { functions: Record<string, unknown> } }).inputs.functions).sort();
-
-    // Act
-    const perFunction = declared(DEPLOY_FILES.find((f) => f.mode === 'per-function')!.file);
-    const router = declared(DEPLOY_FILES.find((f) => f.mode === 'router')!.file);
+    const declared = Object.keys((loadYaml(DEPLOY_FILE) as { functions: Record<string, unknown> }).functions).sort();
 
     // Assess
-    expect(perFunction).toEqual(FUNCTIONS);
-    expect(router).toEqual([...ROUTER_MODE_FUNCTIONS].sort());
-    expect(FUNCTIONS).toEqual(expect.arrayContaining([...ROUTER_MODE_FUNCTIONS]));
+    expect(declared).toEqual([...DEPLOYED_FUNCTIONS].sort());
+    expect(FUNCTIONS).toEqual(expect.arrayContaining([...DEPLOYED_FUNCTIONS]));
   });
 
-  it('pass the offline deploy check', () => {
-    for (const { file, mode } of DEPLOY_FILES) {
-      const report = checkServerlessFile(file, { skipDist: true, env: {} });
-      expect(report.problems, file).toEqual([]);
-      expect(report.mode).toBe(mode);
-    }
+  it('passes the offline deploy check', () => {
+    const report = checkServerlessFile(DEPLOY_FILE, { skipDist: true, env: {} });
+    expect(report.problems).toEqual([]);
+    expect(report.functions).toEqual(['router', 'sweeper']);
   });
 });
 

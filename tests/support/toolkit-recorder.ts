@@ -54,7 +54,17 @@ export interface ToolkitRecorder {
   ofAction(action: string): RecordedCall[];
   /** Forget the recorded calls (the fake's state stays). */
   clearCalls(): void;
+  /** The fake's state (functions, objects, buckets), to carry it into another process. */
+  exportState(): RecorderState;
+  /** Log lines the fake CLS answers SearchLog with, per function name. */
+  logLines: Map<string, { time: number; requestId: string; message: string }[]>;
   restore(): void;
+}
+
+export interface RecorderState {
+  functions: [string, FakeFunction][];
+  objects: [string, string][];
+  buckets: string[];
 }
 
 const toolkitDir = require.resolve('tencent-component-toolkit/lib/modules/scf');
@@ -83,12 +93,13 @@ async function bodyBytes(body: unknown): Promise<Buffer> {
   return Buffer.alloc(0);
 }
 
-export function installToolkitRecorder(options: { appId?: string } = {}): ToolkitRecorder {
+export function installToolkitRecorder(options: { appId?: string; state?: RecorderState } = {}): ToolkitRecorder {
   const appId = options.appId ?? '1250000000';
   const calls: RecordedCall[] = [];
-  const functions = new Map<string, FakeFunction>();
-  const objects = new Map<string, Buffer>();
-  const buckets = new Set<string>();
+  const functions = new Map<string, FakeFunction>(options.state?.functions ?? []);
+  const objects = new Map<string, Buffer>((options.state?.objects ?? []).map(([key, base64]) => [key, Buffer.from(base64, 'base64')]));
+  const buckets = new Set<string>(options.state?.buckets ?? []);
+  const logLines = new Map<string, { time: number; requestId: string; message: string }[]>();
   let urlCounter = 0;
 
   const fn = (name: unknown) => {
@@ -105,7 +116,23 @@ export function installToolkitRecorder(options: { appId?: string } = {}): Toolki
     switch (action) {
       case 'GetFunction': {
         const { config } = fn(p.FunctionName);
-        return { ...config, Status: 'Active', Qualifier: p.Qualifier ?? '$LATEST' };
+        // SCF delivers every function's logs to a CLS topic (the default SCF_logtopic_... one).
+        return { ClsLogsetId: 'logset-recorded', ClsTopicId: `topic-${p.FunctionName}`, ...config, Status: 'Active', Qualifier: p.Qualifier ?? '$LATEST' };
+      }
+      case 'Invoke': {
+        // A function that answers its event back: what SCF returns around it is what is under test.
+        fn(p.FunctionName);
+        const event = JSON.parse(String(p.ClientContext ?? '{}')) as unknown;
+        return {
+          Result: {
+            RetMsg: JSON.stringify({ statusCode: 200, headers: {}, body: JSON.stringify({ code: 0, message: 'recorded', event }) }),
+            ErrMsg: '',
+            Log: `START RequestId: recorded-invoke\nEND RequestId: recorded-invoke`,
+            InvokeResult: 0,
+            FunctionRequestId: 'recorded-invoke',
+            Duration: 3,
+          },
+        };
       }
       case 'CreateFunction': {
         if (functions.has(p.FunctionName)) throw new ApiFailure('ResourceInUse.Function', `function ${p.FunctionName} exists`);
@@ -161,7 +188,8 @@ export function installToolkitRecorder(options: { appId?: string } = {}): Toolki
           TriggerDesc: desc,
           Enable: p.Enable === 'OPEN' ? 1 : 0,
           Qualifier: p.Qualifier ?? '$DEFAULT',
-          ...(p.CustomArgument !== undefined ? { CustomArgument: p.CustomArgument } : {}),
+          // ListTriggers answers "" for a trigger created without one (the field is always there).
+          CustomArgument: p.CustomArgument ?? '',
           AddTime: now(),
           ModTime: now(),
         };
@@ -200,6 +228,16 @@ export function installToolkitRecorder(options: { appId?: string } = {}): Toolki
   function answer(service: string, action: string, params: Record<string, any>): Record<string, unknown> {
     if (service === 'account' && action === 'DescribeCurrentUserDetails') return { AppId: [Number(appId)], Uin: '100000000001', OwnerUin: '100000000001' };
     if (service === 'scf') return scf(action, params);
+    if (service === 'cls' && action === 'SearchLog') {
+      // The function's lines between From and To, as SCF writes them to CLS (LogJson with SCF_* fields).
+      const name = /SCF_FunctionName:"([^"]+)"/.exec(String(params.Query))?.[1] ?? '';
+      const lines = (logLines.get(name) ?? []).filter((line) => line.time >= Number(params.From) && line.time <= Number(params.To));
+      return {
+        Results: lines.map((line) => ({ Time: line.time, TopicId: params.TopicId, LogJson: JSON.stringify({ SCF_FunctionName: name, SCF_RequestId: line.requestId, SCF_Message: line.message, SCF_Type: 'Custom' }) })),
+        ListOver: true,
+        Context: '',
+      };
+    }
     throw new ApiFailure('UnsupportedOperation', `the recorder does not answer ${service} ${action}`);
   }
 
@@ -221,7 +259,9 @@ export function installToolkitRecorder(options: { appId?: string } = {}): Toolki
     requestCounter += 1;
     const RequestId = `recorded-${requestCounter}`;
     try {
-      return { Response: { ...answer(service, String(Action), params), RequestId } };
+      // Through JSON, as over the wire: the toolkit marks the trigger objects it is given (`compared`),
+      // which must not reach the fake's own state.
+      return { Response: { ...(JSON.parse(JSON.stringify(answer(service, String(Action), params))) as Record<string, unknown>), RequestId } };
     } catch (error) {
       if (!(error instanceof ApiFailure)) throw error;
       return { Response: { Error: { Code: error.code, Message: error.message }, RequestId } };
@@ -284,6 +324,8 @@ export function installToolkitRecorder(options: { appId?: string } = {}): Toolki
     calls,
     functions,
     objects,
+    logLines,
+    exportState: () => ({ functions: [...functions], objects: [...objects].map(([key, bytes]) => [key, bytes.toString('base64')]), buckets: [...buckets] }),
     ofAction: (action) => calls.filter((call) => call.action === action),
     clearCalls: () => void calls.splice(0),
     restore() {

@@ -2,11 +2,12 @@
  * The code package: a standard zip (read back here from its central directory,
  * as unzip and SCF do), index.js at the top, the same bytes for the same bundle.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../scripts/build';
 import { zipDirectory } from '../../scripts/deploy-zip';
 
 /** Every entry of a zip, found through the end record and the central directory. */
@@ -52,5 +53,18 @@ describe('code package', () => {
 
   it('is the same bytes for the same files (content-addressed uploads)', () => {
     expect(zipDirectory(dir).equals(zipDirectory(dir))).toBe(true);
+  });
+});
+
+describe('the Node versions package.json allows', () => {
+  it('all have zlib.crc32, which the zip writer uses (added in Node 20.15 and 22.2)', () => {
+    // Prepare: the lowest version `engines` allows.
+    const { engines } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
+    const [major, minor] = /^>=(\d+)\.(\d+)/.exec(engines.node)!.slice(1).map(Number) as [number, number];
+
+    // Assess: what scripts/deploy-zip.ts imports exists on that version.
+    expect(readFileSync(join(ROOT, 'scripts/deploy-zip.ts'), 'utf8')).toMatch(/import \{ crc32, deflateRawSync \} from 'node:zlib'/);
+    expect(major > 20 || (major === 20 && minor >= 15), `engines ${engines.node}`).toBe(true);
+    expect(typeof crc32).toBe('function');
   });
 });
