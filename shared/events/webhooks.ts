@@ -26,7 +26,7 @@ import { errorMessage } from '../errors';
 import { log } from '../log';
 import { storeCall } from '../redis';
 import { allPartitions, deadLetterKeys, eventLogKey, roomPartitions, webhookKey } from '../rooms/keys';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 import { createTransport, noAnswerReason } from '../cloud/transport';
 import { SCRIPTS } from './lua.generated';
 import { eventPosition, type RoomEvent } from './log';

@@ -12,7 +12,6 @@ import { issueUserSig } from '../sign/usersig';
 import { errorMessage } from '../errors';
 
 export { backoffMs } from '../cloud/transport';
-export { createOfflineImClient } from './offline';
 
 /**
  * `auto`: the system notification old clients read, switching for the life of
