@@ -198,10 +198,10 @@ async function main(): Promise<void> {
     });
 
     await attempt('bundles', async () => {
-      const bundles: BundleResult = await runBundles({ coldstartTimeoutMs: 180_000 });
+      const bundles: BundleResult = await runBundles({ coldstartTimeoutMs: 900_000 });
       results.bundles = bundles;
       if (bundles.rows.length === 0 || bundles.status === 'no-manifest') {
-        rows.push({ figure: 'cold start of each bundle', measured: bundles.note, target: '<= 150 ms', verdict: 'n/a' });
+        rows.push({ figure: 'cold start of each bundle', measured: bundles.note, target: '<= 60 ms', verdict: 'n/a' });
         rows.push({ figure: 'bundle size per function', measured: bundles.note, target: 'report', verdict: 'n/a' });
         return;
       }
@@ -210,10 +210,19 @@ async function main(): Promise<void> {
       rows.push({
         figure: 'cold start of each bundle',
         measured: slowest
-          ? `max ${round(slowest.coldStartMs!, 1)} ms (${slowest.name}) over ${withCold.length} bundles, via ${bundles.note.split(' (after')[0]!.replace('scripts/coldstart.ts ', 'coldstart.ts ')}`
+          ? `max ${round(slowest.coldStartMs!, 1)} ms (${slowest.name}) over ${withCold.length} bundles, via ${bundles.note.split(' (after')[0]!.replace('scripts/coldstart.ts ', 'coldstart.ts ')}; 1-min load ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs`
           : bundles.note.slice(0, 120),
-        target: '<= 150 ms',
-        verdict: slowest ? (slowest.coldStartMs! <= 150 ? 'pass' : 'MISS') : 'n/a',
+        target: '<= 60 ms',
+        verdict: slowest ? (slowest.coldStartMs! <= 60 ? 'pass' : 'MISS') : 'n/a',
+      });
+      // CPU time and instruction counts: what a loaded machine disturbs less (wall ms above need a quiet one).
+      const cpuMax = withCold.filter((r) => r.coldStartCpuMs !== undefined).reduce((m, r) => Math.max(m, r.coldStartCpuMs!), 0);
+      const counted = bundles.rows.filter((r) => r.requireMegaInstructions !== undefined);
+      rows.push({
+        figure: 'cold start CPU (all threads) and require() instructions',
+        measured: `max ${round(cpuMax, 1)} CPU ms; ${counted.length > 0 ? counted.map((r) => `${r.name} ${round(r.requireMegaInstructions!, 0)}M instr`).join(', ') : 'no valgrind: no instruction counts'}`,
+        target: 'report',
+        verdict: 'report',
       });
       if (bundles.status === 'ok') {
         // The docs quote exactly these figures (README.md and docs/deploy.md, between markers).
@@ -371,7 +380,12 @@ async function main(): Promise<void> {
   if (bundles && bundles.rows.length > 0) {
     process.stdout.write('\nBundles:\n');
     for (const b of bundles.rows) {
-      process.stdout.write(`  ${b.name.padEnd(22)} ${b.bytes !== undefined ? `${round(b.bytes / 1024, 1)} KiB` : '?'}${b.gzipBytes !== undefined ? ` (gzip ${round(b.gzipBytes / 1024, 1)} KiB)` : ''}${b.coldStartMs !== undefined ? `  cold start ${round(b.coldStartMs, 1)} ms` : ''}\n`);
+      process.stdout.write(
+        `  ${b.name.padEnd(22)} ${b.bytes !== undefined ? `${round(b.bytes / 1024, 1)} KiB` : '?'}${b.gzipBytes !== undefined ? ` (gzip ${round(b.gzipBytes / 1024, 1)} KiB)` : ''}` +
+          `${b.coldStartMs !== undefined ? `  cold start ${round(b.coldStartMs, 1)} ms` : ''}${b.coldStartCpuMs !== undefined ? ` (${round(b.coldStartCpuMs, 1)} CPU ms)` : ''}` +
+          `${b.requireMegaInstructions !== undefined ? `  require ${round(b.requireMegaInstructions, 0)}M instructions` : ''}\n` +
+          (b.loads ? `      loads (KiB): ${Object.entries(b.loads).map(([k, v]) => `${k} ${v}`).join(', ')}\n` : ''),
+      );
     }
   }
   process.stdout.write(`\nTotal ${seconds.toFixed(1)} s; results in bench/results.json\n`);

@@ -6,7 +6,9 @@
  * function's code (handler `index.main_handler`). A cold start then loads one
  * small file instead of resolving hundreds of node_modules files.
  *
- * Prints the bundle sizes, writes `dist/manifest.json` ({function: {bytes}}) and
+ * Prints the bundle sizes, writes `dist/manifest.json` ({function: {bytes}}),
+ * esbuild's metafile per bundle (`dist/metafiles/<function>.json`: every input
+ * and the bytes it adds, what the bench reports per bundle) and
  * fails when a bundle is larger than 600 KB (the router: 720 KB) or pulls in a devDependency (the
  * gateway's ioredis-mock, test helpers) that must never ship.
  */
@@ -157,9 +159,13 @@ export async function buildFunctions(options: { outdir?: string; functions?: str
   });
 
   const manifest: Manifest = {};
+  // Beside the function folders, not in them: a folder is what a deploy uploads.
+  mkdirSync(join(outdir, 'metafiles'), { recursive: true });
   for (const [output, meta] of Object.entries(result.metafile.outputs)) {
     if (!meta.entryPoint) continue;
     const name = relative(outdir, resolve(ROOT, output)).split(sep)[0]!;
+    const inputs = Object.fromEntries(Object.keys(meta.inputs).map((input) => [input, result.metafile.inputs[input]]));
+    writeFileSync(join(outdir, 'metafiles', `${name}.json`), JSON.stringify({ inputs, outputs: { [output]: meta } }) + '\n');
     const bytes = statSync(resolve(ROOT, output)).size;
     manifest[name] = { bytes };
     if (bytes > bundleBudget(name)) problems.push(`${name}: ${kb(bytes)} KB is over the ${kb(bundleBudget(name))} KB limit`);
