@@ -8,7 +8,7 @@
  *
  *   npm run bench                       all sections (~3 min on 2 cores)
  *   npm run bench -- --only=heartbeat   some sections: heartbeat, roundtrips,
- *                                       list, sweep, memory, bundles, gateway, webhooks, partitions
+ *                                       scriptcpu, list, sweep, memory, bundles, gateway, webhooks, partitions
  *                                       (partitions: a throwaway 3-master cluster on 7001-7003,
  *                                       scripts/bench-partitions.sh, ROOM_PARTITIONS=48)
  *   npm run bench -- --quick            shorter windows, fewer repeats
@@ -25,6 +25,7 @@ import { installRuntime } from '../shared/runtime';
 import { adminClient, Bed, closeAdmin, closeFakeCloud, deleteByPrefix, REDIS_URL, RUN_PREFIX } from './lib/bed';
 import { median, round } from './lib/stats';
 import { runBundles, type BundleResult } from './sections/bundles';
+import { runScriptCpu, type ScriptCpuResult } from './sections/script-cpu';
 import { figuresBlock, writeFigures } from './sections/figures';
 import { runGateway, type GatewayResult } from './sections/gateway';
 import { runHeartbeat, type HeartbeatResult } from './sections/heartbeat';
@@ -35,7 +36,7 @@ import { runWebhooks, type WebhookResult } from './sections/webhooks';
 import { BIG, DUE, LIST_SMALL, populate, runAdminList, runList, runSweep, SWEEP_SMALL, type AdminListResult, type ListResult, type ScaleBeds, type SweepResult } from './sections/scale';
 import { errorMessage } from '../shared/errors';
 
-const SECTIONS = ['heartbeat', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway', 'webhooks', 'partitions'] as const;
+const SECTIONS = ['heartbeat', 'scriptcpu', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway', 'webhooks', 'partitions'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
@@ -115,6 +116,27 @@ async function main(): Promise<void> {
         measured: Object.entries(hb.byRoomType)
           .map(([type, t]) => `${type} ${t.perSecond} (${t.ratioToRaw.toFixed(2)})`)
           .join(', '),
+        target: 'report',
+        verdict: 'report',
+      });
+    });
+
+    await attempt('scriptcpu', async () => {
+      const cpu: ScriptCpuResult = await runScriptCpu();
+      results.scriptcpu = cpu;
+      const worst = Math.max(...Object.values(cpu.heartbeatUs));
+      rows.push({
+        figure: 'Redis CPU per heartbeat (EVALSHA usec/call, private redis-server)',
+        measured:
+          cpu.status === 'ok'
+            ? `${Object.entries(cpu.heartbeatUs).map(([type, us]) => `${type} ${us}`).join(', ')} us; floors: empty script ${cpu.emptyScriptUs}, one ZADD ${cpu.oneCommandScriptUs} us; 1-min load ${os.loadavg()[0]!.toFixed(1)}`
+            : cpu.note,
+        target: '<= 10 us',
+        verdict: cpu.status !== 'ok' ? 'n/a' : worst <= 10 ? 'pass' : 'MISS',
+      });
+      rows.push({
+        figure: 'Redis instructions per heartbeat request (callgrind, private redis-server)',
+        measured: cpu.heartbeatInstructions ? Object.entries(cpu.heartbeatInstructions).map(([type, n]) => `${type} ${n}`).join(', ') : 'no valgrind: not counted',
         target: 'report',
         verdict: 'report',
       });
