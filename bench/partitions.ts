@@ -1,5 +1,5 @@
 /**
- * Partition distribution on a real Redis Cluster (issue 16, README "Performance").
+ * Partition distribution on a real Redis Cluster (issue 16, docs/performance.md).
  *
  *   npm run bench:partitions     (starts scripts/redis-cluster.sh, ROOM_PARTITIONS=48, stops it after)
  *

@@ -26,7 +26,7 @@ import { adminClient, Bed, closeAdmin, closeFakeCloud, deleteByPrefix, REDIS_URL
 import { median, round } from './lib/stats';
 import { runBundles, type BundleResult } from './sections/bundles';
 import { runScriptCpu, type ScriptCpuResult } from './sections/script-cpu';
-import { figuresBlock, writeFigures } from './sections/figures';
+import { FIGURE_FILES, figuresBlock, writeFigures } from './sections/figures';
 import { runGateway, type GatewayResult } from './sections/gateway';
 import { runHeartbeat, type HeartbeatResult } from './sections/heartbeat';
 import { CLIENT_STAGE } from './lib/heartbeat-stages';
@@ -247,10 +247,10 @@ async function main(): Promise<void> {
         verdict: 'report',
       });
       if (bundles.status === 'ok') {
-        // The docs quote exactly these figures (README.md and docs/deploy.md, between markers).
+        // The docs quote exactly these figures (docs/performance.md and docs/deploy.md, between markers).
         const block = figuresBlock(bundles.rows, { node: process.version, cpus: os.cpus().length, load: os.loadavg()[0]!, note: bundles.note.split(' (after')[0]!.replace('scripts/coldstart.ts', '`scripts/coldstart.ts`'), date: new Date().toISOString().slice(0, 10) });
         const missing = writeFigures(block);
-        progress(missing.length > 0 ? `figures: no markers in ${missing.join(', ')}` : 'figures written to README.md and docs/deploy.md');
+        progress(missing.length > 0 ? `figures: no markers in ${missing.join(', ')}` : `figures written to ${FIGURE_FILES.join(' and ')}`);
       }
       const sized = bundles.rows.filter((r) => r.bytes !== undefined);
       const largest = sized.reduce<(typeof sized)[number] | undefined>((a, b) => (!a || b.bytes! > a.bytes! ? b : a), undefined);

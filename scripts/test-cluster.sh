@@ -18,5 +18,5 @@ trap 'exit 130' INT TERM
 # The embedded project does not use Redis; only the redis project runs against the cluster.
 # ROOM_PARTITIONS=48 (16 per master on the 3 masters): the suite proves the partitioned layout,
 # ROOM_SLOT_CHECK=1 that no room script names keys (KEYS or ARGV key prefixes) in two slots
-# on a real cluster (README "Data layout"); ROOM_PARTITIONS=1 npm run test:cluster runs the single-slot one.
+# on a real cluster (docs/data-layout.md); ROOM_PARTITIONS=1 npm run test:cluster runs the single-slot one.
 REDIS_URL=redis://127.0.0.1:7001 REDIS_CLUSTER=true ROOM_PARTITIONS=${ROOM_PARTITIONS:-48} ROOM_SLOT_CHECK=1 npx vitest run --project redis "${@:-tests/integration}" 9>&-

@@ -1,6 +1,6 @@
 /**
  * Environment -> typed configuration. The variable names are the public
- * interface (README "Configuration"); every problem is reported by name.
+ * interface (docs/configuration.md); every problem is reported by name.
  */
 import { z } from 'zod';
 import { credentialsFromEnv, type CloudCredentials } from './cloud/client';

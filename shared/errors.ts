@@ -15,7 +15,7 @@ export const Code = {
   VALUE_TOO_LONG: 10,
   ROOM_EXISTS: 11,
   ROOM_FULL: 5001,
-  // Added by this project; each has its own HTTP status (README "Error codes").
+  // Added by this project; each has its own HTTP status (docs/error-codes.md).
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,

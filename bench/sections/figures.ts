@@ -1,7 +1,7 @@
 /**
  * The one set of bundle and cold-start figures the docs quote: the bench
- * writes it, as a generated block between markers, into README.md and
- * docs/deploy.md, so the two can never disagree and nobody copies numbers by
+ * writes it, as a generated block between markers, into docs/performance.md
+ * and docs/deploy.md, so the two can never disagree and nobody copies numbers by
  * hand. tests/unit/figures.test.ts checks that both files hold the same block.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { BundleRow } from './bundles';
 
 const ROOT = path.join(__dirname, '..', '..');
-export const FIGURE_FILES = ['README.md', 'docs/deploy.md'] as const;
+export const FIGURE_FILES = ['docs/performance.md', 'docs/deploy.md'] as const;
 export const FIGURES_START = '<!-- figures:bundles (written by `npm run bench`; do not edit by hand) -->';
 export const FIGURES_END = '<!-- /figures:bundles -->';
 

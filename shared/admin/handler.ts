@@ -106,7 +106,7 @@ export function matchRoute(path: string, method: string): { route: AdminRoute; p
     allowed.push(route.method);
   }
   if (allowed.length > 0) throw new AppError(Code.METHOD_NOT_ALLOWED, `${path} accepts ${allowed.join(', ')} only`, 405, { allow: allowed });
-  throw new AppError(Code.NOT_FOUND, `no admin route ${method} ${path} (README "Admin API" lists them)`, 404);
+  throw new AppError(Code.NOT_FOUND, `no admin route ${method} ${path} (docs/admin-api.md lists them)`, 404);
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -271,7 +271,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
       last: z.literal('true').optional().describe('true: the newest `limit` events instead (still in log order); `next` is then where the log ends now (the newest id; with ROOM_PARTITIONS > 1 a cursor), to follow it with `after`'),
     }).refine((input) => !(input.last && input.after), { message: 'cannot be combined with after', path: ['last'] }),
     output: z.object({
-      events: z.array(z.object({ id: z.string(), type: z.string(), roomType: z.string(), roomID: z.string(), seq: z.number().int(), time: z.number().int() })).describe('each {id, type, roomType, roomID, seq, time, userID?, reason?, ...} (README "Events and webhooks" lists each type\'s fields)'),
+      events: z.array(z.object({ id: z.string(), type: z.string(), roomType: z.string(), roomID: z.string(), seq: z.number().int(), time: z.number().int() })).describe('each {id, type, roomType, roomID, seq, time, userID?, reason?, ...} (docs/events-and-webhooks.md lists each type\'s fields)'),
       next: z.string().nullable().describe('pass as `after` for the next page (with a room filter it may be past the last event returned): an event id, or with ROOM_PARTITIONS > 1 an opaque cursor (c1.<last position read in each partition>) so events appended later in any partition are not skipped; null when the log is empty'),
     }),
     codes: [],

@@ -8,8 +8,7 @@
  * per-user cap) lives in the user's home partition, whose script decides the
  * cap. Login and logout cost N small writes (rare, and in parallel); logout
  * takes effect everywhere once its N deletes answered. A process that dies
- * between them leaves copies that end at the session's TTL (README "Data
- * layout"). The home copy is written last at login and deleted first at
+ * between them leaves copies that end at the session's TTL (docs/data-layout.md). The home copy is written last at login and deleted first at
  * logout, so the home partition is the authority the cap and logout check.
  */
 import { authFailed } from '../errors';

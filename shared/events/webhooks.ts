@@ -1,6 +1,6 @@
 /**
- * Signed webhooks, delivered from the event log (README "Events and
- * webhooks" has the guarantees table). Per receiver URL, Redis keeps a
+ * Signed webhooks, delivered from the event log (docs/events-and-webhooks.md
+ * has the guarantees table). Per receiver URL, Redis keeps a
  * cursor (the last event done) and a lease: whoever holds the lease POSTs the
  * next batch after the cursor and moves the cursor only once the receiver
  * answered 2xx, so concurrent functions do not send the same batch and a

@@ -16,7 +16,7 @@ type Schema = Record<string, unknown>;
 /** The protocol's version as this document describes it. */
 export const API_VERSION = '1.0.0';
 
-/** Codes any endpoint may answer (README "Error codes"), with their HTTP status. */
+/** Codes any endpoint may answer (docs/error-codes.md), with their HTTP status. */
 export const COMMON_CODES: readonly { code: Code; status: number; meaning: string }[] = [
   { code: Code.INVALID_PARAM, status: 400, meaning: 'missing or invalid parameter (the message names it)' },
   { code: Code.NOT_FOUND, status: 404, meaning: 'unknown room type or action' },
@@ -28,7 +28,7 @@ export const COMMON_CODES: readonly { code: Code; status: number; meaning: strin
   { code: Code.STORE_UNAVAILABLE, status: 503, meaning: 'room store (Redis) unavailable' },
 ];
 
-/** What each result code means (README "Error codes"), for the reference. */
+/** What each result code means (docs/error-codes.md), for the reference. */
 export const CODE_MEANINGS: Record<number, string> = {
   [Code.OK]: 'success',
   [Code.INVALID_PARAM]: 'missing or invalid parameter; the message names it',

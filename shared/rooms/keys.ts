@@ -8,8 +8,8 @@
  * cross-type room id check are atomic together. With N partitions each has
  * its own tag (partitions.ts) and everything of a room is in its id's
  * partition, so every script still runs in one slot; what is copied or merged
- * across partitions, and what that trades, is below and in README "Data
- * layout". The one exception is the IP quota of the endpoints that run no
+ * across partitions, and what that trades, is below and in
+ * docs/data-layout.md. The one exception is the IP quota of the endpoints that run no
  * room script (`{ratelimit}`): nothing else is atomic with it, so it stays off
  * the rooms' slots.
  *
@@ -58,7 +58,7 @@ export const userSessionsKey = (prefix: string, userId: string) => `${slot(prefi
 /**
  * Prefix of the users' open-room sets (sorted set of room hash keys), for
  * ROOMS_PER_USER, in partition `p` (a room's scripts use the room's
- * partition: with N > 1 the limit holds per partition, README "Data layout").
+ * partition: with N > 1 the limit holds per partition, docs/data-layout.md).
  */
 export const ownedRoomsBase = (prefix: string, p = 0) => `${slot(prefix, p)}o:`;
 

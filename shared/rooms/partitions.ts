@@ -17,7 +17,7 @@
  * stays one atomic script.
  *
  * N is fixed for a deployment's data: changing it moves rooms to other
- * partitions (README "Data layout", migration note).
+ * partitions (docs/data-layout.md, migration note).
  */
 import { crc16Slot } from './crc16';
 

@@ -275,7 +275,7 @@ async function playSession(store: 'redis' | 'embedded'): Promise<{ steps: Record
 }
 
 describe('differential: one scripted session on the real Redis and on the embedded store', () => {
-  // With ROOM_PARTITIONS > 1 log positions follow the clock (README "Data layout"),
+  // With ROOM_PARTITIONS > 1 log positions follow the clock (docs/data-layout.md),
   // so two runs' event ids differ by design: the stores' parity is proven at N=1 (npm test).
   it.skipIf(roomPartitions() > 1)('answers every step identically, field by field', async () => {
     const redis = await playSession('redis');

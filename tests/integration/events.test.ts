@@ -13,7 +13,7 @@ import { eventCountKey, eventLogKey, roomKeys, roomPartitions, roomSeqKey } from
  * These check the single log's layout and bounds (positions 1..n, one key,
  * EVENT_LOG_MAX_LEN over all events). With ROOM_PARTITIONS > 1 each partition
  * has its own log, bounded on its own, with positions that follow the clock
- * (README "Data layout"); tests/unit/partitions.test.ts and the partitioned
+ * (docs/data-layout.md); tests/unit/partitions.test.ts and the partitioned
  * suite cover that layout.
  */
 const singleLog = it.skipIf(roomPartitions() > 1);

@@ -1,5 +1,5 @@
 /**
- * ROOM_PARTITIONS > 1 behaviour by name (README "Data layout"): this file runs
+ * ROOM_PARTITIONS > 1 behaviour by name (docs/data-layout.md): this file runs
  * with 4 partitions when the process has one (and with the cluster run's 48
  * there), picking room ids that land in different partitions, so each check
  * crosses partitions for sure.

@@ -1,25 +1,18 @@
 /**
- * The README's first curl session is run as written, in bash, against the
+ * The curl examples of the docs are run as written, in bash, against the
  * local gateway exactly as `npm start` builds it (embedded store, no cloud
- * credentials), so the README cannot drift from the service.
+ * credentials), so the docs cannot drift from the service: README's first
+ * session, the TRTC room examples (docs/trtc-rooms.md) and the admin API
+ * examples (docs/admin-api.md).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setLogSink } from '../../shared/log';
 import { startGateway, type Gateway } from '../../scripts/gateway';
+import { markedBlock } from '../support/docs';
 
-const README = readFileSync(join(__dirname, '../../README.md'), 'utf8');
-
-/** The ```bash block right after a `<!-- readme-<name> ... -->` marker. */
-function markedBlock(name: string): string {
-  const match = new RegExp(`<!-- readme-${name}[^>]*-->\\s*\`\`\`bash\\n([\\s\\S]*?)\`\`\``).exec(README);
-  if (!match) throw new Error(`README has no readme-${name} block`);
-  return match[1]!;
-}
-const sessionBlock = () => markedBlock('session');
+const sessionBlock = () => markedBlock('README.md', 'readme-session');
 
 let gw: Gateway;
 const ADMIN_API_KEY = 'readme-admin-key-0123456789abcdefghij';
@@ -52,9 +45,9 @@ describe('README curl session', () => {
   });
 });
 
-describe('README webrtc_room examples', () => {
+describe('docs/trtc-rooms.md webrtc_room examples', () => {
   it('runs as written: every answer is code 0, with the keys and rooms it says', async () => {
-    const { stdout } = await promisify(execFile)('bash', ['-e', '-o', 'pipefail', '-c', markedBlock('webrtc')], { env: { ...process.env, B: gw.url }, timeout: 30_000 });
+    const { stdout } = await promisify(execFile)('bash', ['-e', '-o', 'pipefail', '-c', markedBlock('docs/trtc-rooms.md', 'readme-webrtc')], { env: { ...process.env, B: gw.url }, timeout: 30_000 });
     const answers = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown> & { code: number });
     expect(answers.map((a) => a.code)).toEqual(answers.map(() => 0));
     expect(answers).toHaveLength(6);
@@ -73,7 +66,7 @@ describe('README webrtc_room examples', () => {
   });
 });
 
-describe('README admin API examples', () => {
+describe('docs/admin-api.md admin API examples', () => {
   /** A live_room action through the gateway as `user` (demo auth: anyone gets a UserSig). */
   async function session(user: string) {
     const info = (await (await fetch(`${gw.url}/weapp/utils/get_login_info?userID=${user}`)).json()) as { sdkAppID: number; userSig: string };
@@ -89,7 +82,7 @@ describe('README admin API examples', () => {
       const { pushURL } = (await call('get_push_url', { roomID: 'demo' })) as { pushURL: string };
       expect((await call('add_pusher', { roomID: 'demo', userName: user, pushURL })).code).toBe(0);
     }
-    const { stdout } = await promisify(execFile)('bash', ['-e', '-o', 'pipefail', '-c', markedBlock('admin')], { env: { ...process.env, B: gw.url, ADMIN_API_KEY }, timeout: 30_000 });
+    const { stdout } = await promisify(execFile)('bash', ['-e', '-o', 'pipefail', '-c', markedBlock('docs/admin-api.md', 'readme-admin')], { env: { ...process.env, B: gw.url, ADMIN_API_KEY }, timeout: 30_000 });
     const answers = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown> & { code: number });
     expect(answers.map((a) => a.code)).toEqual(answers.map(() => 0));
     expect(answers).toHaveLength(13);

@@ -14,7 +14,7 @@ import { roomPartitions } from '../../shared/rooms/keys';
 
 /**
  * Costs of the single-partition layout. With ROOM_PARTITIONS = N > 1 some
- * rare paths cost more by design (README "Data layout"): login N writes + its
+ * rare paths cost more by design (docs/data-layout.md): login N writes + its
  * script, logout its script + N-1 deletes, get_room_list N index reads + one
  * script per partition on the page, creating a room the home-partition
  * reserve (1 read + 1 read per owned room + 1 script + 1 write); the

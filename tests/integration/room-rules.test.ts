@@ -471,7 +471,7 @@ describe('create_room', () => {
   // Regression (fixed since): create_room checks the session without counting the quota, makes the
   // IM group, and only then counts the quota in the createRoom script: a caller
   // over quota gets 429 but still creates an (orphan) IM group on every call.
-  // Per-user quota windows are per partition (README "Data layout"): with ROOM_PARTITIONS > 1
+  // Per-user quota windows are per partition (docs/data-layout.md): with ROOM_PARTITIONS > 1
   // random room ids spread one user's creates over partitions, each with its own window.
   it.skipIf(roomPartitions() > 1)('a caller over its quota makes no IM group with create_room', async () => {
     await steady({ RATE_LIMIT_PER_USER: '3' });

@@ -1,14 +1,12 @@
 /**
  * Webhooks from the event log, against a loopback receiver (a node http
- * server in this file) that checks every signature with the README's own
+ * server in this file) that checks every signature with docs/events-and-webhooks.md's
  * verification example: delivery right after a request, in order, once; a
  * receiver that fails and recovers; backoff, dead letters and re-drive; two
  * deliverers at once; a deliverer that dies or stalls holding the lease.
  */
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readEvents, type RoomEvent } from '../../shared/events/log';
 import { SCRIPTS } from '../../shared/events/lua.generated';
@@ -19,18 +17,17 @@ import { startGateway } from '../../scripts/gateway';
 import { main_handler as sweeper } from '../../functions/sweeper';
 import { installRuntime } from '../../shared/runtime';
 import { CLOUD, deleteByPrefix, pushUrlFor, signInAll, sleep, startHarness, STORE, testEnv, userSigFor, type Client, type Harness } from '../support/harness';
+import { markedBlock } from '../support/docs';
 
 const SECRET = 'whsec-test-0123456789abcdef';
 
-/** The README's verification example, run as it is written there. */
+/** The verification example of docs/events-and-webhooks.md, run as it is written there. */
 type Verify = (secret: string, header: string, rawBody: string, toleranceSeconds?: number) => boolean;
-function readmeVerifier(): Verify {
-  const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
-  const block = /<!-- webhook-verify[^>]*-->\s*```js\n([\s\S]*?)```/.exec(readme);
-  if (!block) throw new Error('README lost its webhook-verify block');
-  return new Function('require', `${block[1]}\nreturn verifyRoomServiceSignature;`)(require) as Verify;
+function documentedVerifier(): Verify {
+  const block = markedBlock('docs/events-and-webhooks.md', 'webhook-verify', 'js');
+  return new Function('require', `${block}\nreturn verifyRoomServiceSignature;`)(require) as Verify;
 }
-const verify = readmeVerifier();
+const verify = documentedVerifier();
 
 /** What the receiver does with the next POSTs: answer 200, fail with a status, or hang past the timeout. */
 type Mode = { kind: 'ok' } | { kind: 'fail'; status: number } | { kind: 'hang' };
@@ -193,7 +190,7 @@ describe('delivery', () => {
     expect(seen).toEqual(['pusher_joined a1 seated', 'pusher_joined b1 seated', 'pusher_left b1 not seated']);
   });
 
-  it('the signature: HMAC-SHA256 of "t.body" with WEBHOOK_SECRET; the README verifier refuses a wrong secret, body or old t', () => {
+  it('the signature: HMAC-SHA256 of "t.body" with WEBHOOK_SECRET; the documented verifier refuses a wrong secret, body or old t', () => {
     const body = '{"events":[]}';
     const t = Math.floor(Date.now() / 1000);
     const header = signatureHeader(SECRET, body, t);

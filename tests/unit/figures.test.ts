@@ -1,5 +1,5 @@
 /**
- * One set of bundle and cold-start figures: README.md and docs/deploy.md quote
+ * One set of bundle and cold-start figures: docs/performance.md and docs/deploy.md quote
  * the same block, which `npm run bench` writes between markers.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,9 +10,9 @@ import { FIGURES_END, FIGURES_START, FIGURE_FILES, figuresBlock, readFigures, wr
 import { ROOT } from '../../scripts/build';
 
 describe('bench figures in the docs', () => {
-  it('README.md and docs/deploy.md hold the same generated block', () => {
+  it('docs/performance.md and docs/deploy.md hold the same generated block', () => {
     const blocks = FIGURE_FILES.map((file) => readFigures(readFileSync(join(ROOT, file), 'utf8')));
-    expect(blocks[0], 'README.md markers').toBeDefined();
+    expect(blocks[0], 'docs/performance.md markers').toBeDefined();
     expect(blocks[0]!.length).toBeGreaterThan(0);
     expect(new Set(blocks).size).toBe(1);
   });

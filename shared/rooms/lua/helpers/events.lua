@@ -1,6 +1,6 @@
 --- @include "helpers/admission"
 
--- The room event log (README "Events and webhooks"). Every script that
+-- The room event log (docs/events-and-webhooks.md). Every script that
 -- changes a room appends the change's event here, in the same atomic step:
 -- no change without its event, no event without its change.
 --
