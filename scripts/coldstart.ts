@@ -98,7 +98,7 @@ export function coldStartTable(rows: ColdStart[]): string {
 /** The test setup: local Redis under a fresh prefix, fake IM/live APIs on 127.0.0.1. */
 async function localEnv(): Promise<{ env: NodeJS.ProcessEnv; close(): Promise<void> }> {
   // Test support is loaded only here, so the script itself never depends on it.
-  const { startTestCloud, testEnv } = await import('../tests/support/bed-core');
+  const { startTestCloud, testEnv } = await import('../tests/support/test-env');
   const fake = await startTestCloud();
   const prefix = `coldstart-${randomBytes(4).toString('hex')}`;
   const config = testEnv(undefined, prefix, { IM_API_BASE_URL: fake.imBaseUrl, CLOUD_API_BASE_URL: fake.cloudBaseUrl });

@@ -8,7 +8,7 @@ import Redis from 'ioredis';
 import { loadConfig } from '../../shared/config';
 import { connectRedis } from '../../shared/redis';
 import { buildRuntime, installRuntime, type Runtime } from '../../shared/runtime';
-import { CLOUD, REDIS_URL, pushUrlFor, startTestCloud, testEnv, userSigFor } from '../../tests/support/bed-core';
+import { CLOUD, REDIS_URL, pushUrlFor, startTestCloud, testEnv, userSigFor } from '../../tests/support/test-env';
 import type { FakeCloud } from '../../tests/support/fake-cloud';
 import type { ScfHandler } from '../../shared/http/endpoint';
 import { main_handler as route } from '../../functions/router';
