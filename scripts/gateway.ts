@@ -21,6 +21,7 @@ import { createOfflineTrtcClient } from '../shared/trtc/client';
 import { batchLogLines, log } from '../shared/log';
 import { sweep } from '../shared/rooms/sweeper';
 import { shownUrl } from '../shared/events/webhooks';
+import { loadHttpClient } from '../shared/cloud/transport';
 import { buildRuntime, installRuntime, type Runtime } from '../shared/runtime';
 import { main_handler as route } from '../functions/router';
 import { loadDotEnv } from './dotenv';
@@ -106,6 +107,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       trtc: cloudOffline ? createOfflineTrtcClient(log) : undefined,
     });
   installRuntime(rt);
+  // A server that stays up loads the HTTP client of Tencent's APIs and webhooks at start, not in its first such call.
+  loadHttpClient();
 
   const server = createServer((req, res) => {
     serve(req)

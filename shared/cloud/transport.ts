@@ -30,9 +30,19 @@ export function createTransport(options: { timeoutMs: number; baseURL?: string; 
   };
 }
 
+/**
+ * Loads axios now. For a process that stays up and serves many requests (the
+ * local gateway): it pays the load once at start instead of inside the first
+ * request that calls a Tencent API (tens of ms, more on a loaded machine, with
+ * the event loop blocked meanwhile). SCF functions leave it to the first POST.
+ */
+export function loadHttpClient(): typeof import('axios').default {
+  // A require() (not an import) is what keeps axios out of module load: esbuild wraps it to run on first call.
+  return (require('axios') as typeof import('axios')).default;
+}
+
 function axiosInstance(options: { timeoutMs: number; baseURL?: string; headers?: Record<string, string>; rawBody?: boolean }): Transport {
-  // A require() here (not an import) is what keeps axios out of module load: esbuild wraps it to run on first call.
-  const { default: axios } = require('axios') as typeof import('axios');
+  const axios = loadHttpClient();
   const http = require('node:http') as typeof import('node:http');
   const https = require('node:https') as typeof import('node:https');
   const config: CreateAxiosDefaults = {
