@@ -368,7 +368,7 @@ export class RoomServiceClient extends ClientCore {
     return this.send<GetAudiencesResult>({ action: 'get_audiences', method: 'POST', path: '/weapp/{roomType}/get_audiences', roomType: roomType, session: true, inputFrom: 'body' }, input);
   }
 
-  /** Who may sign in and with what: a UserSig for userID (AUTH_MODE demo), for the JWT subject (jwt), or refused (off: 5005). */
+  /** Who may sign in and with what: a UserSig for userID (AUTH_MODE demo), for the JWT subject (jwt), or refused (off: 5005; a user under a service ban: 7). */
   getLoginInfo(input: GetLoginInfoInput = {}): Promise<GetLoginInfoResult> {
     return this.send<GetLoginInfoResult>({ action: 'get_login_info', method: 'GET', path: '/weapp/utils/get_login_info', roomType: undefined, session: false, inputFrom: 'query' }, input);
   }
@@ -388,12 +388,12 @@ export class RoomServiceClient extends ClientCore {
     return this.send<CheckConfigResult>({ action: 'check_config', method: 'GET', path: '/weapp/utils/check_config', roomType: undefined, session: false, inputFrom: 'query' }, input);
   }
 
-  /** The live platform's push (event_type 1) / disconnect (event_type 0) callback, signed sign = md5(LIVE_CALLBACK_KEY + t): a stop removes the seat pushing that stream at once, a start keeps it from being reaped as silent. Anything not ours answers code 0 too; a bad or expired signature HTTP 403. */
+  /** The live platform's push (event_type 1) / disconnect (event_type 0) callback, signed sign = md5(LIVE_CALLBACK_KEY + t): a stop removes the seat pushing that stream at once, a start keeps it from being reaped as silent. Anything not ours answers code 0 too; a bad or expired signature, or a t further ahead than LIVE_CALLBACK_MAX_AHEAD_SECONDS, HTTP 403. */
   liveStream(input: LiveStreamInput = {}): Promise<LiveStreamResult> {
     return this.send<LiveStreamResult>({ action: 'live_stream', method: 'POST', path: '/weapp/callbacks/live_stream', roomType: undefined, session: false, inputFrom: 'body' }, input);
   }
 
-  /** The caller's UserSig for TRTC: for the body userID (AUTH_MODE demo; generated when omitted) or the proof's user (jwt: the JWT or a session token is required, code 7 without); AUTH_MODE=off: disabled (5005), as utils/get_login_info. */
+  /** The caller's UserSig for TRTC: for the body userID (AUTH_MODE demo; generated when omitted) or the proof's user (jwt: the JWT or a session token is required, code 7 without); AUTH_MODE=off: disabled (5005), as utils/get_login_info; a user under a service ban: 7. */
   webrtcGetLoginInfo(input: WebrtcGetLoginInfoInput = {}): Promise<WebrtcGetLoginInfoResult> {
     return this.send<WebrtcGetLoginInfoResult>({ action: 'webrtc_get_login_info', method: 'POST', path: '/weapp/webrtc_room/get_login_info', roomType: undefined, session: false, inputFrom: 'body' }, input);
   }

@@ -13,13 +13,13 @@ import { applyStreamEvent } from '../shared/rooms/service';
 
 export const endpoint = callbackEndpoint({
   action: 'live_stream',
-  summary: "The live platform's push (event_type 1) / disconnect (event_type 0) callback, signed sign = md5(LIVE_CALLBACK_KEY + t): a stop removes the seat pushing that stream at once, a start keeps it from being reaped as silent. Anything not ours answers code 0 too; a bad or expired signature HTTP 403.",
+  summary: "The live platform's push (event_type 1) / disconnect (event_type 0) callback, signed sign = md5(LIVE_CALLBACK_KEY + t): a stop removes the seat pushing that stream at once, a start keeps it from being reaped as silent. Anything not ours answers code 0 too; a bad or expired signature, or a t further ahead than LIVE_CALLBACK_MAX_AHEAD_SECONDS, HTTP 403.",
   output: z.object({}),
   codes: [Code.AUTH_FAILED],
   // Judged in run: a bad signature must answer 403 whatever else the body holds.
   input: z.record(z.string(), z.unknown()),
   async run({ input, rt }) {
-    verifyCallbackSignature(rt.config.live.callbackKey, input);
+    verifyCallbackSignature(rt.config.live.callbackKey, input, rt.config.live.callbackMaxAheadSeconds);
     const event = readStreamEvent(input, rt.config.live.bizid);
     if ('ignored' in event) {
       log({ event: 'live_callback_ignored', reason: event.ignored });

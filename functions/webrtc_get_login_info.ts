@@ -10,8 +10,8 @@ import { issueUserSig } from '../shared/sign/usersig';
 
 export const endpoint = webrtcEndpoint({
   action: 'get_login_info',
-  summary: "The caller's UserSig for TRTC: for the body userID (AUTH_MODE demo; generated when omitted) or the proof's user (jwt: the JWT or a session token is required, code 7 without); AUTH_MODE=off: disabled (5005), as utils/get_login_info.",
-  codes: [Code.FEATURE_DISABLED],
+  summary: "The caller's UserSig for TRTC: for the body userID (AUTH_MODE demo; generated when omitted) or the proof's user (jwt: the JWT or a session token is required, code 7 without); AUTH_MODE=off: disabled (5005), as utils/get_login_info; a user under a service ban: 7.",
+  codes: [Code.AUTH_FAILED, Code.FEATURE_DISABLED],
   // Who gets a UserSig follows AUTH_MODE as utils/get_login_info does: with off the app issues them itself.
   async identify(rt, req, input) {
     if (rt.config.authMode === 'off') throw new AppError(Code.FEATURE_DISABLED, 'get_login_info is disabled on this service (AUTH_MODE=off)', 403);
@@ -23,6 +23,7 @@ export const endpoint = webrtcEndpoint({
     if (actor?.sessionId) await rt.rooms.checkSession(actor, 'webrtc_room'); // a session token: it must still be live
     else await rt.ipLimiter.hit(req.sourceIp); // no room script counts this request's quota
     const userID = actor?.userId ?? randomUserId();
+    await rt.rooms.refuseServiceBanned(userID);
     const { sdkAppId, secretKey } = rt.config.im;
     return { userID, sdkAppID: sdkAppId, userSig: issueUserSig({ sdkAppId, secretKey }, userID) };
   },

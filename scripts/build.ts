@@ -9,7 +9,7 @@
  * Prints the bundle sizes, writes `dist/manifest.json` ({function: {bytes}}),
  * esbuild's metafile per bundle (`dist/metafiles/<function>.json`: every input
  * and the bytes it adds, what the bench reports per bundle) and
- * fails when a bundle is larger than 600 KB (the router: 720 KB) or pulls in a devDependency (the
+ * fails when a bundle is larger than 640 KB (the router: 720 KB) or pulls in a devDependency (the
  * gateway's ioredis-mock, test helpers) that must never ship.
  */
 import { build as esbuild, type Plugin } from 'esbuild';
@@ -26,7 +26,14 @@ export const DIST_DIR = join(ROOT, 'dist');
  * WebCrypto and fetch globals that Node 16 lacks. deploy-check keeps the two in step.
  */
 export const NODE_TARGET = 'node20';
-export const MAX_BUNDLE_BYTES = 600 * 1024;
+/**
+ * Every function bundle carries every room script (store.ts loads them all),
+ * and the webrtc_room ones carry jose and the PrivateMapKey code too: with
+ * the ban evictions and TRTC re-entry checks (issue 21) those passed 600 KB
+ * by ~2 KB, so the budget is 640 KB. It catches a devDependency or a heavy
+ * SDK pulled in by mistake (hundreds of KB), not a few scripts more.
+ */
+export const MAX_BUNDLE_BYTES = 640 * 1024;
 /**
  * The router carries every endpoint in one bundle, and with the event log and
  * webhooks (issue 14) and the webrtc_room endpoints, the TRTC callback and

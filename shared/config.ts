@@ -53,6 +53,8 @@ export interface Config {
     checkStreamMaxSpareMs: number;
     /** Key of the push/disconnect callbacks (`sign = md5(key + t)`); callbacks are refused without it. */
     callbackKey: string | undefined;
+    /** A callback whose `t` (its expiry) is further ahead than this is refused (LIVE_CALLBACK_MAX_AHEAD_SECONDS). */
+    callbackMaxAheadSeconds: number;
   };
   /** Tencent Cloud API 3.0 (live now; the same credentials and transport for every service). */
   cloud: {
@@ -104,7 +106,7 @@ export interface Config {
     presenceMaxSilenceMs: number;
   };
   /** The room event log's bounds (shared/events). */
-  eventLog: { maxLength: number; maxAgeMs: number };
+  eventLog: { maxLength: number; maxAgeMs: number; hardMaxLength: number };
   /** Signed webhooks from the event log (shared/events/webhooks.ts); `urls` empty: none. */
   webhooks: { urls: string[]; secret: string | undefined; timeoutMs: number; maxAttempts: number; retryBaseMs: number };
 }
@@ -155,6 +157,8 @@ const envSchema = z.object({
   LIVE_PUSH_DOMAIN: host.optional(),
   LIVE_PLAY_DOMAIN: host.optional(),
   LIVE_CALLBACK_KEY: z.string().regex(/^[\x21-\x7e]{8,128}$/, 'must be 8-128 printable characters without spaces').optional(),
+  // Tencent sets t about 10 minutes ahead (doc 267/47025); a signature is replayable until t.
+  LIVE_CALLBACK_MAX_AHEAD_SECONDS: seconds.max(24 * 3600, 'is too large (at most 86400)').default(900),
   CHECK_STREAM_BEFORE_EVICT: bool.default(false),
   CHECK_STREAM_MAX_SPARE: seconds.default(60),
   CLOUD_API_SECRET_ID: z.string().regex(/^[A-Za-z0-9]{8,128}$/, 'must be a SecretId (letters and digits)').optional(),
@@ -204,6 +208,8 @@ const envSchema = z.object({
   CREATOR_CAN_DESTROY_ROOM: bool.default(false),
   EVENT_LOG_MAX_LEN: positiveInt(10_000_000).default(100_000),
   EVENT_LOG_MAX_AGE_SECONDS: seconds.default(3 * 24 * 3600),
+  // Events a lagging webhook receiver still needs are kept past the two above, up to this (about 280-330 B each, docs/events-and-webhooks.md).
+  EVENT_LOG_HARD_MAX_LEN: positiveInt(10_000_000).default(300_000),
   WEBHOOK_URL: urlList.optional(),
   WEBHOOK_SECRET: z.string().regex(/^[\x21-\x7e]{16,256}$/, 'must be 16-256 printable characters without spaces').optional(),
   WEBHOOK_TIMEOUT_MS: positiveInt(30_000).default(5000),
@@ -264,6 +270,9 @@ export function loadConfig(rawEnv: Env = process.env): Config {
   if ((e.WEBHOOK_URL ?? []).length > 0 && !e.WEBHOOK_SECRET) {
     throw new ConfigError(['WEBHOOK_SECRET is required when WEBHOOK_URL is set (receivers check the signature made with it)']);
   }
+  if (e.EVENT_LOG_HARD_MAX_LEN < e.EVENT_LOG_MAX_LEN) {
+    throw new ConfigError([`EVENT_LOG_HARD_MAX_LEN must be at least EVENT_LOG_MAX_LEN (${e.EVENT_LOG_MAX_LEN})`]);
+  }
   if (Boolean(e.CLOUD_API_SECRET_ID) !== Boolean(e.CLOUD_API_SECRET_KEY)) {
     throw new ConfigError([`${e.CLOUD_API_SECRET_ID ? 'CLOUD_API_SECRET_KEY' : 'CLOUD_API_SECRET_ID'} is required when ${e.CLOUD_API_SECRET_ID ? 'CLOUD_API_SECRET_ID' : 'CLOUD_API_SECRET_KEY'} is set`]);
   }
@@ -299,6 +308,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       checkStreamBeforeEvict: e.CHECK_STREAM_BEFORE_EVICT,
       checkStreamMaxSpareMs: Math.round(e.CHECK_STREAM_MAX_SPARE * 1000),
       callbackKey: e.LIVE_CALLBACK_KEY,
+      callbackMaxAheadSeconds: e.LIVE_CALLBACK_MAX_AHEAD_SECONDS,
     },
     cloud: {
       baseUrl: e.CLOUD_API_BASE_URL?.replace(/\/+$/, ''),
@@ -341,7 +351,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       region: e.TRTC_API_REGION,
       presenceMaxSilenceMs: Math.round(e.TRTC_PRESENCE_MAX_SILENCE * 1000),
     },
-    eventLog: { maxLength: e.EVENT_LOG_MAX_LEN, maxAgeMs: Math.round(e.EVENT_LOG_MAX_AGE_SECONDS * 1000) },
+    eventLog: { maxLength: e.EVENT_LOG_MAX_LEN, maxAgeMs: Math.round(e.EVENT_LOG_MAX_AGE_SECONDS * 1000), hardMaxLength: e.EVENT_LOG_HARD_MAX_LEN },
     webhooks: {
       urls: e.WEBHOOK_URL ?? [],
       secret: e.WEBHOOK_SECRET,

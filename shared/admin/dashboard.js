@@ -80,7 +80,10 @@
   const td = (v, cls) => el('td', { class: cls }, text(v));
   const utc = (ms) => (typeof ms === 'number' && isFinite(ms) ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) : text(ms));
   const age = (ms) => (typeof ms !== 'number' ? '' : ms < 10000 ? (ms / 1000).toFixed(1) + ' s ago' : Math.round(ms / 1000) + ' s ago');
-  const roomPath = (r) => encodeURIComponent(r.roomType) + '/' + encodeURIComponent(r.roomID);
+  // A room id `.` or `..` would be a dot segment to the URL parser (the room
+  // list or a 404 instead of the room): `~` before it, which the API drops (handler.ts decodeSegment).
+  const segment = (id) => (/^\.{1,2}$/.test(id) ? '~' + id : encodeURIComponent(id));
+  const roomPath = (r) => segment(r.roomType) + '/' + segment(r.roomID);
   const same = (a, b) => a && b && a.roomType === b.roomType && a.roomID === b.roomID;
 
   /** Fills a tbody with rows, or shows its "none" note. */
@@ -191,7 +194,7 @@
   }
 
   const loadDeadLetters = async () => (await api('GET', 'dead-letters')).deadLetters || [];
-  const loadReceivers = async () => (await api('GET', 'webhooks')).receivers || [];
+  const loadReceivers = async () => api('GET', 'webhooks');
 
   // --- rendering -----------------------------------------------------------
 
@@ -230,9 +233,16 @@
       td(utc(e.time)), td(e.type), td(e.roomType + '/' + e.roomID, 'mono'), td(e.seq, 'num'), td(e.userID), td(e.reason), td(e.id, 'mono'))));
   }
 
-  function renderReceivers(list) {
-    fill('hooks', 'hooks-empty', list.map((r) => el('tr', { 'data-testid': 'receiver-row' },
+  function renderReceivers(status) {
+    fill('hooks', 'hooks-empty', (status.receivers || []).map((r) => el('tr', { 'data-testid': 'receiver-row' },
       td(r.url, 'mono'), td(r.pending, 'num'), td(r.attempts, 'num'), td(r.lastError), td(r.retryAt ? utc(r.retryAt) : ''))));
+    // Events the log's hard bound forced out before every receiver had them (each also an events_lost event).
+    const lost = status.eventsLost || { count: 0, last: null };
+    $('hooks-lost').hidden = !lost.count;
+    $('hooks-lost').textContent = lost.count && lost.last
+      ? 'Events lost to the log\'s memory bound (EVENT_LOG_HARD_MAX_LEN): ' + text(lost.count) + ' in all; the last loss ' + utc(lost.last.time) +
+        ': ' + text(lost.last.count) + ' events, ' + text(lost.last.firstId) + ' to ' + text(lost.last.lastId) + '.'
+      : '';
   }
 
   function renderDeadLetters(list) {

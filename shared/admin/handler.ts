@@ -76,10 +76,17 @@ export function presentsAdminKey(authorization: string | undefined, key: string)
 
 const unauthorized = () => new AppError(Code.UNAUTHORIZED, 'admin API key missing or wrong', 401);
 
-/** A path segment as sent; `undefined` when it is not valid percent-encoding. */
+/**
+ * A path parameter as sent; `undefined` when it is not valid percent-encoding.
+ * A leading `~` is dropped: room and user ids may be `.` or `..`, which every
+ * URL parser (browsers' fetch, curl, gateways; `%2e%2e` too) turns into a dot
+ * segment before the request leaves, so such an id is sent as `~.` / `~..`.
+ * No room or user id holds `~`, so `~<id>` names the id for any id.
+ */
 function decodeSegment(segment: string): string | undefined {
   try {
-    return decodeURIComponent(segment);
+    const value = decodeURIComponent(segment);
+    return value.startsWith('~') ? value.slice(1) : value;
   } catch {
     return undefined;
   }

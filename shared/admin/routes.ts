@@ -6,11 +6,11 @@
  */
 import { z } from 'zod';
 import { ROOM_TYPES, type RoomType } from '../config';
-import { AppError, Code } from '../errors';
+import { AppError, Code, errorMessage } from '../errors';
 import type { HttpRequest } from '../http/event';
 import { intLike, roomId, roomInfo, text, userId } from '../http/fields';
 import { readLatestEvents } from '../events/latest';
-import { appendEvent, MAX_READ_LIMIT, readEvents, SERVICE_ROOM, type EventRoom } from '../events/log';
+import { appendEvent, MAX_READ_LIMIT, parseEventRoom, readEvents, SERVICE_ROOM, type EventRoom } from '../events/log';
 import { listDeadLetters, redriveDeadLetters, webhookStatus } from '../events/webhooks';
 import { performEffect } from '../rooms/effects';
 import type { RoomCursor } from '../rooms/admin-store';
@@ -64,6 +64,15 @@ const roomRef = text()
 const eventRoomRef = text()
   .transform((value, ctx): EventRoom => {
     if (value === `${SERVICE_ROOM.type}/${SERVICE_ROOM.id}`) return SERVICE_ROOM;
+    if (value.startsWith(`${SERVICE_ROOM.type}/`)) {
+      // service/log (service/log.<p>): the events_lost events.
+      try {
+        return parseEventRoom(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: errorMessage(error).replace(/^room /, '') });
+        return z.NEVER;
+      }
+    }
     const parsed = roomRef.safeParse(value);
     if (!parsed.success) {
       ctx.addIssue({ code: 'custom', message: `must be <roomType>/<roomID> or service/- (${parsed.error.issues[0]!.message.replace(/^must be <roomType>\/<roomID> /, '')})` });
@@ -71,7 +80,7 @@ const eventRoomRef = text()
     }
     return { type: parsed.data.type, id: parsed.data.roomId };
   })
-  .describe('only the events of this room (<roomType>/<roomID>), or service/- for service-wide ones');
+  .describe('only the events of this room (<roomType>/<roomID>), or service/- for service-wide ones, or service/log (ROOM_PARTITIONS > 1: service/log.<partition>) for events_lost');
 
 /** Bans last 1 second to 365 days. */
 const MAX_BAN_SECONDS = 365 * 24 * 3600;
@@ -216,7 +225,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     name: 'ban',
     method: 'POST',
     path: '/admin/bans',
-    summary: "Bans a user from the service, or from one room (roomType and roomID), for `seconds`: their create_room, add_pusher and add_audience answer code 7 saying until when. A second ban replaces the first. Does not remove a seat they hold (kick does).",
+    summary:
+      "Bans a user from the service, or from one room (roomType and roomID), for `seconds`, at once: their seats and audience places in that scope go (pusher_left / audience_left reason `banned`; the other members are told as for a kick; a webrtc_room member is removed from the TRTC room), and their create_room, add_pusher, add_audience and enter_room answer code 7 saying until when. A service ban also revokes their sessions and refuses login and UserSigs (get_login_info) while it lasts. A second ban replaces the first.",
     input: z
       .object({
         userID: userId,
@@ -225,13 +235,16 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
         seconds: z.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(1, `must be 1-${MAX_BAN_SECONDS}`).max(MAX_BAN_SECONDS, `must be 1-${MAX_BAN_SECONDS}`).describe(`how long: 1-${MAX_BAN_SECONDS} (365 days)`),
       })
       .refine((b) => (b.roomType === undefined) === (b.roomID === undefined), { message: 'roomType and roomID go together (both for a room ban, neither for a service ban)', path: ['roomID'] }),
-    output: z.object({ ban }),
+    output: z.object({ ban, evicted: z.number().int().describe('seats the ban removed (audience places go too, and are not counted)') }),
     codes: [],
     async run({ input, rt }) {
       const until = Date.now() + input.seconds * 1000;
       const room = input.roomType && input.roomID ? { type: input.roomType, roomId: input.roomID } : undefined;
       // Its admin_ban event goes in the room's sequence (the room need not exist), or the service's.
-      return { ban: await rt.admin.ban(input.userID, until, room) };
+      const { ban: set, effects } = await rt.admin.ban(input.userID, until, room);
+      if (!room) await rt.sessions.closeAll(input.userID);
+      for (const e of effects) await performEffect(rt, e.type, e.roomId, e.effect, e.userId);
+      return { ban: set, evicted: effects.length };
     },
   }),
   route({
@@ -323,7 +336,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     name: 'webhooks',
     method: 'GET',
     path: '/admin/webhooks',
-    summary: "How delivery stands per WEBHOOK_URL receiver (events not yet acknowledged, the failing batch's attempts, last error, next retry, lease) and how many dead letters wait.",
+    summary:
+      "How delivery stands per WEBHOOK_URL receiver (events not yet acknowledged, the failing batch's attempts, last error, next retry, lease), how many dead letters wait, and the events the log's hard bound (EVENT_LOG_HARD_MAX_LEN) forced out before every receiver had them (each such loss is also an events_lost event in the log).",
     input: z.object({}),
     output: z.object({
       receivers: z.array(
@@ -337,11 +351,18 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
         }),
       ).describe('empty without WEBHOOK_URL'),
       deadLetters: z.number().int(),
+      eventsLost: z.object({
+        count: z.number().int().describe('events forced out of the log before every receiver had them, in all (0: none ever)'),
+        last: z
+          .object({ id: z.string().describe('the events_lost event'), count: z.number().int(), firstId: z.string(), lastId: z.string(), time: z.number().int() })
+          .nullable()
+          .describe('the latest such loss: how many, the first and last event id lost'),
+      }),
     }),
     codes: [],
     async run({ rt }) {
       const status = await webhookStatus(rt);
-      return { receivers: status.receivers, deadLetters: status.deadLetters };
+      return { receivers: status.receivers, deadLetters: status.deadLetters, eventsLost: status.eventsLost };
     },
   }),
 ];

@@ -10,8 +10,8 @@ export const SCRIPTS = {
     lua: "local n = redis.call('INCR', KEYS[1])\nif n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end\nreturn n\n",
   },
   openSession: {
-    keys: ['session', 'userSessions'],
-    lua: "local user, sid, ttl, now, cap = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])\nredis.call('SET', KEYS[1], user, 'PX', ttl)\nredis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)\nlocal score = now + ttl\nlocal last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')\nif last[2] and tonumber(last[2]) >= score then score = tonumber(last[2]) + 1 end\nredis.call('ZADD', KEYS[2], score, sid)\nlocal excess = redis.call('ZCARD', KEYS[2]) - cap\nlocal evicted = {}\nif excess > 0 then\n  for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess)) do\n    if excess > 0 and old ~= sid then\n      redis.call('ZREM', KEYS[2], old)\n      redis.call('DEL', ARGV[6] .. old)\n      evicted[#evicted + 1] = old\n      excess = excess - 1\n    end\n  end\nend\nredis.call('PEXPIRE', KEYS[2], ttl)\nreturn evicted\n",
+    keys: ['session', 'userSessions', 'serviceBan'],
+    lua: "local banned = redis.call('GET', KEYS[3])\nif banned then return {'BANNED', banned} end\nlocal user, sid, ttl, now, cap = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])\nredis.call('SET', KEYS[1], user, 'PX', ttl)\nredis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)\nlocal score = now + ttl\nlocal last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')\nif last[2] and tonumber(last[2]) >= score then score = tonumber(last[2]) + 1 end\nredis.call('ZADD', KEYS[2], score, sid)\nlocal excess = redis.call('ZCARD', KEYS[2]) - cap\nlocal evicted = {}\nif excess > 0 then\n  for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess)) do\n    if excess > 0 and old ~= sid then\n      redis.call('ZREM', KEYS[2], old)\n      redis.call('DEL', ARGV[6] .. old)\n      evicted[#evicted + 1] = old\n      excess = excess - 1\n    end\n  end\nend\nredis.call('PEXPIRE', KEYS[2], ttl)\nreturn {'OK', evicted}\n",
   },
 } as const;
 

@@ -12,8 +12,9 @@
  * logout, so the home partition is the authority the cap and logout check.
  */
 import { authFailed } from '../errors';
+import { banned } from '../rooms/store';
 import { storeCall, type RedisClient } from '../redis';
-import { allPartitions, partitionOf, roomPartitions, sessionKey, userSessionsKey } from '../rooms/keys';
+import { allPartitions, partitionOf, roomPartitions, serviceBanKey, sessionKey, userSessionsKey } from '../rooms/keys';
 import { SCRIPTS } from './lua.generated';
 import { newToken, verifyToken, type Actor } from './token';
 
@@ -26,18 +27,41 @@ export class SessionStore {
     private readonly maxPerUser = 10,
   ) {}
 
-  /** Opens a session for a user whose identity was already proven (evicting the user's oldest beyond the cap); returns its token. */
+  /**
+   * Opens a session for a user whose identity was already proven (evicting
+   * the user's oldest beyond the cap); returns its token. A user under a
+   * service ban is refused (code 7 with `bannedUntil`).
+   */
   async open(userId: string): Promise<string> {
     const { token, sessionId } = newToken(this.secret, userId);
     const ttlMs = Math.round(this.ttlSeconds * 1000);
     const home = partitionOf(userId);
     await this.inOthers(home, (p) => this.redis.set(sessionKey(this.prefix, sessionId, p), userId, 'PX', ttlMs));
-    const keys = [sessionKey(this.prefix, sessionId, home), userSessionsKey(this.prefix, userId)];
-    const evicted = (await storeCall(
+    const keys = [sessionKey(this.prefix, sessionId, home), userSessionsKey(this.prefix, userId), serviceBanKey(this.prefix, userId, home)];
+    const [status, detail] = (await storeCall(
       this.redis.eval(SCRIPTS.openSession.lua, keys.length, ...keys, userId, sessionId, ttlMs, Date.now(), this.maxPerUser, sessionKey(this.prefix, '', home)),
-    )) as string[];
+    )) as [string, string[] | string];
+    if (status === 'BANNED') {
+      // The copies written first are of a session nobody got the token of: gone at once anyway.
+      await this.inOthers(home, (p) => this.redis.del(sessionKey(this.prefix, sessionId, p)));
+      throw banned('service', Number(detail));
+    }
+    const evicted = detail as string[];
     if (evicted.length > 0) await this.inOthers(home, (p) => this.redis.del(...evicted.map((old) => sessionKey(this.prefix, old, p))));
     return token;
+  }
+
+  /**
+   * Revokes every session of the user (a service ban): the index in the
+   * user's home partition names them; each copy goes in every partition.
+   * Answers how many there were.
+   */
+  async closeAll(userId: string): Promise<number> {
+    const index = userSessionsKey(this.prefix, userId);
+    const ids = await storeCall(this.redis.zrange(index, 0, -1));
+    if (ids.length > 0) await Promise.all(allPartitions().map((p) => storeCall(this.redis.del(...ids.map((id) => sessionKey(this.prefix, id, p))))));
+    await storeCall(this.redis.zrem(index, ...(ids.length > 0 ? ids : ['-'])));
+    return ids.length;
   }
 
   /** `write` in every partition but `home` (nothing with one partition), in parallel. */

@@ -6,9 +6,9 @@
  * first. The log's layout and event form are log.ts's; this reads it backwards.
  */
 import { storeCall } from '../redis';
-import { SERVICE_EVENTS, allPartitions, eventLogKey, partitionOf, roomPartitions } from '../rooms/keys';
+import { allPartitions, eventLogKey, roomPartitions } from '../rooms/keys';
 import type { Runtime } from '../runtime';
-import { encodeCursor, type EventPage, type EventRoom, type RoomEvent } from './log';
+import { encodeCursor, eventRoomPartition, type EventPage, type EventRoom, type RoomEvent } from './log';
 
 /** Events examined at most per call with a room filter (as readEvents), in chunks of one round trip each. */
 const MAX_SCAN = 10_000;
@@ -27,7 +27,7 @@ export async function readLatestEvents(rt: Runtime, options: { room?: EventRoom;
   const { room, limit } = options;
   // Partitioned logs (ROOM_PARTITIONS) merge by (position, partition), as in readEvents; a room's are in one.
   const prefix = rt.config.keyPrefix;
-  const partitions = room ? [room.type === SERVICE_EVENTS ? 0 : partitionOf(room.id)] : allPartitions();
+  const partitions = room ? [eventRoomPartition(room)] : allPartitions();
   const newestFirst: RoomEvent[] = [];
   let next: string | null = null;
   let before: { position: number; partition: number } | undefined;

@@ -43,6 +43,17 @@ export interface EventRoom {
 
 export const SERVICE_ROOM: EventRoom = { type: SERVICE_EVENTS, id: '-' };
 
+/**
+ * events_lost events (helpers/events.lua forceOut) belong to the pseudo
+ * room service/log, with ROOM_PARTITIONS > 1 service/log.<p> (each
+ * partition's log has its own): the partition whose log it is in.
+ */
+const LOSS_ROOM = /^log(?:\.(\d{1,4}))?$/;
+const serviceRoomPartition = (id: string): number => Number(LOSS_ROOM.exec(id)?.[1] ?? 0);
+
+/** The partition whose log holds a room's events. */
+export const eventRoomPartition = (room: EventRoom): number => (room.type === SERVICE_EVENTS ? serviceRoomPartition(room.id) : partitionOf(room.id));
+
 /** `<time>-<position>`, with ROOM_PARTITIONS > 1 `<partition>.<time>-<position>` (positions follow the clock there: up to 16 digits). */
 const EVENT_ID = /^(?:(\d{1,4})\.)?(\d{1,15})-(\d{1,16})$/;
 /** Events one readEvents call examines at most when filtering by room (each chunk is one round trip). */
@@ -141,7 +152,7 @@ export async function readEvents(rt: Runtime, options: ReadOptions): Promise<Eve
   // appended there later with a smaller position than one read elsewhere is
   // still read: positions only grow within a partition.
   const prefix = rt.config.keyPrefix;
-  const partitions = room ? [room.type === SERVICE_EVENTS ? 0 : partitionOf(room.id)] : allPartitions();
+  const partitions = room ? [eventRoomPartition(room)] : allPartitions();
   const read = startPositions(after);
   let lastId: string | undefined;
   const events: RoomEvent[] = [];
@@ -189,7 +200,10 @@ export function parseEventRoom(value: string): EventRoom {
 
 function checkRoom(room: EventRoom): void {
   if (room.type === SERVICE_EVENTS) {
-    if (room.id !== '-') throw invalidParam('room', "of the service's own events is service/-");
+    const loss = LOSS_ROOM.exec(room.id);
+    if (room.id !== '-' && !(loss && serviceRoomPartition(room.id) < roomPartitions() && (loss[1] === undefined) === (roomPartitions() === 1))) {
+      throw invalidParam('room', `must be service/- (service-wide events) or ${roomPartitions() === 1 ? 'service/log' : 'service/log.<partition>'} (events_lost)`);
+    }
     return;
   }
   if (!(ROOM_TYPES as readonly string[]).includes(room.type)) throw invalidParam('room', `type must be one of ${[...ROOM_TYPES, SERVICE_EVENTS].join(', ')}`);

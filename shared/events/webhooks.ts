@@ -24,7 +24,7 @@ import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors';
 import { log } from '../log';
 import { storeCall } from '../redis';
-import { allPartitions, deadLetterKeys, eventLogKey, roomPartitions, webhookKey } from '../rooms/keys';
+import { allPartitions, deadLetterKeys, eventLogKey, eventReceiversKey, eventsLostKey, lastEventGapKey, roomPartitions, webhookKey } from '../rooms/keys';
 import type { Runtime } from '../services';
 import { createTransport, noAnswerReason, type Transport } from '../cloud/transport';
 import { SCRIPTS } from './lua.generated';
@@ -133,11 +133,12 @@ async function deliverTo(rt: Runtime, url: string, deadline: number, partition: 
   const settings = rt.config.webhooks;
   const prefix = rt.config.keyPrefix;
   const receiver = receiverId(url);
-  const keys = { receiver: webhookKey(prefix, receiver, partition), log: eventLogKey(prefix, partition), dead: deadLetterKeys(prefix, partition) };
+  const keys = { receiver: webhookKey(prefix, receiver, partition), log: eventLogKey(prefix, partition), dead: deadLetterKeys(prefix, partition), receivers: eventReceiversKey(prefix, partition) };
+  const configured = settings.urls.map(receiverId).join(',');
   const token = randomUUID();
   const report = emptyReport();
   const started = Date.now();
-  const claim = await script<[string, number?, string?, string[]?]>(rt, 'claimWebhook', [keys.receiver, keys.log], [started, token, started + leaseMs(settings), WEBHOOK_BATCH]);
+  const claim = await script<[string, number?, string?, string[]?]>(rt, 'claimWebhook', [keys.receiver, keys.log, keys.receivers], [started, token, started + leaseMs(settings), WEBHOOK_BATCH, receiver, configured]);
   if (claim[0] !== 'OK') return report;
   let [, attempts, cursor, members] = claim as [string, number, string, string[]];
   for (;;) {
@@ -160,8 +161,8 @@ async function deliverTo(rt: Runtime, url: string, deadline: number, partition: 
     const [status, dropped, nextAt, , nextCursor, nextMembers] = await script<[string, string, string, number, string, string[]]>(
       rt,
       'settleWebhook',
-      [keys.receiver, keys.log, keys.dead.index, keys.dead.bodies],
-      [token, failure === '' ? 'ok' : 'fail', last, settings.maxAttempts, retryAt, failure, letter?.id ?? '', letter ? JSON.stringify(letter) : '', more, now + leaseMs(settings), MAX_DEAD_LETTERS],
+      [keys.receiver, keys.log, keys.dead.index, keys.dead.bodies, keys.receivers],
+      [token, failure === '' ? 'ok' : 'fail', last, settings.maxAttempts, retryAt, failure, letter?.id ?? '', letter ? JSON.stringify(letter) : '', more, now + leaseMs(settings), MAX_DEAD_LETTERS, receiver],
     );
     if (status === 'LOST') {
       // Our lease ran out and someone else took over (and sent this batch too): they carry on.
@@ -269,8 +270,19 @@ export interface ReceiverStatus {
   leasedUntil: number | null;
 }
 
-/** Every configured receiver's delivery state and the number of dead letters; read-only, one round trip per receiver. */
-export async function webhookStatus(rt: Runtime): Promise<{ receivers: ReceiverStatus[]; deadLetters: number }> {
+/** An events_lost event's facts: the hard bound (EVENT_LOG_HARD_MAX_LEN) forced these out before every receiver had them. */
+export interface EventGap {
+  /** The events_lost event's id (where it sits in the log). */
+  id: string;
+  count: number;
+  firstId: string;
+  lastId: string;
+  /** When (ms). */
+  time: number;
+}
+
+/** Every configured receiver's delivery state, the number of dead letters and the events lost to the log's hard bound; read-only. */
+export async function webhookStatus(rt: Runtime): Promise<{ receivers: ReceiverStatus[]; deadLetters: number; eventsLost: { count: number; last: EventGap | null } }> {
   const prefix = rt.config.keyPrefix;
   const now = Date.now();
   const receivers = await Promise.all(
@@ -300,7 +312,14 @@ export async function webhookStatus(rt: Runtime): Promise<{ receivers: ReceiverS
     }),
   );
   const counts = await Promise.all(allPartitions().map((p) => storeCall(rt.redis.zcard(deadLetterKeys(prefix, p).index))));
-  return { receivers, deadLetters: counts.reduce((sum, n) => sum + n, 0) };
+  const losses = await Promise.all(
+    allPartitions().map(async (p) => ({
+      count: Number((await storeCall(rt.redis.get(eventsLostKey(prefix, p)))) ?? 0),
+      last: ((json) => (json ? (JSON.parse(json) as EventGap) : null))(await storeCall(rt.redis.get(lastEventGapKey(prefix, p)))),
+    })),
+  );
+  const last = losses.map((l) => l.last).reduce<EventGap | null>((latest, gap) => (gap && (!latest || gap.time > latest.time) ? gap : latest), null);
+  return { receivers, deadLetters: counts.reduce((sum, n) => sum + n, 0), eventsLost: { count: losses.reduce((sum, l) => sum + l.count, 0), last } };
 }
 
 // ---- dead letters (GET /admin/dead-letters, POST /admin/dead-letters/redrive)

@@ -13,8 +13,16 @@ const refused = (why: string) => new AppError(Code.AUTH_FAILED, `callback refuse
 const integerOf = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isInteger(value) ? value : typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
 
-/** Throws HTTP 403 unless `sign` is md5(key + t) (compared in constant time) and `t` has not passed. */
-export function verifyCallbackSignature(key: string | undefined, body: Record<string, unknown>, nowSeconds = Math.floor(Date.now() / 1000)): void {
+/**
+ * Throws HTTP 403 unless `sign` is md5(key + t) (compared in constant time),
+ * `t` has not passed and `t` is at most `maxAheadSeconds` ahead. The
+ * signature covers `t` alone, not the body: it proves that someone holding
+ * the key signed some callback expiring at `t`, nothing about this body.
+ * Anyone who saw one callback can send any other body with its t and sign
+ * until t passes, so t's distance is what bounds a captured signature's use
+ * (Tencent sets it ~10 minutes ahead; a far t would be a key for a long time).
+ */
+export function verifyCallbackSignature(key: string | undefined, body: Record<string, unknown>, maxAheadSeconds: number, nowSeconds = Math.floor(Date.now() / 1000)): void {
   if (!key) throw refused('LIVE_CALLBACK_KEY is not set');
   const t = integerOf(body.t);
   const sign = body.sign;
@@ -23,6 +31,7 @@ export function verifyCallbackSignature(key: string | undefined, body: Record<st
   const given = Buffer.from(sign.toLowerCase());
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw refused('sign does not match');
   if (t < nowSeconds) throw refused('t has expired');
+  if (t > nowSeconds + maxAheadSeconds) throw refused(`t is more than ${maxAheadSeconds} s ahead (LIVE_CALLBACK_MAX_AHEAD_SECONDS)`);
 }
 
 /** Stream names this service signs: `{bizid}_...` (docs/protocol.md §4). */

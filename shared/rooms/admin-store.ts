@@ -9,7 +9,10 @@ import { ROOM_TYPES, WEBRTC_ROOM, type RoomType } from '../config';
 import { AppError, Code } from '../errors';
 import { allPartitions, eventCountKey, eventLogKey, keysFor, partitionBase, partitionOf, roomKeys, roomPartitions, roomSeqKey, serviceBanKey, SERVICE_EVENTS } from './keys';
 import { storeCall } from '../redis';
-import { customJson, RoomStore, type Effect, type Seat } from './store';
+import { customJson, RoomStore, type Effect, type PendingEffect, type Seat } from './store';
+
+/** Rooms one banEvict call looks at (each a few O(1) reads): bounds how long one script holds Redis. */
+const BAN_WALK_ROOMS = 500;
 
 export interface AdminRoomSummary {
   roomType: RoomType;
@@ -71,6 +74,9 @@ export interface Ban {
 const notFound = () => new AppError(Code.ROOM_NOT_FOUND, 'room does not exist', 404);
 
 export class AdminStore extends RoomStore {
+  /** Rooms one banEvict call looks at (tests lower it to walk many pages). */
+  banWalkRooms = BAN_WALK_ROOMS;
+
   /** A page of rooms: `types` in walk order (the cursor's first). */
   async roomPage(types: readonly RoomType[], limit: number, after?: RoomCursor): Promise<{ rooms: AdminRoomSummary[]; next?: RoomCursor }> {
     // Every partition walks the same types from the same cursor; each answers
@@ -169,15 +175,43 @@ export class AdminStore extends RoomStore {
     return (effect || undefined) as Effect | undefined;
   }
 
-  /** Bans `userId` until `until` (ms) from the service, or from one room; its admin_ban event in the same step. */
-  async ban(userId: string, until: number, room?: { type: RoomType; roomId: string }): Promise<Ban> {
+  /**
+   * Bans `userId` until `until` (ms) from the service, or from one room; its
+   * admin_ban event in the same step. The ban takes effect at once: the
+   * user's seats and audience places in its scope go (pusher_left /
+   * audience_left reason `banned`); answers the effects the caller performs
+   * (notices, TRTC removals, ended rooms), like a kick's. A room ban evicts
+   * in its own script; a service ban, once set in every partition (no join
+   * can seat the user any more), walks every partition's rooms (banEvict).
+   */
+  async ban(userId: string, until: number, room?: { type: RoomType; roomId: string }): Promise<{ ban: Ban; effects: PendingEffect[] }> {
     const scope = room ? `${room.type}/${room.roomId}` : 'service';
     // A service ban with N > 1 partitions: a copy in every other partition
     // first (each join script checks its own), then partition 0's script,
     // which indexes it and appends its one event.
     if (!room) await this.inOtherPartitions((p) => this.redis.set(serviceBanKey(this.prefix, userId, p), String(until), 'PX', Math.max(1, until - this.now())));
-    await this.banScript(userId, room, ['set', userId, scope, until]);
-    return { userID: userId, scope, until };
+    const [, , evicted] = await this.banScript(userId, room, ['set', userId, scope, until]);
+    const effects: PendingEffect[] = [];
+    if (room && evicted) effects.push({ type: room.type, roomId: room.roomId, effect: evicted as Effect, userId });
+    if (!room) for (const p of allPartitions()) effects.push(...(await this.evictEverywhere(userId, p)));
+    return { ban: { userID: userId, scope, until }, effects };
+  }
+
+  /** A service ban's evictions in partition `p`: banEvict pages through every type's rooms. */
+  private async evictEverywhere(userId: string, p: number): Promise<PendingEffect[]> {
+    const types = ROOM_TYPES.map((t) => {
+      const limits = this.limits[t];
+      return `${t}=${partitionBase(this.prefix, t, p)}|${limits.idleTimeoutMs}|${this.backstopMs(t)}|${limits.creatorEndsRoom ? '1' : '0'}|${t === WEBRTC_ROOM ? '1' : '0'}`;
+    });
+    const effects: PendingEffect[] = [];
+    let cursor: [number, string, string] = [1, '', ''];
+    do {
+      const keys = [eventLogKey(this.prefix, p), eventCountKey(this.prefix, p)];
+      const [, found, type, score, id] = (await this.call('banEvict', keys, undefined, ROOM_TYPES[0], ROOM_TYPES[0], '-', this.now(), [userId, types.join(','), ...cursor, this.banWalkRooms], { partition: p })) as [string, string[], number, string, string];
+      for (let i = 0; i + 2 < found.length; i += 3) effects.push({ type: found[i] as RoomType, roomId: found[i + 1]!, effect: found[i + 2] as Effect, userId });
+      cursor = [Number(type), String(score), String(id)];
+    } while (cursor[0] !== 0);
+    return effects;
   }
 
   private async inOtherPartitions(write: (p: number) => Promise<unknown>): Promise<void> {
@@ -188,7 +222,7 @@ export class AdminStore extends RoomStore {
   /** Lifts a ban, with its admin_unban event; answers whether there was one. */
   async unban(userId: string, room?: { type: RoomType; roomId: string }): Promise<boolean> {
     const scope = room ? `${room.type}/${room.roomId}` : 'service';
-    const [, lifted] = await this.banScript(userId, room, ['lift', userId, scope]);
+    const [, lifted] = await this.banScript(userId, room, ['lift', userId, scope, 0]);
     if (!room) await this.inOtherPartitions((p) => this.redis.del(serviceBanKey(this.prefix, userId, p)));
     return lifted === 1;
   }
@@ -204,11 +238,16 @@ export class AdminStore extends RoomStore {
     const partition = room ? partitionOf(room.roomId) : 0;
     const [ban, bans] = keysFor(['ban', 'bans'], { prefix: p, type: room?.type ?? ROOM_TYPES[0], roomId: room?.roomId ?? '-', now: 0, partition, subject: userId, serviceWide: !room });
     const [events, eventCount] = [eventLogKey(p, partition), eventCountKey(p, partition)];
+    // A service ban evicts nothing in this script: the room keys name partition 0's lists and a room that never exists.
+    const at = roomKeys(p, room?.type ?? ROOM_TYPES[0], room?.roomId ?? '-', partition);
+    const seats = [at.pushers, at.beats, at.custom, at.audience, at.list, at.due, at.outbox];
     const keys = room
-      ? [ban!, bans!, events, eventCount, roomKeys(p, room.type, room.roomId).room, roomSeqKey(p, room.type, room.roomId)]
-      : [ban!, bans!, events, eventCount, `${roomSeqKey(p, SERVICE_EVENTS, '-')}:none`, roomSeqKey(p, SERVICE_EVENTS, '-')];
+      ? [ban!, bans!, events, eventCount, at.room, roomSeqKey(p, room.type, room.roomId), ...seats]
+      : [ban!, bans!, events, eventCount, `${roomSeqKey(p, SERVICE_EVENTS, '-')}:none`, roomSeqKey(p, SERVICE_EVENTS, '-'), ...seats.map((k) => `${k}:none`)];
+    const type = room?.type ?? ROOM_TYPES[0];
+    const evictArgs = [this.limits[type].creatorEndsRoom ? '1' : '0', type === WEBRTC_ROOM ? '1' : '0'];
     // The service pseudo room has no limits of its own: any type's fill the common ARGV it does not read.
-    return this.call('adminBan', keys, undefined, room?.type ?? ROOM_TYPES[0], room?.type ?? SERVICE_EVENTS, room?.roomId ?? '-', this.now(), extra, { partition });
+    return this.call('adminBan', keys, undefined, type, room?.type ?? SERVICE_EVENTS, room?.roomId ?? '-', this.now(), [...extra, ...evictArgs], { partition });
   }
 
   /** Every partition's index merged, soonest end first. */

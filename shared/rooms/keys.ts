@@ -101,6 +101,17 @@ export const bansIndexKey = (prefix: string, p = 0) => `${slot(prefix, p)}bans`;
 export const eventLogKey = (prefix: string, p = 0) => `${slot(prefix, p)}ev`;
 export const eventCountKey = (prefix: string, p = 0) => `${slot(prefix, p)}ev:n`;
 
+/**
+ * Beside each log (same slot; helpers/events.lua builds these names from the
+ * log's): the webhook receivers' cursors (sorted set receiver id -> last
+ * position delivered), which hold undelivered events in the log up to
+ * EVENT_LOG_HARD_MAX_LEN; the count of events the hard bound forced out
+ * before every receiver had them, and the last such loss (JSON).
+ */
+export const eventReceiversKey = (prefix: string, p = 0) => `${eventLogKey(prefix, p)}:rx`;
+export const eventsLostKey = (prefix: string, p = 0) => `${eventLogKey(prefix, p)}:lost`;
+export const lastEventGapKey = (prefix: string, p = 0) => `${eventLogKey(prefix, p)}:lastgap`;
+
 /** The pseudo room type of service-wide events (roomID '-'). */
 export const SERVICE_EVENTS = 'service';
 
@@ -216,6 +227,9 @@ const KEY_OF = {
   /** The joining actor's bans (service-wide, and from this room), checked by every join script. */
   serviceBan: (c: KeyContext) => serviceBanKey(c.prefix, actorOf(c).userId, c.partition),
   roomBan: (c: KeyContext) => roomBanKey(c.prefix, c.type, c.roomId, actorOf(c).userId),
+  /** The bans of the user a script acts on (`subject`; a TRTC callback's user): service-wide and from this room. */
+  userServiceBan: (c: KeyContext) => serviceBanKey(c.prefix, c.subject ?? '', c.partition),
+  userRoomBan: (c: KeyContext) => roomBanKey(c.prefix, c.type, c.roomId, c.subject ?? ''),
   /** A ban the admin API sets or lifts: the subject's service ban or room ban. */
   ban: (c: KeyContext) => (c.serviceWide ? serviceBanKey(c.prefix, c.subject ?? '', c.partition) : roomBanKey(c.prefix, c.type, c.roomId, c.subject ?? '')),
   bans: (c: KeyContext) => bansIndexKey(c.prefix, c.partition),

@@ -7,7 +7,7 @@ import { ROOM_TYPES, WEBRTC_ROOM, type RoomLimits, type RoomType } from '../conf
 import { AppError, Code, authFailed } from '../errors';
 import type { Actor } from '../auth/token';
 import { storeCall, type RedisClient } from '../redis';
-import { SERVICE_EVENTS, allPartitions, homeRoomsKey, eventCountKey, eventLogKey, keysFor, ownedRoomsBase, partitionBase, partitionOf, roomKeys, roomPartitions, roomSeqKey } from './keys';
+import { SERVICE_EVENTS, allPartitions, homeRoomsKey, eventCountKey, eventLogKey, keysFor, ownedRoomsBase, partitionBase, partitionOf, roomKeys, roomPartitions, roomSeqKey, serviceBanKey } from './keys';
 import type { TrtcEvent } from '../trtc/callback';
 import { SCRIPTS, type ScriptName } from './scripts';
 import { crc16Slot } from './crc16';
@@ -21,16 +21,21 @@ import { crc16Slot } from './crc16';
 export type Effect = 'notify' | 'destroy' | 'remove';
 
 /** Why a pusher left (pusher_left's reason). delete_pusher: 'left'; the admin plane's kick: 'kicked'. */
-export type PusherLeftReason = 'left' | 'heartbeat_timeout' | 'stream_stopped' | 'kicked' | 'room_ended';
+export type PusherLeftReason = 'left' | 'heartbeat_timeout' | 'stream_stopped' | 'kicked' | 'banned' | 'room_ended';
 /** Why a room finished (room_finished's reason). destroy_room: 'destroyed'; the admin plane's dismiss: 'admin'. */
 export type RoomFinishedReason = 'last_left' | 'creator_left' | 'idle' | 'destroyed' | 'admin';
 
-/** The event log's bounds (EVENT_LOG_MAX_LEN, EVENT_LOG_MAX_AGE_SECONDS). */
+/**
+ * The event log's bounds: EVENT_LOG_MAX_LEN / EVENT_LOG_MAX_AGE_SECONDS for
+ * events every webhook receiver has, EVENT_LOG_HARD_MAX_LEN while one is
+ * behind (helpers/events.lua trimLog).
+ */
 export interface EventLogBounds {
   maxLength: number;
   maxAgeMs: number;
+  hardMaxLength: number;
 }
-export const DEFAULT_EVENT_LOG: EventLogBounds = { maxLength: 100_000, maxAgeMs: 3 * 24 * 3600_000 };
+export const DEFAULT_EVENT_LOG: EventLogBounds = { maxLength: 100_000, maxAgeMs: 3 * 24 * 3600_000, hardMaxLength: 300_000 };
 
 export interface Pusher {
   userID: string;
@@ -83,7 +88,9 @@ export interface PendingEffect {
 /** What a TRTC room callback did (trtcEvent-*.lua). */
 export type TrtcEventOutcome =
   | { outcome: 'duplicate' | 'stale' | 'recorded' | 'present' | 'ended' }
-  | { outcome: 'removed'; effect: Effect };
+  | { outcome: 'removed'; effect: Effect }
+  /** A 103 of a user banned there or holding no seat: they are to be removed from the TRTC room (effect 'remove'). */
+  | { outcome: 'refused'; effect: 'remove'; why: 'banned' | 'no_seat' };
 
 /**
  * How long a room's TRTC callback order record lives: TRTC retries a
@@ -99,7 +106,7 @@ type Reply = [string, ...unknown[]];
  * would only lengthen every beat. A script here must read no arg() and no
  * ARGV past 10 (tests/unit/lua-generated.test.ts checks). Exception: a caller
  * proven outside the store (webrtc_room's demo or JWT identity) gets ARGV
- * 11-14, since admission.lua must read its flag (ARGV 14) to skip the session.
+ * 11-15, since admission.lua must read its flag (ARGV 14) to skip the session.
  */
 export const SHORT_ARGV: ReadonlySet<ScriptName> = new Set<ScriptName>(['heartbeat']);
 
@@ -146,7 +153,7 @@ export class GroupBusy extends AppError {
  * A join refused by an admin ban (code 7, like any refusal of who the caller
  * is), saying until when; `bannedUntil` (ms) lets a client show it.
  */
-function banned(scope: string, ends: number): AppError {
+export function banned(scope: string, ends: number): AppError {
   const from = scope === 'service' ? 'this service' : 'this room';
   return new AppError(Code.AUTH_FAILED, `you are banned from ${from} until ${new Date(ends).toISOString()}`, 200, { bannedUntil: ends });
 }
@@ -186,6 +193,8 @@ export interface RunOptions {
   asOf?: number;
   /** The partition to run in (default: the room id's; keys.ts). Partition-wide scripts (roomId '-') name it. */
   partition?: number;
+  /** The user the script acts on when that is not the caller (names their ban keys). */
+  subject?: string;
 }
 
 function pairs(flat: unknown): [string, string][] {
@@ -242,7 +251,7 @@ export class RoomStore {
     private readonly slotCheck = false,
   ) {}
 
-  private backstopMs(type: RoomType): number {
+  protected backstopMs(type: RoomType): number {
     const limits = this.limits[type];
     return Math.max(limits.heartbeatTimeoutMs, limits.idleTimeoutMs) + BACKSTOP_GRACE_MS;
   }
@@ -255,7 +264,7 @@ export class RoomStore {
   protected async run(name: ScriptName, actor: Actor | undefined, type: RoomType, roomId: string, extra: (string | number)[], options: RunOptions = {}): Promise<Reply> {
     const now = options.asOf ?? this.now();
     const partition = options.partition ?? partitionOf(roomId);
-    const keys = keysFor(SCRIPTS[name].keys, { prefix: this.prefix, type, roomId, actor, now, partition, opId: options.opId, streamId: options.streamId });
+    const keys = keysFor(SCRIPTS[name].keys, { prefix: this.prefix, type, roomId, actor, now, partition, opId: options.opId, streamId: options.streamId, subject: options.subject });
     return this.call(name, keys, actor, type, type, roomId, now, extra, options);
   }
 
@@ -288,7 +297,7 @@ export class RoomStore {
       ownedRoomsBase(this.prefix, options.partition ?? partitionOf(roomId)),
       // A short-ARGV script still gets them when the caller's identity was proven
       // outside the store (webrtc_room): admission.lua then reads ARGV 14.
-      ...(SHORT_ARGV.has(name) && !actor?.proof ? [] : [eventType, this.eventLog.maxLength, this.eventLog.maxAgeMs, actor?.proof ? '1' : '0']),
+      ...(SHORT_ARGV.has(name) && !actor?.proof ? [] : [eventType, this.eventLog.maxLength, this.eventLog.maxAgeMs, actor?.proof ? '1' : '0', this.eventLog.hardMaxLength]),
       ...extra,
     ];
     if (this.slotCheck) assertOneSlot(this.prefix, name, keys, args);
@@ -302,6 +311,16 @@ export class RoomStore {
     const [status, ...rest] = await this.run(name, actor, type, roomId, extra, options);
     if (status === 'OK') return rest;
     throw refusal(name, status, roomId, rest);
+  }
+
+  /**
+   * Refuses (code 7, saying until when) a user under a service ban: for what
+   * issues credentials without a room script (UserSigs). Every partition
+   * holds a copy of the ban; the user's home partition's is read.
+   */
+  async refuseServiceBanned(userId: string): Promise<void> {
+    const ends = await storeCall(this.redis.get(serviceBanKey(this.prefix, userId, partitionOf(userId))));
+    if (ends !== null) throw banned('service', Number(ends));
   }
 
   /** Session and quota check, for actions that must know before touching anything else. */
@@ -550,15 +569,17 @@ export class RoomStore {
    */
   async trtcEvent(event: TrtcEvent): Promise<TrtcEventOutcome> {
     const code = { dismissed: '102', entered: '103', left: '104' }[event.kind];
-    const [, outcome, effect] = (await this.run('trtcEvent', undefined, WEBRTC_ROOM, event.roomId, [
-      code,
-      event.userId,
-      event.at,
-      this.limits[WEBRTC_ROOM].creatorEndsRoom ? '1' : '0',
-      TRTC_ORDER_TTL_MS,
-    ])) as [string, string, string];
+    const [, outcome, effect, why] = (await this.run(
+      'trtcEvent',
+      undefined,
+      WEBRTC_ROOM,
+      event.roomId,
+      [code, event.userId, event.at, this.limits[WEBRTC_ROOM].creatorEndsRoom ? '1' : '0', TRTC_ORDER_TTL_MS],
+      { subject: event.userId },
+    )) as [string, string, string, string?];
     if (outcome === 'removed') return { outcome, effect: effect as Effect };
-    return { outcome: outcome as Exclude<TrtcEventOutcome['outcome'], 'removed'> };
+    if (outcome === 'refused') return { outcome, effect: 'remove', why: why as 'banned' | 'no_seat' };
+    return { outcome: outcome as Exclude<TrtcEventOutcome['outcome'], 'removed' | 'refused'> };
   }
 
   /**

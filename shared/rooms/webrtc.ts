@@ -98,7 +98,9 @@ export async function listRooms(rt: Runtime, actor: Actor | undefined, clientIp:
 /**
  * A TRTC room callback: 104 removes the member exactly as quit_room does
  * (its reason logged), 103 marks it present, 102 ends the room; duplicates
- * and late deliveries are answered without effect.
+ * and late deliveries are answered without effect. A 103 of a user banned
+ * there or holding no seat the service admitted (a kicked member whose
+ * PrivateMapKey is still valid reconnecting) removes them from the TRTC room.
  */
 export async function applyTrtcEvent(rt: Runtime, event: TrtcEvent): Promise<void> {
   const result = await rt.rooms.trtcEvent(event);
@@ -111,6 +113,10 @@ export async function applyTrtcEvent(rt: Runtime, event: TrtcEvent): Promise<voi
     at: event.at,
     outcome: result.outcome,
     ...(result.outcome === 'removed' ? { reason: 'left the TRTC room (callback 104)', trtcReason: event.reason } : {}),
+    ...(result.outcome === 'refused'
+      ? { reason: result.why === 'banned' ? 'entered the TRTC room while banned: removed' : 'entered the TRTC room without a seat: removed' }
+      : {}),
   });
   if (result.outcome === 'removed') await performEffect(rt, WEBRTC_ROOM, event.roomId, result.effect);
+  if (result.outcome === 'refused') await performEffect(rt, WEBRTC_ROOM, event.roomId, result.effect, event.userId);
 }

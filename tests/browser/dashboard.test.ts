@@ -16,6 +16,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setLogSink } from '../../shared/log';
+import { eventsLostKey, lastEventGapKey } from '../../shared/rooms/keys';
 import { startGateway, type Gateway } from '../../scripts/gateway';
 import type { FakeCloud } from '../support/fake-cloud';
 import { deleteByPrefix, startTestCloud, testEnv } from '../support/harness';
@@ -84,7 +85,7 @@ describe('ops dashboard in headless Chromium', () => {
   });
 
   /** Waits for a locator; on a timeout the failure quotes what the page's error banner said (e.g. a route answering 404). */
-  async function until(locator: ReturnType<Page['locator']>, state: 'visible' | 'detached' = 'visible') {
+  async function until(locator: ReturnType<Page['locator']>, state: 'visible' | 'detached' | 'hidden' = 'visible') {
     try {
       await locator.waitFor({ state });
     } catch (error) {
@@ -186,6 +187,48 @@ describe('ops dashboard in headless Chromium', () => {
     expect(await page.getByTestId('room-detail').isHidden()).toBe(true);
     expect(pageErrors).toEqual([]);
   }, 90_000);
+  it('reaches rooms named . and .. (dot segments to every URL parser): details, kick and dismiss', async () => {
+    const [host, guest] = await Promise.all(['dots-host', 'dots-guest'].map(login));
+    for (const roomID of ['..', '.']) {
+      await host!.call('create_room', { roomID, roomInfo: `room ${roomID}` });
+      for (const who of [host!, guest!]) {
+        const { pushURL } = await who.call('get_push_url', { roomID });
+        await who.call('add_pusher', { roomID, userName: who.userID, userAvatar: '', pushURL });
+      }
+    }
+    for (const roomID of ['..', '.']) {
+      const row = page.locator(`[data-testid=room-row][data-room="live_room/${roomID}"]`);
+      await until(row);
+      await row.getByRole('button', { name: `Details of room ${roomID}` }).click();
+      const pushers = page.getByTestId('pusher-row');
+      await expect.poll(() => pushers.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user')).sort()), { timeout: UI_TIMEOUT }).toEqual(['dots-guest', 'dots-host']);
+      await page.getByRole('button', { name: 'Kick dots-guest' }).click();
+      await page.getByTestId('confirm-ok').click();
+      await expect.poll(() => pushers.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user'))), { timeout: UI_TIMEOUT }).toEqual(['dots-host']);
+      const seen = await host!.call('get_pushers', { roomID });
+      expect((seen.pushers as { userID: string }[]).map((p) => p.userID)).toEqual(['dots-host']);
+      await page.getByTestId('room-dismiss').click();
+      await page.getByTestId('confirm-ok').click();
+      await until(row, 'detached');
+    }
+    expect(pageErrors).toEqual([]);
+    expect(await page.getByTestId('error').textContent()).toBe('');
+  }, 60_000);
+
+  it('shows the events the log\'s hard bound forced out (GET /admin/webhooks eventsLost) in the webhook panel', async () => {
+    // What the append script records when EVENT_LOG_HARD_MAX_LEN forces events out (helpers/events.lua forceOut;
+    // tests/integration/security-round3.test.ts makes a real one): the total and the last loss.
+    const gap = { id: '1796600000000-42', count: 40, firstId: '1796599990000-2', lastId: '1796599999000-41', time: 1796600000000 };
+    await gw.runtime.redis.set(eventsLostKey(prefix), '40');
+    await gw.runtime.redis.set(lastEventGapKey(prefix), JSON.stringify(gap));
+    const lost = page.getByTestId('events-lost');
+    await until(lost);
+    expect(await lost.textContent()).toMatch(/Events lost .*: 40 in all; the last loss 2026-.*: 40 events, 1796599990000-2 to 1796599999000-41\./);
+    await gw.runtime.redis.del(eventsLostKey(prefix), lastEventGapKey(prefix));
+    await until(lost, 'hidden');
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
   it('shows a webhook batch the receiver refused as a dead letter, and re-drives it once the receiver is back', async () => {
     receiver.failing = true;
     const host = await login('host2');

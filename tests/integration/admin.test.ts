@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deliverWebhooks } from '../../shared/events/webhooks';
 import { ADMIN_ROUTES } from '../../shared/admin/routes';
 import { ROOM_TYPES } from '../../shared/config';
-import { invoke, pushUrlFor, signInAll, sleep, startHarness, type Answer, type Client, type Harness } from '../support/harness';
+import { CLOUD, invoke, pushUrlFor, signInAll, sleep, startHarness, userSigFor, type Answer, type Client, type Harness } from '../support/harness';
 
 const KEY = 'admin-key-0123456789-abcdefghijklmnopqrstuvwxyz';
 
@@ -294,7 +294,7 @@ describe('room actions', () => {
 });
 
 describe('bans', () => {
-  it('a service ban refuses every join path with code 7 saying until when, and DELETE lifts it', async () => {
+  it('a service ban revokes the sessions, refuses login, UserSigs and every join path with code 7 saying until when, and DELETE lifts it', async () => {
     const [alice, mallory] = await signInAll('alice', 'mallory');
     await join(alice, 'live_room', 'b1');
     const set = await admin('POST', '/admin/bans', { body: { userID: 'mallory', seconds: 600 } });
@@ -302,29 +302,35 @@ describe('bans', () => {
     const until = (set.body.ban as { until: number }).until;
     expect(until).toBeGreaterThan(Date.now() + 590_000);
     const iso = new Date(until).toISOString();
-    const refusals = [
+    // The session is gone: whatever it asks is code 7, and nothing is created.
+    const revoked = [
       await mallory.call('multi_room', 'create_room', { roomID: 'm1' }),
       await mallory.call('multi_room', 'create_room', {}),
       await join(mallory, 'live_room', 'b1'),
       await join(mallory, 'double_room', 'fresh'),
       await mallory.call('live_room', 'add_audience', { roomID: 'b1', userInfo: 'm' }),
     ];
+    for (const refusal of revoked) expect(refusal.body).toMatchObject({ code: 7, message: expect.stringMatching(/token is missing, expired or revoked/) });
+    expect(h.fake.groups.has('m1')).toBe(false);
+    expect(h.fake.groups.has('fresh')).toBe(false);
+    // No new session, no UserSig, and a caller proven without a session (webrtc_room, AUTH_MODE demo) is refused by the join script itself.
+    const refusals = [
+      await invoke('/weapp/live_room/login', { query: { sdkAppID: String(CLOUD.sdkAppId), accountType: '0', userID: 'mallory', userSig: userSigFor('mallory') } }),
+      await invoke('/weapp/utils/get_login_info', { query: { userID: 'mallory' } }),
+      await invoke('/weapp/webrtc_room/enter_room', { method: 'POST', body: { userID: 'mallory', roomID: 'w1' } }),
+    ];
     for (const refusal of refusals) {
       expect(refusal.status).toBe(200);
       expect(refusal.body).toMatchObject({ code: 7, message: `you are banned from this service until ${iso}`, bannedUntil: until });
     }
-    // Refused before any IM group is made, and nothing created.
-    expect(h.fake.groups.has('m1')).toBe(false);
-    expect(h.fake.groups.has('fresh')).toBe(false);
-    // Leaving still works.
-    expect((await mallory.call('live_room', 'delete_audience', { roomID: 'b1' })).body.code).toBe(0);
 
     expect((await admin('GET', '/admin/bans')).body.bans).toEqual([{ userID: 'mallory', scope: 'service', until }]);
     expect((await admin('DELETE', '/admin/bans/mallory')).body).toMatchObject({ code: 0, lifted: true });
     expect((await admin('DELETE', '/admin/bans/mallory')).body).toMatchObject({ code: 0, lifted: false });
     expect((await admin('GET', '/admin/bans')).body.bans).toEqual([]);
-    expect((await join(mallory, 'live_room', 'b1')).body.code).toBe(0);
-    expect((await mallory.call('live_room', 'add_audience', { roomID: 'b1', userInfo: 'm' })).body.code).toBe(0);
+    const [again] = await signInAll('mallory');
+    expect((await join(again, 'live_room', 'b1')).body.code).toBe(0);
+    expect((await again.call('live_room', 'add_audience', { roomID: 'b1', userInfo: 'm' })).body.code).toBe(0);
   });
 
   it('a room ban refuses only that room, and ends by itself', async () => {

@@ -75,6 +75,31 @@ describe.each([
     expect([refused.status, refused.body.code]).toEqual([200, 7]);
   });
 
+  it('reaches rooms and users named . and .. over real HTTP: `~` before the id, since fetch turns them (and %2e%2e) into dot segments', async () => {
+    const owner = await login('dot-owner');
+    const admin = (method: string, path: string, body?: unknown) =>
+      fetch(`${gw.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_API_KEY}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then(
+        async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> & { code: number } }),
+      );
+    // Rooms created and not entered: no seat that a heartbeat timeout (1.5 s here) could reap under load.
+    for (const roomID of ['..', '.']) {
+      expect((await http(gw, 'multi_room/create_room', owner, { userID: 'dot-owner', roomID, roomInfo: 'dots' })).body.code).toBe(0);
+      // As written, the client's URL parser rewrites the path: another route answers.
+      const rewritten = await admin('GET', `/admin/rooms/multi_room/${roomID === '.' ? '%2e' : '%2e%2e'}`);
+      expect(rewritten.body.room).toBeUndefined();
+      const room = await admin('GET', `/admin/rooms/multi_room/~${roomID}`);
+      expect(room.body).toMatchObject({ code: 0, room: { roomID, creator: 'dot-owner', roomInfo: 'dots' } });
+      expect((await admin('POST', `/admin/rooms/multi_room/~${roomID}/info`, { roomInfo: 'renamed' })).body.code).toBe(0);
+      // The kick route reaches the room too: '..' holds no seat in it (409), not "no such route" (404/405).
+      expect(await admin('POST', `/admin/rooms/multi_room/~${roomID}/kick`, { userID: '..' })).toMatchObject({ status: 409, body: { code: 5 } });
+      expect((await admin('POST', `/admin/rooms/multi_room/~${roomID}/dismiss`, {})).body.code).toBe(0);
+      expect((await admin('GET', `/admin/rooms/multi_room/~${roomID}`)).status).toBe(404);
+    }
+    // A user named .. too (DELETE /admin/bans/{userID}).
+    expect((await admin('POST', '/admin/bans', { userID: '..', seconds: 60 })).body.code).toBe(0);
+    expect((await admin('DELETE', '/admin/bans/~..')).body).toMatchObject({ code: 0, lifted: true });
+  });
+
   // The embedded store is one process: partitions (ROOM_PARTITIONS > 1, the cluster run)
   // only multiply its sweeps' work there; the same session runs on the real store.
   it.skipIf(roomPartitions() > 1 && !realRedis)('plays the scripted session: fill, refuse, time out, notify, audience, destroy', async () => {

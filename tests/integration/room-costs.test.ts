@@ -238,7 +238,8 @@ describe('Redis commands per endpoint (warm scripts)', () => {
   singlePartition('webrtc_room runs the same scripts at the same cost: heartbeat one command, entering two, the TRTC callback its script plus the ack', () => {
     expect(rows.get('webrtc_room/heartbeat')?.warm).toEqual(['EVALSHA(heartbeat)']);
     expect(rows.get('webrtc_room/get_room_list')?.warm).toEqual(['EVALSHA(listRooms)']);
-    expect(rows.get('webrtc_room/get_login_info')?.warm).toEqual(['EVAL(inline)']);
+    // A UserSig is refused to a user under a service ban (the ban key, in the rooms' slot; the quota is in another).
+    expect(rows.get('webrtc_room/get_login_info')?.warm).toEqual(['EVAL(inline)', 'GET']);
     expect(rows.get('webrtc_room/create_room')?.warm).toEqual(['EVALSHA(prepareCreate)', 'EVALSHA(joinRoom)']);
     expect(rows.get('webrtc_room/enter_room (joins)')?.warm).toEqual(['EVALSHA(joinRoom)', 'ZREM']);
     expect(rows.get('webrtc_room/enter_room (creates the room)')?.warm).toEqual(['EVALSHA(joinRoom)', 'EVALSHA(joinRoom)']);
@@ -263,10 +264,11 @@ describe('Redis commands per endpoint (warm scripts)', () => {
     expect(rows.get('logout')?.warm).toEqual(['EVAL(inline)']);
   });
 
-  it('the utilities cost only their per-IP quota check', () => {
-    for (const endpoint of ['utils/get_login_info', 'utils/get_test_pushurl', 'utils/get_test_rtmpaccurl']) {
+  it('the utilities cost only their per-IP quota check (get_login_info also reads the user\'s service ban)', () => {
+    for (const endpoint of ['utils/get_test_pushurl', 'utils/get_test_rtmpaccurl']) {
       expect(rows.get(endpoint)?.warm, endpoint).toEqual(['EVAL(inline)']);
     }
+    expect(rows.get('utils/get_login_info')?.warm).toEqual(['EVAL(inline)', 'GET']);
   });
 
   it('cold scripts cost no extra command (ioredis sends EVAL on a connection\'s first use, not EVALSHA + NOSCRIPT)', () => {

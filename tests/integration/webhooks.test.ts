@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readEvents, type RoomEvent } from '../../shared/events/log';
 import { SCRIPTS } from '../../shared/events/lua.generated';
 import { deliverWebhooks, listDeadLetters, receiverId, redriveDeadLetters, signatureHeader, SIGNATURE_HEADER, webhookStatus } from '../../shared/events/webhooks';
-import { allPartitions, deadLetterKeys, eventCountKey, eventLogKey, partitionOf, roomPartitions, webhookKey } from '../../shared/rooms/keys';
+import { allPartitions, deadLetterKeys, eventCountKey, eventLogKey, eventReceiversKey, partitionOf, roomPartitions, webhookKey } from '../../shared/rooms/keys';
 import { sweep } from '../../shared/rooms/sweeper';
 import { startGateway } from '../../scripts/gateway';
 import { main_handler as sweeper } from '../../functions/sweeper';
@@ -285,6 +285,8 @@ describe('dead letters', () => {
     expect(await webhookStatus(h.rt)).toEqual({
       receivers: [{ url: rx.url.replace(/\?.*$/, ''), pending: 0, attempts: 0, lastError: null, retryAt: null, leasedUntil: null }],
       deadLetters: 1,
+      // A parked batch is not a loss: its events are in the dead letter.
+      eventsLost: { count: 0, last: null },
     });
 
     // A re-drive while the receiver fails keeps the letter, with one more attempt.
@@ -340,7 +342,8 @@ describe('leases', () => {
     await join(a, 'm1');
     const key = webhookKey(h.prefix, receiverId(rx.url), M1);
     // The dead deliverer's claim, as claimWebhook makes it.
-    const claim = (await h.rt.redis.eval(SCRIPTS.claimWebhook.lua, 2, key, eventLogKey(h.prefix, M1), Date.now(), 'dead-token', Date.now() + 60_000, 100)) as unknown[];
+    const id = receiverId(rx.url);
+    const claim = (await h.rt.redis.eval(SCRIPTS.claimWebhook.lua, 3, key, eventLogKey(h.prefix, M1), eventReceiversKey(h.prefix, M1), Date.now(), 'dead-token', Date.now() + 60_000, 100, id, id)) as unknown[];
     expect(claim[0]).toBe('OK');
     expect(await deliverWebhooks(h.rt)).toEqual({ delivered: 0, failed: 0, parked: 0 });
     expect(received()).toEqual([]);
@@ -354,13 +357,15 @@ describe('leases', () => {
     h.rt.rooms.onEvents = undefined;
     await join(a, 'm1');
     const key = webhookKey(h.prefix, receiverId(rx.url), M1);
-    const claim = (await h.rt.redis.eval(SCRIPTS.claimWebhook.lua, 2, key, eventLogKey(h.prefix, M1), Date.now(), 'frozen-token', Date.now() + 60_000, 100)) as unknown[];
+    const id = receiverId(rx.url);
+    const claim = (await h.rt.redis.eval(SCRIPTS.claimWebhook.lua, 3, key, eventLogKey(h.prefix, M1), eventReceiversKey(h.prefix, M1), Date.now(), 'frozen-token', Date.now() + 60_000, 100, id, id)) as unknown[];
     await h.rt.redis.hset(key, 'leaseUntil', String(Date.now() - 1));
     await drain(); // another container delivers
     const cursor = await h.rt.redis.hget(key, 'cursor');
     expect(received()).toEqual(await logged());
     // The frozen one wakes up and settles its (old) batch.
-    const settle = (await h.rt.redis.eval(SCRIPTS.settleWebhook.lua, 4, key, eventLogKey(h.prefix, M1), deadLetterKeys(h.prefix, M1).index, deadLetterKeys(h.prefix, M1).bodies, 'frozen-token', 'ok', '1', 3, Date.now(), '', '', '', 100, Date.now() + 60_000, 10)) as unknown[];
+    const dead = deadLetterKeys(h.prefix, M1);
+    const settle = (await h.rt.redis.eval(SCRIPTS.settleWebhook.lua, 5, key, eventLogKey(h.prefix, M1), dead.index, dead.bodies, eventReceiversKey(h.prefix, M1), 'frozen-token', 'ok', '1', 3, Date.now(), '', '', '', 100, Date.now() + 60_000, 10, id)) as unknown[];
     expect(settle[0]).toBe('LOST');
     expect(await h.rt.redis.hget(key, 'cursor')).toBe(cursor);
     expect((claim[3] as string[]).length).toBe(3);

@@ -72,17 +72,17 @@ describe('stream callback reading', () => {
 
   it('accepts md5(key + t) in either case while t is in the future, refuses the rest with 403', () => {
     const now = 1_800_000_000;
-    expect(() => verifyCallbackSignature(key, { t: now + 1, sign: sign(now + 1) }, now)).not.toThrow();
-    expect(() => verifyCallbackSignature(key, { t: String(now + 1), sign: sign(now + 1).toUpperCase() }, now)).not.toThrow();
+    expect(() => verifyCallbackSignature(key, { t: now + 1, sign: sign(now + 1) }, 900, now)).not.toThrow();
+    expect(() => verifyCallbackSignature(key, { t: String(now + 1), sign: sign(now + 1).toUpperCase() }, 900, now)).not.toThrow();
     for (const [body, why] of [
       [{ t: now - 1, sign: sign(now - 1) }, /expired/],
       [{ t: now + 1, sign: sign(now + 2) }, /does not match/],
       [{ t: now + 1.5, sign: sign(now + 1.5) }, /required/],
       [{ t: now + 1, sign: 42 }, /required/],
     ] as const) {
-      expect(() => verifyCallbackSignature(key, body, now)).toThrow(expect.objectContaining({ status: 403, message: expect.stringMatching(why) }));
+      expect(() => verifyCallbackSignature(key, body, 900, now)).toThrow(expect.objectContaining({ status: 403, message: expect.stringMatching(why) }));
     }
-    expect(() => verifyCallbackSignature(undefined, { t: now + 1, sign: sign(now + 1) }, now)).toThrow(/LIVE_CALLBACK_KEY is not set/);
+    expect(() => verifyCallbackSignature(undefined, { t: now + 1, sign: sign(now + 1) }, 900, now)).toThrow(/LIVE_CALLBACK_KEY is not set/);
   });
 
   it('reads the event of a stream of this bizid and ignores the rest with a reason', () => {

@@ -66,6 +66,18 @@ describe('verifyTrtcSignature', () => {
     expect(refusal(() => verifyTrtcSignature(KEY, body, undefined))).toEqual([403, 7, expect.stringMatching(/Sign header is missing/)]);
     expect(refusal(() => verifyTrtcSignature(undefined, body, sign(body)))).toEqual([403, 7, expect.stringMatching(/TRTC_CALLBACK_KEY is not set/)]);
   });
+
+  it('accepts only the canonical base64 text: junk the decoder would skip, or changed unused bits, is refused', () => {
+    const good = sign(body);
+    // The last character before '=' carries 2 unused bits: a neighbour in the alphabet decodes to the same bytes.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const last = good.at(-2)!;
+    const sameBytes = good.slice(0, -2) + alphabet[alphabet.indexOf(last) ^ 1] + '=';
+    expect(Buffer.from(sameBytes, 'base64')).toEqual(Buffer.from(good, 'base64'));
+    for (const forged of [`${good}!!**`, ` ${good}`, `${good}\n`, good.replace('=', ''), sameBytes]) {
+      expect(refusal(() => verifyTrtcSignature(KEY, body, forged))).toEqual([403, 7, expect.stringMatching(/Sign does not match/)]);
+    }
+  });
 });
 
 describe('readTrtcEvent', () => {

@@ -20,6 +20,7 @@
 --   effect, performed with the TRTC API, instead of the notice).
 -- Reply: {'OK', 'notify' | 'destroy' | 'remove'} or {refusal}: NO_ROOM, NOT_MEMBER.
 --- @include "helpers/rules"
+--- @include "helpers/evict"
 
 local r = {id = roomId, hash = KEYS[1], pushers = KEYS[2], beats = KEYS[3], custom = KEYS[4], audience = KEYS[5],
   list = KEYS[6], due = KEYS[7], outbox = KEYS[8], idle = idleTimeout, backstop = backstop,
@@ -27,12 +28,5 @@ local r = {id = roomId, hash = KEYS[1], pushers = KEYS[2], beats = KEYS[3], cust
 if redis.call('EXISTS', r.hash) == 0 then return {'NO_ROOM'} end
 if redis.call('HEXISTS', r.pushers, arg(1)) == 0 then return {'NOT_MEMBER'} end
 appendEvent(r, 'admin_kick', arg(1))
-local outcome = leave(r, arg(1), arg(2), 'kicked')
--- webrtc_room: TRTC tells the other members itself (a notice has nothing to
--- do), but the kicked member is still in the TRTC room: it must be removed.
--- (An ended room is dismissed instead, which removes everyone.)
-if arg(3) == '1' and outcome == 'notify' then
-  redis.call('ZREM', r.outbox, 'notify|' .. r.id)
-  return {'OK', effect({id = r.id .. '|' .. arg(1), outbox = r.outbox}, 'remove')}
-end
-return {'OK', outcome}
+-- webrtc_room: the kicked member is still in the TRTC room: evict removes it.
+return {'OK', evict(r, arg(1), arg(2), 'kicked', arg(3))}

@@ -7,15 +7,16 @@
 --   14 '1' when the caller's identity was proven outside the store (a
 --      webrtc_room caller in AUTH_MODE demo, or by a verified JWT: there is
 --      no session to check; shared/auth/webrtc-identity.ts), else '0'
+--   15 event log: most events kept while a webhook receiver is behind (the hard bound)
 -- then the script's own arguments, read with arg(1), arg(2), ...
 local actor, now, roomId = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local hbTimeout, idleTimeout, backstop, lease = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local ownedBase = ARGV[10]
-local roomType, logMaxLen, logMaxAge = ARGV[11], tonumber(ARGV[12]), tonumber(ARGV[13])
+local roomType, logMaxLen, logMaxAge, logHardMax = ARGV[11], tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[15])
 
 local provenOutside = ARGV[14] == '1'
 
-local function arg(i) return ARGV[14 + i] end
+local function arg(i) return ARGV[15 + i] end
 
 -- Fixed one-minute windows per user and per client IP: `key` is this
 -- minute's counter (keys.ts quotaKey), counted in the same round trip as the

@@ -17,7 +17,7 @@
 --             pusher_joined, pusher_left, audience_joined, audience_left,
 --             custom_changed, admin_* (a-z and _ only)
 --     user    the userID the event is about, or nil
---     reason  why (pusher_left: left|heartbeat_timeout|stream_stopped|kicked|room_ended;
+--     reason  why (pusher_left: left|heartbeat_timeout|stream_stopped|kicked|banned|room_ended;
 --             room_finished: last_left|creator_left|idle|destroyed|admin), or nil
 --     extra   nil, or more fields: a list of {name, JSON text} pairs, e.g.
 --             {{'field', jsonString(name)}, {'value', '5'}}, or a string of
@@ -65,27 +65,98 @@ local function nextSeq(r)
   return seq
 end
 
--- Bounds the log: at most logMaxLen events, none older than logMaxAge (by the
--- time in its id; at most `most` of those per call, so a backlog is trimmed
--- over the next appends and by the sweeper's trimEvents). The age is checked
--- once per script: its appends all share one `now`.
-local ageChecked = false
-local function trimLog(log, most)
-  local over = redis.call('ZCARD', log) - logMaxLen
-  if over > 0 then redis.call('ZREMRANGEBYRANK', log, 0, over - 1) end
-  if ageChecked then return end
-  ageChecked = true
-  for _ = 1, most do
-    local head = redis.call('ZRANGE', log, 0, 0)[1]
-    if not head then break end
-    local at = tonumber(string.match(head, '^{"id":"%d+%.(%d+)%-') or string.match(head, '^{"id":"(%d+)%-'))
-    if not at or at >= now - logMaxAge then break end
-    redis.call('ZREMRANGEBYRANK', log, 0, 0)
-  end
+-- The webhook receivers' cursors beside the log (keys.ts eventReceiversKey:
+-- the log's key + ':rx', a sorted set receiver -> cursor position, kept by
+-- claimWebhook / settleWebhook): the lowest is the floor, the last position
+-- every receiver has. nil without receivers (WEBHOOK_URL unset).
+local function receiversFloor(log)
+  local lowest = redis.call('ZRANGE', log .. ':rx', 0, 0, 'WITHSCORES')[2]
+  if lowest then return tonumber(lowest) end
+  return nil
 end
 
-local function appendEvent(r, kind, user, reason, extra)
-  local seq = nextSeq(r)
+local appendEvent
+
+-- The hard bound forces out the `cut` oldest events, which some receiver
+-- has not got: an events_lost event takes the position of the last of them,
+-- so every receiver that had not got them all reads it exactly where they
+-- were (and one that had, never). It says how many and the first and last
+-- id lost; an earlier events_lost among them is folded in (its count and
+-- range), so a loss is never lost itself. The total is counted (keys.ts
+-- eventsLostKey: the log's key + ':lost') and the last loss kept for the
+-- admin API (+ ':lastgap'). The event belongs to the pseudo room service/log
+-- (service/log.<p> per partition), whose sequence is beside the log
+-- (+ ':gapseq'), so the rooms' sequences stay without gaps.
+local function forceOut(log, cut)
+  local members = redis.call('ZRANGE', log, 0, cut - 1, 'WITHSCORES')
+  local count, regular, firstId, lastId = 0, 0, nil, nil
+  for i = 1, #members, 2 do
+    local member = members[i]
+    local id = string.match(member, '^{"id":"([^"]+)"')
+    if string.find(member, ',"type":"events_lost",', 1, true) then
+      count = count + tonumber(string.match(member, ',"count":(%d+)'))
+      firstId = firstId or string.match(member, ',"firstId":"([^"]+)"')
+      lastId = string.match(member, ',"lastId":"([^"]+)"')
+    else
+      count = count + 1
+      regular = regular + 1
+      firstId = firstId or id
+      lastId = id
+    end
+  end
+  redis.call('ZREMRANGEBYRANK', log, 0, cut - 1)
+  local qualifier = string.match(log, '{rooms%.(%d+)%.%d+}')
+  local room = {id = qualifier and ('log.' .. qualifier) or 'log', type = 'service', seq = log .. ':gapseq', log = log, logCount = log .. ':n',
+    position = tonumber(members[#members])}
+  local fields = {{'count', string.format('%d', count)}, {'firstId', jsonString(firstId)}, {'lastId', jsonString(lastId)}}
+  local id = appendEvent(room, 'events_lost', nil, 'memory_bound', fields)
+  redis.call('INCRBY', log .. ':lost', regular)
+  redis.call('SET', log .. ':lastgap', '{"id":' .. jsonString(id) .. ',"count":' .. string.format('%d', count) ..
+    ',"firstId":' .. jsonString(firstId) .. ',"lastId":' .. jsonString(lastId) .. ',"time":' .. ARGV[2] .. '}')
+end
+
+-- Bounds the log. Events every receiver has (at or below the floor): at most
+-- logMaxLen, none older than logMaxAge (by the time in its id; at most `most`
+-- of those per call, so a backlog is trimmed over the next appends and by the
+-- sweeper's trimEvents). Events a receiver still lacks stay past both, up to
+-- logHardMax events in all: past it the oldest go in chunks of 1% of it (so
+-- a flood makes one events_lost per chunk, not one per event) and forceOut
+-- tells every receiver. The age is checked once per script: its appends all
+-- share one `now`.
+local ageChecked = false
+local function trimLog(log, most)
+  local floor = receiversFloor(log)
+  local over = redis.call('ZCARD', log) - logMaxLen
+  if over > 0 then
+    if not floor then
+      redis.call('ZREMRANGEBYRANK', log, 0, over - 1)
+    else
+      local cut = tonumber(redis.call('ZRANGE', log, over - 1, over - 1, 'WITHSCORES')[2])
+      redis.call('ZREMRANGEBYSCORE', log, '-inf', math.min(cut, floor))
+    end
+  end
+  if not ageChecked then
+    ageChecked = true
+    for _ = 1, most do
+      local head = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')
+      if not head[1] or (floor and tonumber(head[2]) > floor) then break end
+      local at = tonumber(string.match(head[1], '^{"id":"%d+%.(%d+)%-') or string.match(head[1], '^{"id":"(%d+)%-'))
+      if not at or at >= now - logMaxAge then break end
+      redis.call('ZREMRANGEBYRANK', log, 0, 0)
+    end
+  end
+  local size = redis.call('ZCARD', log)
+  if size <= logHardMax then return end
+  if floor then
+    redis.call('ZREMRANGEBYSCORE', log, '-inf', floor)
+    size = redis.call('ZCARD', log)
+    if size <= logHardMax then return end
+  end
+  forceOut(log, math.min(size, size - logHardMax + math.max(1, math.floor(logHardMax / 100))))
+end
+
+-- The next position in the log: one past the last handed out.
+local function nextPosition(r, qualifier)
   local position = redis.call('INCR', r.logCount)
   if position == 1 then
     -- A new counter beside a non-empty log (the counter key was evicted or
@@ -100,12 +171,19 @@ local function appendEvent(r, kind, user, reason, extra)
   -- position follows the clock (ms x 1000, and past the last one), so the
   -- partitions' logs merge in one order by position (shared/events/log.ts),
   -- and the id names its partition: "<p>.<time ms>-<position>".
-  local qualifier = string.match(r.log, '{rooms%.(%d+)%.%d+}')
   -- ('%.0f': exact to 2^53, where the embedded store's VM has 32-bit integers only.)
   if qualifier and position < now * 1000 then
     position = math.floor(now * 1000)
     redis.call('SET', r.logCount, string.format('%.0f', position))
   end
+  return position
+end
+
+function appendEvent(r, kind, user, reason, extra)
+  local seq = nextSeq(r)
+  local qualifier = string.match(r.log, '{rooms%.(%d+)%.%d+}')
+  -- events_lost takes the position of the last event it stands for (forceOut).
+  local position = r.position or nextPosition(r, qualifier)
   position = string.format('%.0f', position)
   local id = ARGV[2] .. '-' .. position
   if qualifier then id = qualifier .. '.' .. id end

@@ -256,3 +256,4 @@ local function leave(r, user, creatorEndsRoom, reason)
   end
   return outcome
 end
+

@@ -1,13 +1,18 @@
 --- login: opens a session and keeps the user's at most `cap` newest, in one
---- atomic step, so concurrent logins cannot overshoot the cap. All sessions
+--- atomic step, so concurrent logins cannot overshoot the cap. A user under a
+--- service ban gets none (checked in the same step as the index a ban's
+--- revocation reads: a login racing the ban either is refused or is revoked). All sessions
 --- live equally long, so the earliest expiry is the oldest login. An evicted
 --- session is found in the index, so its key comes from the session key prefix.
 -- KEYS
 --   1 session      the new session (keys.ts sessionKey)
 --   2 userSessions the user's session index: session id by expiry (keys.ts userSessionsKey)
+--   3 serviceBan   the user's service-wide ban, in the same partition (keys.ts serviceBanKey)
 -- ARGV: 1 userID, 2 session id, 3 TTL (ms), 4 now (ms), 5 cap, 6 session key prefix.
--- Reply: the ids of the sessions it evicted (sessions.ts deletes their copies
--- in the other partitions).
+-- Reply: {'OK', ids of the sessions it evicted} (sessions.ts deletes their
+-- copies in the other partitions), or {'BANNED', the ban's end (ms)}.
+local banned = redis.call('GET', KEYS[3])
+if banned then return {'BANNED', banned} end
 local user, sid, ttl, now, cap = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 redis.call('SET', KEYS[1], user, 'PX', ttl)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
@@ -29,4 +34,4 @@ if excess > 0 then
   end
 end
 redis.call('PEXPIRE', KEYS[2], ttl)
-return evicted
+return {'OK', evicted}

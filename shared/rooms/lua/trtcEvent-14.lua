@@ -1,5 +1,7 @@
 --- A TRTC room callback (webrtc_room); no session: the caller checked the
---- callback's Sign. 103 (entered) marks the member present, 104 (left)
+--- callback's Sign. 103 (entered) marks the member present (or, for a user
+--- banned there or holding no seat the service admitted, removes them from
+--- the TRTC room again: a PrivateMapKey stays valid after a kick), 104 (left)
 --- removes the member exactly as quit_room does, 102 (dismissed) ends the
 --- room. Deliveries are retried for a minute, so each user's (and the
 --- room's own) last applied event time is kept in an order record that
@@ -17,14 +19,20 @@
 --   10 events      the event log (helpers/events)
 --   11 eventCount  the event log's position counter
 --   12 seq         the room's event sequence key
+--   13 userServiceBan  the user's service-wide ban (helpers/bans)
+--   14 userRoomBan     the user's ban from this room
 -- ARGV: the common ones (helpers/admission; no actor), then 1 event type
 --   ('102', '103', '104'), 2 userID ('' for 102), 3 event time (ms),
 --   4 creator ends room ('1'/'0'), 5 order record TTL (ms).
 -- Reply: {'OK', outcome, effect}; outcome 'duplicate', 'stale' (older than
 --   what was applied, or than the room or seat it would act on), 'recorded'
 --   (no room or seat it concerns), 'present', 'removed' (effect 'notify' or
---   'destroy') or 'ended'.
+--   'destroy') or 'ended'; or {'OK', 'refused', 'remove', why} for a 103 of a
+--   user who is banned ('banned') or holds no seat ('no_seat'): a
+--   'remove|roomID|userID' effect is in the outbox (the TRTC removal).
 --- @include "helpers/rules"
+--- @include "helpers/evict"
+--- @include "helpers/bans"
 
 local r = {id = roomId, hash = KEYS[1], pushers = KEYS[2], beats = KEYS[3], custom = KEYS[4], audience = KEYS[5],
   list = KEYS[6], due = KEYS[7], outbox = KEYS[8], idle = idleTimeout, backstop = backstop,
@@ -43,7 +51,15 @@ end
 -- arg(3) as sent, not `at`: concatenating a number would write a float's text on some Lua runtimes (the embedded store's).
 redis.call('HSET', order, subject, arg(3) .. '|' .. kind)
 redis.call('PEXPIRE', order, tonumber(arg(5)))
-if redis.call('EXISTS', r.hash) == 0 then return {'OK', 'recorded', ''} end
+-- In the TRTC room without the service's admission: take them out again.
+local function refuse(why)
+  return {'OK', 'refused', effect({id = r.id .. '|' .. user, outbox = r.outbox}, 'remove'), why}
+end
+local banned = kind == '103' and banRefusal(KEYS[13], KEYS[14])
+if redis.call('EXISTS', r.hash) == 0 then
+  if kind == '103' then return refuse(banned and 'banned' or 'no_seat') end
+  return {'OK', 'recorded', ''}
+end
 -- An event from before this room was created concerns an earlier room of this id.
 if at < tonumber(redis.call('HGET', r.hash, 't')) then return {'OK', 'stale', ''} end
 if kind == '102' then
@@ -52,10 +68,20 @@ if kind == '102' then
   endRoom(r, 'destroyed')
   return {'OK', 'ended', ''}
 end
-if redis.call('HEXISTS', r.pushers, user) == 0 then return {'OK', 'recorded', ''} end
+if redis.call('HEXISTS', r.pushers, user) == 0 then
+  if kind == '103' then return refuse(banned and 'banned' or 'no_seat') end
+  return {'OK', 'recorded', ''}
+end
 -- An event from before the seat was (re)entered concerns an earlier membership.
 local entered = redis.call('HGET', r.hash, 'j:' .. user)
 if entered and at < tonumber(entered) then return {'OK', 'stale', ''} end
+if banned then
+  -- Still seated though banned (a ban removes held seats; this one raced it):
+  -- the seat goes as a ban's does, and the member leaves the TRTC room.
+  local outcome = evict(r, user, arg(4), 'banned', '1')
+  if outcome == 'destroy' then return {'OK', 'removed', outcome} end
+  return {'OK', 'refused', outcome, 'banned'}
+end
 if kind == '103' then
   -- Present in TRTC: the sweeper keeps the seat through missed heartbeats
   -- (reapDue keepSilent, within the room's seats) until a 104 removes it.

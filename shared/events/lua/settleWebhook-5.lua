@@ -8,12 +8,13 @@
 --   3 deadIndex    dead letters: id -> claim lease end (0: unclaimed); ids
 --                  start with the time parked, so the oldest sorts first
 --   4 deadBodies   dead letters: id -> JSON
+--   5 receivers    every receiver's cursor (see claimWebhook)
 -- ARGV: 1 lease token, 2 'ok' / 'fail', 3 position of the batch's last
 --   event, 4 most attempts, 5 when to retry after this failure (ms; the
 --   caller's backoff), 6 the failure ('' on 'ok'), 7 dead letter id, 8 dead
 --   letter JSON (parked as it is when this was the last attempt), 9 next batch
 --   size (0: release the lease and stop), 10 the renewed lease's end (ms),
---   11 most dead letters kept. (Moments are stored as given, as in claimWebhook.)
+--   11 most dead letters kept, 12 this receiver's id. (Moments are stored as given, as in claimWebhook.)
 -- Reply: {status, dropped dead letter id or '', nextAt or '', attempts, cursor,
 --   {event JSON, ...}}; status 'LOST' (the lease was taken over: nothing
 --   recorded), 'WAIT' (retry at nextAt), 'IDLE' (nothing more; lease released)
@@ -38,6 +39,7 @@ if ARGV[2] ~= 'ok' then
   end
 end
 redis.call('HSET', receiver, 'cursor', ARGV[3], 'attempts', '0')
+redis.call('ZADD', KEYS[5], ARGV[3], ARGV[12])
 redis.call('HDEL', receiver, 'nextAt', 'lastError')
 local size = tonumber(ARGV[9])
 local batch = {}
