@@ -7,7 +7,7 @@
  * the end.
  *
  *   npm run bench                       all sections (~3 min on 2 cores)
- *   npm run bench -- --only=heartbeat   some sections: heartbeat, roundtrips,
+ *   npm run bench -- --only=heartbeat   some sections: heartbeat, metrics, roundtrips,
  *                                       scriptcpu, list, sweep, memory, bundles, gateway, webhooks, partitions
  *                                       (partitions: a throwaway 3-master cluster on 7001-7003,
  *                                       scripts/bench-partitions.sh, ROOM_PARTITIONS=48)
@@ -29,6 +29,7 @@ import { runScriptCpu, type ScriptCpuResult } from './sections/script-cpu';
 import { FIGURE_FILES, figuresBlock, writeFigures } from './sections/figures';
 import { runGateway, type GatewayResult } from './sections/gateway';
 import { runHeartbeat, type HeartbeatResult } from './sections/heartbeat';
+import { runMetricsCost, type MetricsCostResult } from './sections/metrics';
 import { CLIENT_STAGE } from './lib/heartbeat-stages';
 import { indexEntryBytes, runMemory, type MemoryResult } from './sections/memory';
 import { runRoundTrips, type TripRow } from './sections/roundtrips';
@@ -36,7 +37,7 @@ import { runWebhooks, type WebhookResult } from './sections/webhooks';
 import { BIG, DUE, LIST_SMALL, populate, runAdminList, runList, runSweep, SWEEP_SMALL, type AdminListResult, type ListResult, type ScaleBeds, type SweepResult } from './sections/scale';
 import { errorMessage } from '../shared/errors';
 
-const SECTIONS = ['heartbeat', 'scriptcpu', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway', 'webhooks', 'partitions'] as const;
+const SECTIONS = ['heartbeat', 'metrics', 'scriptcpu', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway', 'webhooks', 'partitions'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
@@ -137,6 +138,23 @@ async function main(): Promise<void> {
       rows.push({
         figure: 'Redis instructions per heartbeat request (callgrind, private redis-server)',
         measured: cpu.heartbeatInstructions ? Object.entries(cpu.heartbeatInstructions).map(([type, n]) => `${type} ${n}`).join(', ') : 'no valgrind: not counted',
+        target: 'report',
+        verdict: 'report',
+      });
+    });
+
+    await attempt('metrics', async () => {
+      const mc: MetricsCostResult = await runMetricsCost(await open('mc'), settings.hb);
+      results.metrics = mc;
+      rows.push({
+        figure: 'heartbeat handler, metrics on / off (64 callers, alternating windows)',
+        measured: `${mc.ratio.toFixed(3)} (${median(mc.onPerSecond)} vs ${median(mc.offPerSecond)} req/s; ratios ${Math.min(...mc.ratios).toFixed(2)}-${Math.max(...mc.ratios).toFixed(2)})`,
+        target: '>= 0.95',
+        verdict: mc.ratio >= 0.95 ? 'pass' : 'MISS',
+      });
+      rows.push({
+        figure: 'metrics memory: busiest minute hash / running totals (MEMORY USAGE, mixed workload)',
+        measured: `${mc.minuteBytes.toLocaleString('en')} B (${mc.minuteFields} fields) / ${mc.totalBytes.toLocaleString('en')} B (${mc.totalFields} fields); 48 h of such minutes: ${(mc.boundBytesPerPartition / 1e6).toFixed(1)} MB per partition`,
         target: 'report',
         verdict: 'report',
       });

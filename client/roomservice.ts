@@ -56,7 +56,8 @@ export type DestroyRoomResult = Record<string, never>;
 export type GetRoomListInput = {
   /** the caller again (optional); must equal the query's userID, else code 7 */ userID?: string;
   /** offset of the page: 0-1000000, default 0 (a number or digits) */ index?: number | string;
-  /** rooms per page: 1-100, default 20 (a number or digits) */ cnt?: number | string;
+  /** rooms per page: 1-100, default 20 (a number or digits); `count` is the same field */ cnt?: number | string;
+  /** rooms per page as the TRTC clients name it: the same as `cnt` (both sent: they must agree, else code 1) */ count?: number | string;
 };
 
 export type GetRoomListResult = {
@@ -214,21 +215,23 @@ export type LiveStreamInput = Record<string, unknown>;
 export type LiveStreamResult = Record<string, never>;
 
 export type WebrtcGetLoginInfoInput = {
-  /** the user to sign for (generated when omitted in AUTH_MODE demo) */ userID?: string;
+  /** the user to sign for (generated when omitted or "" in AUTH_MODE demo) */ userID?: string;
   /** proof of identity where AUTH_MODE requires one: login's session token (with its userID) or, with AUTH_MODE=jwt, the app's JWT; or send it as Authorization: Bearer <token> */ token?: string;
 };
 
 export type WebrtcGetLoginInfoResult = {
   userID: string;
   sdkAppID: number;
+  /** IM_ACCOUNT_TYPE (legacy: the PC web client hands it to the TRTC web SDK and webim, as webrtc_server_java answers it) */ accountType: string;
   userSig: string;
 };
 
 export type WebrtcGetRoomListInput = {
   /** the caller (optional in AUTH_MODE demo); with a proof it must be the proof's user */ userID?: string;
   /** proof of identity where AUTH_MODE requires one: login's session token (with its userID) or, with AUTH_MODE=jwt, the app's JWT; or send it as Authorization: Bearer <token> */ token?: string;
-  /** offset of the page: 0-1000000, default 0 */ index?: number | string;
-  /** rooms per page: 1-100, default 20 */ count?: number | string;
+  /** offset of the page: 0-1000000, default 0 (a number or digits) */ index?: number | string;
+  /** rooms per page: 1-100, default 20 (a number or digits); `count` is the same field */ cnt?: number | string;
+  /** rooms per page as the TRTC clients name it: the same as `cnt` (both sent: they must agree, else code 1) */ count?: number | string;
   /** "trtc" as webrtcroom.js sends it (ignored) */ roomType?: string;
 };
 
@@ -239,6 +242,7 @@ export type WebrtcGetRoomListResult = {
     roomCreator: string;
     /** members with a live heartbeat or TRTC presence, in join order */ members: Array<{
       userID: string;
+      /** as sent with create_room / enter_room ('' when none) */ nickName: string;
     }>;
   }>;
 };
@@ -247,11 +251,14 @@ export type WebrtcCreateRoomInput = {
   /** the caller (1-32 of A-Z a-z 0-9 _ - @ .); with a proof it must be the proof's user, else code 7 */ userID: string;
   /** proof of identity where AUTH_MODE requires one: login's session token (with its userID) or, with AUTH_MODE=jwt, the app's JWT; or send it as Authorization: Bearer <token> */ token?: string;
   /** at most 1024 bytes (UTF-8); longer is code 10 */ roomInfo?: string;
+  /** the creator's display name, kept with the member (get_room_members): at most 256 bytes (UTF-8) */ nickName?: string;
   /** "trtc" as webrtcroom.js sends it (ignored) */ roomType?: string;
 };
 
 export type WebrtcCreateRoomResult = {
+  /** the caller (webrtc_server_java answers it too) */ userID: string;
   /** the generated room number (digits: a numeric TRTC room) */ roomID: string;
+  /** the room's name as stored */ roomInfo: string;
   /** entry ticket for this user and room (TRTC_PRIVILEGE_MAP plus create; TRTC_PRIVATE_MAP_KEY_TTL seconds) */ privateMapKey: string;
 };
 
@@ -260,9 +267,12 @@ export type WebrtcEnterRoomInput = {
   /** TRTC room id: a number 1-4294967294 (digits, or a JSON number) is a numeric TRTC room, anything else (1-48 of A-Z a-z 0-9 _ - @ . :) a string room id */ roomID: string;
   /** proof of identity where AUTH_MODE requires one: login's session token (with its userID) or, with AUTH_MODE=jwt, the app's JWT; or send it as Authorization: Bearer <token> */ token?: string;
   /** the room's name if this call creates it (at most 1024 bytes; longer is code 10) */ roomInfo?: string;
+  /** the member's display name, kept with the member (get_room_members; entering again replaces it): at most 256 bytes (UTF-8) */ nickName?: string;
 };
 
 export type WebrtcEnterRoomResult = {
+  /** the caller */ userID: string;
+  /** the room entered, as stored (the PC web client heartbeats with this one) */ roomID: string;
   /** entry ticket for this user and room (TRTC_PRIVILEGE_MAP, plus create for the room's creator; TRTC_PRIVATE_MAP_KEY_TTL seconds) */ privateMapKey: string;
 };
 
@@ -281,6 +291,19 @@ export type WebrtcHeartbeatInput = {
 };
 
 export type WebrtcHeartbeatResult = Record<string, never>;
+
+export type WebrtcGetRoomMembersInput = {
+  /** the caller (optional in AUTH_MODE demo); with a proof it must be the proof's user */ userID?: string;
+  /** TRTC room id: a number 1-4294967294 (digits, or a JSON number) is a numeric TRTC room, anything else (1-48 of A-Z a-z 0-9 _ - @ . :) a string room id */ roomID: string;
+  /** proof of identity where AUTH_MODE requires one: login's session token (with its userID) or, with AUTH_MODE=jwt, the app's JWT; or send it as Authorization: Bearer <token> */ token?: string;
+};
+
+export type WebrtcGetRoomMembersResult = {
+  /** members with a live heartbeat or TRTC presence */ members: Array<{
+    userID: string;
+    /** the nickName sent with create_room / enter_room ('' when none) */ nickName: string;
+  }>;
+};
 
 export type TrtcInput = Record<string, unknown>;
 
@@ -421,6 +444,11 @@ export class RoomServiceClient extends ClientCore {
   /** Keeps the caller's seat (webrtcroom.js beats every 7 s): a member silent for WEBRTC_ROOM_HEARTBEAT_TIMEOUT (default HEARTBEAT_TIMEOUT) is evicted and removed from the TRTC room, unless a TRTC callback reported it present. */
   webrtcHeartbeat(input: WebrtcHeartbeatInput): Promise<WebrtcHeartbeatResult> {
     return this.send<WebrtcHeartbeatResult>({ action: 'webrtc_heartbeat', method: 'POST', path: '/weapp/webrtc_room/heartbeat', roomType: undefined, session: false, inputFrom: 'body' }, input);
+  }
+
+  /** The room's live members and their nickNames (the PC web client's member list, every 3 s; anonymous in AUTH_MODE demo, as that client sends only roomID); a room that does not exist is code 3. */
+  webrtcGetRoomMembers(input: WebrtcGetRoomMembersInput): Promise<WebrtcGetRoomMembersResult> {
+    return this.send<WebrtcGetRoomMembersResult>({ action: 'webrtc_get_room_members', method: 'POST', path: '/weapp/webrtc_room/get_room_members', roomType: undefined, session: false, inputFrom: 'body' }, input);
   }
 
   /** TRTC's room callbacks (header Sign = base64(HMAC-SHA256(TRTC_CALLBACK_KEY, raw body))): 103 entered marks a webrtc_room member present, 104 left removes it at once, 102 dismissed ends the room; duplicates and late retries change nothing. A bad or missing Sign, or no TRTC_CALLBACK_KEY: HTTP 403. */

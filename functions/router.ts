@@ -36,6 +36,7 @@ import { endpoint as webrtcCreateRoom } from './webrtc_create_room';
 import { endpoint as webrtcEnterRoom } from './webrtc_enter_room';
 import { endpoint as webrtcGetLoginInfo } from './webrtc_get_login_info';
 import { endpoint as webrtcGetRoomList } from './webrtc_get_room_list';
+import { endpoint as webrtcGetRoomMembers } from './webrtc_get_room_members';
 import { endpoint as webrtcHeartbeat } from './webrtc_heartbeat';
 import { endpoint as webrtcQuitRoom } from './webrtc_quit_room';
 
@@ -43,7 +44,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
   login, logout, getPushUrl, createRoom, destroyRoom, getRoomList, getPushers, addPusher, deletePusher, pusherHeartbeat,
   mergeStream, getCustomInfo, setCustomField, addAudience, deleteAudience, getAudiences,
   getLoginInfo, getTestPushurl, getTestRtmpaccurl, checkConfig, liveStream,
-  webrtcGetLoginInfo, webrtcGetRoomList, webrtcCreateRoom, webrtcEnterRoom, webrtcQuitRoom, webrtcHeartbeat, trtcCallback,
+  webrtcGetLoginInfo, webrtcGetRoomList, webrtcCreateRoom, webrtcEnterRoom, webrtcQuitRoom, webrtcHeartbeat, webrtcGetRoomMembers, trtcCallback,
 ];
 
 const byRoute = new Map(ENDPOINTS.map((e) => [`${e.scope}/${e.action}`, e]));

@@ -17,15 +17,19 @@ export const endpoint = webrtcEndpoint({
     if (rt.config.authMode === 'off') throw new AppError(Code.FEATURE_DISABLED, 'get_login_info is disabled on this service (AUTH_MODE=off)', 403);
     return webrtcActor(rt, req, input as WebrtcCaller);
   },
-  output: z.object({ userID: z.string(), sdkAppID: z.number().int(), userSig: z.string() }),
-  input: z.object({ userID: userId.optional().describe('the user to sign for (generated when omitted in AUTH_MODE demo)'), token: webrtcToken }),
+  output: z.object({ userID: z.string(), sdkAppID: z.number().int(), accountType: z.string().describe('IM_ACCOUNT_TYPE (legacy: the PC web client hands it to the TRTC web SDK and webim, as webrtc_server_java answers it)'), userSig: z.string() }),
+  input: z.object({
+    // webrtc_server_java's protocol: "userID may be empty; empty is assigned at random".
+    userID: z.preprocess((value) => (value === '' ? undefined : value), userId.optional()).describe('the user to sign for (generated when omitted or "" in AUTH_MODE demo)'),
+    token: webrtcToken,
+  }),
   async run({ rt, req, actor }) {
     if (actor?.sessionId) await rt.rooms.checkSession(actor, 'webrtc_room'); // a session token: it must still be live
     else await rt.ipLimiter.hit(req.sourceIp); // no room script counts this request's quota
     const userID = actor?.userId ?? randomUserId();
     await rt.rooms.refuseServiceBanned(userID);
-    const { sdkAppId, secretKey } = rt.config.im;
-    return { userID, sdkAppID: sdkAppId, userSig: issueUserSig({ sdkAppId, secretKey }, userID) };
+    const { sdkAppId, secretKey, accountType } = rt.config.im;
+    return { userID, sdkAppID: sdkAppId, accountType, userSig: issueUserSig({ sdkAppId, secretKey }, userID) };
   },
 });
 

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { scfHandler } from '../shared/http/endpoint';
 import { webrtcEndpoint } from '../shared/http/webrtc-endpoint';
-import { intLike, userId, webrtcToken } from '../shared/http/fields';
+import { roomListPage, roomListPageSize, userId, webrtcToken } from '../shared/http/fields';
 import { listRooms } from '../shared/rooms/webrtc';
 
 export const endpoint = webrtcEndpoint({
@@ -14,7 +14,7 @@ export const endpoint = webrtcEndpoint({
         roomID: z.string(),
         roomInfo: z.string().describe("the room's name as its creator gave it"),
         roomCreator: z.string(),
-        members: z.array(z.object({ userID: z.string() })).describe('members with a live heartbeat or TRTC presence, in join order'),
+        members: z.array(z.object({ userID: z.string(), nickName: z.string().describe("as sent with create_room / enter_room ('' when none)") })).describe('members with a live heartbeat or TRTC presence, in join order'),
       }),
     ),
   }),
@@ -22,12 +22,11 @@ export const endpoint = webrtcEndpoint({
   input: z.object({
     userID: userId.optional().describe("the caller (optional in AUTH_MODE demo); with a proof it must be the proof's user"),
     token: webrtcToken,
-    index: intLike.pipe(z.number().int().min(0, 'must be 0 or more').max(1_000_000, 'is too large')).default(0).describe('offset of the page: 0-1000000, default 0'),
-    count: intLike.pipe(z.number().int().min(1, 'must be a positive integer').max(100, 'must be at most 100')).default(20).describe('rooms per page: 1-100, default 20'),
+    ...roomListPage,
     roomType: z.string().max(32, 'is longer than 32 characters').optional().describe('"trtc" as webrtcroom.js sends it (ignored)'),
   }),
   async run({ input, rt, req, actor }) {
-    return { rooms: await listRooms(rt, actor, req.sourceIp, input.index, input.count) };
+    return { rooms: await listRooms(rt, actor, req.sourceIp, input.index, roomListPageSize(input)) };
   },
 });
 

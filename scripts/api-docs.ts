@@ -292,7 +292,9 @@ function adminSection(route: AdminRoute): string {
   if (pathParams.size > 0) lines.push('', '**Path parameters**', '', fieldTable(part((n) => pathParams.has(n)), 'input'));
   const rest = part((n) => !pathParams.has(n));
   if (Object.keys(rest.properties as Schema).length > 0) lines.push('', route.method === 'POST' ? '**JSON body**' : '**Query parameters**', '', fieldTable(rest, 'input'));
-  lines.push('', '**Answer** (code 0; the envelope adds `code`, `message`, `requestId`)', '', fieldTable(jsonSchema(route.output, 'output'), 'output'));
+  const output = jsonSchema(route.output, 'output');
+  if (Object.keys(output.properties ?? {}).length > 0) lines.push('', '**Answer** (code 0; the envelope adds `code`, `message`, `requestId`)', '', fieldTable(output, 'output'));
+  if (route.textAnswer) lines.push('', `**Answer** ${route.textAnswer}; failures answer the JSON envelope.`);
   const own = route.codes.map((c) => `${c.code} (HTTP ${c.status}: ${c.when})`);
   lines.push('', `**Result codes**: 0${own.length ? `; ${own.join('; ')}` : ''}; and the common ones.`);
   return lines.join('\n');

@@ -9,7 +9,7 @@
  * Prints the bundle sizes, writes `dist/manifest.json` ({function: {bytes}}),
  * esbuild's metafile per bundle (`dist/metafiles/<function>.json`: every input
  * and the bytes it adds, what the bench reports per bundle) and
- * fails when a bundle is larger than 640 KB (the router: 720 KB) or pulls in a devDependency (the
+ * fails when a bundle is larger than 640 KB (the router and admin: 780 KB) or pulls in a devDependency (the
  * gateway's ioredis-mock, test helpers) that must never ship.
  */
 import { build as esbuild, type Plugin } from 'esbuild';
@@ -32,6 +32,7 @@ export const NODE_TARGET = 'node20';
  * the ban evictions and TRTC re-entry checks (issue 21) those passed 600 KB
  * by ~2 KB, so the budget is 640 KB. It catches a devDependency or a heavy
  * SDK pulled in by mistake (hundreds of KB), not a few scripts more.
+ * (The metrics recorder of issue 23 adds 3.4 KB to every function.)
  */
 export const MAX_BUNDLE_BYTES = 640 * 1024;
 /**
@@ -40,12 +41,15 @@ export const MAX_BUNDLE_BYTES = 640 * 1024;
  * PrivateMapKey issue (issue 15) it passed 600 KB: it gets its own budget, so
  * the per-function bundles keep theirs.
  */
-export const MAX_ROUTER_BYTES = 720 * 1024;
+export const MAX_ROUTER_BYTES = 780 * 1024;
 /**
  * The admin function is the whole admin plane (every admin route, the
  * dashboard page, the event log, webhooks and dead letters); with the room
  * partitions' merges (issue 16) it passed 600 KB by ~6 KB: it shares the
- * router's budget rather than the single endpoints'.
+ * router's budget rather than the single endpoints'. Both carry the dashboard
+ * page, which with its charts (uPlot, issue 23) grew from 18 to 76 KB, and
+ * the metrics exposition (prom-client's Registry, ~24 KB with our code):
+ * 720 KB until then, 780 KB since (router 763 KB, admin 695 KB with issue 21 merged).
  */
 const BIG_BUNDLES = new Set(['router', 'admin']);
 /** A function bundle's size limit. */

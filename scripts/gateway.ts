@@ -52,6 +52,9 @@ function developmentEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; imOff
   if (unset('LIVE_CALLBACK_KEY')) filled.LIVE_CALLBACK_KEY = hex(16);
   // Likewise TRTC room callbacks (POST /weapp/callbacks/trtc).
   if (unset('TRTC_CALLBACK_KEY')) filled.TRTC_CALLBACK_KEY = hex(16);
+  // And the admin plane, so a first `npm start` shows the dashboard. Only here: a deployed
+  // function never makes one up (without an operator-set ADMIN_API_KEY its /admin answers 404).
+  if (unset('ADMIN_API_KEY')) filled.ADMIN_API_KEY = hex(24);
   return { env: filled, imOffline, liveOffline };
 }
 
@@ -165,7 +168,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   if (!options.quiet) {
     const lines = [
       `RoomService local gateway on http://127.0.0.1:${port}  (POST /weapp/{roomType}/{action}, GET /weapp/utils/{action}, POST /weapp/webrtc_room/{action}, POST /weapp/callbacks/live_stream|trtc, GET /openapi.json; reference: docs/api.md)`,
-      `  admin:   ${config.adminApiKey ? `dashboard at http://127.0.0.1:${port}/admin/, API /admin/... with Authorization: Bearer <ADMIN_API_KEY> (docs/admin.md)` : 'off (set ADMIN_API_KEY for /admin/)'}`,
+      `  admin:   dashboard at http://127.0.0.1:${port}/admin/, API /admin/... with Authorization: Bearer <ADMIN_API_KEY> (docs/admin.md), metrics /admin/metrics (docs/metrics.md)`,
+      `           ${env.ADMIN_API_KEY === (options.env ?? process.env).ADMIN_API_KEY ? 'ADMIN_API_KEY as set' : `development ADMIN_API_KEY ${config.adminApiKey} (random per start; set ADMIN_API_KEY to keep one)`}`,
       `  store:   ${config.redisUrl ? `Redis at ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}` : 'in-process Redis emulation (ioredis-mock); set REDIS_URL for a real Redis'}`,
       `  IM:      ${imOffline ? `simulated (no ${IM_VARS.join('/')}): calls are logged no-ops, development key generated` : `${config.im.apiBaseUrl} as ${config.im.administrator}`}`,
       `  live:    ${liveOffline ? `development bizid ${config.live.bizid} and keys generated (no ${LIVE_VARS.join('/')})` : `bizid ${config.live.bizid}`}; cloud API ${cloudOffline ? 'simulated (no CLOUD_API_SECRET_ID/KEY): calls are logged no-ops' : (config.cloud.baseUrl ?? 'public endpoints')}`,

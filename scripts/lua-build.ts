@@ -16,7 +16,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..');
-export const LUA_DIRS = ['shared/rooms/lua', 'shared/auth/lua', 'shared/events/lua'];
+export const LUA_DIRS = ['shared/rooms/lua', 'shared/auth/lua', 'shared/events/lua', 'shared/metrics/lua'];
 
 const INCLUDE = /^--- @include "([^"]+)"\s*$/;
 

@@ -109,6 +109,12 @@ export interface Config {
   eventLog: { maxLength: number; maxAgeMs: number; hardMaxLength: number };
   /** Signed webhooks from the event log (shared/events/webhooks.ts); `urls` empty: none. */
   webhooks: { urls: string[]; secret: string | undefined; timeoutMs: number; maxAttempts: number; retryBaseMs: number };
+  /**
+   * Request, heartbeat and outbound-call counters (shared/metrics/recorder.ts):
+   * `enabled` false records none of those (room events are still counted
+   * inside their scripts); counts are written to Redis at most every `flushMs`.
+   */
+  metrics: { enabled: boolean; flushMs: number };
 }
 
 export class ConfigError extends Error {
@@ -189,6 +195,8 @@ const envSchema = z.object({
   CUSTOM_MAX_FIELDS: positiveInt(10000).default(32),
   CUSTOM_MAX_BYTES: positiveInt(1_000_000).default(8192),
   CHECK_CONFIG_OPERATOR_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  METRICS: bool.default(true),
+  METRICS_FLUSH_SECONDS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be from 0 to 60').max(60, 'must be from 0 to 60').default(1),
   ADMIN_API_KEY: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable characters without spaces').optional(),
   RATE_LIMIT_PER_USER: z.coerce.number({ error: 'must be an integer' }).int().min(0).default(600),
   RATE_LIMIT_PER_IP: z.coerce.number({ error: 'must be an integer' }).int().min(0).default(6000),
@@ -359,5 +367,6 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
     },
+    metrics: { enabled: e.METRICS, flushMs: Math.round(e.METRICS_FLUSH_SECONDS * 1000) },
   };
 }

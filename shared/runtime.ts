@@ -16,6 +16,7 @@ import { IpRateLimiter } from './auth/rate-limit';
 import { createTrtcClient, type TrtcClient } from './trtc/client';
 import { kickWebhooks } from './events/webhooks';
 import type { Runtime } from './services';
+import { setMetricsEnabled } from './metrics/recorder';
 
 export type { Runtime } from './services';
 
@@ -60,6 +61,7 @@ export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: 
     live,
     trtc: parts.trtc ?? createTrtcClient(cloud, { sdkAppId: config.im.sdkAppId, region: config.trtc.region }),
   };
+  setMetricsEnabled(config.metrics.enabled);
   // Webhooks go out right after each change, without holding up its response (shared/events/webhooks.ts).
   if (config.webhooks.urls.length > 0) rooms.onEvents = admin.onEvents = (partition) => kickWebhooks(rt, partition);
   return rt;

@@ -4,8 +4,8 @@
 // API reaches the page as text (textContent / text nodes, never innerHTML), so
 // a room name cannot inject markup; it runs under a CSP that allows this one
 // script and style (hashes computed by scripts/admin-page.ts).
-'use strict';
 (() => {
+  'use strict';
   const KEY_STORE = 'roomservice.adminKey';
   const REFRESH_MS = 2000;
   const EVENTS_SHOWN = 200; // events kept on the page, newest first
@@ -31,7 +31,14 @@
     busy: false,
     again: false, // a refresh asked for while one runs: run once more right after it
     notice: '', // what the last action did, shown beside the refresh time
+    range: '1h', // the charts' time range: 1h or 24h
+    chartsAt: 0, // when the charts last loaded (ms)
+    chartsDue: true, // load the charts on the next refresh whatever their age
   };
+  // The charts read every minute of their range and the event log: with the page every 2 s,
+  // at most every 10 s (or at once when asked: Refresh now, another range).
+  const CHARTS_MS = 10000;
+  const DAY_MS = 86400000;
 
   class AuthError extends Error {}
 
@@ -193,10 +200,93 @@
     }
   }
 
+  /** The charts' data: per-minute series of the range and usage per day of the last 7 days; null when not due. */
+  async function loadCharts() {
+    if (!state.chartsDue && Date.now() - state.chartsAt < CHARTS_MS) return null;
+    const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+    const [series, usage] = await Promise.all([
+      api('GET', 'metrics/series', { range: state.range }),
+      api('GET', 'usage', { from: today - 6 * DAY_MS, bucket: 'day' }),
+    ]);
+    state.chartsAt = Date.now();
+    state.chartsDue = false;
+    return { series, usage };
+  }
+
   const loadDeadLetters = async () => (await api('GET', 'dead-letters')).deadLetters || [];
   const loadReceivers = async () => api('GET', 'webhooks');
 
   // --- rendering -----------------------------------------------------------
+
+  const COLORS = ['#0b5cad', '#b42318', '#2e7d32', '#8e44ad'];
+
+  /**
+   * Draws (or updates) one chart: x in seconds, one line (or bar) series per label. The uPlot
+   * instance hangs on its element as `uplot`, so what is drawn can be read back (the browser test
+   * compares it with the metrics API). uPlot's legend shows the values under the cursor.
+   */
+  function chart(id, x, series, options) {
+    const box = $(id);
+    const data = [x, ...series.map((s) => s.values)];
+    const bars = options && options.bars;
+    if (box.uplot && box.uplot.series.length === data.length) {
+      box.uplot.setData(data);
+      return;
+    }
+    if (box.uplot) box.uplot.destroy();
+    box.uplot = new uPlot(
+      {
+        width: Math.max(320, box.clientWidth || 540),
+        height: 180,
+        series: [
+          {},
+          ...series.map((s, i) => ({
+            label: s.label,
+            stroke: COLORS[i % COLORS.length],
+            width: bars ? 1 : 1.5,
+            fill: bars ? COLORS[i % COLORS.length] + '99' : undefined,
+            paths: bars ? uPlot.paths.bars({ size: [0.8 / series.length], align: 1, gap: 0 }) : undefined,
+            // A minute between two without requests has no latency: a gap, not a zero. So a lone
+            // minute still shows, points are drawn while the range has room for them (the hour).
+            spanGaps: false,
+            points: { show: !bars && x.length <= 120, size: 5 },
+          })),
+        ],
+        scales: {
+          // Bars get half a step of room at both ends, so the first and last are drawn whole.
+          x: bars ? { time: true, range: (u, min, max) => [min - (options.step || 0) / 2, max + (options.step || 0) / 2] } : { time: true },
+          y: { range: (u, min, max) => [0, Math.max(1, max)] },
+        },
+        axes: [{ stroke: '#5b6570', grid: { stroke: '#d5dbe133' } }, { stroke: '#5b6570', grid: { stroke: '#d5dbe166' } }],
+        legend: { live: true },
+      },
+      data,
+      box,
+    );
+  }
+
+  function renderCharts(data) {
+    if (!data) return;
+    const s = data.series;
+    const x = s.minutes.map((ms) => ms / 1000);
+    chart('chart-requests', x, [{ label: 'requests', values: s.requests }, { label: 'errors', values: s.errors }]);
+    chart('chart-latency', x, [{ label: 'p50', values: s.p50 }, { label: 'p99', values: s.p99 }]);
+    chart('chart-rooms', x, [{ label: 'rooms', values: s.rooms }, { label: 'pushers', values: s.pushers }]);
+    chart('chart-lag', x, [{ label: 'lag', values: s.webhookLag }]);
+    // Usage: one bar group per day, all room types added up.
+    const days = [...new Set(data.usage.rows.map((r) => r.start))].sort();
+    const sum = (day, field) => data.usage.rows.filter((r) => r.start === day).reduce((total, r) => total + r[field], 0);
+    chart(
+      'chart-usage',
+      days.map((d) => Date.parse(d) / 1000),
+      [
+        { label: 'room-minutes', values: days.map((d) => sum(d, 'roomMinutes')) },
+        { label: 'pusher-minutes', values: days.map((d) => sum(d, 'pusherMinutes')) },
+        { label: 'audience-minutes', values: days.map((d) => sum(d, 'audienceMinutes')) },
+      ],
+      { bars: true, step: DAY_MS / 1000 },
+    );
+  }
 
   function renderRooms(rooms) {
     const select = $('type-filter');
@@ -264,8 +354,8 @@
     state.busy = true;
     state.again = false;
     // Each panel loads on its own: one that fails keeps its last content and says why; the others still update.
-    const [rooms, room, events, hooks, dead] = await Promise.allSettled([loadRooms(), loadRoom(), loadEvents(), loadReceivers(), loadDeadLetters()]);
-    const failed = [rooms, room, events, hooks, dead].filter((r) => r.status === 'rejected').map((r) => r.reason);
+    const [rooms, room, events, hooks, dead, charts] = await Promise.allSettled([loadRooms(), loadRoom(), loadEvents(), loadReceivers(), loadDeadLetters(), loadCharts()]);
+    const failed = [rooms, room, events, hooks, dead, charts].filter((r) => r.status === 'rejected').map((r) => r.reason);
     const refused = failed.find((error) => error instanceof AuthError);
     if (refused) {
       state.busy = false;
@@ -278,6 +368,7 @@
       if (events.status === 'fulfilled') renderEvents();
       if (hooks.status === 'fulfilled') renderReceivers(hooks.value);
       if (dead.status === 'fulfilled') renderDeadLetters(dead.value);
+      if (charts.status === 'fulfilled') renderCharts(charts.value);
     } catch (error) {
       failed.push(new Error('cannot show an answer: ' + error.message)); // and keep refreshing
     }
@@ -295,7 +386,17 @@
   }
   document.addEventListener('visibilitychange', () => (document.hidden ? clearTimeout(state.timer) : refresh()));
   $('auto').addEventListener('change', schedule);
-  $('refresh').addEventListener('click', refresh);
+  $('refresh').addEventListener('click', () => {
+    state.chartsDue = true;
+    refresh();
+  });
+  for (const input of document.querySelectorAll('input[name=range]')) {
+    input.addEventListener('change', () => {
+      state.range = input.value;
+      state.chartsDue = true;
+      refresh();
+    });
+  }
 
   // --- actions -------------------------------------------------------------
 

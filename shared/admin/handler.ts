@@ -23,7 +23,8 @@ import type { ScfResponse } from '../http/response';
 import { log, logTrusted } from '../log';
 import { runtime, type Runtime } from '../runtime';
 import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './page';
-import { ADMIN_ROUTES, type AdminRoute } from './routes';
+import { ADMIN_ROUTES, TextAnswer, type AdminRoute } from './routes';
+import { countAdminRequest, flushMetrics } from '../metrics/recorder';
 
 /** `/admin`, `/admin/` and everything below. */
 const ADMIN_PATH = /^\/admin(?:\/.*)?$/;
@@ -174,10 +175,12 @@ export async function handleAdmin(event: unknown, context: ScfContext = {}, rout
   let path = '';
   let sourceIp = '';
   let allow: string | undefined;
+  let runtimeReady = false;
   try {
     const req = routed ?? toHttpRequest(event, context, { method: 'GET', path: '/admin/rooms' });
     ({ requestId, method, path, sourceIp } = req);
     const rt: Runtime = runtime();
+    runtimeReady = true;
     const key = rt.config.adminApiKey;
     if (!key || !isAdminPath(req.path)) throw new AppError(Code.NOT_FOUND, 'not found', 404);
     if (req.path === '/admin' || req.path === '/admin/') {
@@ -191,6 +194,11 @@ export async function handleAdmin(event: unknown, context: ScfContext = {}, rout
     routeName = route.name;
     const input = parseInput(route, req, params);
     const result = await route.run({ input, rt, req });
+    if (result instanceof TextAnswer) {
+      logTrusted({ event: 'admin_request', route: routeName, method, path, code: 0, status: 200, ms: Math.round((performance.now() - started) * 100) / 100, sourceIp, requestId });
+      countAdminRequest(routeName, Code.OK, (performance.now() - started) / 1000);
+      return { isBase64Encoded: false, statusCode: 200, headers: { 'Content-Type': result.contentType, 'X-Request-Id': requestId, ...SECURITY_HEADERS }, body: result.body };
+    }
     envelope = { code: Code.OK, message: 'ok', ...(result ?? {}) };
   } catch (error) {
     requestId ||= newRequestId();
@@ -211,6 +219,8 @@ export async function handleAdmin(event: unknown, context: ScfContext = {}, rout
     sourceIp,
     requestId,
   });
+  countAdminRequest(routeName, envelope.code as number, (performance.now() - started) / 1000);
+  if (runtimeReady) void flushMetrics(runtime());
   const headers: Record<string, string> = {};
   if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="admin"';
   if (allow) headers.Allow = allow;

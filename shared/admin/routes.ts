@@ -15,6 +15,10 @@ import { listDeadLetters, redriveDeadLetters, webhookStatus } from '../events/we
 import { performEffect } from '../rooms/effects';
 import type { RoomCursor } from '../rooms/admin-store';
 import type { Runtime } from '../runtime';
+import { flushMetrics } from '../metrics/recorder';
+import { METRICS_CONTENT_TYPE, metricsText } from '../metrics/exposition';
+import { MAX_USAGE_BUCKETS, usage, usageCsv } from '../metrics/usage';
+import { metricSeries, SERIES_RANGES } from '../metrics/series';
 
 export interface AdminCall<I> {
   input: I;
@@ -34,7 +38,17 @@ export interface AdminRoute<S extends z.ZodType = z.ZodType> {
   output: z.ZodObject;
   /** Result codes besides 0 and those every admin route may answer (1, 401, 404, 405, 413, 500, 5002, 5003). */
   codes: readonly { code: Code; status: number; when: string }[];
-  run(call: AdminCall<z.output<S>>): Promise<Record<string, unknown> | void>;
+  /** A route that may answer something other than the JSON envelope says what, for the reference. */
+  textAnswer?: string;
+  run(call: AdminCall<z.output<S>>): Promise<Record<string, unknown> | TextAnswer | void>;
+}
+
+/** An answer sent as is, not in the JSON envelope (the metrics exposition, a CSV). */
+export class TextAnswer {
+  constructor(
+    readonly contentType: string,
+    readonly body: string,
+  ) {}
 }
 
 const route = <S extends z.ZodType>(def: AdminRoute<S>): AdminRoute => def as unknown as AdminRoute;
@@ -81,6 +95,17 @@ const eventRoomRef = text()
     return { type: parsed.data.type, id: parsed.data.roomId };
   })
   .describe('only the events of this room (<roomType>/<roomID>), or service/- for service-wide ones, or service/log (ROOM_PARTITIONS > 1: service/log.<partition>) for events_lost');
+
+/** A moment: ISO 8601 (with a time zone or Z) or ms since the epoch. */
+const moment = text()
+  .transform((value, ctx) => {
+    const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 date-time or ms since the epoch' });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 /** Bans last 1 second to 365 days. */
 const MAX_BAN_SECONDS = 365 * 24 * 3600;
@@ -363,6 +388,89 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     async run({ rt }) {
       const status = await webhookStatus(rt);
       return { receivers: status.receivers, deadLetters: status.deadLetters, eventsLost: status.eventsLost };
+    },
+  }),
+  route({
+    name: 'metrics',
+    method: 'GET',
+    path: '/admin/metrics',
+    summary:
+      'The Prometheus text exposition (version 0.0.4) of every counter since the deployment began and the gauges read now; names start with `roomservice_` (docs/metrics.md lists them). Scrape it with the admin key as a bearer token.',
+    input: z.object({}),
+    output: z.object({}),
+    textAnswer: '`text/plain; version=0.0.4` (the exposition format), not the JSON envelope',
+    codes: [],
+    async run({ rt }) {
+      // This container's own buffered counts first, so a scrape sees its requests at once.
+      await flushMetrics(rt, true);
+      return new TextAnswer(METRICS_CONTENT_TYPE, await metricsText(rt));
+    },
+  }),
+  route({
+    name: 'metric_series',
+    method: 'GET',
+    path: '/admin/metrics/series',
+    summary: "Per-minute series for the dashboard's charts over the last hour or day: requests, errors (5xx and codes other than 0), p50/p99 latency, rooms and pushers, webhook lag.",
+    input: z.object({ range: z.enum(SERIES_RANGES, { error: `must be ${SERIES_RANGES.join(' or ')}` }).default('1h').describe(`${SERIES_RANGES.join(' or ')} (default 1h)`) }),
+    output: z.object({
+      minutes: z.array(z.number().int()).describe('each point\'s minute start, ms since the epoch'),
+      requests: z.array(z.number().int()),
+      errors: z.array(z.number().int()).describe('requests answered with a code other than 0'),
+      p50: z.array(z.number().nullable()).describe('seconds; null in a minute without requests'),
+      p99: z.array(z.number().nullable()),
+      rooms: z.array(z.number().int()).describe('peak concurrent rooms in the minute (all types)'),
+      pushers: z.array(z.number().int()).describe('peak concurrent pushers in the minute (all types)'),
+      webhookLag: z.array(z.number().nullable()).describe('mean lag of the events delivered in the minute, seconds'),
+    }),
+    codes: [],
+    async run({ input, rt }) {
+      await flushMetrics(rt, true);
+      return { ...(await metricSeries(rt, input.range)) };
+    },
+  }),
+  route({
+    name: 'usage',
+    method: 'GET',
+    path: '/admin/usage',
+    summary:
+      'Usage per UTC hour or day and room type, from the event log: room-, pusher- and audience-minutes, peak concurrent rooms and pushers, rooms started, distinct users. Exact for the retained log (docs/metrics.md).',
+    input: z
+      .object({
+        from: moment.describe('start: ISO 8601 or ms since the epoch (moved back to its bucket\'s start)'),
+        to: moment.optional().describe('end (default now)'),
+        bucket: z.enum(['hour', 'day'], { error: 'must be hour or day' }).default('day'),
+        format: z.enum(['json', 'csv'], { error: 'must be json or csv' }).default('json'),
+      })
+      .refine((i) => i.to === undefined || i.to > i.from, { message: 'must be after from', path: ['to'] })
+      .refine((i) => ((i.to ?? Date.now()) - i.from) / (i.bucket === 'hour' ? 3_600_000 : 86_400_000) <= MAX_USAGE_BUCKETS, {
+        message: `spans more than ${MAX_USAGE_BUCKETS} buckets`,
+        path: ['from'],
+      }),
+    output: z.object({
+      from: z.string(),
+      to: z.string(),
+      bucket: z.string(),
+      retainedFrom: z.string().nullable().describe('the oldest event the log holds: figures before it are lower bounds'),
+      rows: z.array(
+        z.object({
+          start: z.string().describe("the bucket's start (ISO 8601, UTC)"),
+          roomType: z.string(),
+          roomMinutes: z.number(),
+          pusherMinutes: z.number(),
+          audienceMinutes: z.number(),
+          peakRooms: z.number().int(),
+          peakPushers: z.number().int(),
+          roomsStarted: z.number().int(),
+          distinctUsers: z.number().int().describe('pushers and audience present in the bucket'),
+        }),
+      ),
+    }),
+    textAnswer: 'with `format=csv`: `text/csv` with the rows (header start,roomType,roomMinutes,pusherMinutes,audienceMinutes,peakRooms,peakPushers,roomsStarted,distinctUsers)',
+    codes: [],
+    async run({ input, rt }) {
+      const answer = await usage(rt, { from: input.from, to: input.to ?? Date.now(), bucket: input.bucket });
+      if (input.format === 'csv') return new TextAnswer('text/csv; charset=utf-8', usageCsv(answer));
+      return { ...answer };
     },
   }),
 ];

@@ -13,6 +13,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { AppError, Code } from '../errors';
 import { createTransport, noAnswerReason } from './transport';
+import { countCloudCall } from '../metrics/recorder';
 
 export interface CloudCredentials {
   secretId: string;
@@ -128,6 +129,7 @@ export function createCloudApi(settings: CloudApiSettings, log: Log = () => {}) 
           const started = Date.now();
           let status: number | undefined;
           let errorCode: string | undefined;
+          let outcome: 'ok' | 'error' = 'error';
           try {
             let res;
             try {
@@ -149,8 +151,10 @@ export function createCloudApi(settings: CloudApiSettings, log: Log = () => {}) 
               errorCode = String(response.Error.Code);
               throw new CloudApiError(`${service} ${action}`, `${errorCode} (${String(response.Error.Message ?? '')})`, errorCode, response.RequestId as string | undefined);
             }
+            outcome = 'ok';
             return response;
           } finally {
+            countCloudCall(service, action, outcome);
             log({ event: 'cloud_call', service, action, httpStatus: status, errorCode, ms: Date.now() - started });
           }
         },

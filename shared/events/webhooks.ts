@@ -29,6 +29,7 @@ import type { Runtime } from '../services';
 import { createTransport, noAnswerReason, type Transport } from '../cloud/transport';
 import { SCRIPTS } from './lua.generated';
 import { eventPosition, type RoomEvent } from './log';
+import { countWebhook, observeWebhookLag } from '../metrics/recorder';
 
 /** Events per POST. */
 export const WEBHOOK_BATCH = 100;
@@ -169,13 +170,18 @@ async function deliverTo(rt: Runtime, url: string, deadline: number, partition: 
       log({ event: 'webhook_lease_lost', receiver: shownUrl(url), events: events.length });
       return report;
     }
-    if (failure === '') report.delivered += events.length;
-    else {
+    if (failure === '') {
+      report.delivered += events.length;
+      countWebhook(receiver, 'delivered', events.length);
+      for (const e of events) observeWebhookLag((now - e.time) / 1000, 1);
+    } else {
       report.failed++;
+      countWebhook(receiver, 'failed', 1);
       log({ event: 'webhook_failed', receiver: shownUrl(url), attempt: attempts + 1, of: settings.maxAttempts, error: failure, ...(nextAt ? { retryAt: Number(nextAt) } : {}) });
     }
     if (letter) {
       report.parked++;
+      countWebhook(receiver, 'parked', 1);
       log({ event: 'webhook_parked', receiver: shownUrl(url), deadLetter: letter.id, events: events.length, firstEvent: events[0]!.id, lastEvent: events[events.length - 1]!.id });
     }
     if (dropped) log({ event: 'dead_letter_dropped', deadLetter: dropped, reason: `more than ${MAX_DEAD_LETTERS} dead letters` });

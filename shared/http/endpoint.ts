@@ -11,6 +11,7 @@ import { ConfigError, STREAM_ROOM_TYPES, WEBRTC_ROOM, type RoomType } from '../c
 import { AppError, Code, authFailed, badRequest } from '../errors';
 import { log, logTrusted } from '../log';
 import { runtime, type Runtime } from '../runtime';
+import { countHeartbeat, countRequest, flushMetrics } from '../metrics/recorder';
 import type { Actor } from '../auth/token';
 import { toHttpRequest, newRequestId, type HttpRequest, type ScfContext } from './event';
 import { corsHeaders, errorEnvelope, respond, successEnvelope, type ScfResponse } from './response';
@@ -145,6 +146,9 @@ export type ScfHandler = (event: unknown, context?: ScfContext) => Promise<ScfRe
 
 let coldStart = true;
 
+/** The endpoints that are a member's heartbeat (counted as heartbeats when accepted). */
+const HEARTBEATS = new Set(['pusher_heartbeat', 'heartbeat']);
+
 /** Used until the configuration (and its origin list) is known. */
 const OPEN_CORS = corsHeaders(['*'], undefined);
 
@@ -228,10 +232,11 @@ export async function handle(def: Endpoint | undefined, event: unknown, context:
   let envelope: Record<string, unknown>;
   let user: string | undefined;
   let roomType: string | undefined;
+  let rt: Runtime | undefined;
   try {
     const req = routed ?? toHttpRequest(event, context, def ? { method: def.method, path: defaultPath(def) } : {});
     requestId = req.requestId;
-    const rt = runtime();
+    rt = runtime();
     cors = corsHeaders(rt.config.corsOrigins, req.headers.origin);
     if (req.method === 'OPTIONS') return respond(204, { code: Code.OK, message: 'ok' }, requestId, cors);
     const route = routeOf(req);
@@ -263,17 +268,23 @@ export async function handle(def: Endpoint | undefined, event: unknown, context:
     requestId ||= newRequestId();
     ({ status, envelope } = failure(error, requestId));
   }
+  const ms = performance.now() - started;
+  const endpoint = def?.action ?? 'unknown';
   logTrusted({
     event: 'request',
-    endpoint: def?.action ?? 'unknown',
+    endpoint,
     roomType,
     user,
     code: envelope.code,
     status,
-    ms: Math.round((performance.now() - started) * 100) / 100,
+    ms: Math.round(ms * 100) / 100,
     requestId,
     ...(cold ? { coldStart: true } : {}),
   });
+  countRequest(endpoint, roomType, envelope.code as number, ms / 1000);
+  if (envelope.code === Code.OK && HEARTBEATS.has(endpoint)) countHeartbeat(roomType ?? '-');
+  // Not awaited: the write is on the socket before the response leaves (shared/metrics/recorder.ts).
+  if (rt) void flushMetrics(rt);
   return respond(status, envelope, requestId, cors);
 }
 

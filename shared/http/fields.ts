@@ -6,7 +6,7 @@
  * JSON Schema cannot (byte lengths, codes).
  */
 import { z } from 'zod';
-import { Code } from '../errors';
+import { Code, badRequest } from '../errors';
 import { USER_ID, USER_ID_RULE } from '../ids';
 
 /** A string field; a missing one is reported as missing, not as a wrong type. */
@@ -31,12 +31,34 @@ const byteLimited = (maxBytes: number, code?: number) =>
 /** `roomInfo` over 1024 bytes is code 10 (docs/protocol.md §2). */
 export const roomInfo = byteLimited(1024, Code.VALUE_TOO_LONG);
 export const userName = byteLimited(256);
+/** A TRTC member's display name (webrtc_room's nickName): the same bound and checks as a pusher's userName. */
+export const nickName = byteLimited(256);
 export const userAvatar = byteLimited(1024);
 export const userInfo = byteLimited(1024);
 export const pushUrl = text().max(1024, 'is longer than 1024 characters').describe("the push URL get_push_url gave the caller (signed for this service's bizid)");
 
 /** Query flags arrive as strings; bodies may carry numbers as strings too (old clients). */
 export const intLike = z.union([z.number(), z.string().regex(/^\d+$/, 'must be an integer').transform(Number)], { error: 'must be an integer' });
+
+const pageSize = intLike.pipe(z.number().int().min(1, 'must be a positive integer').max(100, 'must be at most 100'));
+
+/**
+ * get_room_list's page: `index` and its size, which the stream protocol names
+ * `cnt` and the TRTC clients (webrtcroom.js, the PC web client,
+ * webrtc_server_java) name `count`. Both room families take both spellings;
+ * roomListPageSize reads them.
+ */
+export const roomListPage = {
+  index: intLike.pipe(z.number().int().min(0, 'must be 0 or more').max(1_000_000, 'is too large')).default(0).describe('offset of the page: 0-1000000, default 0 (a number or digits)'),
+  cnt: pageSize.optional().describe('rooms per page: 1-100, default 20 (a number or digits); `count` is the same field'),
+  count: pageSize.optional().describe('rooms per page as the TRTC clients name it: the same as `cnt` (both sent: they must agree, else code 1)'),
+};
+
+/** The page size of a get_room_list request: `cnt` or `count`, default 20; both sent and different is code 1. */
+export function roomListPageSize(page: { cnt?: number; count?: number }): number {
+  if (page.cnt !== undefined && page.count !== undefined && page.cnt !== page.count) throw badRequest(`cnt and count differ (${page.cnt} and ${page.count}): send one of them`);
+  return page.cnt ?? page.count ?? 20;
+}
 
 /** The caller repeated in the body; it must be the token's user (else code 7). */
 const bodyUser = userId.optional().describe("the caller again (optional); must equal the query's userID, else code 7");

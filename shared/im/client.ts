@@ -10,6 +10,7 @@ import { randomInt } from 'node:crypto';
 import { backoffMs, createTransport, noAnswerReason, sleep } from '../cloud/transport';
 import { issueUserSig } from '../sign/usersig';
 import { errorMessage } from '../errors';
+import { countImCall } from '../metrics/recorder';
 
 export { backoffMs } from '../cloud/transport';
 
@@ -180,7 +181,10 @@ export function createImClient(settings: ImSettings, log: Log = () => {}): ImCli
       let cause: unknown;
       if ('answer' in result) {
         const ok = result.answer.ActionStatus === 'OK' && result.errorCode === 0;
-        if (ok || acceptedCodes.has(result.errorCode)) return result.answer;
+        if (ok || acceptedCodes.has(result.errorCode)) {
+          countImCall(command, 'ok');
+          return result.answer;
+        }
         retryable = RETRYABLE_IM_CODES.has(result.errorCode);
         why = `IM error ${result.errorCode}${typeof result.answer.ErrorInfo === 'string' ? ` (${result.answer.ErrorInfo})` : ''}`;
       } else {
@@ -189,6 +193,7 @@ export function createImClient(settings: ImSettings, log: Log = () => {}): ImCli
         cause = result.cause;
       }
       if (!retryable || n >= attempts) {
+        countImCall(command, 'error');
         throw new ImError(service, result.errorCode, `${service}/${command} failed after ${n} attempt(s): ${why}`, { cause });
       }
       await sleep(backoffMs(settings.baseDelayMs, n - 1));

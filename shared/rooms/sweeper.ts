@@ -16,6 +16,7 @@ import { performEffect } from './effects';
 import type { PendingEffect, SpareVerdict } from './store';
 import { errorMessage } from '../errors';
 import { deliverWebhooks, type DeliveryReport } from '../events/webhooks';
+import { countSweep, flushMetrics } from '../metrics/recorder';
 
 /** Bounds one run so a backlog is worked off over several runs, never in one long one. */
 const MAX_BATCHES_PER_RUN = 20;
@@ -67,6 +68,7 @@ async function streamVerdicts(rt: Runtime, type: RoomType, partition: number): P
 }
 
 export async function sweep(rt: Runtime): Promise<SweepReport> {
+  const started = performance.now();
   const report: SweepReport = { effects: 0, batches: 0, spared: 0, events: 0 };
   // Every partition (ROOM_PARTITIONS) has its own deadline indexes and outboxes,
   // often on another master: a few partitions at a time.
@@ -88,5 +90,8 @@ export async function sweep(rt: Runtime): Promise<SweepReport> {
   report.events = await rt.rooms.trimEvents();
   // The guarantee behind the requests' kicks, which a frozen or failed function may not finish.
   if (rt.config.webhooks.urls.length > 0) report.webhooks = await deliverWebhooks(rt, WEBHOOK_BUDGET_MS);
+  countSweep((performance.now() - started) / 1000);
+  // The timer function answers nobody in a hurry: its counts (and a quiet container's) go out now.
+  await flushMetrics(rt, true);
   return report;
 }

@@ -19,13 +19,18 @@ import { TRTC_MAX_NUMERIC_ROOM } from '../trtc/room-id';
 import type { TrtcEvent } from '../trtc/callback';
 import { performEffect } from './effects';
 import { onceGroupSettled } from './service';
-import type { Seat } from './store';
+import type { Pusher, Seat } from './store';
 
 /** Tries for a generated room id before giving up (a clash needs a taken random 32-bit number). */
 const GENERATED_ID_ATTEMPTS = 3;
 
-/** A member's seat: webrtc members have no stream and no play URL. */
-const memberSeat = (userId: string): Seat => ({ userID: userId, userName: '', userAvatar: '', accelerateURL: '', streamID: '' });
+/**
+ * A member's seat: webrtc members have no stream and no play URL. The
+ * nickName the PC web client sends is kept as the seat's userName (the same
+ * field a pusher's name lives in), so get_room_members, the admin plane and
+ * the events show it.
+ */
+const memberSeat = (userId: string, nickName: string): Seat => ({ userID: userId, userName: nickName, userAvatar: '', accelerateURL: '', streamID: '' });
 
 /** A room number as the demo uses them: digits, a numeric TRTC room (1..4294967294). */
 const generatedRoomId = () => String(randomInt(1, TRTC_MAX_NUMERIC_ROOM + 1));
@@ -41,8 +46,8 @@ function privateMapKey(rt: Runtime, userId: string, roomId: string, creator: boo
  * exist (the demo enters typed room numbers; TRTC makes its room on first
  * entry), then answers the PrivateMapKey for that room.
  */
-export async function enterRoom(rt: Runtime, actor: Actor, roomId: string, roomInfo = ''): Promise<{ privateMapKey: string; created: boolean }> {
-  const seat = memberSeat(actor.userId);
+export async function enterRoom(rt: Runtime, actor: Actor, roomId: string, roomInfo = '', nickName = ''): Promise<{ privateMapKey: string; created: boolean }> {
+  const seat = memberSeat(actor.userId, nickName);
   // A missing room first reserves the id and records its cleanup (as add_pusher
   // does before its IM call), then creates it: a TRTC dismissal of this id in
   // flight is waited for (onceGroupSettled), so it cannot end the new room.
@@ -54,7 +59,7 @@ export async function enterRoom(rt: Runtime, actor: Actor, roomId: string, roomI
 }
 
 /** create_room: a new room under a generated room number, with the caller in it as creator. */
-export async function createRoom(rt: Runtime, actor: Actor, roomInfo: string): Promise<{ roomID: string; privateMapKey: string }> {
+export async function createRoom(rt: Runtime, actor: Actor, roomInfo: string, nickName = ''): Promise<{ roomID: string; privateMapKey: string }> {
   for (let attempt = 1; ; attempt++) {
     const roomId = generatedRoomId();
     try {
@@ -64,7 +69,7 @@ export async function createRoom(rt: Runtime, actor: Actor, roomInfo: string): P
       if (error instanceof AppError && error.code === Code.ROOM_EXISTS && attempt < GENERATED_ID_ATTEMPTS) continue;
       throw error;
     }
-    const outcome = await onceGroupSettled(rt, () => rt.rooms.join(actor, WEBRTC_ROOM, roomId, memberSeat(actor.userId), '', { roomInfo }, false));
+    const outcome = await onceGroupSettled(rt, () => rt.rooms.join(actor, WEBRTC_ROOM, roomId, memberSeat(actor.userId, nickName), '', { roomInfo }, false));
     if (outcome.missing) throw new Error('room missing after creation');
     await performEffect(rt, WEBRTC_ROOM, roomId, outcome.effect);
     return { roomID: roomId, privateMapKey: privateMapKey(rt, actor.userId, roomId, outcome.creator) };
@@ -76,23 +81,43 @@ export async function quitRoom(rt: Runtime, actor: Actor, roomId: string): Promi
   await performEffect(rt, WEBRTC_ROOM, roomId, await rt.rooms.leave(actor, WEBRTC_ROOM, roomId, 'left'));
 }
 
+/** A member as the clients show it: the PC web client lists `nickName || userID`. */
+export interface WebrtcMember {
+  userID: string;
+  nickName: string;
+}
+
 export interface WebrtcRoom {
   roomID: string;
   roomInfo: string;
   roomCreator: string;
-  members: { userID: string }[];
+  members: WebrtcMember[];
 }
 
-/** get_room_list: entered rooms with a live member, in creation order; an anonymous demo caller counts on its IP's quota only. */
+const toMember = (seat: Pusher): WebrtcMember => ({ userID: seat.userID, nickName: seat.userName });
+
+/** An anonymous demo caller (get_room_list and get_room_members send no userID) counts on its IP's quota only. */
+const readerOf = (actor: Actor | undefined, clientIp: string): Actor => actor ?? provenActor('', clientIp, 'demo');
+
+/** get_room_list: entered rooms with a live member, in creation order. */
 export async function listRooms(rt: Runtime, actor: Actor | undefined, clientIp: string, index: number, count: number): Promise<WebrtcRoom[]> {
-  const caller = actor ?? provenActor('', clientIp, 'demo');
-  const rooms = await rt.rooms.listRooms(caller, WEBRTC_ROOM, index, count);
+  const rooms = await rt.rooms.listRooms(readerOf(actor, clientIp), WEBRTC_ROOM, index, count);
   return rooms.map((room) => ({
     roomID: room.roomID,
     roomInfo: room.roomInfo,
     roomCreator: room.roomCreator,
-    members: room.pushers.map((member) => ({ userID: member.userID })),
+    members: room.pushers.map(toMember),
   }));
+}
+
+/**
+ * get_room_members: the room's live members (heartbeat or TRTC presence), as
+ * get_room_list lists them; a room that does not exist (or has no live member
+ * left) is code 3, on which the PC web client leaves the class page.
+ */
+export async function roomMembers(rt: Runtime, actor: Actor | undefined, clientIp: string, roomId: string): Promise<WebrtcMember[]> {
+  const room = await rt.rooms.getRoom(readerOf(actor, clientIp), WEBRTC_ROOM, roomId);
+  return room.pushers.map(toMember);
 }
 
 /**

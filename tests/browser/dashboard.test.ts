@@ -262,4 +262,77 @@ describe('ops dashboard in headless Chromium', () => {
     await until(page.getByTestId('key-input'));
     expect(await page.evaluate("sessionStorage.getItem('roomservice.adminKey')")).toBeNull();
   }, 60_000);
+
+  /** An admin API answer, fetched by the test itself. */
+  async function adminApi(path: string): Promise<Response> {
+    return fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+  }
+
+  /** What a chart draws: uPlot's data, [x (s), ...series]. */
+  const drawn = (id: string) => page.evaluate(`document.getElementById(${JSON.stringify(id)}).uplot?.data ?? null`) as Promise<(number | null)[][] | null>;
+
+  it('charts the metrics: the requests and errors drawn add up to the Prometheus counters, every series equals /admin/metrics/series', async () => {
+    // Known traffic: a room, heartbeats, and one request the service refuses.
+    const host = await login('charted');
+    const roomID = String((await host.call('create_room', { roomID: 'charted-room', roomInfo: 'charts' })).roomID);
+    const { pushURL } = await host.call('get_push_url', { roomID });
+    await host.call('add_pusher', { roomID, userName: 'C', userAvatar: '', pushURL });
+    for (let i = 0; i < 3; i++) await host.call('pusher_heartbeat', { roomID });
+    const refused = await fetch(`${gw.url}/weapp/live_room/get_pushers?userID=charted`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    expect(refused.status).toBe(400);
+
+    await page.goto(`${gw.url}/admin/`);
+    if (await page.getByTestId('key-input').isVisible()) {
+      await page.getByLabel(/^Key/).fill(ADMIN_KEY);
+      await page.getByRole('button', { name: 'Open dashboard' }).click();
+    }
+    await page.getByTestId('refresh').click();
+    await expect.poll(async () => (await drawn('chart-requests'))?.[0]?.length ?? 0, { timeout: UI_TIMEOUT }).toBe(60);
+
+    // The same figures from the API, read once the page drew its own (no traffic in between).
+    const series = (await (await adminApi('/admin/metrics/series?range=1h')).json()) as Record<string, (number | null)[]>;
+    const text = await (await adminApi('/admin/metrics')).text();
+    const byMinute = (x: (number | null)[], values: (number | null)[]) => new Map(x.map((t, i) => [Number(t) * 1000, values[i]]));
+    const [x, requests, errors] = (await drawn('chart-requests'))!;
+    const [, p50, p99] = (await drawn('chart-latency'))!;
+    const [, rooms, pushers] = (await drawn('chart-rooms'))!;
+    // A minute may have turned between the two reads: compare the minutes both hold.
+    const minutes = series.minutes!.filter((m) => x!.includes(Number(m) / 1000));
+    expect(minutes.length).toBeGreaterThanOrEqual(59);
+    for (const [name, values] of [['requests', requests], ['errors', errors], ['p50', p50], ['p99', p99], ['rooms', rooms], ['pushers', pushers]] as const) {
+      const shown = byMinute(x!, values!);
+      const api = byMinute(series.minutes!.map((m) => Number(m) / 1000), series[name]!);
+      for (const m of minutes) expect(shown.get(Number(m)), `${name} at ${new Date(Number(m)).toISOString()}`).toEqual(api.get(Number(m)));
+    }
+    // Every request of this gateway so far (all within the hour) is in the chart: the same as the counters.
+    const counted = (filter: (labels: string) => boolean) =>
+      [...text.matchAll(/^roomservice_requests_total\{([^}]*)\} (\d+)$/gm)].filter((m) => filter(m[1]!)).reduce((sum, m) => sum + Number(m[2]), 0);
+    const service = (labels: string) => !labels.includes('endpoint="admin/');
+    const sum = (values: (number | null)[]) => values.reduce<number>((a, b) => a + (b ?? 0), 0);
+    expect(sum(requests!)).toBe(counted(service));
+    expect(sum(errors!)).toBe(counted((l) => service(l) && !l.includes('code="0"')));
+    expect(sum(errors!)).toBeGreaterThanOrEqual(1);
+    // The room and its pusher are drawn in the last minute.
+    expect(rooms!.at(-1)).toBeGreaterThanOrEqual(1);
+    expect(pushers!.at(-1)).toBeGreaterThanOrEqual(1);
+    // Usage per day: today's bar holds the room-minutes the usage API reports.
+    const today = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000).toISOString();
+    const usage = (await (await adminApi(`/admin/usage?from=${Date.now() - 6 * 86_400_000}&bucket=day`)).json()) as { rows: { start: string; roomMinutes: number }[] };
+    const [days, roomMinutes] = (await drawn('chart-usage'))!;
+    expect(days!.map((d) => new Date(Number(d) * 1000).toISOString())).toContain(today);
+    expect(roomMinutes![days!.findIndex((d) => new Date(Number(d) * 1000).toISOString() === today)]).toBeGreaterThan(0);
+    expect(usage.rows.some((r) => r.start === today && r.roomMinutes > 0)).toBe(true);
+
+    // Hovering a chart shows the values under the cursor in its legend.
+    const box = page.getByTestId('chart-requests').locator('.u-over');
+    const area = (await box.boundingBox())!;
+    await page.mouse.move(area.x + area.width - 2, area.y + area.height / 2);
+    await expect.poll(() => page.getByTestId('chart-requests').locator('.u-legend .u-series').nth(1).locator('.u-value').textContent(), { timeout: UI_TIMEOUT }).toMatch(/^\d+$/);
+
+    // The 24 h range redraws with 1,440 minutes.
+    await page.getByTestId('range-24h').check();
+    await expect.poll(async () => (await drawn('chart-requests'))?.[0]?.length ?? 0, { timeout: UI_TIMEOUT }).toBe(1440);
+    expect(pageErrors).toEqual([]);
+    expect(await page.getByTestId('error').textContent()).toBe('');
+  }, 60_000);
 });

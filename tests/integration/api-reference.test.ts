@@ -118,4 +118,26 @@ describe('typed client through the local gateway (embedded store)', () => {
     // Not pushURL-signed for this service: code 1, through the same typed path.
     await expect(viewer.addPusher('live_room', { roomID: 'other', pushURL: pushUrlFor('viewer').replace('txSecret=', 'txSecret=0') })).rejects.toMatchObject({ code: 1 });
   });
+
+  it('plays a TRTC-room session as the PC web client does: nickNames, members, the room entered, accountType', async () => {
+    const client = api();
+    const info = await client.webrtcGetLoginInfo({ userID: 'teacher' });
+    const created = await client.webrtcCreateRoom({ userID: 'teacher', nickName: 'Teacher', roomInfo: 'class' });
+    const entered = await client.webrtcEnterRoom({ userID: 'pupil', nickName: 'Pupil', roomID: created.roomID });
+    await client.webrtcHeartbeat({ userID: 'pupil', roomID: entered.roomID });
+    const { members } = await client.webrtcGetRoomMembers({ roomID: created.roomID });
+    const list = await client.webrtcGetRoomList({ index: 0, count: 5 });
+
+    expect(info.accountType).toBe('0');
+    expect(created.roomInfo).toBe('class');
+    expect(entered.roomID).toBe(created.roomID);
+    expect([...members].sort((a, b) => (a.userID < b.userID ? -1 : 1))).toEqual([
+      { userID: 'pupil', nickName: 'Pupil' },
+      { userID: 'teacher', nickName: 'Teacher' },
+    ]);
+    expect(list.rooms.map((room) => room.roomID)).toEqual([created.roomID]);
+    await client.webrtcQuitRoom({ userID: 'pupil', roomID: created.roomID });
+    await client.webrtcQuitRoom({ userID: 'teacher', roomID: created.roomID });
+    await expect(client.webrtcGetRoomMembers({ roomID: created.roomID })).rejects.toMatchObject({ code: 3, status: 200 });
+  });
 });

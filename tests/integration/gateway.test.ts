@@ -156,3 +156,59 @@ describe.each([
     expect(fake.groups.has(roomID)).toBe(false);
   });
 });
+
+describe('npm start without ADMIN_API_KEY', () => {
+  it('generates a development admin key, prints it with the /admin/ address, and the dashboard and API take it', async () => {
+    setLogSink(() => undefined);
+    const fake = await startTestCloud();
+    const env = testEnv(fake, `test-gwkey-${randomBytes(3).toString('hex')}`);
+    delete env.REDIS_URL; // the embedded store, as a first `npm start`
+    delete env.ADMIN_API_KEY;
+    const printed: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => (printed.push(String(chunk)), true)) as typeof process.stdout.write;
+    let gw: Gateway | undefined;
+    try {
+      gw = await startGateway({ env, port: 0, sweepIntervalMs: 0 });
+    } finally {
+      process.stdout.write = write;
+    }
+    try {
+      const text = printed.join('');
+      expect(text).toContain(`dashboard at ${gw.url}/admin/`);
+      const key = /development ADMIN_API_KEY (\S+)/.exec(text)?.[1];
+      expect(key).toMatch(/^[0-9a-f]{48}$/);
+      expect(gw.runtime.config.adminApiKey).toBe(key);
+      expect((await fetch(`${gw.url}/admin/`)).status).toBe(200);
+      expect((await fetch(`${gw.url}/admin/rooms`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+      expect((await fetch(`${gw.url}/admin/rooms`, { headers: { authorization: 'Bearer another-key-0123456789abcdefghijklmn' } })).status).toBe(401);
+    } finally {
+      await gw.close();
+      await fake.close();
+    }
+  });
+
+  it('keeps a key the operator set, and says so instead of printing it', async () => {
+    setLogSink(() => undefined);
+    const fake = await startTestCloud();
+    const env = { ...testEnv(fake, `test-gwkey-${randomBytes(3).toString('hex')}`, { ADMIN_API_KEY }) };
+    delete env.REDIS_URL;
+    const printed: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => (printed.push(String(chunk)), true)) as typeof process.stdout.write;
+    let gw: Gateway | undefined;
+    try {
+      gw = await startGateway({ env, port: 0, sweepIntervalMs: 0 });
+    } finally {
+      process.stdout.write = write;
+    }
+    try {
+      expect(printed.join('')).toContain('ADMIN_API_KEY as set');
+      expect(printed.join('')).not.toContain(ADMIN_API_KEY);
+      expect(gw.runtime.config.adminApiKey).toBe(ADMIN_API_KEY);
+    } finally {
+      await gw.close();
+      await fake.close();
+    }
+  });
+});

@@ -50,9 +50,11 @@ describe('docs/trtc-rooms.md webrtc_room examples', () => {
     const { stdout } = await promisify(execFile)('bash', ['-e', '-o', 'pipefail', '-c', markedBlock('docs/trtc-rooms.md', 'readme-webrtc')], { env: { ...process.env, B: gw.url }, timeout: 30_000 });
     const answers = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown> & { code: number });
     expect(answers.map((a) => a.code)).toEqual(answers.map(() => 0));
-    expect(answers).toHaveLength(6);
-    const [info, created, entered, , list] = answers;
-    expect(info).toMatchObject({ userID: 'alice' });
+    expect(answers).toHaveLength(7);
+    const [info, created, entered, , members, list] = answers;
+    expect(info).toMatchObject({ userID: 'alice', accountType: expect.any(String) });
+    expect(entered).toMatchObject({ roomID: '12345', userID: 'bob' });
+    expect(members!.members).toEqual([{ userID: 'bob', nickName: 'Bob' }]);
     expect(String(created!.roomID)).toMatch(/^[1-9][0-9]*$/);
     expect(typeof created!.privateMapKey).toBe('string');
     expect(typeof entered!.privateMapKey).toBe('string');

@@ -12,8 +12,8 @@ import { roomKeys } from '../../shared/rooms/keys';
 import { CLOUD, invoke, signIn, startHarness, stateSnapshot, type Harness } from '../support/harness';
 
 const NUM_RUNS = Number(process.env.WEBRTC_FUZZ_RUNS ?? 600);
-const ACTIONS = ['get_login_info', 'get_room_list', 'create_room', 'enter_room', 'quit_room', 'heartbeat', 'nope'];
-const FIELDS = ['userID', 'roomID', 'roomInfo', 'roomType', 'token', 'index', 'count', '__proto__', 'constructor', 'EventInfo', 'EventType', 'EventGroupId'];
+const ACTIONS = ['get_login_info', 'get_room_list', 'create_room', 'enter_room', 'quit_room', 'heartbeat', 'get_room_members', 'nope'];
+const FIELDS = ['userID', 'roomID', 'roomInfo', 'roomType', 'token', 'index', 'count', 'cnt', 'nickName', '__proto__', 'constructor', 'EventInfo', 'EventType', 'EventGroupId'];
 const J = JSON.stringify;
 
 let h: Harness;

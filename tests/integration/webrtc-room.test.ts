@@ -92,7 +92,7 @@ describe('webrtc_room endpoints (demo identity: the unmodified client)', () => {
     const memberKey = decodePrivateMapKey(String(entered.body.privateMapKey));
     expect(creatorKey).toMatchObject({ macOk: true, version: 0, account: 'alice', sdkAppId: CLOUD.sdkAppId, numericRoom: Number(roomID), privileges: 63 });
     expect(memberKey).toMatchObject({ macOk: true, account: 'bob', numericRoom: Number(roomID), privileges: 62 });
-    expect(list.body.rooms).toEqual([{ roomID, roomInfo: 'my room', roomCreator: 'alice', members: [{ userID: 'alice' }, { userID: 'bob' }] }]);
+    expect(list.body.rooms).toEqual([{ roomID, roomInfo: 'my room', roomCreator: 'alice', members: [{ userID: 'alice', nickName: '' }, { userID: 'bob', nickName: '' }] }]);
   });
 
   it('enter_room creates a missing room (numeric id from a JSON number, string ids as strings), keys bound to that exact id with the configured lifetime', async () => {
@@ -228,7 +228,9 @@ describe('capacity under concurrency', () => {
     expect(beats.sort()).toEqual(seated);
     const keyed = ok.map((a) => decodePrivateMapKey(String(a.body.privateMapKey)).account).sort();
     expect(keyed).toEqual(seated);
-  });
+    // The embedded store runs the 200 scripts in JavaScript: 14 s alone at a load average of 19, past the
+    // default 20 s beside two other test files. The time is not what this test checks.
+  }, 60_000);
 });
 
 describe('TRTC room callbacks', () => {
@@ -306,9 +308,9 @@ describe('TRTC room callbacks', () => {
 
 describe('presence never beyond capacity, nor forever', () => {
   it('a member TRTC reported present is kept without heartbeats for at most TRTC_PRESENCE_MAX_SILENCE (its 104 may be lost)', async () => {
-    // Windows wide enough for a loaded machine (a 0.3 s timeout lost the beater between two of its beats
-    // 2 runs in 3 with six test suites on 2 cores): the beater beats every ~0.1 s against 0.8 s.
-    await h.reconfigure({ TRTC_CALLBACK_KEY: CALLBACK_KEY, HEARTBEAT_TIMEOUT: '0.8', TRTC_PRESENCE_MAX_SILENCE: '2' });
+    // Margins a loaded machine keeps: beater beats every ~100 ms against a 1.5 s timeout (0.3 s lapsed it
+    // under a load average of 15-20); the loops' real time is never shorter than their nominal time.
+    await h.reconfigure({ TRTC_CALLBACK_KEY: CALLBACK_KEY, HEARTBEAT_TIMEOUT: '1.5', TRTC_PRESENCE_MAX_SILENCE: '2' });
     await enter('ghost', 'pres-1');
     await enter('beater', 'pres-1');
     await userEvent(103, 'pres-1', 'ghost', Date.now());
@@ -318,8 +320,8 @@ describe('presence never beyond capacity, nor forever', () => {
         await call('heartbeat', { userID: 'beater', roomID: 'pres-1' });
       }
     };
-    await beat(1000);
-    await sweep(h.rt); // ghost silent past its heartbeat timeout, kept: TRTC says present
+    await beat(1800);
+    await sweep(h.rt); // ghost silent past its deadline, kept: TRTC says present
     const kept = await members('pres-1');
     await beat(2400);
     await sweep(h.rt); // silent for over 2 s since the first keep
@@ -344,7 +346,7 @@ describe('presence never beyond capacity, nor forever', () => {
     await sweep(h.rt);
 
     expect(c.body.code).toBe(0);
-    expect((listed.body.rooms as { members: unknown[] }[])[0]!.members).toEqual([{ userID: 'a' }, { userID: 'c' }]);
+    expect((listed.body.rooms as { members: unknown[] }[])[0]!.members).toEqual([{ userID: 'a', nickName: '' }, { userID: 'c', nickName: '' }]);
     expect(await members('cap-1')).toEqual(['a', 'c']);
   });
 });

@@ -40,6 +40,7 @@ import Redis from 'ioredis';
 import { startGateway } from '../../scripts/gateway';
 import { setLogSink } from '../../shared/log';
 import { eventCountKey, eventLogKey, roomSeqKey, streamKey } from '../../shared/rooms/keys';
+import { METRICS_MINUTE_TTL_MS } from '../../shared/metrics/keys';
 import { ROOM_TYPES } from '../../shared/config';
 import { STREAM_RECORD_TTL_MS } from '../../shared/rooms/store';
 import { RoomServiceClient, RoomServiceError, type Session } from '../../client';
@@ -597,9 +598,17 @@ async function main(): Promise<void> {
     const streamRecords = streamKey(prefix, '');
     const eventLog = new Set([eventLogKey(prefix), eventCountKey(prefix)]);
     const isSeqKey = (key: string) => ROOM_TYPES.some((type) => key.startsWith(roomSeqKey(prefix, type, '')));
+    // The metrics (docs/metrics.md): the running totals stay; each minute's hash expires after 48 hours.
+    const metricsBase = eventLogKey(prefix).slice(0, -2);
+    const isMetricsMinute = (key: string) => key.startsWith(`${metricsBase}m:`) && /:m:\d+$/.test(key);
     const stray: string[] = [];
     for (const key of leftovers) {
-      if (eventLog.has(key)) continue;
+      if (eventLog.has(key) || key === `${metricsBase}m:all`) continue;
+      if (isMetricsMinute(key)) {
+        const ttl = await redis.pttl(key);
+        if (ttl <= 0 || ttl > METRICS_MINUTE_TTL_MS) stray.push(key);
+        continue;
+      }
       const ttl = key.startsWith(streamRecords) || isSeqKey(key) ? await redis.pttl(key) : -1;
       const bound = isSeqKey(key) ? EVENT_LOG_MAX_AGE_S * 1000 : STREAM_RECORD_TTL_MS;
       if (ttl <= 0 || ttl > bound) stray.push(key);

@@ -124,12 +124,22 @@ export interface Answer {
   headers: Record<string, string>;
 }
 
+type InvokeOptions = { method?: string; query?: Record<string, string>; body?: unknown; rawBody?: string; headers?: Record<string, string> };
+
 /** Invokes the router like an API Gateway trigger would. */
-export async function invoke(
-  path: string,
-  options: { method?: string; query?: Record<string, string>; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
-): Promise<Answer> {
-  const response = await route({
+export async function invoke(path: string, options: InvokeOptions = {}): Promise<Answer> {
+  const response = await invokeRaw(path, options);
+  return { status: response.statusCode, body: JSON.parse(response.body), headers: response.headers };
+}
+
+/** The same, for an answer that is not the JSON envelope (GET /admin/metrics, a CSV). */
+export async function invokeText(path: string, options: InvokeOptions = {}): Promise<{ status: number; text: string; headers: Record<string, string> }> {
+  const response = await invokeRaw(path, { method: 'GET', ...options });
+  return { status: response.statusCode, text: response.body, headers: response.headers };
+}
+
+function invokeRaw(path: string, options: InvokeOptions) {
+  return route({
     httpMethod: options.method ?? (path.startsWith('/weapp/utils/') ? 'GET' : 'POST'),
     path,
     headers: { 'content-type': 'application/json', ...(options.headers ?? {}) },
@@ -139,7 +149,6 @@ export async function invoke(
     isBase64Encoded: false,
     requestContext: { requestId: randomBytes(6).toString('hex'), sourceIp: '127.0.0.1' },
   });
-  return { status: response.statusCode, body: JSON.parse(response.body), headers: response.headers };
 }
 
 export interface Client {
@@ -195,11 +204,15 @@ export async function signInAll<const T extends readonly string[]>(...users: T):
   return (await Promise.all(users.map((u) => signIn(u)))) as { [K in keyof T]: Client };
 }
 
-/** Room and session state under a prefix; request quota counters are not state. */
+/**
+ * Room and session state under a prefix; request quota counters and the
+ * metrics hashes (`<slot>m:<minute>`, `<slot>m:all`: a refused request is
+ * counted too) are not state.
+ */
 export async function stateKeys(rt: Runtime, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   for (const node of await masters(rt)) keys.push(...(await node.keys(`${prefix}:*`)));
-  return keys.filter((k) => !/:rl:|\{ratelimit\}/.test(k)).sort();
+  return keys.filter((k) => !/:rl:|\{ratelimit\}|\}:m:(?:\d+|all)$/.test(k)).sort();
 }
 
 /**

@@ -1,4 +1,5 @@
 --- @include "helpers/admission"
+--- @include "helpers/metrics"
 
 -- The room event log (docs/events-and-webhooks.md). Every script that
 -- changes a room appends the change's event here, in the same atomic step:
@@ -199,5 +200,6 @@ function appendEvent(r, kind, user, reason, extra)
   parts[#parts + 1] = '}'
   redis.call('ZADD', r.log, position, table.concat(parts))
   trimLog(r.log, 8)
+  countEvent(r, kind, reason)
   return id
 end
