@@ -9,7 +9,7 @@ import type { JWTVerifyGetKey } from 'jose';
 import { AppError, Code, authFailed, invalidParam } from '../errors';
 import type { HttpRequest } from '../http/event';
 import { USER_ID, USER_ID_RULE } from '../ids';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 import { randomUserId } from '../sign/live-urls';
 
 /**
