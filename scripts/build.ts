@@ -7,8 +7,10 @@
  * the others run with `npm run invoke` and the console test events. A cold start then loads one
  * small file instead of resolving hundreds of node_modules files.
  *
- * Prints the bundle sizes, writes `dist/manifest.json` ({function: {bytes}}) and
- * fails when a bundle is larger than 640 KB (the router and admin: 780 KB) or pulls in a devDependency (the
+ * Prints the bundle sizes, writes `dist/manifest.json` ({function: {bytes}}),
+ * esbuild's metafile per bundle (`dist/metafiles/<function>.json`: every input
+ * and the bytes it adds, what the bench reports per bundle) and
+ * fails when a bundle is larger than 640 KB (the router and admin: 820 KB) or pulls in a devDependency (the
  * gateway's ioredis-mock, test helpers) that must never ship.
  */
 import { build as esbuild, type Plugin } from 'esbuild';
@@ -40,7 +42,7 @@ export const MAX_BUNDLE_BYTES = 640 * 1024;
  * PrivateMapKey issue (issue 15) it passed 600 KB: it gets its own budget, so
  * the single-endpoint bundles keep theirs.
  */
-export const MAX_ROUTER_BYTES = 780 * 1024;
+export const MAX_ROUTER_BYTES = 820 * 1024;
 /**
  * The admin function is the whole admin plane (every admin route, the
  * dashboard page, the event log, webhooks and dead letters); with the room
@@ -48,7 +50,10 @@ export const MAX_ROUTER_BYTES = 780 * 1024;
  * router's budget rather than the single endpoints'. Both carry the dashboard
  * page, which with its charts (uPlot, issue 23) grew from 18 to 76 KB, and
  * the metrics exposition (prom-client's Registry, ~24 KB with our code):
- * 720 KB until then, 780 KB since (router 763 KB, admin 695 KB with issue 21 merged).
+ * 720 KB until then, 780 KB since (router 763 KB, admin 695 KB with issue 21 merged);
+ * with cloud recording (issue 24, ~15 KB per bundle) merged beside them the
+ * router measured 790 KB, so 820 KB. The next step is not a bigger number but a
+ * router that ships the dashboard page as a file in its zip (issue 25 follow-up).
  */
 const BIG_BUNDLES = new Set(['router', 'admin']);
 /** A function bundle's size limit. */
@@ -169,9 +174,13 @@ export async function buildFunctions(options: { outdir?: string; functions?: str
   });
 
   const manifest: Manifest = {};
+  // Beside the function folders, not in them: a folder is what a deploy uploads.
+  mkdirSync(join(outdir, 'metafiles'), { recursive: true });
   for (const [output, meta] of Object.entries(result.metafile.outputs)) {
     if (!meta.entryPoint) continue;
     const name = relative(outdir, resolve(ROOT, output)).split(sep)[0]!;
+    const inputs = Object.fromEntries(Object.keys(meta.inputs).map((input) => [input, result.metafile.inputs[input]]));
+    writeFileSync(join(outdir, 'metafiles', `${name}.json`), JSON.stringify({ inputs, outputs: { [output]: meta } }) + '\n');
     const bytes = statSync(resolve(ROOT, output)).size;
     manifest[name] = { bytes };
     if (bytes > bundleBudget(name)) problems.push(`${name}: ${kb(bytes)} KB is over the ${kb(bundleBudget(name))} KB limit`);

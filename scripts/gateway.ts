@@ -15,12 +15,13 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../shared/config';
 import { MAX_BODY_BYTES } from '../shared/http/endpoint';
-import { createOfflineImClient } from '../shared/im/client';
-import { createOfflineLiveApiClient } from '../shared/live/client';
+import { createOfflineImClient } from '../shared/im/offline';
+import { createOfflineLiveApiClient } from '../shared/live/offline';
 import { createOfflineTrtcClient } from '../shared/trtc/client';
 import { batchLogLines, log } from '../shared/log';
 import { sweep } from '../shared/rooms/sweeper';
 import { shownUrl } from '../shared/events/webhooks';
+import { loadHttpClient } from '../shared/cloud/transport';
 import { buildRuntime, installRuntime, type Runtime } from '../shared/runtime';
 import { main_handler as route } from '../functions/router';
 import { loadDotEnv } from './dotenv';
@@ -109,6 +110,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       trtc: cloudOffline ? createOfflineTrtcClient(log) : undefined,
     });
   installRuntime(rt);
+  // A server that stays up loads the HTTP client of Tencent's APIs and webhooks at start, not in its first such call.
+  loadHttpClient();
 
   const server = createServer((req, res) => {
     serve(req)

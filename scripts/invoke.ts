@@ -37,6 +37,8 @@ const send = (message) => new Promise((resolve) => process.send(message, resolve
 process.on('disconnect', () => process.exit(0));
 (async () => {
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
+  const cpuMs = (since) => { const used = process.cpuUsage(since); return (used.user + used.system) / 1000; };
   let handler;
   try {
     handler = require(process.argv[1]).main_handler;
@@ -45,18 +47,19 @@ process.on('disconnect', () => process.exit(0));
     await send({ type: 'ready', bootMs, requireMs: performance.now() - started, error: String((error && error.stack) || error), logs: takeLogs() });
     process.exit(1);
   }
-  await send({ type: 'ready', bootMs, requireMs: performance.now() - started, logs: takeLogs() });
+  await send({ type: 'ready', bootMs, requireMs: performance.now() - started, requireCpuMs: cpuMs(cpuStarted), logs: takeLogs() });
   process.on('message', async (message) => {
     if (message.type === 'exit') process.exit(0);
     if (message.type !== 'invoke') return;
     const began = performance.now();
+    const cpuBegan = process.cpuUsage();
     let response, error;
     try {
       response = await handler(message.event, message.context);
     } catch (thrown) {
       error = String((thrown && thrown.stack) || thrown);
     }
-    await send({ type: 'result', id: message.id, ms: performance.now() - began, response, error, logs: takeLogs() });
+    await send({ type: 'result', id: message.id, ms: performance.now() - began, cpuMs: cpuMs(cpuBegan), response, error, logs: takeLogs() });
   });
 })();
 `;
@@ -67,6 +70,8 @@ export interface Invocation {
   /** The stack of what main_handler threw, if it did. */
   error?: string;
   ms: number;
+  /** CPU time of the process (every thread: V8 compiles and collects in the background) during the invocation. */
+  cpuMs?: number;
   /** stdout lines written during this invocation (the service's JSON logs). */
   logs: string[];
 }
@@ -76,6 +81,8 @@ export interface ReadyInfo {
   bootMs: number;
   /** `require()` of the bundle: module evaluation, the first half of a cold start. */
   requireMs: number;
+  /** CPU time of the process during `require()`: less sensitive to other jobs on the machine than requireMs. */
+  requireCpuMs?: number;
   logs: string[];
 }
 
@@ -160,8 +167,8 @@ export class BundleProcess {
     const message = await answer;
     this.waiting.delete(id);
     if (message.type !== 'result') throw new Error(`${this.name}: unexpected message ${message.type}`);
-    const { response, error, ms, logs } = message;
-    return { response, ...(error !== undefined ? { error } : {}), ms, logs };
+    const { response, error, ms, cpuMs, logs } = message;
+    return { response, ...(error !== undefined ? { error } : {}), ms, cpuMs, logs };
   }
 
   /** Ends the process; resolves with its exit code (0 unless it crashed). */

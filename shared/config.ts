@@ -38,6 +38,8 @@ export interface Config {
   redisUrl: string | undefined;
   redisCluster: boolean;
   keyPrefix: string;
+  /** ROOM_SLOT_CHECK: every room script call asserts it names keys in one Cluster slot (the cluster test run). */
+  roomSlotCheck: boolean;
   live: {
     appId: string;
     bizid: string;
@@ -167,6 +169,8 @@ const envSchema = z.object({
   // Validated here; shared/rooms/partitions.ts reads it from the process environment
   // once, since every key name depends on it (fixed for a deployment's data).
   ROOM_PARTITIONS: positiveInt(1024).default(1),
+  // The cluster test run's check that every room script stays in one slot (store.ts assertOneSlot).
+  ROOM_SLOT_CHECK: bool.default(false),
   LIVE_APP_ID: digits(1, 12, 'the live appID (digits)'),
   LIVE_BIZID: digits(1, 10, 'the live bizid (digits)'),
   LIVE_PUSH_SECRET_KEY: hex32,
@@ -330,6 +334,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     redisUrl: e.REDIS_URL,
     redisCluster: e.REDIS_CLUSTER,
     keyPrefix: e.REDIS_KEY_PREFIX,
+    roomSlotCheck: e.ROOM_SLOT_CHECK,
     live: {
       appId: e.LIVE_APP_ID,
       bizid: e.LIVE_BIZID,

@@ -8,7 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { authFailed, errorMessage } from './errors';
 import type { ImClient } from './im/client';
 import { USER_ID } from './ids';
-import type { Runtime } from './runtime';
+import type { Runtime } from './services';
 import { shownUrl } from './events/webhooks';
 
 /** How long an IM verdict is reused: anonymous callers must not be able to spend IM calls. */

@@ -3,7 +3,7 @@
  * the Redis client, the stores and the cloud API clients. Built on first use
  * from the environment; the local gateway and tests install their own.
  */
-import { createCloudApi, type CloudApi } from './cloud/client';
+import { createCloudApi } from './cloud/client';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createImClient, type ImClient } from './im/client';
 import { createLiveApiClient, type LiveApiClient } from './live/client';
@@ -15,29 +15,12 @@ import { AdminStore } from './rooms/admin-store';
 import { IpRateLimiter } from './auth/rate-limit';
 import { createTrtcClient, type TrtcClient } from './trtc/client';
 import { kickWebhooks } from './events/webhooks';
+import type { Runtime } from './services';
 import { setMetricsEnabled } from './metrics/recorder';
 import { RecordingStore } from './rooms/recording-store';
 import { createRecordingClient, type RecordingClient } from './recording/client';
 
-export interface Runtime {
-  config: Config;
-  redis: RedisClient;
-  rooms: RoomStore;
-  /** The admin API's calls on room state (no caller, no session). */
-  admin: AdminStore;
-  sessions: SessionStore;
-  ipLimiter: IpRateLimiter;
-  im: ImClient;
-  /** Cloud API 3.0: one set of credentials and one transport for every service. */
-  cloud: CloudApi;
-  live: LiveApiClient;
-  /** TRTC room management (webrtc_room): the same Cloud API credentials and transport. */
-  trtc: TrtcClient;
-  /** A room's recording state in Redis (shared/rooms/recording-store.ts). */
-  recordings: RecordingStore;
-  /** The recording calls (TRTC cloud recording, live record tasks); unused without RECORD_STORAGE. */
-  recorder: RecordingClient;
-}
+export type { Runtime } from './services';
 
 let current: Runtime | undefined;
 
@@ -66,9 +49,9 @@ export function buildRuntime(config: Config, parts: { redis?: RedisClient; im?: 
     );
   const cloud = createCloudApi(config.cloud, log);
   const live = parts.live ?? createLiveApiClient(cloud, { pushDomain: config.live.pushDomain });
-  const rooms = new RoomStore(redis, config.keyPrefix, config.rooms, config.rateLimit, Date.now, config.eventLog);
-  const admin = new AdminStore(redis, config.keyPrefix, config.rooms, config.rateLimit, Date.now, config.eventLog);
-  const recordings = new RecordingStore(redis, config.keyPrefix, config.rooms, config.rateLimit, Date.now, config.eventLog);
+  const rooms = new RoomStore(redis, config.keyPrefix, config.rooms, config.rateLimit, Date.now, config.eventLog, config.roomSlotCheck);
+  const admin = new AdminStore(redis, config.keyPrefix, config.rooms, config.rateLimit, Date.now, config.eventLog, config.roomSlotCheck);
+  const recordings = new RecordingStore(redis, config.keyPrefix, config.rooms, config.rateLimit, Date.now, config.eventLog, config.roomSlotCheck);
   if (config.recording) rooms.autoRecordTypes = config.recording.autoTypes;
   const rt: Runtime = {
     config,

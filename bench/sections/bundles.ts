@@ -1,16 +1,24 @@
 /**
- * Bundle sizes (dist/manifest.json, written by `npm run build`) and cold starts
- * (scripts/coldstart.ts --json, when both exist). Neither is built here: the
- * bench reports what is there and never waits on a build.
+ * Bundle sizes (dist/manifest.json, written by `npm run build`), what each
+ * bundle is made of (dist/metafiles/<name>.json, esbuild's metafile: copied to
+ * bench/metafiles/ and summed per package into the results) and cold starts
+ * (scripts/coldstart.ts --json, when both exist): wall ms, CPU ms and, when
+ * valgrind is installed, the instructions require() of the router and the
+ * heartbeat bundles executes (a figure the machine's load does not move).
+ * Nothing is built here: the bench reports what is there and never waits on a build.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../../shared/errors';
 
 const ROOT = path.join(__dirname, '..', '..');
 const MANIFEST = path.join(ROOT, 'dist', 'manifest.json');
 const COLDSTART = path.join(ROOT, 'scripts', 'coldstart.ts');
+const METAFILES = path.join(ROOT, 'dist', 'metafiles');
+const BENCH_METAFILES = path.join(ROOT, 'bench', 'metafiles');
+/** The bundles whose require() instructions are counted (callgrind: ~25 s each on a quiet machine). */
+const COUNTED = ['router', 'pusher_heartbeat', 'admin'];
 
 export interface BundleRow {
   name: string;
@@ -20,7 +28,37 @@ export interface BundleRow {
   coldStartMs?: number;
   requireMs?: number;
   firstCallMs?: number;
+  /** CPU ms (all threads) of require + first invocation, median. */
+  coldStartCpuMs?: number;
+  /** Millions of instructions require() adds to a bare node start (callgrind). */
+  requireMegaInstructions?: number;
+  /** KiB each package (or shared/ folder) adds to the bundle, largest first (esbuild metafile). */
+  loads?: Record<string, number>;
 }
+
+/** Where an input of the bundle comes from: its npm package, else its project folder. */
+function origin(input: string): string {
+  const pkg = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1];
+  if (pkg) return pkg;
+  const parts = input.split('/');
+  return parts.length > 2 ? `${parts[0]}/${parts[1]}` : input;
+}
+
+/** The bundle's bytes by origin (top 8, KiB), from its metafile; the metafile is copied into bench/metafiles/. */
+function loadsOf(name: string): Record<string, number> | undefined {
+  const file = path.join(METAFILES, `${name}.json`);
+  if (!existsSync(file)) return undefined;
+  mkdirSync(BENCH_METAFILES, { recursive: true });
+  copyFileSync(file, path.join(BENCH_METAFILES, `${name}.json`));
+  const meta = JSON.parse(readFileSync(file, 'utf8')) as { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> };
+  const sums = new Map<string, number>();
+  for (const output of Object.values(meta.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) sums.set(origin(input), (sums.get(origin(input)) ?? 0) + bytesInOutput);
+  }
+  return Object.fromEntries([...sums].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => [k, Math.round(v / 102.4) / 10]));
+}
+
+const hasValgrind = () => spawnSync('valgrind', ['--version']).status === 0;
 
 export interface BundleResult {
   status: 'ok' | 'no-manifest' | 'no-coldstart-script' | 'coldstart-failed';
@@ -98,6 +136,7 @@ export async function runBundles(options: { coldstartTimeoutMs: number }): Promi
       name,
       bytes: pickNumber(record, ['bytes', 'size', 'sizeBytes', 'minifiedBytes', 'outputBytes']),
       gzipBytes: pickNumber(record, ['gzipBytes', 'gzip', 'gzipSize', 'zipBytes', 'zipSize']),
+      loads: loadsOf(name),
     });
   }
   if (!existsSync(COLDSTART)) {
@@ -107,7 +146,7 @@ export async function runBundles(options: { coldstartTimeoutMs: number }): Promi
   // function name and stops at once), fall back to its table with --local.
   const attempts: { args: string[]; parse: 'json' | 'table' }[] = [
     // --local: the test setup (local Redis, loopback IM/live fake), so every run measures the same thing.
-    { args: ['--json', '--local'], parse: 'json' },
+    { args: ['--json', '--local', ...(hasValgrind() ? ['--instructions', COUNTED.join(',')] : [])], parse: 'json' },
     { args: ['--local', '--runs', '3'], parse: 'table' },
   ];
   const failures: string[] = [];
@@ -139,6 +178,8 @@ function fromJson(value: unknown): BundleRow[] {
     coldStartMs: pickNumber(record, ['totalMs', 'coldStartMs', 'coldstartMs', 'ms', 'median', 'medianMs', 'p50', 'p50Ms']),
     requireMs: pickNumber(record, ['requireMs', 'loadMs']),
     firstCallMs: pickNumber(record, ['firstMs', 'firstCallMs', 'invokeMs']),
+    coldStartCpuMs: pickNumber(record, ['totalCpuMs']),
+    requireMegaInstructions: pickNumber(record, ['requireMegaInstructions']),
     bytes: pickNumber(record, ['bytes', 'size']),
   }));
 }

@@ -55,7 +55,7 @@ export interface HeartbeatResult {
 }
 
 /** Seats one caller each in rooms of `type` (64 callers; double rooms hold 2, the others 4). */
-async function seatForType(bed: Bed, type: RoomType): Promise<{ user: User; roomID: string }[]> {
+export async function seatForType(bed: Bed, type: RoomType): Promise<{ user: User; roomID: string }[]> {
   const perRoom = type === 'double_room' ? 2 : 4;
   const seated: { user: User; roomID: string }[] = [];
   for (let i = 0; i < CALLERS; i++) {

@@ -14,7 +14,7 @@ import { appendEvent, MAX_READ_LIMIT, parseEventRoom, readEvents, SERVICE_ROOM, 
 import { listDeadLetters, redriveDeadLetters, webhookStatus } from '../events/webhooks';
 import { performEffect } from '../rooms/effects';
 import type { RoomCursor } from '../rooms/admin-store';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 import { flushMetrics } from '../metrics/recorder';
 import { METRICS_CONTENT_TYPE, metricsText } from '../metrics/exposition';
 import { MAX_USAGE_BUCKETS, usage, usageCsv } from '../metrics/usage';

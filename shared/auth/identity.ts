@@ -5,13 +5,12 @@
  *          own identity system; the userID is the token's `sub`;
  *  - off:  nobody (the app issues UserSigs itself).
  */
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import { AppError, Code, authFailed, invalidParam } from '../errors';
 import type { HttpRequest } from '../http/event';
 import { USER_ID, USER_ID_RULE } from '../ids';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 import { randomUserId } from '../sign/live-urls';
-
 
 /**
  * The IM administrator's UserSig signs IM REST calls as admin, so nobody may
@@ -36,10 +35,10 @@ function checkLifetime(payload: { exp?: number; iat?: number }, maxAgeSeconds: n
 
 let jwks: { url: string; keys: JWTVerifyGetKey } | undefined;
 
-function verificationKey(rt: Runtime): Uint8Array | JWTVerifyGetKey {
+function verificationKey(rt: Runtime, jose: typeof import('./jwt-verify')): Uint8Array | JWTVerifyGetKey {
   const { secret, jwksUrl } = rt.config.jwt;
   if (secret) return new TextEncoder().encode(secret);
-  if (!jwks || jwks.url !== jwksUrl) jwks = { url: jwksUrl!, keys: createRemoteJWKSet(new URL(jwksUrl!)) };
+  if (!jwks || jwks.url !== jwksUrl) jwks = { url: jwksUrl!, keys: jose.createRemoteJWKSet(new URL(jwksUrl!)) };
   return jwks.keys;
 }
 
@@ -55,13 +54,16 @@ async function jwtSubject(rt: Runtime, req: HttpRequest): Promise<string> {
 /** The subject of a JWT that passes every AUTH_MODE=jwt check; code 7 otherwise. */
 export async function verifiedJwtSubject(rt: Runtime, jwt: string): Promise<string> {
   try {
-    const key = verificationKey(rt);
+    // jose is loaded at the first JWT: only AUTH_MODE=jwt deployments verify one (esbuild keeps the import lazy).
+    const jose = await import('./jwt-verify');
+    const key = verificationKey(rt, jose);
     const options = {
       algorithms: rt.config.jwt.secret ? ['HS256'] : ['RS256', 'ES256', 'PS256', 'EdDSA'],
       issuer: rt.config.jwt.issuer,
       audience: rt.config.jwt.audience,
       requiredClaims: ['exp'],
     };
+    const { jwtVerify } = jose;
     const { payload } = key instanceof Uint8Array ? await jwtVerify(jwt, key, options) : await jwtVerify(jwt, key, options);
     checkLifetime(payload, rt.config.jwt.maxAgeSeconds);
     if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) throw new Error('sub is not a valid userID');

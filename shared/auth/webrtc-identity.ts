@@ -14,7 +14,7 @@
 import { authFailed, invalidParam } from '../errors';
 import type { HttpRequest } from '../http/event';
 import { USER_ID, USER_ID_RULE } from '../ids';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 import { bearerToken, refuseReserved, verifiedJwtSubject } from './identity';
 import { provenActor, verifyToken, type Actor } from './token';
 

@@ -6,12 +6,45 @@
  * headers carry the IM usersig or the TC3 Authorization). Retries with
  * backoff live here too, for the APIs whose calls may be repeated.
  */
-import http from 'node:http';
-import https from 'node:https';
-import axios, { type AxiosInstance, type CreateAxiosDefaults } from 'axios';
+import type { AxiosRequestConfig, AxiosResponse, CreateAxiosDefaults } from 'axios';
 
-/** An axios instance for one API: keep-alive, `timeoutMs` per attempt, every status resolved. */
-export function createTransport(options: { timeoutMs: number; baseURL?: string; headers?: Record<string, string>; rawBody?: boolean }): AxiosInstance {
+/** What the API clients use of an HTTP client: one POST. */
+export interface Transport {
+  post(url: string, data?: unknown, config?: AxiosRequestConfig): Promise<AxiosResponse>;
+}
+
+/**
+ * A transport for one API: keep-alive, `timeoutMs` per attempt, every status
+ * resolved. axios (and Node's http, https) is loaded at the first POST, not with the module: most
+ * requests (the heartbeat above all) never call a Tencent API or a webhook, and
+ * loading axios (with Node's fetch, which its fetch adapter probes at load) was
+ * ~20 ms of every cold start (bench cold-start section, docs/performance.md).
+ */
+export function createTransport(options: { timeoutMs: number; baseURL?: string; headers?: Record<string, string>; rawBody?: boolean }): Transport {
+  let instance: Transport | undefined;
+  return {
+    post(url, data, config) {
+      instance ??= axiosInstance(options);
+      return instance.post(url, data, config);
+    },
+  };
+}
+
+/**
+ * Loads axios now. For a process that stays up and serves many requests (the
+ * local gateway): it pays the load once at start instead of inside the first
+ * request that calls a Tencent API (tens of ms, more on a loaded machine, with
+ * the event loop blocked meanwhile). SCF functions leave it to the first POST.
+ */
+export function loadHttpClient(): typeof import('axios').default {
+  // A require() (not an import) is what keeps axios out of module load: esbuild wraps it to run on first call.
+  return (require('axios') as typeof import('axios')).default;
+}
+
+function axiosInstance(options: { timeoutMs: number; baseURL?: string; headers?: Record<string, string>; rawBody?: boolean }): Transport {
+  const axios = loadHttpClient();
+  const http = require('node:http') as typeof import('node:http');
+  const https = require('node:https') as typeof import('node:https');
   const config: CreateAxiosDefaults = {
     baseURL: options.baseURL,
     timeout: options.timeoutMs,
@@ -29,7 +62,9 @@ export function createTransport(options: { timeoutMs: number; baseURL?: string; 
 
 /** Why a request got no answer (network error, timeout), never the request itself. */
 export function noAnswerReason(error: unknown): string {
-  return axios.isAxiosError(error) ? `${error.code ?? 'network error'}: ${error.message}` : String(error);
+  // axios marks its errors (isAxiosError); checked by the flag so this needs no axios loaded.
+  const axiosError = error as { isAxiosError?: unknown; code?: string; message?: string } | null;
+  return axiosError?.isAxiosError === true ? `${axiosError.code ?? 'network error'}: ${axiosError.message}` : String(error);
 }
 
 const MAX_BACKOFF_MS = 2000;

@@ -7,7 +7,7 @@
  */
 import { storeCall } from '../redis';
 import { allPartitions, eventLogKey, roomPartitions } from '../rooms/keys';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 import { encodeCursor, eventRoomPartition, type EventPage, type EventRoom, type RoomEvent } from './log';
 
 /** Events examined at most per call with a room filter (as readEvents), in chunks of one round trip each. */

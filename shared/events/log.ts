@@ -15,7 +15,7 @@ import { ROOM_TYPES, type RoomType } from '../config';
 import { AppError, Code, invalidParam } from '../errors';
 import { storeCall } from '../redis';
 import { SERVICE_EVENTS, allPartitions, eventLogKey, partitionOf, roomPartitions } from '../rooms/keys';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 
 /** One event as the log, the webhooks and replay carry it. */
 export interface RoomEvent {

@@ -21,13 +21,12 @@
  * lists and re-drives them) and delivery goes on after it.
  */
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import type { AxiosInstance } from 'axios';
 import { errorMessage } from '../errors';
 import { log } from '../log';
 import { storeCall } from '../redis';
 import { allPartitions, deadLetterKeys, eventLogKey, eventReceiversKey, eventsLostKey, lastEventGapKey, roomPartitions, webhookKey } from '../rooms/keys';
-import type { Runtime } from '../runtime';
-import { createTransport, noAnswerReason } from '../cloud/transport';
+import type { Runtime } from '../services';
+import { createTransport, noAnswerReason, type Transport } from '../cloud/transport';
 import { SCRIPTS } from './lua.generated';
 import { eventPosition, type RoomEvent } from './log';
 import { countWebhook, observeWebhookLag } from '../metrics/recorder';
@@ -87,7 +86,6 @@ export interface DeadLetter {
   redrivenAt?: number;
 }
 
-type Transport = Pick<AxiosInstance, 'post'>;
 const transports = new WeakMap<object, Transport>();
 
 function transportOf(rt: Runtime): Transport {

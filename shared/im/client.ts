@@ -13,7 +13,6 @@ import { errorMessage } from '../errors';
 import { countImCall } from '../metrics/recorder';
 
 export { backoffMs } from '../cloud/transport';
-export { createOfflineImClient } from './offline';
 
 /**
  * `auto`: the system notification old clients read, switching for the life of

@@ -2,11 +2,9 @@
  * The live (CSS) Cloud API 3.0 calls the service makes (service `live`,
  * version 2018-08-01): a stream's state for CHECK_STREAM_BEFORE_EVICT, and
  * stream mixing for `merge_stream`. They replace the 2017 `common_access` API
- * (`Live_Channel_GetStatus`, `Mix_StreamV2`), announced offline from 2023.
+ * (`Live_Channel_GetStatus`, `Mix_StreamV2`), announced offline from 2023. The stand-in without credentials is live/offline.ts.
  */
 import { CloudApiError, type CloudApi } from '../cloud/client';
-
-export { createOfflineLiveApiClient } from './offline';
 
 /** `DescribeLiveStreamState`'s answer: pushing, not pushing, or banned. */
 export type StreamState = 'active' | 'inactive' | 'forbid';

@@ -10,7 +10,7 @@
  */
 import Registry from 'prom-client/lib/registry';
 import { ROOM_TYPES } from '../config';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 import { receiverId, webhookStatus } from '../events/webhooks';
 import { DURATION_BUCKETS, parseField } from './fields';
 import { readLiveCounts, readTotals, type Counts } from './read';

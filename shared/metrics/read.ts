@@ -6,7 +6,7 @@
 import { ROOM_TYPES, type RoomType } from '../config';
 import { storeCall } from '../redis';
 import { allPartitions } from '../rooms/partitions';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 import { metricsMinuteKey, metricsTotalKey } from './keys';
 import type { RoomCursor } from '../rooms/admin-store';
 

@@ -4,7 +4,7 @@
  * (requests, errors, latency, webhook lag: only their few home partitions) and from the event log (rooms and pushers, the same
  * computation as /admin/usage, so both agree).
  */
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 import { DURATION_BUCKETS, parseField } from './fields';
 import { readMinutes, type Counts } from './read';
 import { metricsHomePartitions } from './recorder';

@@ -13,7 +13,7 @@
  */
 import type { RoomType } from '../config';
 import { readEvents, type RoomEvent, MAX_READ_LIMIT } from '../events/log';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 
 export type UsageBucket = 'hour' | 'day';
 

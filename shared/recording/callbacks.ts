@@ -13,7 +13,7 @@
 import { ROOM_TYPES, WEBRTC_ROOM, type RecordingConfig, type RoomType } from '../config';
 import { log } from '../log';
 import { storeCall } from '../redis';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 import { allPartitions, partitionBase, streamKey } from '../rooms/keys';
 import { TRTC_TARGET, type RecordingNotice } from '../rooms/recording-store';
 import { eventFields } from './events';

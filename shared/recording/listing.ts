@@ -6,7 +6,7 @@
  * the files in the time window, and says where to continue.
  */
 import { readEvents, type EventRoom, type RoomEvent } from '../events/log';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 
 /** Log events examined per call at most (the page's `next` continues after them). */
 const MAX_EXAMINED = 20_000;

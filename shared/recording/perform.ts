@@ -11,7 +11,7 @@
 import { ROOM_TYPES, WEBRTC_ROOM, type RoomType } from '../config';
 import { errorMessage } from '../errors';
 import { log } from '../log';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 import { allPartitions } from '../rooms/keys';
 import { TRTC_TARGET, type RecordingOutcome, type RecordingWork } from '../rooms/recording-store';
 import { CloudApiError } from '../cloud/client';

@@ -10,7 +10,7 @@
 import { WEBRTC_ROOM, type RoomType } from '../config';
 import { API_REFUSED_CODES, ImError } from '../im/client';
 import { log } from '../log';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 import type { Effect } from './store';
 import { trtcCallSettled } from '../trtc/client';
 import { errorMessage } from '../errors';

@@ -223,6 +223,8 @@ const KEY_OF = {
   otherOutbox2: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[1]!, c.roomId).outbox,
   otherOutbox3: (c: KeyContext) => roomKeys(c.prefix, otherTypes(c.type)[2]!, c.roomId).outbox,
   owned: (c: KeyContext) => ownedRoomsBase(c.prefix, c.partition) + actorOf(c).userId,
+  /** The caller's rooms in its home partition (ROOMS_PER_USER across partitions: reserveHome). */
+  homeRooms: (c: KeyContext) => homeRoomsKey(c.prefix, actorOf(c).userId),
   /** A set_custom_field result kept for retries of the caller's opID. */
   customOp: (c: KeyContext) => `${roomKeys(c.prefix, c.type, c.roomId, c.partition).custom}|op|${actorOf(c).userId}|${c.opId ?? ''}`,
   stream: (c: KeyContext) => streamKey(c.prefix, c.streamId ?? '', c.partition),

@@ -7,7 +7,7 @@ import type { RoomType } from '../config';
 import { AppError, Code, invalidParam, errorMessage } from '../errors';
 import type { Actor } from '../auth/token';
 import { GROUP_ID_TAKEN, ImError } from '../im/client';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 import { accelerateUrl, isOwnStream, mixedPlayUrl, parsePushUrl, randomRoomId, type LiveSigning } from '../sign/live-urls';
 import { log } from '../log';
 import { performEffect } from './effects';

@@ -114,27 +114,16 @@ export const SHORT_ARGV: ReadonlySet<ScriptName> = new Set<ScriptName>(['heartbe
 const APPENDING = new Set<ScriptName>((Object.keys(SCRIPTS) as ScriptName[]).filter((name) => (SCRIPTS[name].keys as readonly string[]).includes('eventCount')));
 type ScriptCall = (...args: (string | number)[]) => Promise<Reply>;
 
-/**
- * reserveHome's atomic step in the user's home partition: reserve `<type>|<id>`
- * unless the user already holds `limit` other entries. KEYS 1 the home set;
- * ARGV 1 entry, 2 now, 3 limit, 4 the set's TTL. Reply 1 reserved, 0 refused.
- */
-const RESERVE_HOME = `
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return 1`;
 /** A home room set outlives its owner's last create by this much (longer than rooms live without heartbeats). */
 const HOME_ROOMS_TTL_MS = 7 * 24 * 3600_000;
 
 /**
- * ROOM_SLOT_CHECK=1 (the cluster test run): every room script call proves it
- * stays in one Cluster slot: its KEYS, and the key prefixes it builds keys
- * from (ARGV values holding a hash tag), all hash to the same slot. Redis
- * Cluster refuses cross-slot KEYS itself, but not a key built inside Lua.
+ * ROOM_SLOT_CHECK=1 (the cluster test run; RoomStore's `slotCheck`): every
+ * room script call proves it stays in one Cluster slot: its KEYS, and the key
+ * prefixes it builds keys from (ARGV values holding a hash tag), all hash to
+ * the same slot. Redis Cluster refuses cross-slot KEYS itself, but not a key
+ * built inside Lua.
  */
-const SLOT_CHECK = process.env.ROOM_SLOT_CHECK === '1';
 export function assertOneSlot(prefix: string, name: string, keys: readonly string[], args: readonly (string | number)[]): void {
   // Only key prefixes: user data (room info, seats) may hold braces too.
   const tagged = [...keys, ...args.flatMap((a) => (typeof a === 'string' ? a.split(/[,|=]/) : [])).filter((a) => a.startsWith(`${prefix}:{`))];
@@ -261,6 +250,8 @@ export class RoomStore {
     private readonly rateLimit: { perUserPerMinute: number; perIpPerMinute: number } = { perUserPerMinute: 0, perIpPerMinute: 0 },
     protected readonly now: () => number = Date.now,
     protected readonly eventLog: EventLogBounds = DEFAULT_EVENT_LOG,
+    /** ROOM_SLOT_CHECK (config.ts): assert every script call stays in one Cluster slot (assertOneSlot). */
+    private readonly slotCheck = false,
   ) {}
 
   protected backstopMs(type: RoomType): number {
@@ -312,7 +303,7 @@ export class RoomStore {
       ...(SHORT_ARGV.has(name) && !actor?.proof ? [] : [eventType, this.eventLog.maxLength, this.eventLog.maxAgeMs, actor?.proof ? '1' : '0', this.eventLog.hardMaxLength]),
       ...extra,
     ];
-    if (SLOT_CHECK) assertOneSlot(this.prefix, name, keys, args);
+    if (this.slotCheck) assertOneSlot(this.prefix, name, keys, args);
     const reply = await storeCall(fn.call(this.redis, ...keys, ...args));
     if (this.onEvents && reply[0] === 'OK' && APPENDING.has(name)) this.onEvents(options.partition ?? (eventType === SERVICE_EVENTS ? 0 : partitionOf(roomId)));
     return reply;
@@ -377,7 +368,8 @@ export class RoomStore {
       }),
     );
     if (stale.length > 0) await storeCall(this.redis.zrem(home, ...stale));
-    const reserved = await storeCall(this.redis.eval(RESERVE_HOME, 1, home, `${type}|${roomId}`, now, limit, HOME_ROOMS_TTL_MS));
+    const store = this.redis as unknown as { reserveHome(home: string, entry: string, now: number, limit: number, ttlMs: number): Promise<number> };
+    const reserved = await storeCall(store.reserveHome(home, `${type}|${roomId}`, now, limit, HOME_ROOMS_TTL_MS));
     if (reserved !== 1) throw refusal('prepareCreate', 'ROOM_QUOTA', roomId, []);
   }
 

@@ -11,7 +11,7 @@
 import { ROOM_TYPES, type RoomType } from '../config';
 import { allPartitions } from './keys';
 import { log } from '../log';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 import { performEffect } from './effects';
 import type { PendingEffect, SpareVerdict } from './store';
 import { errorMessage } from '../errors';

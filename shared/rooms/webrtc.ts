@@ -13,7 +13,7 @@ import { WEBRTC_ROOM } from '../config';
 import { AppError, Code } from '../errors';
 import { provenActor, type Actor } from '../auth/token';
 import { log } from '../log';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../services';
 import { issuePrivateMapKey } from '../trtc/private-map-key';
 import { TRTC_MAX_NUMERIC_ROOM } from '../trtc/room-id';
 import type { TrtcEvent } from '../trtc/callback';

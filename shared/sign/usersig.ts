@@ -3,8 +3,14 @@
  * verified here (the library only issues), following docs/protocol.md §4.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { inflateSync } from 'node:zlib';
-import { Api as TlsSigApi } from 'tls-sig-api-v2';
+
+/**
+ * Tencent's signer and zlib, loaded at the first UserSig issued or checked:
+ * every bundle carries this module (the IM client signs as admin) but most
+ * requests sign nothing, and both cost a cold start a few ms to evaluate.
+ */
+export const tlsSigApi = () => (require('tls-sig-api-v2') as typeof import('tls-sig-api-v2')).Api;
+const inflateSync: typeof import('node:zlib').inflateSync = (...args) => (require('node:zlib') as typeof import('node:zlib')).inflateSync(...args);
 
 export interface UserSigKey {
   sdkAppId: number;
@@ -15,6 +21,7 @@ export interface UserSigKey {
 export const USER_SIG_TTL_SECONDS = 30 * 24 * 3600;
 
 export function issueUserSig(key: UserSigKey, userId: string, ttlSeconds = USER_SIG_TTL_SECONDS): string {
+  const TlsSigApi = tlsSigApi();
   return new TlsSigApi(key.sdkAppId, key.secretKey).genUserSig(userId, ttlSeconds);
 }
 

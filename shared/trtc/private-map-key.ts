@@ -6,7 +6,7 @@
  * `genPrivateMapKeyWithStringRoomID` for a string one (room-id.ts decides).
  * Only webrtc_room endpoints call this, after the store let the user in.
  */
-import { Api as TlsSigApi } from 'tls-sig-api-v2';
+import { tlsSigApi } from '../sign/usersig';
 import { trtcRoomId } from './room-id';
 
 /** Privilege bits (TENCENT.md §5). */
@@ -34,6 +34,7 @@ export interface PrivateMapKeyInput {
 }
 
 export function issuePrivateMapKey(input: PrivateMapKeyInput): string {
+  const TlsSigApi = tlsSigApi();
   const api = new TlsSigApi(input.sdkAppId, input.secretKey);
   const privileges = input.privilegeMap | (input.creator ? PRIVILEGE.CREATE : 0);
   const ttl = Math.floor(input.ttlSeconds);

@@ -18,6 +18,7 @@ import { buildRuntime, installRuntime, type Runtime } from '../../shared/runtime
 import { main_handler as route } from '../../functions/router';
 import { emulatedRedis } from '../../scripts/emulated-redis';
 import type { FakeCloud } from './fake-cloud';
+import { loadHttpClient } from '../../shared/cloud/transport';
 import { CLOUD, startTestCloud, testEnv, userSigFor } from './test-env';
 
 // The vitest-free part lives in test-env.ts (the bench and scripts import it); these names stay importable from here.
@@ -83,6 +84,9 @@ export function harnessPerFile(use: (h: Harness) => void): void {
 
 export async function startHarness(overrides: Record<string, string> = {}, store: 'redis' | 'embedded' = STORE): Promise<Harness> {
   const fake = await startTestCloud();
+  // A test file is a warm container: the HTTP client of IM/cloud calls is loaded before its
+  // first test, not inside a timed step of it (bundles load it at the first POST; tests/integration/deploy.test.ts).
+  loadHttpClient();
   const prefix = `test-${randomBytes(4).toString('hex')}`;
   const logs: string[] = [];
   setLogSink((line) => logs.push(line));

@@ -49,6 +49,8 @@ export function testEnv(fake: FakeCloud | undefined, prefix: string, overrides: 
     REDIS_URL,
     REDIS_CLUSTER: String(REDIS_CLUSTER),
     REDIS_KEY_PREFIX: prefix,
+    // The cluster run's one-slot check (scripts/test-cluster.sh) reaches the config like any setting.
+    ...(process.env.ROOM_SLOT_CHECK ? { ROOM_SLOT_CHECK: process.env.ROOM_SLOT_CHECK } : {}),
     ...CLOUD_ENV,
     ...(fake ? { IM_API_BASE_URL: fake.imBaseUrl, CLOUD_API_BASE_URL: fake.cloudBaseUrl } : {}),
     IM_TIMEOUT_MS: '500',

@@ -1,8 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError, Code } from '../../shared/errors';
 import { CloudApiError, createCloudApi, credentialsFromEnv, type CloudApiSettings } from '../../shared/cloud/client';
-import { API_REFUSED_CODES, IM_NO_ANSWER, IM_BAD_ANSWER, ImError, backoffMs, PUSHER_CHANGE_CONTENT, createImClient, createOfflineImClient, type ImSettings } from '../../shared/im/client';
-import { createLiveApiClient, createOfflineLiveApiClient } from '../../shared/live/client';
+import { API_REFUSED_CODES, IM_NO_ANSWER, IM_BAD_ANSWER, ImError, backoffMs, PUSHER_CHANGE_CONTENT, createImClient, type ImSettings } from '../../shared/im/client';
+import { createOfflineImClient } from '../../shared/im/offline';
+import { createLiveApiClient } from '../../shared/live/client';
+import { createOfflineLiveApiClient } from '../../shared/live/offline';
 import { issueUserSig } from '../../shared/sign/usersig';
 import { startFakeCloud, type FakeCloud } from '../support/fake-cloud';
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { ROOM_TYPES } from '../../shared/config';
+import { ConfigError, ROOM_TYPES, loadConfig } from '../../shared/config';
 import { crc16Slot } from '../../shared/rooms/crc16';
 import { keysFor, roomKeys, sessionKey, userSessionsKey, homeRoomsKey, type KeyName } from '../../shared/rooms/keys';
 import { partitionOf, partitionTag, roomPartitions, setRoomPartitions } from '../../shared/rooms/partitions';
@@ -92,6 +92,15 @@ describe('partitions', () => {
     const home = partitionTag(partitionOf('alice'));
     expect(userSessionsKey('rs', 'alice')).toContain(`{${home}}`);
     expect(homeRoomsKey('rs', 'alice')).toContain(`{${home}}`);
+  });
+
+  it('ROOM_SLOT_CHECK is read through the config: off by default, on for 1/true, anything else named', () => {
+    const base = { LIVE_APP_ID: '1250000000', LIVE_BIZID: '8888', LIVE_PUSH_SECRET_KEY: 'e12c46f2612d5106e2034781ab261ca3', IM_SDK_APP_ID: '1400000000', IM_SECRET_KEY: 'a'.repeat(64), IM_ADMINISTRATOR: 'administrator' };
+    expect(loadConfig(base).roomSlotCheck).toBe(false);
+    expect(loadConfig({ ...base, ROOM_SLOT_CHECK: '1' }).roomSlotCheck).toBe(true);
+    expect(loadConfig({ ...base, ROOM_SLOT_CHECK: 'true' }).roomSlotCheck).toBe(true);
+    expect(() => loadConfig({ ...base, ROOM_SLOT_CHECK: 'maybe' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, ROOM_SLOT_CHECK: 'maybe' })).toThrow(/ROOM_SLOT_CHECK must be true or false/);
   });
 
   it('ROOM_PARTITIONS must be an integer from 1 to 1024', () => {
