@@ -158,23 +158,28 @@ describe.each([
 });
 
 describe('npm start without ADMIN_API_KEY', () => {
+  /** Starts the gateway as `npm start` does and answers what it printed on start. */
+  async function startPrinting(env: Record<string, string>): Promise<{ gw: Gateway; printed: string }> {
+    const chunks: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => (chunks.push(String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      const gw = await startGateway({ env, port: 0, sweepIntervalMs: 0 });
+      return { gw, printed: chunks.join('') };
+    } finally {
+      process.stdout.write = write;
+    }
+  }
+
   it('generates a development admin key, prints it with the /admin/ address, and the dashboard and API take it', async () => {
     setLogSink(() => undefined);
     const fake = await startTestCloud();
     const env = testEnv(fake, `test-gwkey-${randomBytes(3).toString('hex')}`);
     delete env.REDIS_URL; // the embedded store, as a first `npm start`
     delete env.ADMIN_API_KEY;
-    const printed: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array) => (printed.push(String(chunk)), true)) as typeof process.stdout.write;
-    let gw: Gateway | undefined;
+    const { gw, printed } = await startPrinting(env);
     try {
-      gw = await startGateway({ env, port: 0, sweepIntervalMs: 0 });
-    } finally {
-      process.stdout.write = write;
-    }
-    try {
-      const text = printed.join('');
+      const text = printed;
       expect(text).toContain(`dashboard at ${gw.url}/admin/`);
       const key = /development ADMIN_API_KEY (\S+)/.exec(text)?.[1];
       expect(key).toMatch(/^[0-9a-f]{48}$/);
@@ -193,18 +198,10 @@ describe('npm start without ADMIN_API_KEY', () => {
     const fake = await startTestCloud();
     const env = { ...testEnv(fake, `test-gwkey-${randomBytes(3).toString('hex')}`, { ADMIN_API_KEY }) };
     delete env.REDIS_URL;
-    const printed: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array) => (printed.push(String(chunk)), true)) as typeof process.stdout.write;
-    let gw: Gateway | undefined;
+    const { gw, printed } = await startPrinting(env);
     try {
-      gw = await startGateway({ env, port: 0, sweepIntervalMs: 0 });
-    } finally {
-      process.stdout.write = write;
-    }
-    try {
-      expect(printed.join('')).toContain('ADMIN_API_KEY as set');
-      expect(printed.join('')).not.toContain(ADMIN_API_KEY);
+      expect(printed).toContain('ADMIN_API_KEY as set');
+      expect(printed).not.toContain(ADMIN_API_KEY);
       expect(gw.runtime.config.adminApiKey).toBe(ADMIN_API_KEY);
     } finally {
       await gw.close();
