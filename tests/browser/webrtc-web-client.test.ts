@@ -45,6 +45,8 @@ const CANDIDATES = [
   process.env.WEBRTC_WEB_SOURCE,
   path.resolve(__dirname, '../../../webrtc_web_source'),
   path.resolve(__dirname, '../../../.mirror/TencentVideoCloudMLVBDev+webrtc_web_source/repo'),
+  // The same mirror seen from a clone elsewhere on this machine (CI clones main into a folder of its own).
+  '/work/.mirror/TencentVideoCloudMLVBDev+webrtc_web_source/repo',
 ].filter((dir): dir is string => Boolean(dir));
 
 interface ClientSource {
