@@ -11,10 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import Redis from 'ioredis';
+import { Cluster } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/build';
-import { REDIS_URL } from '../support/test-env';
+import { REDIS_CLUSTER, REDIS_URL } from '../support/test-env';
+import { connectRedis } from '../../shared/redis';
 
 /** A port nobody listens on right now (the OS picks it; the gateway's PORT must be 1-65535). */
 async function freePort(): Promise<number> {
@@ -124,19 +125,22 @@ describe('npm start (README, first command)', () => {
     const prefix = `npmstart-${randomBytes(4).toString('hex')}`;
     const started = npmStart({ PORT: String(port), REDIS_URL, REDIS_KEY_PREFIX: prefix });
     const base = `http://127.0.0.1:${port}`;
-    const redis = new Redis(REDIS_URL);
+    // On the cluster run (npm run test:cluster) REDIS_URL names a cluster node: read every master.
+    const redis = connectRedis(REDIS_URL, REDIS_CLUSTER);
+    const keysUnder = async (pattern: string): Promise<string[]> =>
+      redis instanceof Cluster ? (await Promise.all(redis.nodes('master').map((node) => node.keys(pattern)))).flat() : redis.keys(pattern);
     try {
       await waitFor(started, `RoomService local gateway on ${base}`);
       expect(started.output()).toContain(`Redis at ${REDIS_URL}`);
       const info = await json(`${base}/weapp/utils/get_login_info?userID=ci-probe`);
       expect(info).toMatchObject({ code: 0, userID: 'ci-probe' });
       // The utilities' IP quota is counted in Redis: the request reached it under the prefix.
-      expect((await redis.keys(`${prefix}:*`)).length).toBeGreaterThan(0);
+      expect((await keysUnder(`${prefix}:*`)).length).toBeGreaterThan(0);
       await stop(started);
       expect(await portClosed(base, 10_000), 'the gateway still answers 10 s after SIGTERM').toBe(true);
     } finally {
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
+      // One key per DEL: a cluster refuses a DEL whose keys sit in different slots.
+      for (const key of await keysUnder(`${prefix}:*`)) await redis.del(key);
       await redis.quit();
     }
   }, 90_000);

@@ -23,10 +23,17 @@ async function http(gw: Gateway, path: string, query: Record<string, string> = {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> & { code: number } };
 }
 
-describe.each([
-  ['embedded store (npm start default)', false],
+/**
+ * The embedded store only at its own layout: with ROOM_PARTITIONS>1 (the cluster run's 48, read once per
+ * process) ioredis-mock, which interprets Lua, needs ~16 s for one admin room list over 48 partitions, a
+ * layout `npm start` never runs; every `npm test` runs this block at the default.
+ */
+const STORES: [string, boolean][] = [
+  ...(roomPartitions() > 1 ? [] : [['embedded store (npm start default)', false] as [string, boolean]]),
   ['real Redis', true],
-])('local gateway on %s', (_name, realRedis) => {
+];
+
+describe.each(STORES)('local gateway on %s', (_name, realRedis) => {
   let fake: FakeCloud;
   let gw: Gateway;
   const prefix = `test-gw-${randomBytes(3).toString('hex')}`;
@@ -100,9 +107,7 @@ describe.each([
     expect((await admin('DELETE', '/admin/bans/~..')).body).toMatchObject({ code: 0, lifted: true });
   });
 
-  // The embedded store is one process: partitions (ROOM_PARTITIONS > 1, the cluster run)
-  // only multiply its sweeps' work there; the same session runs on the real store.
-  it.skipIf(roomPartitions() > 1 && !realRedis)('plays the scripted session: fill, refuse, time out, notify, audience, destroy', async () => {
+  it('plays the scripted session: fill, refuse, time out, notify, audience, destroy', async () => {
     const [alice, bob, carol, viewer] = await Promise.all(['alice', 'bob', 'carol', 'viewer'].map(login)) as Record<string, string>[];
     const enter = (who: Record<string, string>, roomID: string, type = 'multi_room') =>
       http(gw, `${type}/add_pusher`, who!, { userID: who!.userID, roomID, userName: who!.userID, userAvatar: '', pushURL: pushUrlFor(who!.userID!) });
