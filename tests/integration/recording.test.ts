@@ -16,7 +16,7 @@ import { readEvents, type RoomEvent } from '../../shared/events/log';
 import { signatureHeader, SIGNATURE_HEADER } from '../../shared/events/webhooks';
 import { recorderId } from '../../shared/recording/client';
 import { sweep } from '../../shared/rooms/sweeper';
-import { CLOUD, invoke, pushUrlFor, signIn, signedStreamCallback, sleep, startHarness, type Answer, type Harness } from '../support/harness';
+import { CLOUD, invoke, keysMatching, pushUrlFor, signIn, signedStreamCallback, sleep, startHarness, type Answer, type Harness } from '../support/harness';
 
 const KEY = 'admin-key-0123456789-0123456789-abcdef';
 const REC_KEY = 'recordingKey0123456789';
@@ -311,7 +311,7 @@ describe('webrtc_room: TRTC cloud recording', () => {
     expect(await eventsOf('webrtc_room', '5005', ['recording_started', 'recording_failed'])).toEqual([]);
     // Its retry is due RECORDING_RETRY_MS later: make it due now (the clock, not the rule, is what the test skips).
     const box = `${h.prefix}:`;
-    const keys = (await h.rt.redis.keys(`${box}*recbox`)).filter((k) => k.includes('webrtc_room'));
+    const keys = (await keysMatching(h.rt, `${box}*recbox`)).filter((k) => k.includes('webrtc_room'));
     for (const key of keys) await h.rt.redis.zadd(key, 0, '5005');
     const report = await sweep(h.rt);
     expect(report.recordings).toBeGreaterThanOrEqual(1);

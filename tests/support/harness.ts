@@ -51,6 +51,13 @@ async function masters(rt: Runtime): Promise<Redis[]> {
   return nodes;
 }
 
+/** Every key matching `pattern`, on every master (a cluster client's KEYS asks one node only). */
+export async function keysMatching(rt: Runtime, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  for (const node of await masters(rt)) keys.push(...(await node.keys(pattern)));
+  return keys;
+}
+
 export async function deleteByPrefix(rt: Runtime, prefix: string): Promise<void> {
   for (const node of await masters(rt)) {
     let cursor = '0';
@@ -210,8 +217,7 @@ export async function signInAll<const T extends readonly string[]>(...users: T):
  * counted too) are not state.
  */
 export async function stateKeys(rt: Runtime, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  for (const node of await masters(rt)) keys.push(...(await node.keys(`${prefix}:*`)));
+  const keys = await keysMatching(rt, `${prefix}:*`);
   return keys.filter((k) => !/:rl:|\{ratelimit\}|\}:m:(?:\d+|all)$/.test(k)).sort();
 }
 
