@@ -77,7 +77,9 @@ const { Script } = require('node:vm');
 const { wrap } = require('node:module');
 const [dir, eventJson, name] = process.argv.slice(1);
 const file = join(dir, '${BUNDLE_FILE}');
-const script = new Script(wrap(readFileSync(file, 'utf8')), { filename: file });
+// The file's name is stored in the cache (and stack traces show it): one that
+// does not depend on where the build writes keeps the bytes the same.
+const script = new Script(wrap(readFileSync(file, 'utf8')), { filename: '${BUNDLE_FILE}' });
 const mod = { exports: {} };
 process.stdout.write = () => true; // the handler's log lines are not wanted here
 script.runInThisContext().call(mod.exports, mod.exports, require, mod, file, dir);
@@ -117,9 +119,18 @@ export const WARM_UP_ENV: Readonly<Record<string, string>> = {
   CLOUD_API_SECRET_KEY: 'warmup0000000000',
 };
 
+/**
+ * The same bundle must give the same cache bytes, as it gives the same zip
+ * (deploys name a code package by its hash, scripts/deploy-zip.ts): V8's
+ * --predictable (one thread, no timing-dependent work) and a fixed random
+ * seed make the warm-up repeatable, and these two are the flags V8 leaves out
+ * of the flag hash it checks a cache against, so a plain `node` accepts it.
+ */
+const DETERMINISTIC = ['--predictable', '--random-seed=1'];
+
 /** Writes `dir/bundle.cache` after a warm-up run of `dir/bundle.js` answering `event` (none: load only). */
 export async function writeCodeCache(dir: string, name: string, event: unknown): Promise<number> {
-  const child = spawn(process.execPath, ['-e', PRODUCER, dir, event === undefined ? '' : JSON.stringify(event), name], {
+  const child = spawn(process.execPath, [...DETERMINISTIC, '-e', PRODUCER, dir, event === undefined ? '' : JSON.stringify(event), name], {
     env: { PATH: process.env.PATH, ...WARM_UP_ENV },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
