@@ -23,6 +23,8 @@ const COUNTED = ['router', 'pusher_heartbeat', 'admin'];
 export interface BundleRow {
   name: string;
   bytes?: number;
+  /** The bundle's V8 code cache (bundle.cache), from the manifest. */
+  cacheBytes?: number;
   gzipBytes?: number;
   /** require + first invocation, median of fresh processes (scripts/coldstart.ts). */
   coldStartMs?: number;
@@ -135,6 +137,7 @@ export async function runBundles(options: { coldstartTimeoutMs: number }): Promi
     rows.set(name, {
       name,
       bytes: pickNumber(record, ['bytes', 'size', 'sizeBytes', 'minifiedBytes', 'outputBytes']),
+      cacheBytes: pickNumber(record, ['cacheBytes']),
       gzipBytes: pickNumber(record, ['gzipBytes', 'gzip', 'gzipSize', 'zipBytes', 'zipSize']),
       loads: loadsOf(name),
     });
