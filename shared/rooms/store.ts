@@ -426,9 +426,9 @@ export class RoomStore {
   }
 
   /**
-   * The hot path: heartbeat-5.lua with its own short ARGV (not the room
-   * scripts' common 15), since every KEYS/ARGV entry costs Redis about 1 us
-   * per beat; it answers a bare 1 when the beat was taken.
+   * The hot path: heartbeat-4.lua with its own short ARGV (not the room
+   * scripts' common 15), since Redis builds the KEYS and ARGV tables anew for
+   * every call; it answers a bare 1 when the beat was taken.
    */
   async heartbeat(actor: Actor, type: RoomType, roomId: string): Promise<void> {
     const now = this.now();

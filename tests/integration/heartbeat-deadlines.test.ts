@@ -1,5 +1,5 @@
 /**
- * What the lean heartbeat (heartbeat-5.lua) leaves to others, checked on a
+ * What the lean heartbeat (heartbeat-4.lua) leaves to others, checked on a
  * clock the test moves: it never touches the deadline index, so the sweeper
  * finds rooms due before anyone is overdue and must only move them on; and it
  * looks at the backstop TTLs only when the seat's deadline crosses a 20 s mark,

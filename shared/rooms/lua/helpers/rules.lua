@@ -63,7 +63,7 @@ end
 -- The deadline index holds each room's next moment of interest, or an earlier
 -- one: its idle reclaim time while nobody entered it, else its earliest
 -- heartbeat deadline as of the last change of seats. Heartbeats only move
--- deadlines later and leave the index alone (heartbeat-5.lua: keeping it exact
+-- deadlines later and leave the index alone (heartbeat-4.lua: keeping it exact
 -- cost each beat a third of its Redis time), so an entry may come due before
 -- anyone is overdue; the sweeper then only moves it on (reapDue-5.lua).
 local function schedule(r)
