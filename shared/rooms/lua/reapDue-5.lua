@@ -96,25 +96,27 @@ local function reapSeats(r, id)
 end
 local due = redis.call('ZRANGEBYSCORE', partition.due, '-inf', now, 'LIMIT', 0, batch)
 for _, id in ipairs(due) do
-  local r = roomIn(base, id, partition)
-  if redis.call('EXISTS', r.hash) == 0 then
-    -- The keys expired by TTL (nothing reaped the room in time): its group is still there.
-    redis.call('ZREM', partition.due, id)
-    redis.call('ZREM', partition.list, id)
-    -- Its members' own events cannot be told any more (their keys are gone).
-    appendEvent(r, 'room_finished', nil, 'idle', {{'expired', 'true'}})
-    stopRecording(r, 'room_ended')
-    if not groupInUse(id) then effects[#effects + 1] = effect(r, 'destroy') .. '|' .. id end
-  elseif redis.call('HGET', r.hash, 'a') ~= '1' then
-    -- Created, never entered, idle deadline passed (schedule() put it here).
-    endRoom(r, 'idle')
-    effects[#effects + 1] = effect(r, 'destroy') .. '|' .. id
+  -- Heartbeats move deadlines on without telling the index (helpers/rules
+  -- schedule): when nobody is overdue in an entered room its entry only moves
+  -- on, to the earliest deadline (three commands, no more: every used room
+  -- comes here about once per heartbeat timeout).
+  local first = redis.call('HGET', hashIn(base, id), 'a') == '1' and redis.call('ZRANGE', beatsIn(base, id), 0, 0, 'WITHSCORES')[2]
+  if first and tonumber(first) > now then
+    redis.call('ZADD', partition.due, first, id)
   else
-    -- Heartbeats move deadlines on without telling the index (helpers/rules
-    -- schedule): when nobody is overdue the room's entry only moves on too.
-    local first = redis.call('ZRANGE', r.beats, 0, 0, 'WITHSCORES')[2]
-    if first and tonumber(first) > now then
-      redis.call('ZADD', partition.due, first, id)
+    local r = roomIn(base, id, partition)
+    if redis.call('EXISTS', r.hash) == 0 then
+      -- The keys expired by TTL (nothing reaped the room in time): its group is still there.
+      redis.call('ZREM', partition.due, id)
+      redis.call('ZREM', partition.list, id)
+      -- Its members' own events cannot be told any more (their keys are gone).
+      appendEvent(r, 'room_finished', nil, 'idle', {{'expired', 'true'}})
+      stopRecording(r, 'room_ended')
+      if not groupInUse(id) then effects[#effects + 1] = effect(r, 'destroy') .. '|' .. id end
+    elseif redis.call('HGET', r.hash, 'a') ~= '1' then
+      -- Created, never entered, idle deadline passed (schedule() put it here).
+      endRoom(r, 'idle')
+      effects[#effects + 1] = effect(r, 'destroy') .. '|' .. id
     else
       reapSeats(r, id)
     end

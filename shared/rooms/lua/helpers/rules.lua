@@ -34,8 +34,11 @@ local function partitionIn(base, idle, backstop, log, logCount)
   return {list = base .. 'list', due = base .. 'due', outbox = base .. 'outbox', idle = idle, backstop = backstop,
     log = log, logCount = logCount}
 end
+-- The room hash and seat deadlines alone: what the sweeper reads of every due room.
+local function hashIn(base, id) return base .. 'r:' .. id end
+local function beatsIn(base, id) return base .. 'b:' .. id end
 local function roomIn(base, id, p)
-  return {id = id, hash = base .. 'r:' .. id, pushers = base .. 'p:' .. id, beats = base .. 'b:' .. id,
+  return {id = id, hash = hashIn(base, id), pushers = base .. 'p:' .. id, beats = beatsIn(base, id),
     custom = base .. 'c:' .. id, audience = base .. 'a:' .. id, seq = base .. 'q:' .. id,
     type = string.match(base, ':([^:]+):$'),
     list = p.list, due = p.due, outbox = p.outbox, idle = p.idle, backstop = p.backstop, log = p.log, logCount = p.logCount}
