@@ -3,9 +3,11 @@
  * Tencent's published prices (bench/lib/prices.ts), with the arithmetic of
  * bench/lib/cost-model.ts:
  *
- *  - the heartbeat's warm duration, which SCF bills: the pusher_heartbeat
- *    handler (functions/pusher_heartbeat.ts, the function's entry point) called
- *    with API Gateway events, one in flight, against the real Redis;
+ *  - the heartbeat's warm duration, which SCF bills: the router
+ *    (functions/router.ts, the one function serverless.yml deploys for every
+ *    route) called with heartbeat events, one in flight, against the real
+ *    Redis; the pusher_heartbeat function's own entry point is timed in turn
+ *    with it and printed beside it;
  *  - Redis CPU per heartbeat, the whole request (read, parse, EVALSHA,
  *    reply): INFO cpu of a private redis-server over thousands of heartbeats
  *    per room type (the shared Redis's CPU counts every other client too).
@@ -20,6 +22,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { main_handler as heartbeat } from '../../functions/pusher_heartbeat';
+import { main_handler as router } from '../../functions/router';
 import { ROOM_TYPES, type RoomType } from '../../shared/config';
 import { apiEvent, Bed } from '../lib/bed';
 import {
@@ -51,8 +54,10 @@ export const COMMAND_CORES = 1;
 export const SENSITIVITY_MS = [1, 5, 10, 20, 50, 100] as const;
 
 export interface CostsResult {
-  /** Warm pusher_heartbeat invocations, one in flight, real Redis (ms). */
+  /** Warm heartbeats through the router (as deployed), one in flight, real Redis (ms). */
   duration: { calls: number; meanMs: number; p50Ms: number; p99Ms: number; billedMeanMs: number; granularityMs: number };
+  /** The same calls to functions/pusher_heartbeat.ts's entry point, alternating with the router's (ms). */
+  direct?: { meanMs: number; p50Ms: number; p99Ms: number };
   /** Redis CPU per heartbeat request on a private redis-server (us), per room type; undefined without redis-server. */
   redisCpuUs?: Partial<Record<RoomType, number>>;
   /** EVALSHA time alone (INFO commandstats), same calls. */
@@ -97,25 +102,32 @@ export function scfPrices(): ScfPrices {
   return { gbSecondUsd: PRICES.scfGbSecondUsd.value, invocationUsd: PRICES.scfInvocationUsd.value, granularityMs: PRICES.scfBillingGranularityMs.value };
 }
 
-/** Durations (ms) of `calls` warm heartbeats, one in flight, on a bed of the real Redis. */
-async function heartbeatDurations(bed: Bed, calls: number): Promise<number[]> {
+/** Durations (ms) of `calls` warm heartbeats through the router and as many to pusher_heartbeat's entry point, alternating, one in flight. */
+async function heartbeatDurations(bed: Bed, calls: number): Promise<{ router: number[]; direct: number[] }> {
   const callers = await seatForType(bed, 'multi_room');
   bed.use();
   const events = callers.map(({ user, roomID }) =>
     JSON.stringify(apiEvent('/weapp/multi_room/pusher_heartbeat', { userID: user.userId, token: user.token }, { userID: user.userId, roomID })),
   );
-  const once = async (i: number): Promise<number> => {
+  const once = async (handler: typeof heartbeat, i: number): Promise<number> => {
     // A fresh event object per call, as the SCF runtime hands each invocation its own.
     const event = JSON.parse(events[i % events.length]!) as Record<string, unknown>;
     const started = performance.now();
-    const response = await heartbeat(event, {});
+    const response = await handler(event, {});
     const ms = performance.now() - started;
     if (!response.body.startsWith('{"code":0,')) throw new Error(`heartbeat answered ${response.body}`);
     return ms;
   };
-  for (let i = 0; i < Math.min(500, calls); i++) await once(i); // a warm container: JIT, script cache, connection
-  const durations: number[] = [];
-  for (let i = 0; i < calls; i++) durations.push(await once(i));
+  // A warm container: JIT, script cache, connection.
+  for (let i = 0; i < Math.min(500, calls); i++) {
+    await once(router, i);
+    await once(heartbeat, i);
+  }
+  const durations = { router: [] as number[], direct: [] as number[] };
+  for (let i = 0; i < calls; i++) {
+    durations.router.push(await once(router, i));
+    durations.direct.push(await once(heartbeat, i));
+  }
   return durations;
 }
 
@@ -172,8 +184,9 @@ export function computeCosts(durationsMs: readonly number[], redisCpuUs: Partial
   const rate = heartbeatsPerSecond(APP_PUSHERS, HEARTBEAT_INTERVAL_S);
   const worst = redisCpuUs && Object.keys(redisCpuUs).length > 0 ? Math.max(...Object.values(redisCpuUs)) : undefined;
   const ceiling = worst !== undefined ? shardCeiling(worst, COMMAND_CORES, PRICES.redisShardQps.value) : undefined;
-  // (d) at 128 MB: the cheaper size, where GB-seconds weigh least; one instance takes every request (the best case for web).
-  const webMb = 128;
+  // (d) at 256 MB, the router's memory in serverless.yml, where GB-seconds weigh more than at 128 MB; one instance
+  // takes every request: both the best case for web functions.
+  const webMb = 256;
   const web = webCostPerMillion(webMb, rate, meanMs, 1, p);
   const event = perMillion[webMb];
   return {
@@ -215,8 +228,9 @@ export function costRows(r: CostsResult): CostRow[] {
   const d = r.duration;
   const rows = [
     row(
-      'heartbeat warm duration, pusher_heartbeat handler, 1 in flight, real Redis',
-      `mean ${d.meanMs.toFixed(2)} ms, p50 ${d.p50Ms.toFixed(2)}, p99 ${d.p99Ms.toFixed(2)}; billed ${d.billedMeanMs.toFixed(2)} ms each (rounded up to ${d.granularityMs} ms; ${d.calls} calls)`,
+      'heartbeat warm duration through the router (as deployed), 1 in flight, real Redis',
+      `mean ${d.meanMs.toFixed(2)} ms, p50 ${d.p50Ms.toFixed(2)}, p99 ${d.p99Ms.toFixed(2)}; billed ${d.billedMeanMs.toFixed(2)} ms each (rounded up to ${d.granularityMs} ms; ${d.calls} calls)` +
+        (r.direct ? `; pusher_heartbeat's own entry point: mean ${r.direct.meanMs.toFixed(2)} ms, p50 ${r.direct.p50Ms.toFixed(2)}, p99 ${r.direct.p99Ms.toFixed(2)}` : ''),
     ),
     row(
       'Redis CPU per heartbeat request (private redis-server, INFO cpu)',
@@ -287,9 +301,11 @@ export function writeCostsBlock(block: string, root = path.join(__dirname, '..',
 export async function runCosts(bed: Bed, options: { calls: number; cpuCalls: number }): Promise<CostsResult> {
   const durations = await heartbeatDurations(bed, options.calls);
   const redis = await redisCpuPerHeartbeat(options.cpuCalls);
-  const computed = computeCosts(durations, redis?.cpu);
+  const computed = computeCosts(durations.router, redis?.cpu);
+  const direct = durations.direct;
   return {
     ...computed,
+    direct: { meanMs: direct.reduce((a, b) => a + b, 0) / direct.length, p50Ms: percentile(direct, 50), p99Ms: percentile(direct, 99) },
     evalshaUs: redis?.evalsha,
     redisNote: redis
       ? `private redis-server, ${options.cpuCalls} heartbeats per room type, 16 in flight, INFO cpu (user + sys) / heartbeats`

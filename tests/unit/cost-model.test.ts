@@ -106,7 +106,7 @@ describe('the bench costs section', () => {
   // 1,000 calls of 0.4 ms (billed 1 ms each) and Redis CPU of 20 / 25 us per heartbeat.
   const durations = Array.from({ length: 1000 }, () => 0.4);
   const computed = computeCosts(durations, { double_room: 25, multi_room: 20 }, P);
-  const result: CostsResult = { ...computed, evalshaUs: { double_room: 15, multi_room: 12 }, redisNote: 'test' };
+  const result: CostsResult = { ...computed, direct: { meanMs: 0.3, p50Ms: 0.25, p99Ms: 0.9 }, evalshaUs: { double_room: 15, multi_room: 12 }, redisNote: 'test' };
 
   it('computes every figure from the two measured inputs', () => {
     expect(result.duration.billedMeanMs).toBe(1);
@@ -126,6 +126,7 @@ describe('the bench costs section', () => {
     const rows = costRows(result);
     expect(rows.map((r) => r.figure.trim().slice(0, 3))).toEqual(['hea', 'Red', '(a)', 'bil', '(b)', '(c)', '(d)']);
     const text = rows.map((r) => r.measured).join('\n');
+    expect(text).toContain("billed 1.00 ms each (rounded up to 1 ms; 1000 calls); pusher_heartbeat's own entry point: mean 0.30 ms, p50 0.25, p99 0.90");
     expect(text).toContain('128 MB $0.2021 (invocations $0.2000 + GB-s $0.0021)');
     expect(text).toContain('40,000/s (1 core at 25 us: 40,000/s');
     expect(text).toContain('280,000 pushers at 7 s');
