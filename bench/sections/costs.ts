@@ -10,7 +10,8 @@
  *    with it and printed beside it;
  *  - Redis CPU per heartbeat, the whole request (read, parse, EVALSHA,
  *    reply): INFO cpu of a private redis-server over thousands of heartbeats
- *    per room type (the shared Redis's CPU counts every other client too).
+ *    per room type (the shared Redis's CPU counts every other client too), the
+ *    least of five windows (other jobs on the machine only ever add to it).
  *
  * From them: (a) one million heartbeats on SCF at 128 and 256 MB, (b)
  * heartbeats per second one TencentDB for Redis shard carries, (c) a
@@ -141,6 +142,9 @@ async function evalsha(client: Redis): Promise<{ calls: number; usec: number }> 
   return { calls: Number(line?.[1] ?? 0), usec: Number(line?.[2] ?? 0) };
 }
 
+/** Windows each room type's heartbeats are split into; the least CPU per heartbeat of them is kept (the machine's other jobs only ever add). */
+export const CPU_WINDOWS = 5;
+
 /** Redis CPU (whole request) and EVALSHA time per heartbeat, per room type, on a private redis-server. */
 async function redisCpuPerHeartbeat(calls: number): Promise<{ cpu: Partial<Record<RoomType, number>>; evalsha: Partial<Record<RoomType, number>> } | undefined> {
   const redis = await privateRedis();
@@ -150,22 +154,27 @@ async function redisCpuPerHeartbeat(calls: number): Promise<{ cpu: Partial<Recor
   try {
     const cpu: Partial<Record<RoomType, number>> = {};
     const script: Partial<Record<RoomType, number>> = {};
+    const perWindow = Math.ceil(calls / CPU_WINDOWS);
     for (const type of ROOM_TYPES) {
       const beat = await beatsOf(bed, type);
       for (let i = 0; i < 1000; i++) await beat(i);
-      const cpu0 = await cpuSeconds(stats);
-      const ev0 = await evalsha(stats);
-      let next = 0;
-      // 16 in flight: many clients' requests interleave on a shard, as in production.
-      await Promise.all(
-        Array.from({ length: 16 }, async () => {
-          while (next < calls) await beat(next++);
-        }),
-      );
-      const cpu1 = await cpuSeconds(stats);
-      const ev1 = await evalsha(stats);
-      cpu[type] = round(((cpu1 - cpu0) * 1e6) / calls, 2);
-      script[type] = round((ev1.usec - ev0.usec) / (ev1.calls - ev0.calls), 2);
+      const windows: { cpu: number; script: number }[] = [];
+      for (let w = 0; w < CPU_WINDOWS; w++) {
+        const cpu0 = await cpuSeconds(stats);
+        const ev0 = await evalsha(stats);
+        let next = 0;
+        // 16 in flight: many clients' requests interleave on a shard, as in production.
+        await Promise.all(
+          Array.from({ length: 16 }, async () => {
+            while (next < perWindow) await beat(w * perWindow + next++);
+          }),
+        );
+        const cpu1 = await cpuSeconds(stats);
+        const ev1 = await evalsha(stats);
+        windows.push({ cpu: ((cpu1 - cpu0) * 1e6) / perWindow, script: (ev1.usec - ev0.usec) / (ev1.calls - ev0.calls) });
+      }
+      cpu[type] = round(Math.min(...windows.map((x) => x.cpu)), 2);
+      script[type] = round(Math.min(...windows.map((x) => x.script)), 2);
     }
     return { cpu, evalsha: script };
   } finally {
@@ -308,7 +317,7 @@ export async function runCosts(bed: Bed, options: { calls: number; cpuCalls: num
     direct: { meanMs: direct.reduce((a, b) => a + b, 0) / direct.length, p50Ms: percentile(direct, 50), p99Ms: percentile(direct, 99) },
     evalshaUs: redis?.evalsha,
     redisNote: redis
-      ? `private redis-server, ${options.cpuCalls} heartbeats per room type, 16 in flight, INFO cpu (user + sys) / heartbeats`
+      ? `private redis-server, ${options.cpuCalls} heartbeats per room type in ${CPU_WINDOWS} windows (the least kept), 16 in flight, INFO cpu (user + sys) / heartbeats`
       : 'redis-server not installed: no private Redis to measure CPU per heartbeat on',
   };
 }
