@@ -112,7 +112,7 @@ export const PRICES = {
     unit: 'USD per shard per month',
     source: 'https://tencentcloud.com/document/product/239/18665',
     pageDate: '2024-11-05',
-    note: 'The Purchase FAQ points to a Pricing page whose per-shard prices were not found in the stored copies: the Redis bill is left as shards x this input.',
+    note: 'The Purchase FAQ points to a Pricing page whose per-shard prices were not found in the stored copies; Tencent quotes them through the InquiryPriceCreateInstance API (https://tencentcloud.com/document/api/239/41924: region, shard memory, shards, replicas, billing mode) with an account. The Redis bill is left as shards x this input.',
   },
 } as const satisfies Record<string, Published>;
 
