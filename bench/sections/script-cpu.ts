@@ -72,7 +72,7 @@ async function freePort(): Promise<number> {
 }
 
 /** A throwaway redis-server (nothing saved), or undefined when the binary is missing; `wrap` runs it under a tool (callgrind). */
-async function privateRedis(wrap: string[] = []): Promise<{ url: string; pid: number; stop(): Promise<void> } | undefined> {
+export async function privateRedis(wrap: string[] = []): Promise<{ url: string; pid: number; stop(): Promise<void> } | undefined> {
   if (spawnSync('redis-server', ['--version']).status !== 0) return undefined;
   const port = await freePort();
   const server = ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', ''];
@@ -175,10 +175,10 @@ async function sweepVisitUs(bed: Bed, stats: Redis, type: RoomType, rooms: strin
   return round((dueUs - fixedUs * partitions.length) / rooms.length + fixedUs / batch, 2);
 }
 
-type Beat = (i: number) => Promise<void>;
+export type Beat = (i: number) => Promise<void>;
 
 /** One heartbeat caller per seat of `type` (seated through the handlers), as a function of the call's number. */
-async function beatsOf(bed: Bed, type: RoomType): Promise<Beat & { rooms: string[] }> {
+export async function beatsOf(bed: Bed, type: RoomType): Promise<Beat & { rooms: string[] }> {
   const callers = await seatForType(bed, type);
   bed.use();
   const rooms = [...new Set(callers.map((c) => c.roomID))];
