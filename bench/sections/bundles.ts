@@ -5,6 +5,9 @@
  * (scripts/coldstart.ts --json, when both exist): wall ms, CPU ms and, when
  * valgrind is installed, the instructions require() of the router and the
  * heartbeat bundles executes (a figure the machine's load does not move).
+ * The bundles load through their V8 code cache (scripts/code-cache.ts; its
+ * size per bundle comes from the manifest), as SCF runs them when the Node
+ * that built them matches.
  * Nothing is built here: the bench reports what is there and never waits on a build.
  */
 import { spawn, spawnSync } from 'node:child_process';
