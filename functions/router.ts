@@ -49,15 +49,6 @@ export const ENDPOINTS: readonly Endpoint[] = [
   trtcRecordingCallback,
 ];
 
-/**
- * The admin plane (its routes' schemas, the dashboard page, the metrics
- * exposition) is loaded at the first /admin request, not with the router: few
- * router containers ever serve one, and building it was ~40% of the router's
- * require() (issue 25). A require() (not an import) is what esbuild turns into a
- * load on first call.
- */
-const adminPlane = () => require('../shared/admin/handler') as typeof import('../shared/admin/handler');
-
 const byRoute = new Map(ENDPOINTS.map((e) => [`${e.scope}/${e.action}`, e]));
 /** Path segments that name a scope of their own; any other is a stream room type (`room`). */
 const FIXED_SCOPES = new Set(ENDPOINTS.filter((e) => e.scope !== 'room').map((e) => e.scope));
@@ -70,7 +61,11 @@ export const main_handler: ScfHandler = async (event, context = {}) => {
     return handle(undefined, event, context); // answers the "unrecognised event" envelope
   }
   if (isOpenApiRequest(req.method, req.path)) return openApiResponse(ENDPOINTS);
-  if (isAdminPath(req.path)) return adminPlane().handleAdmin(event, context, req);
+  // The admin plane (its routes' schemas, the dashboard page, the metrics
+  // exposition) loads at the first /admin request, not with the router: few
+  // router containers ever serve one, and building it was ~40% of the router's
+  // require() (issue 25). esbuild turns the import() into a load on first call.
+  if (isAdminPath(req.path)) return (await import('../shared/admin/handler')).handleAdmin(event, context, req);
   const { group, action } = routeOf(req);
   const def = byRoute.get(`${group !== undefined && FIXED_SCOPES.has(group as Endpoint['scope']) ? group : 'room'}/${action}`);
   return handle(def, event, context, req);

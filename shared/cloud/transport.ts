@@ -57,17 +57,22 @@ const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
 /**
  * A transport for one API: keep-alive, `timeoutMs` per attempt, every status
- * resolved. Node's http and https are loaded at the first POST, not with the
+ * resolved. Node's https (or http) is loaded at the first POST, not with the
  * module: most requests (the heartbeat above all) never call a Tencent API or a webhook.
  */
 export function createTransport(options: TransportOptions): Transport {
-  let agents: { http: HttpAgent; https: HttpAgent } | undefined;
+  // One keep-alive agent per scheme, made (and its Node module loaded) when first needed.
+  const agents: Agents = {};
   return {
     post(url, data, postOptions = {}) {
-      agents ??= keepAliveAgents();
       return post(agents, options, url, data, postOptions);
     },
   };
+}
+
+interface Agents {
+  http?: HttpAgent;
+  https?: HttpAgent;
 }
 
 /**
@@ -76,17 +81,15 @@ export function createTransport(options: TransportOptions): Transport {
  * request that calls a Tencent API. SCF functions leave it to the first POST.
  */
 export function loadHttpClient(): void {
-  keepAliveAgents();
+  httpModule(false);
+  httpModule(true);
 }
 
-function keepAliveAgents(): { http: HttpAgent; https: HttpAgent } {
-  // require(), not import: what keeps http and https out of module load (esbuild leaves Node's modules to require).
-  const http = require('node:http') as typeof import('node:http');
-  const https = require('node:https') as typeof import('node:https');
-  return { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
-}
+// require(), not import: what keeps http and https out of module load (esbuild leaves Node's modules to require).
+const httpModule = (secure: boolean): Pick<typeof import('node:http'), 'Agent' | 'request'> =>
+  secure ? (require('node:https') as typeof import('node:https')) : (require('node:http') as typeof import('node:http'));
 
-function post(agents: { http: HttpAgent; https: HttpAgent }, options: TransportOptions, path: string, data: unknown, postOptions: PostOptions): Promise<TransportResponse> {
+function post(agents: Agents, options: TransportOptions, path: string, data: unknown, postOptions: PostOptions): Promise<TransportResponse> {
   const url = new URL(options.baseURL && !/^https?:\/\//i.test(path) ? `${options.baseURL.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}` : path);
   for (const [name, value] of Object.entries(postOptions.params ?? {})) url.searchParams.append(name, value);
   const body = data === undefined ? '' : typeof data === 'string' || Buffer.isBuffer(data) ? data : JSON.stringify(data);
@@ -94,10 +97,11 @@ function post(agents: { http: HttpAgent; https: HttpAgent }, options: TransportO
   if (!options.rawBody && typeof data === 'object' && data !== null && !Buffer.isBuffer(data)) headers['content-type'] ??= 'application/json';
   headers['content-length'] = String(Buffer.byteLength(body));
   const secure = url.protocol === 'https:';
-  const client = secure ? (require('node:https') as typeof import('node:https')) : (require('node:http') as typeof import('node:http'));
+  const client = httpModule(secure);
+  const agent = secure ? (agents.https ??= new client.Agent({ keepAlive: true })) : (agents.http ??= new client.Agent({ keepAlive: true }));
 
   return new Promise<TransportResponse>((resolve, reject) => {
-    const request = client.request(url, { method: 'POST', headers, agent: secure ? agents.https : agents.http });
+    const request = client.request(url, { method: 'POST', headers, agent });
     const timer = setTimeout(() => request.destroy(new NoAnswerError('ECONNABORTED', `timeout of ${options.timeoutMs}ms exceeded`)), options.timeoutMs);
     const fail = (error: Error) => {
       clearTimeout(timer);
