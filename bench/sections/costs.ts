@@ -43,7 +43,7 @@ import {
 import { HEARTBEAT_INTERVAL_S, PRICES, SECONDS_PER_MONTH } from '../lib/prices';
 import { percentile, round } from '../lib/stats';
 import { seatForType } from './heartbeat';
-import { beatsOf, privateRedis } from './script-cpu';
+import { beatsOf, privateBed, privateRedis } from './script-cpu';
 
 export const MEMORY_SIZES_MB = [128, 256] as const;
 export const APP_PUSHERS = 10_000;
@@ -149,7 +149,7 @@ export const CPU_WINDOWS = 5;
 async function redisCpuPerHeartbeat(calls: number): Promise<{ cpu: Partial<Record<RoomType, number>>; evalsha: Partial<Record<RoomType, number>> } | undefined> {
   const redis = await privateRedis();
   if (!redis) return undefined;
-  const bed = await Bed.open('cost-cpu', { REDIS_URL: redis.url });
+  const bed = await privateBed('cost-cpu', redis.url);
   const stats = new Redis(redis.url);
   try {
     const cpu: Partial<Record<RoomType, number>> = {};

@@ -102,6 +102,9 @@ export async function privateRedis(wrap: string[] = []): Promise<{ url: string; 
   };
 }
 
+/** A bench bed on a private redis-server: one server, even when the run's own Redis is a cluster (npm run test:cluster). */
+export const privateBed = (name: string, url: string) => Bed.open(name, { REDIS_URL: url, REDIS_CLUSTER: 'false' });
+
 /** EVALSHA's calls and usec so far (INFO commandstats). */
 async function evalshaStats(client: Redis): Promise<{ calls: number; usec: number }> {
   const line = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(await client.info('commandstats'));
@@ -199,7 +202,7 @@ async function instructionsPerHeartbeat(): Promise<ScriptCpuResult['heartbeatIns
   const dir = mkdtempSync(path.join(tmpdir(), 'roomservice-cg-'));
   const redis = await privateRedis(['valgrind', '--tool=callgrind', `--callgrind-out-file=${dir}/cg.%p`]);
   if (!redis) return undefined;
-  const bed = await Bed.open('scpu-cg', { REDIS_URL: redis.url });
+  const bed = await privateBed('scpu-cg', redis.url);
   const counted = 1000;
   try {
     const result: NonNullable<ScriptCpuResult['heartbeatInstructions']> = {};
@@ -225,7 +228,7 @@ async function instructionsPerHeartbeat(): Promise<ScriptCpuResult['heartbeatIns
 export async function runScriptCpu(): Promise<ScriptCpuResult> {
   const redis = await privateRedis();
   if (!redis) return { status: 'no-redis-server', note: 'redis-server not installed: no private Redis to read commandstats from', heartbeatUs: {}, heartbeatWindowsUs: {}, processCpuUs: {}, sweeper: {}, callsPerFigure: CALLS };
-  const bed = await Bed.open('scpu', { REDIS_URL: redis.url });
+  const bed = await privateBed('scpu', redis.url);
   const stats = new Redis(redis.url);
   try {
     const heartbeatUs: ScriptCpuResult['heartbeatUs'] = {};
