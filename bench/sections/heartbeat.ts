@@ -82,7 +82,7 @@ function instantRedis(): RedisClient {
 }
 
 /** The EVALSHA commands (full argument lists) the handler sends, one per caller. */
-async function captureCommands(rt: Runtime, run: () => Promise<void>): Promise<(string | number | Buffer)[][]> {
+export async function captureCommands(rt: Runtime, run: () => Promise<void>): Promise<(string | number | Buffer)[][]> {
   const client = rt.redis as unknown as { sendCommand: (command: { name: string; args: (string | number | Buffer)[] }, ...rest: unknown[]) => unknown };
   const original = client.sendCommand;
   const captured: (string | number | Buffer)[][] = [];
