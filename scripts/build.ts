@@ -63,7 +63,7 @@ export const bundleBudget = (name: string) => (BIG_BUNDLES.has(name) ? MAX_ROUTE
  * tls-sig-api-v2's package.json names `main` twice; Node takes the last (the file
  * that exists), esbuild the first (a missing file). Point both at what Node loads.
  */
-const ALIASES = { 'tls-sig-api-v2': require.resolve('tls-sig-api-v2', { paths: [ROOT] }) };
+export const ALIASES = { 'tls-sig-api-v2': require.resolve('tls-sig-api-v2', { paths: [ROOT] }) };
 
 /**
  * Two tables the service never reads, dropped so a bundle stays a third smaller
@@ -77,7 +77,7 @@ const ALIASES = { 'tls-sig-api-v2': require.resolve('tls-sig-api-v2', { paths: [
  * And one function: zod's `z.fromJSONSchema` (~12 KB), re-exported the same
  * way; the service turns schemas into JSON Schema (the OpenAPI document), never back.
  */
-const trimUnusedTables: Plugin = {
+export const trimUnusedTables: Plugin = {
   name: 'trim-unused-tables',
   setup(build) {
     const zodLocale = (file: string) => require.resolve(`zod/v4/locales/${file}`, { paths: [ROOT] });
