@@ -22,6 +22,7 @@ import { ConfigError, loadConfig, type Config } from '../shared/config';
 import { errorMessage } from '../shared/errors';
 import { createServiceServer, startSweeper } from '../shared/http/server';
 import { batchLogLines, log } from '../shared/log';
+import { coalesceWrites } from '../shared/redis';
 import { buildRuntime, installRuntime, type Runtime } from '../shared/runtime';
 
 /** A worker tells the primary it listens (and where). */
@@ -52,6 +53,7 @@ function onStopSignal(stop: (signal: string) => void): void {
 
 function startRuntime(config: Config): Runtime {
   const rt = buildRuntime(config);
+  if (process.env.COALESCE !== '0') coalesceWrites(rt.redis);
   installRuntime(rt);
   return rt;
 }
@@ -106,15 +108,16 @@ async function runPrimary(config: Config, count: number): Promise<void> {
     worker.on('message', (message: Ready) => {
       if (typeof message?.ready !== 'string') return;
       ready.add(worker);
-      if (!started && ready.size === count) {
+      if (started) log({ event: 'worker_started', pid: worker.process.pid, replacing: true });
+      else if (ready.size === count) {
         started = true;
-        log({ event: 'server_started', url: message.ready, workers: count, sweepIntervalMs: interval, pid: process.pid });
+        log({ event: 'server_started', url: message.ready, workers: count, workerPids: [...ready].map((w) => w.process.pid), sweepIntervalMs: interval, pid: process.pid });
       }
     });
     worker.on('exit', (code, signal) => {
       const wasReady = ready.delete(worker);
       if (stopping) return;
-      log({ event: 'worker_exited', pid: worker.process.pid, code, signal });
+      log({ event: 'worker_exited', pid: worker.process.pid, code, reason: signal });
       // One that never listened (port taken, Redis address refused) would fail again: stop instead of looping.
       if (!wasReady || ++failures > 10) {
         void stop(1);
@@ -122,6 +125,7 @@ async function runPrimary(config: Config, count: number): Promise<void> {
       }
       fork();
     });
+    return worker;
   };
 
   const stop = async (code: number) => {

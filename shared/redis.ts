@@ -65,3 +65,33 @@ export function isConnectionError(error: unknown): boolean {
   if (error.name === 'ReplyError') return /CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN/.test(error.message);
   return true;
 }
+
+/**
+ * For a server answering many requests at once (shared/http/server.ts), not a
+ * function: the commands issued in one event-loop turn leave in one write.
+ * The socket is corked at the turn's first command and uncorked after the
+ * turn's I/O callbacks (setImmediate), so Node makes one writev instead of a
+ * write per command and Redis reads the batch in one read. Unlike ioredis'
+ * auto-pipelining (see COMMON) no Pipeline object is built: each command is
+ * sent as it is, only the syscall is shared. A single client only (a cluster
+ * client has one socket per node).
+ */
+export function coalesceWrites(client: RedisClient): void {
+  if (client instanceof Cluster) return;
+  let corked: { uncork(): void } | undefined;
+  const uncork = () => {
+    const socket = corked;
+    corked = undefined;
+    socket?.uncork();
+  };
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+    const socket = client.stream as (typeof client.stream & { cork?: () => void; uncork?: () => void }) | undefined;
+    if (corked === undefined && client.status === 'ready' && socket?.cork) {
+      socket.cork();
+      corked = socket as { uncork(): void };
+      setImmediate(uncork);
+    }
+    return send(...args);
+  };
+}

@@ -115,7 +115,8 @@ function readBody(msg: IncomingMessage): Promise<string | undefined> {
 }
 
 /** The protocol's envelope for what is not an HTTP request (bad request line, headers too large, a client that broke off). */
-const MALFORMED = respond(400, { code: Code.INVALID_PARAM, message: 'malformed HTTP request' }, 'none', { 'Access-Control-Allow-Origin': '*' });
+const ANY_ORIGIN = Object.freeze({ 'Access-Control-Allow-Origin': '*' });
+const MALFORMED = respond(400, { code: Code.INVALID_PARAM, message: 'malformed HTTP request' }, 'none', ANY_ORIGIN);
 
 function rawAnswer(status: number, reason: string, answer: ScfResponse, requestId: string): string {
   const body = answer.body.replace('"requestId":"none"', `"requestId":"${requestId}"`);
@@ -143,9 +144,15 @@ export function createServiceServer(route: RouteRequest): ServiceServer {
   let closing = false;
 
   const send = (res: ServerResponse, answer: ScfResponse) => {
+    // Every answer has a headers object of its own (respond() and the admin plane make one each): changed in place.
+    const headers: Record<string, string | number> = answer.headers;
+    // A 204 has no body. Any other answer says its length, or the headers leave before the body and Node sends it chunked.
+    const body = answer.statusCode === 204 ? '' : answer.body;
+    if (body !== '') headers['Content-Length'] = Buffer.byteLength(body);
     // While closing, a keep-alive connection ends with its answer (Node would keep it for the next request).
-    res.writeHead(answer.statusCode, closing ? { ...answer.headers, Connection: 'close' } : answer.headers);
-    res.end(answer.body);
+    if (closing) headers.Connection = 'close';
+    res.writeHead(answer.statusCode, headers);
+    res.end(body);
   };
 
   const server = createServer((msg, res) => {
@@ -161,7 +168,7 @@ export function createServiceServer(route: RouteRequest): ServiceServer {
         // A client that broke off mid-body, or a target no URL parser takes: answer, never crash.
         log({ event: 'http_error', error: errorMessage(error) });
         if (res.headersSent || res.destroyed) return;
-        send(res, respond(400, { code: Code.INVALID_PARAM, message: 'malformed HTTP request' }, newRequestId(), MALFORMED.headers));
+        send(res, respond(400, { code: Code.INVALID_PARAM, message: 'malformed HTTP request' }, newRequestId(), ANY_ORIGIN));
       })
       .finally(done);
   });
