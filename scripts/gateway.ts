@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { loadConfig } from '../shared/config';
 import { createServiceServer, startSweeper } from '../shared/http/server';
+import { coalesceWrites } from '../shared/redis';
 import { createOfflineImClient } from '../shared/im/offline';
 import { createOfflineLiveApiClient } from '../shared/live/offline';
 import { createOfflineTrtcClient } from '../shared/trtc/client';
@@ -85,6 +86,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       live: cloudOffline ? createOfflineLiveApiClient(log) : undefined,
       trtc: cloudOffline ? createOfflineTrtcClient(log) : undefined,
     });
+  // Like the self-hosted server: a turn's Redis commands in one write (no-op on the embedded store).
+  coalesceWrites(rt.redis);
   installRuntime(rt);
   // A server that stays up loads the HTTP client of Tencent's APIs and webhooks at start, not in its first such call.
   loadHttpClient();

@@ -53,7 +53,8 @@ function onStopSignal(stop: (signal: string) => void): void {
 
 function startRuntime(config: Config): Runtime {
   const rt = buildRuntime(config);
-  if (process.env.COALESCE !== '0') coalesceWrites(rt.redis);
+  // Many requests at once: one write per event-loop turn to Redis, not one per command (shared/redis.ts).
+  coalesceWrites(rt.redis);
   installRuntime(rt);
   return rt;
 }

@@ -73,11 +73,13 @@ export function isConnectionError(error: unknown): boolean {
  * turn's I/O callbacks (setImmediate), so Node makes one writev instead of a
  * write per command and Redis reads the batch in one read. Unlike ioredis'
  * auto-pipelining (see COMMON) no Pipeline object is built: each command is
- * sent as it is, only the syscall is shared. A single client only (a cluster
- * client has one socket per node).
+ * sent as it is, only the syscall is shared. Measured side by side with the
+ * 2018 server (bench sidebyside, one worker, quick, load ~11): 0.79x without,
+ * 1.14x with; the heartbeat's Node CPU no longer shows a write per command.
  */
 export function coalesceWrites(client: RedisClient): void {
-  if (client instanceof Cluster) return;
+  // A cluster client has a socket per node; the embedded store (scripts/emulated-redis.ts) has none.
+  if (!(client instanceof Redis)) return;
   let corked: { uncork(): void } | undefined;
   const uncork = () => {
     const socket = corked;
