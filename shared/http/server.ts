@@ -111,6 +111,10 @@ function readBody(msg: IncomingMessage): Promise<string | undefined> {
       resolve((all.length > MAX_BODY_BYTES + 1 ? all.subarray(0, MAX_BODY_BYTES + 1) : all).toString('utf8'));
     });
     msg.on('error', reject);
+    // A client gone before its body ended: settle, so the request stops counting as in flight.
+    msg.on('close', () => {
+      if (!msg.complete) reject(new Error('the client closed the connection before the body ended'));
+    });
   });
 }
 
