@@ -40,11 +40,16 @@ function decodePart(segment: string): string {
   }
 }
 
-/** The query as the router reads SCF's: a repeated parameter keeps its first value (URLSearchParams.get). */
+/**
+ * The query as the local gateway always read it (API Gateway's
+ * queryStringParameters): a repeated parameter keeps its last value, so
+ * `?userID=a&token=<a's>&userID=b` is b's request and its token is refused
+ * (tests/integration/fuzz.test.ts "duplicate userID in the query").
+ */
 function queryOf(search: string): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
   if (search === '') return out;
-  for (const [k, v] of new URLSearchParams(search)) if (!(k in out)) out[k] = v;
+  for (const [k, v] of new URLSearchParams(search)) out[k] = v;
   return out;
 }
 

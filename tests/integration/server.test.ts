@@ -2,8 +2,7 @@
  * The self-hosted server as it runs in production: compiled by
  * scripts/build-server.ts and started with plain `node`, on the real Redis,
  * IM and live calls going to the loopback fake. It must answer every route
- * as the router answers the same request arriving as an SCF Function URL
- * event, shut down gracefully (a request in flight is answered, then exit 0;
+ * as the router answers the same request arriving as an SCF event, shut down gracefully (a request in flight is answered, then exit 0;
  * one that outlives the bound is dropped), serve from several workers (and
  * replace one that dies), and answer what is not HTTP with the envelope.
  */
@@ -99,15 +98,22 @@ function send(port: number, req: Raw): Promise<Answer> {
   });
 }
 
-/** The same request as SCF hands it to the router: a Function URL event (doc 583/96099). */
+/**
+ * The same request as an API Gateway trigger event to the router, the way the
+ * local gateway built one per request before it shared the server's core
+ * (a repeated query parameter: its last value).
+ */
 async function viaRouter(req: Raw): Promise<Answer> {
   const mark = req.target.indexOf('?');
   const answer = await main_handler({
     httpMethod: req.method,
     path: mark === -1 ? req.target : req.target.slice(0, mark),
-    queryString: mark === -1 ? '' : req.target.slice(mark + 1),
-    headers: { 'content-type': 'application/json', 'x-scf-remote-addr': '127.0.0.1', ...req.headers },
+    headers: { 'content-type': 'application/json', ...req.headers },
+    queryStringParameters: Object.fromEntries(new URLSearchParams(mark === -1 ? '' : req.target.slice(mark + 1))),
+    pathParameters: {},
     body: req.body ?? '',
+    isBase64Encoded: false,
+    requestContext: { requestId: randomBytes(12).toString('hex'), sourceIp: '127.0.0.1' },
   });
   return { status: answer.statusCode, headers: answer.headers, body: answer.body };
 }
