@@ -9,7 +9,7 @@ import { defineConfig } from 'vitest/config';
  * (hostile input never reaches a store differently; it also reads DUMP), and
  * gateway and differential, which run both stores themselves.
  */
-const EMBEDDED = ['rooms', 'room-rules', 'edges', 'identity', 'concurrency', 'foundation', 'security', 'stream-callbacks', 'webrtc-room', 'webrtc-clients', 'events', 'webhooks', 'admin', 'admin-events-latest', 'security-round3', 'metrics', 'recording']
+const EMBEDDED = ['rooms', 'room-rules', 'edges', 'identity', 'concurrency', 'foundation', 'security', 'stream-callbacks', 'webrtc-room', 'webrtc-clients', 'events', 'webhooks', 'admin', 'admin-events-latest', 'security-round3', 'metrics', 'recording', 'heartbeat-deadlines']
   .map((name) => `tests/integration/${name}.test.ts`)
   // The PC web client's session in Chromium (skipped without a copy of the client: README "Testing").
   .concat('tests/browser/webrtc-web-client.test.ts');
@@ -21,7 +21,7 @@ const EMBEDDED = ['rooms', 'room-rules', 'edges', 'identity', 'concurrency', 'fo
  * partitions, the sweeper walking partitions) on every `npm test`; the full
  * suite runs partitioned (48) on the real cluster in `npm run test:cluster`.
  */
-const PARTITIONED = ['rooms', 'room-rules', 'security', 'events', 'webhooks', 'admin', 'admin-events-latest', 'stream-callbacks', 'concurrency', 'webrtc-clients', 'security-round3', 'metrics', 'recording'].map((name) => `tests/integration/${name}.test.ts`);
+const PARTITIONED = ['rooms', 'room-rules', 'security', 'events', 'webhooks', 'admin', 'admin-events-latest', 'stream-callbacks', 'concurrency', 'webrtc-clients', 'security-round3', 'metrics', 'recording', 'heartbeat-deadlines'].map((name) => `tests/integration/${name}.test.ts`);
 
 export default defineConfig({
   test: {

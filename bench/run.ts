@@ -8,7 +8,7 @@
  *
  *   npm run bench                       all sections (~3 min on 2 cores)
  *   npm run bench -- --only=heartbeat   some sections: heartbeat, metrics, roundtrips,
- *                                       scriptcpu, list, sweep, memory, bundles, gateway, sidebyside, webhooks, partitions
+ *                                       scriptcpu, costs, list, sweep, memory, bundles, gateway, sidebyside, webhooks, partitions
  *                                       (sidebyside: the compiled server against the 2018 one, when its code
  *                                       is at hand: OLD_ROOMSERVICE_DIR or the fetch tool's mirror)
  *                                       (partitions: a throwaway 3-master cluster on 7001-7003,
@@ -28,6 +28,7 @@ import { adminClient, Bed, closeAdmin, closeFakeCloud, deleteByPrefix, REDIS_URL
 import { median, round } from './lib/stats';
 import { runBundles, type BundleResult } from './sections/bundles';
 import { runScriptCpu, type ScriptCpuResult } from './sections/script-cpu';
+import { costRows, costsBlock, runCosts, writeCostsBlock, COSTS_FILE, type CostsResult } from './sections/costs';
 import { FIGURE_FILES, figuresBlock, writeFigures } from './sections/figures';
 import { runGateway, type GatewayResult } from './sections/gateway';
 import { runSideBySide, type SideBySideResult } from './sections/side-by-side';
@@ -40,7 +41,7 @@ import { runWebhooks, type WebhookResult } from './sections/webhooks';
 import { BIG, DUE, LIST_SMALL, populate, runAdminList, runList, runSweep, SWEEP_SMALL, type AdminListResult, type ListResult, type ScaleBeds, type SweepResult } from './sections/scale';
 import { errorMessage } from '../shared/errors';
 
-const SECTIONS = ['heartbeat', 'metrics', 'scriptcpu', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway', 'sidebyside', 'webhooks', 'partitions'] as const;
+const SECTIONS = ['heartbeat', 'metrics', 'scriptcpu', 'costs', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway', 'sidebyside', 'webhooks', 'partitions'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
@@ -51,8 +52,8 @@ const only = new Set<Section>(onlyArg ? (onlyArg.split(',') as Section[]) : SECT
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; use ${SECTIONS.join(', ')}`);
 
 const settings = quick
-  ? { hb: { reps: 3, warmMs: 300, measureMs: 1200 }, list: { samples: 100, warm: 20 }, sweep: { reps: 5 }, gw: { warmSeconds: 1, seconds: 4 }, sbs: { warmSeconds: 1, seconds: 4, rounds: 2, connections: 64 }, wh: { users: 16, seconds: 4 } }
-  : { hb: { reps: 8, warmMs: 300, measureMs: 2000 }, list: { samples: 400, warm: 40 }, sweep: { reps: 15 }, gw: { warmSeconds: 2, seconds: 10 }, sbs: { warmSeconds: 2, seconds: 10, rounds: 4, connections: 64 }, wh: { users: 32, seconds: 10 } };
+  ? { hb: { reps: 3, warmMs: 300, measureMs: 1200 }, costs: { calls: 500, cpuCalls: 2000 }, list: { samples: 100, warm: 20 }, sweep: { reps: 5 }, gw: { warmSeconds: 1, seconds: 4 }, sbs: { warmSeconds: 1, seconds: 4, rounds: 2, connections: 64 }, wh: { users: 16, seconds: 4 } }
+  : { hb: { reps: 8, warmMs: 300, measureMs: 2000 }, costs: { calls: 3000, cpuCalls: 10_000 }, list: { samples: 400, warm: 40 }, sweep: { reps: 15 }, gw: { warmSeconds: 2, seconds: 10 }, sbs: { warmSeconds: 2, seconds: 10, rounds: 4, connections: 64 }, wh: { users: 32, seconds: 10 } };
 
 const progress = (text: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${text}\n`);
 const t0 = performance.now();
@@ -129,21 +130,48 @@ async function main(): Promise<void> {
       const cpu: ScriptCpuResult = await runScriptCpu();
       results.scriptcpu = cpu;
       const worst = Math.max(...Object.values(cpu.heartbeatUs));
+      const perType = <T>(values: Partial<Record<string, T>>, show: (value: T) => string) =>
+        Object.entries(values).map(([type, value]) => `${type} ${show(value as T)}`).join(', ');
       rows.push({
-        figure: 'Redis CPU per heartbeat (EVALSHA usec/call, private redis-server)',
+        figure: 'Redis CPU per heartbeat (EVALSHA usec/call, private redis-server, median of 5 windows)',
         measured:
           cpu.status === 'ok'
-            ? `${Object.entries(cpu.heartbeatUs).map(([type, us]) => `${type} ${us}`).join(', ')} us; floors: empty script ${cpu.emptyScriptUs}, one ZADD ${cpu.oneCommandScriptUs} us; 1-min load ${os.loadavg()[0]!.toFixed(1)}`
+            ? `${perType(cpu.heartbeatUs, String)} us (windows ${perType(cpu.heartbeatWindowsUs, (w) => `${Math.min(...w)}-${Math.max(...w)}`)}); floors: empty script ${cpu.emptyScriptUs}, one ZADD ${cpu.oneCommandScriptUs} us; 1-min load ${os.loadavg()[0]!.toFixed(1)}`
             : cpu.note,
         target: '<= 10 us',
         verdict: cpu.status !== 'ok' ? 'n/a' : worst <= 10 ? 'pass' : 'MISS',
       });
+      if (cpu.status === 'ok') {
+        rows.push({
+          figure: "the sweeper's share per heartbeat (a room comes due once per timeout: Redis usec per visit / beats per visit at 7 s beats)",
+          measured: `${perType(cpu.sweeper, (s) => `${s.perBeatUs} (${s.visitUs} us / ${s.beatsPerVisit})`)} us; heartbeat + share: ${perType(cpu.heartbeatUs, (us) => String(us))} us + the above`,
+          target: 'report',
+          verdict: 'report',
+        });
+        rows.push({
+          figure: 'Redis process CPU per heartbeat request (INFO cpu user + sys: network I/O and parsing too)',
+          measured: `${perType(cpu.processCpuUs, String)} us`,
+          target: 'report',
+          verdict: 'report',
+        });
+      }
       rows.push({
         figure: 'Redis instructions per heartbeat request (callgrind, private redis-server)',
-        measured: cpu.heartbeatInstructions ? Object.entries(cpu.heartbeatInstructions).map(([type, n]) => `${type} ${n}`).join(', ') : 'no valgrind: not counted',
+        measured: cpu.heartbeatInstructions ? perType(cpu.heartbeatInstructions, String) : 'no valgrind: not counted',
         target: 'report',
         verdict: 'report',
       });
+    });
+
+    await attempt('costs', async () => {
+      const costs: CostsResult = await runCosts(await open('cost'), settings.costs);
+      results.costs = costs;
+      rows.push(...costRows(costs));
+      if (!quick) {
+        // docs/costs.md quotes the figures of the last full run (a --quick run leaves the page alone).
+        const written = writeCostsBlock(costsBlock(costs, { date: new Date().toISOString().slice(0, 10), node: process.version, cpus: os.cpus().length, load: os.loadavg()[0]! }));
+        progress(written ? `cost figures written to ${COSTS_FILE}` : `costs: no markers in ${COSTS_FILE}`);
+      }
     });
 
     await attempt('metrics', async () => {

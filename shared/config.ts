@@ -3,7 +3,7 @@
  * interface (docs/configuration.md); every problem is reported by name.
  */
 import { z } from 'zod';
-import { credentialsFromEnv, type CloudCredentials } from './cloud/client';
+import { credentialsFromEnv, type CloudCredentials } from './cloud/credentials';
 import { USER_ID, USER_ID_RULE } from './ids';
 
 /**

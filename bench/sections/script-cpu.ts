@@ -21,16 +21,31 @@ import { createServer } from 'node:net';
 import Redis from 'ioredis';
 import { main_handler as heartbeat } from '../../functions/pusher_heartbeat';
 import { main_handler as webrtcHeartbeat } from '../../functions/webrtc_heartbeat';
-import { ROOM_TYPES, WEBRTC_ROOM, type RoomType } from '../../shared/config';
+import { ROOM_TYPES, WEBRTC_ROOM, loadConfig, type RoomType } from '../../shared/config';
 import { apiEvent, Bed } from '../lib/bed';
 import { round } from '../lib/stats';
-import { seatForType } from './heartbeat';
+import { CALLERS, seatForType } from './heartbeat';
+import { partitionOf, roomKeys } from '../../shared/rooms/keys';
 
 export interface ScriptCpuResult {
   status: 'ok' | 'no-redis-server';
   note: string;
-  /** Redis usec per heartbeat EVALSHA, per room type. */
+  /** Redis usec per heartbeat EVALSHA, per room type: the median of WINDOWS windows. */
   heartbeatUs: Partial<Record<RoomType, number>>;
+  /** Each window's figure, per room type. */
+  heartbeatWindowsUs: Partial<Record<RoomType, number[]>>;
+  /** The Redis process's CPU (user + system, INFO cpu) per heartbeat request: network I/O and parsing included. */
+  processCpuUs: Partial<Record<RoomType, number>>;
+  /**
+   * The sweeper's share: heartbeats leave the deadline index at a room's
+   * earlier deadline, so each room comes due about once per heartbeat timeout
+   * and the sweeper moves it on. `visitUs`: Redis usec (EVALSHA) per such
+   * visit; `perBeatUs`: that divided by the beats between two visits at the
+   * clients' interval and the default timeout (seats x (timeout - interval) /
+   * interval: after a visit the entry is the earliest deadline, at least
+   * timeout - interval ahead, so this is the fewest beats per visit).
+   */
+  sweeper: Partial<Record<RoomType, { visitUs: number; seats: number; beatsPerVisit: number; perBeatUs: number }>>;
   /** Floors: `return 1`, and one ZADD (the bench's raw EVALSHA). */
   emptyScriptUs?: number;
   oneCommandScriptUs?: number;
@@ -40,7 +55,10 @@ export interface ScriptCpuResult {
 }
 
 const CALLS = 20_000;
+const WINDOWS = 5;
 const CONCURRENCY = 16;
+/** The clients' heartbeat interval (PROTOCOL.md: every ~7 s). */
+const CLIENT_INTERVAL_MS = 7000;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -54,7 +72,7 @@ async function freePort(): Promise<number> {
 }
 
 /** A throwaway redis-server (nothing saved), or undefined when the binary is missing; `wrap` runs it under a tool (callgrind). */
-async function privateRedis(wrap: string[] = []): Promise<{ url: string; pid: number; stop(): Promise<void> } | undefined> {
+export async function privateRedis(wrap: string[] = []): Promise<{ url: string; pid: number; stop(): Promise<void> } | undefined> {
   if (spawnSync('redis-server', ['--version']).status !== 0) return undefined;
   const port = await freePort();
   const server = ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', ''];
@@ -90,34 +108,89 @@ async function evalshaStats(client: Redis): Promise<{ calls: number; usec: numbe
   return { calls: Number(line?.[1] ?? 0), usec: Number(line?.[2] ?? 0) };
 }
 
-/** usec per EVALSHA over `calls` runs of `once` (CONCURRENCY in flight). */
-async function usPerCall(client: Redis, once: (i: number) => Promise<unknown>, calls = CALLS): Promise<number> {
-  for (let i = 0; i < 2000; i++) await once(i); // script cache, JIT, the server's allocator
-  const before = await evalshaStats(client);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < calls) await once(next++);
-    }),
-  );
-  const after = await evalshaStats(client);
-  return round((after.usec - before.usec) / (after.calls - before.calls), 2);
+/** The Redis process's CPU so far, usec (INFO cpu: user + system, every thread). */
+async function processCpu(client: Redis): Promise<number> {
+  const info = await client.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6;
 }
 
-type Beat = (i: number) => Promise<void>;
+/** `calls` runs of `once` (CONCURRENCY in flight). */
+async function runCalls(once: (i: number) => Promise<unknown>, calls: number, from = 0): Promise<void> {
+  let next = from;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < from + calls) await once(next++);
+    }),
+  );
+}
+
+/**
+ * usec per EVALSHA over `calls` runs of `once`, in `windows` windows: the
+ * median window, each window's, and the process's CPU per call over them all.
+ */
+async function usPerCall(client: Redis, once: (i: number) => Promise<unknown>, calls = CALLS, windows = 1): Promise<{ us: number; windows: number[]; processUs: number }> {
+  for (let i = 0; i < 2000; i++) await once(i); // script cache, JIT, the server's allocator
+  const figures: number[] = [];
+  const cpuBefore = await processCpu(client);
+  const perWindow = Math.ceil(calls / windows);
+  for (let w = 0; w < windows; w++) {
+    const before = await evalshaStats(client);
+    await runCalls(once, perWindow, w * perWindow);
+    const after = await evalshaStats(client);
+    figures.push(round((after.usec - before.usec) / (after.calls - before.calls), 2));
+  }
+  const processUs = round((await processCpu(client) - cpuBefore) / (perWindow * windows), 2);
+  const sorted = [...figures].sort((a, b) => a - b);
+  return { us: sorted[Math.floor(sorted.length / 2)]!, windows: figures, processUs };
+}
+
+/**
+ * Redis usec per room the sweeper visits when the room's deadline-index entry
+ * came due with nobody overdue (every seat beat since): the entries are put
+ * back in the past, then reapDue moves them on. A reap call's own cost (its
+ * script's setup, the outbox scan), measured with nothing due, is spread over
+ * a full batch of `batch` rooms. Medians of 21 sweeps.
+ */
+async function sweepVisitUs(bed: Bed, stats: Redis, type: RoomType, rooms: string[], batch: number): Promise<number> {
+  const partitions = [...new Set(rooms.map((roomId) => partitionOf(roomId)))];
+  const reapUs = async (setUp: () => Promise<void>) => {
+    const figures: number[] = [];
+    for (let round = 0; round < 21; round++) {
+      await setUp();
+      const before = await evalshaStats(stats);
+      for (const p of partitions) await bed.rt.rooms.reapDue(type, batch, undefined, 0, 0, p);
+      const after = await evalshaStats(stats);
+      figures.push(after.usec - before.usec);
+    }
+    return figures.sort((a, b) => a - b)[Math.floor(figures.length / 2)]!;
+  };
+  const fixedUs = (await reapUs(async () => undefined)) / partitions.length;
+  const past = () => Date.now() - 1;
+  const dueUs = await reapUs(async () => {
+    const at = past();
+    for (const roomId of rooms) await bed.rt.redis.zadd(roomKeys(bed.prefix, type, roomId).due, at, roomId);
+  });
+  for (const roomId of rooms) if (Number(await bed.rt.redis.zscore(roomKeys(bed.prefix, type, roomId).due, roomId)) <= past()) throw new Error(`the sweep left ${roomId} due`);
+  return round((dueUs - fixedUs * partitions.length) / rooms.length + fixedUs / batch, 2);
+}
+
+export type Beat = (i: number) => Promise<void>;
 
 /** One heartbeat caller per seat of `type` (seated through the handlers), as a function of the call's number. */
-async function beatsOf(bed: Bed, type: RoomType): Promise<Beat> {
+export async function beatsOf(bed: Bed, type: RoomType): Promise<Beat & { rooms: string[] }> {
   const callers = await seatForType(bed, type);
   bed.use();
+  const rooms = [...new Set(callers.map((c) => c.roomID))];
   const webrtc = type === WEBRTC_ROOM;
   const path = webrtc ? '/weapp/webrtc_room/heartbeat' : `/weapp/${type}/pusher_heartbeat`;
   const handler = webrtc ? webrtcHeartbeat : heartbeat;
-  return async (i) => {
+  const beat = async (i: number) => {
     const { user, roomID } = callers[i % callers.length]!;
     const response = await handler(apiEvent(path, webrtc ? {} : { userID: user.userId, token: user.token }, { userID: user.userId, roomID }), {});
     if (!response.body.startsWith('{"code":0,')) throw new Error(`${type} heartbeat answered ${response.body}`);
   };
+  return Object.assign(beat, { rooms });
 }
 
 /** Redis instructions per heartbeat request, per room type, on a private redis-server under callgrind. */
@@ -151,22 +224,38 @@ async function instructionsPerHeartbeat(): Promise<ScriptCpuResult['heartbeatIns
 
 export async function runScriptCpu(): Promise<ScriptCpuResult> {
   const redis = await privateRedis();
-  if (!redis) return { status: 'no-redis-server', note: 'redis-server not installed: no private Redis to read commandstats from', heartbeatUs: {}, callsPerFigure: CALLS };
+  if (!redis) return { status: 'no-redis-server', note: 'redis-server not installed: no private Redis to read commandstats from', heartbeatUs: {}, heartbeatWindowsUs: {}, processCpuUs: {}, sweeper: {}, callsPerFigure: CALLS };
   const bed = await Bed.open('scpu', { REDIS_URL: redis.url });
   const stats = new Redis(redis.url);
   try {
     const heartbeatUs: ScriptCpuResult['heartbeatUs'] = {};
-    for (const type of ROOM_TYPES) heartbeatUs[type] = await usPerCall(stats, await beatsOf(bed, type));
+    const heartbeatWindowsUs: ScriptCpuResult['heartbeatWindowsUs'] = {};
+    const processCpuUs: ScriptCpuResult['processCpuUs'] = {};
+    const sweeper: ScriptCpuResult['sweeper'] = {};
+    for (const type of ROOM_TYPES) {
+      const beat = await beatsOf(bed, type);
+      const measured = await usPerCall(stats, beat, CALLS, WINDOWS);
+      heartbeatUs[type] = measured.us;
+      heartbeatWindowsUs[type] = measured.windows;
+      processCpuUs[type] = measured.processUs;
+      const visitUs = await sweepVisitUs(bed, stats, type, beat.rooms, loadConfig(bed.env).sweepBatch);
+      const seats = CALLERS / beat.rooms.length;
+      // The deployed timeout (the bench's own seats never time out: BENCH_OVERRIDES).
+      const { HEARTBEAT_TIMEOUT: _benchTimeout, ...deployed } = bed.env;
+      const timeoutMs = loadConfig(deployed).rooms[type].heartbeatTimeoutMs;
+      const beatsPerVisit = round((seats * (timeoutMs - CLIENT_INTERVAL_MS)) / CLIENT_INTERVAL_MS, 2);
+      sweeper[type] = { visitUs, seats, beatsPerVisit, perBeatUs: round(visitUs / beatsPerVisit, 2) };
+    }
     const empty = await stats.script('LOAD', 'return 1');
     const zadd = await stats.script('LOAD', "return redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])");
-    const emptyScriptUs = await usPerCall(stats, () => stats.evalsha(empty as string, 0));
-    const oneCommandScriptUs = await usPerCall(stats, (i) => stats.evalsha(zadd as string, 1, `scpu:z:${i % 64}`, Date.now(), `u${i % 64}`));
-    const note = `private redis-server ${(await stats.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?'}, ${CALLS} calls per figure, ${CONCURRENCY} in flight, INFO commandstats usec/calls of EVALSHA`;
+    const emptyScriptUs = (await usPerCall(stats, () => stats.evalsha(empty as string, 0))).us;
+    const oneCommandScriptUs = (await usPerCall(stats, (i) => stats.evalsha(zadd as string, 1, `scpu:z:${i % 64}`, Date.now(), `u${i % 64}`))).us;
+    const note = `private redis-server ${(await stats.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?'}, ${CALLS} calls per room type in ${WINDOWS} windows (median), ${CONCURRENCY} in flight, INFO commandstats usec/calls of EVALSHA`;
     stats.disconnect();
     await bed.close();
     await redis.stop();
     const heartbeatInstructions = await instructionsPerHeartbeat();
-    return { status: 'ok', note, heartbeatUs, emptyScriptUs, oneCommandScriptUs, callsPerFigure: CALLS, heartbeatInstructions };
+    return { status: 'ok', note, heartbeatUs, heartbeatWindowsUs, processCpuUs, sweeper, emptyScriptUs, oneCommandScriptUs, callsPerFigure: CALLS, heartbeatInstructions };
   } catch (error) {
     stats.disconnect();
     await bed.close();

@@ -14,13 +14,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { AppError, Code } from '../errors';
 import { createTransport, noAnswerReason } from './transport';
 import { countCloudCall } from '../metrics/recorder';
+import type { CloudCredentials } from './credentials';
 
-export interface CloudCredentials {
-  secretId: string;
-  secretKey: string;
-  /** Present with temporary credentials (an SCF execution role). */
-  token?: string;
-}
 
 export interface CloudApiSettings {
   /** Every service on this origin (tests, local gateway), else `https://<service>.tencentcloudapi.com`. */
@@ -81,16 +76,6 @@ export function tc3Authorization(input: {
   return `TC3-HMAC-SHA256 Credential=${input.credentials.secretId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
 }
 
-/** The execution role's variables (SCF sets them; users cannot), else the configured key pair. */
-export function credentialsFromEnv(env: Record<string, string | undefined>, configured: { secretId?: string; secretKey?: string }): () => CloudCredentials | undefined {
-  return () => {
-    const roleId = env.TENCENTCLOUD_SECRETID?.trim();
-    const roleKey = env.TENCENTCLOUD_SECRETKEY?.trim();
-    if (roleId && roleKey) return { secretId: roleId, secretKey: roleKey, token: env.TENCENTCLOUD_SESSIONTOKEN?.trim() || undefined };
-    if (configured.secretId && configured.secretKey) return { secretId: configured.secretId, secretKey: configured.secretKey };
-    return undefined;
-  };
-}
 
 export function createCloudApi(settings: CloudApiSettings, log: Log = () => {}) {
   // The signed payload goes out byte for byte; a body that is not JSON is judged below, not parsed into a string result.

@@ -100,15 +100,6 @@ export const TRTC_ORDER_TTL_MS = 10 * 60_000;
 
 type Reply = [string, ...unknown[]];
 
-/**
- * Scripts sent only the common ARGV 1-10: the heartbeat (the hot path) appends
- * no event and takes no arguments of its own, so the event log's ARGV 11-13
- * would only lengthen every beat. A script here must read no arg() and no
- * ARGV past 10 (tests/unit/lua-generated.test.ts checks). Exception: a caller
- * proven outside the store (webrtc_room's demo or JWT identity) gets ARGV
- * 11-15, since admission.lua must read its flag (ARGV 14) to skip the session.
- */
-export const SHORT_ARGV: ReadonlySet<ScriptName> = new Set<ScriptName>(['heartbeat']);
 
 /** The scripts that append to the event log (their KEYS name its counter). */
 const APPENDING = new Set<ScriptName>((Object.keys(SCRIPTS) as ScriptName[]).filter((name) => (SCRIPTS[name].keys as readonly string[]).includes('eventCount')));
@@ -300,7 +291,11 @@ export class RoomStore {
       ownedRoomsBase(this.prefix, options.partition ?? partitionOf(roomId)),
       // A short-ARGV script still gets them when the caller's identity was proven
       // outside the store (webrtc_room): admission.lua then reads ARGV 14.
-      ...(SHORT_ARGV.has(name) && !actor?.proof ? [] : [eventType, this.eventLog.maxLength, this.eventLog.maxAgeMs, actor?.proof ? '1' : '0', this.eventLog.hardMaxLength]),
+      eventType,
+      this.eventLog.maxLength,
+      this.eventLog.maxAgeMs,
+      actor?.proof ? '1' : '0',
+      this.eventLog.hardMaxLength,
       ...extra,
     ];
     if (this.slotCheck) assertOneSlot(this.prefix, name, keys, args);
@@ -430,8 +425,29 @@ export class RoomStore {
     return effect as Effect;
   }
 
+  /**
+   * The hot path: heartbeat-4.lua with its own short ARGV (not the room
+   * scripts' common 15), since Redis builds the KEYS and ARGV tables anew for
+   * every call; it answers a bare 1 when the beat was taken.
+   */
   async heartbeat(actor: Actor, type: RoomType, roomId: string): Promise<void> {
-    await this.room('heartbeat', actor, type, roomId);
+    const now = this.now();
+    const partition = partitionOf(roomId);
+    const keys = keysFor(SCRIPTS.heartbeat.keys, { prefix: this.prefix, type, roomId, actor, now, partition });
+    const args = [
+      actor.userId,
+      now,
+      now + this.limits[type].heartbeatTimeoutMs,
+      actor.proof ? '1' : '0',
+      this.rateLimit.perUserPerMinute,
+      this.rateLimit.perIpPerMinute,
+      this.backstopMs(type),
+      roomId,
+    ];
+    if (this.slotCheck) assertOneSlot(this.prefix, 'heartbeat', keys, args);
+    const reply = await storeCall((this.redis as unknown as Record<'heartbeat', (...a: (string | number)[]) => Promise<1 | Reply>>).heartbeat(...keys, ...args));
+    if (reply === 1) return;
+    throw refusal('heartbeat', reply[0], roomId, reply.slice(1));
   }
 
   /** The creator ends the room; `reason` is its room_finished event's. */

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError, Code } from '../../shared/errors';
-import { CloudApiError, createCloudApi, credentialsFromEnv, type CloudApiSettings } from '../../shared/cloud/client';
+import { CloudApiError, createCloudApi, type CloudApiSettings } from '../../shared/cloud/client';
+import { credentialsFromEnv } from '../../shared/cloud/credentials';
 import { API_REFUSED_CODES, IM_NO_ANSWER, IM_BAD_ANSWER, ImError, backoffMs, PUSHER_CHANGE_CONTENT, createImClient, type ImSettings } from '../../shared/im/client';
 import { createOfflineImClient } from '../../shared/im/offline';
 import { createLiveApiClient } from '../../shared/live/client';

@@ -72,16 +72,8 @@ describe('import circles in shared/', () => {
     expect(importedFiles.map((i) => i.fileName)).toEqual(['../runtime', './x']);
   });
 
-  /**
-   * One circle came with the metrics module (issue 23) as this test landed: config.ts
-   * imports cloud/client.ts (credentials), whose calls record metrics, whose keys
-   * come from rooms/keys.ts, which imports config.ts. Listed so that any other
-   * circle fails; to be broken (e.g. credentialsFromEnv out of cloud/client.ts).
-   */
-  const KNOWN = new Set(['config.ts -> cloud/client.ts -> metrics/recorder.ts -> metrics/keys.ts -> rooms/keys.ts -> config.ts']);
-
-  it('there are none (but the one listed in KNOWN)', () => {
+  it('there are none', () => {
     const circles = importCircles(importGraph(sources(SHARED))).map((circle) => circle.map((f) => path.relative(SHARED, f)).join(' -> '));
-    expect(circles.filter((circle) => !KNOWN.has(circle))).toEqual([]);
+    expect(circles).toEqual([]);
   });
 });

@@ -63,48 +63,62 @@ local function groupInUse(id)
   return false
 end
 local effects = {}
+-- Evicts the room's overdue seats (each kept while keepSilent says so), then
+-- ends the room when nobody is left, else schedules it again.
+local function reapSeats(r, id)
+  local outcome = nil
+  local evicted = {}
+  for _, user in ipairs(redis.call('ZRANGEBYSCORE', r.beats, '-inf', now)) do
+    if not keepSilent(r, user) then
+      outcome = removeSeat(r, user, creatorEnds, 'heartbeat_timeout')
+      if outcome == 'destroy' then break end
+      evicted[#evicted + 1] = user
+    end
+  end
+  -- Dismissing the room removes everyone; otherwise each evicted member goes.
+  if removeEvicted and outcome ~= 'destroy' then
+    for _, user in ipairs(evicted) do
+      effects[#effects + 1] = effect({id = id .. '|' .. user, outbox = partition.outbox}, 'remove') .. '|' .. id .. '|' .. user
+    end
+  end
+  if outcome == 'destroy' then
+    effects[#effects + 1] = 'destroy|' .. id
+  else
+    if redis.call('HLEN', r.pushers) == 0 then
+      endRoom(r, 'last_left')
+      effects[#effects + 1] = effect(r, 'destroy') .. '|' .. id
+    else
+      schedule(r)
+      touch(r)
+      if outcome == 'notify' then effects[#effects + 1] = effect(r, 'notify') .. '|' .. id end
+    end
+  end
+end
 local due = redis.call('ZRANGEBYSCORE', partition.due, '-inf', now, 'LIMIT', 0, batch)
 for _, id in ipairs(due) do
-  local r = roomIn(base, id, partition)
-  if redis.call('EXISTS', r.hash) == 0 then
-    -- The keys expired by TTL (nothing reaped the room in time): its group is still there.
-    redis.call('ZREM', partition.due, id)
-    redis.call('ZREM', partition.list, id)
-    -- Its members' own events cannot be told any more (their keys are gone).
-    appendEvent(r, 'room_finished', nil, 'idle', {{'expired', 'true'}})
-    stopRecording(r, 'room_ended')
-    if not groupInUse(id) then effects[#effects + 1] = effect(r, 'destroy') .. '|' .. id end
-  elseif redis.call('HGET', r.hash, 'a') ~= '1' then
-    -- Created, never entered, idle deadline passed (schedule() put it here).
-    endRoom(r, 'idle')
-    effects[#effects + 1] = effect(r, 'destroy') .. '|' .. id
+  -- Heartbeats move deadlines on without telling the index (helpers/rules
+  -- schedule): when nobody is overdue in an entered room its entry only moves
+  -- on, to the earliest deadline (three commands, no more: every used room
+  -- comes here about once per heartbeat timeout).
+  local first = redis.call('HGET', hashIn(base, id), 'a') == '1' and redis.call('ZRANGE', beatsIn(base, id), 0, 0, 'WITHSCORES')[2]
+  if first and tonumber(first) > now then
+    redis.call('ZADD', partition.due, first, id)
   else
-    local outcome = nil
-    local evicted = {}
-    for _, user in ipairs(redis.call('ZRANGEBYSCORE', r.beats, '-inf', now)) do
-      if not keepSilent(r, user) then
-        outcome = removeSeat(r, user, creatorEnds, 'heartbeat_timeout')
-        if outcome == 'destroy' then break end
-        evicted[#evicted + 1] = user
-      end
-    end
-    -- Dismissing the room removes everyone; otherwise each evicted member goes.
-    if removeEvicted and outcome ~= 'destroy' then
-      for _, user in ipairs(evicted) do
-        effects[#effects + 1] = effect({id = id .. '|' .. user, outbox = partition.outbox}, 'remove') .. '|' .. id .. '|' .. user
-      end
-    end
-    if outcome == 'destroy' then
-      effects[#effects + 1] = 'destroy|' .. id
+    local r = roomIn(base, id, partition)
+    if redis.call('EXISTS', r.hash) == 0 then
+      -- The keys expired by TTL (nothing reaped the room in time): its group is still there.
+      redis.call('ZREM', partition.due, id)
+      redis.call('ZREM', partition.list, id)
+      -- Its members' own events cannot be told any more (their keys are gone).
+      appendEvent(r, 'room_finished', nil, 'idle', {{'expired', 'true'}})
+      stopRecording(r, 'room_ended')
+      if not groupInUse(id) then effects[#effects + 1] = effect(r, 'destroy') .. '|' .. id end
+    elseif redis.call('HGET', r.hash, 'a') ~= '1' then
+      -- Created, never entered, idle deadline passed (schedule() put it here).
+      endRoom(r, 'idle')
+      effects[#effects + 1] = effect(r, 'destroy') .. '|' .. id
     else
-      if redis.call('HLEN', r.pushers) == 0 then
-        endRoom(r, 'last_left')
-        effects[#effects + 1] = effect(r, 'destroy') .. '|' .. id
-      else
-        schedule(r)
-        touch(r)
-        if outcome == 'notify' then effects[#effects + 1] = effect(r, 'notify') .. '|' .. id end
-      end
+      reapSeats(r, id)
     end
   end
 end

@@ -9,6 +9,8 @@
 --      no session to check; shared/auth/webrtc-identity.ts), else '0'
 --   15 event log: most events kept while a webhook receiver is behind (the hard bound)
 -- then the script's own arguments, read with arg(1), arg(2), ...
+--- @include "helpers/admit"
+--- @include "helpers/backstop"
 local actor, now, roomId = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local hbTimeout, idleTimeout, backstop, lease = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local ownedBase = ARGV[10]
@@ -18,21 +20,8 @@ local provenOutside = ARGV[14] == '1'
 
 local function arg(i) return ARGV[15 + i] end
 
--- Fixed one-minute windows per user and per client IP: `key` is this
--- minute's counter (keys.ts quotaKey), counted in the same round trip as the
--- request itself.
-local function overLimit(key, limit)
-  if limit <= 0 then return false end
-  local count = redis.call('INCR', key)
-  if count == 1 then redis.call('PEXPIRE', key, 60000) end
-  return count > limit
-end
-
--- Session check first (a stranger cannot spend someone's quota), then quotas.
 local function admit(session, userQuota, ipQuota)
-  if not provenOutside and redis.call('GET', session) ~= actor then return 'AUTH' end
-  if overLimit(userQuota, tonumber(ARGV[8])) or overLimit(ipQuota, tonumber(ARGV[9])) then return 'RATE' end
-  return nil
+  return admitCaller(actor, provenOutside, session, userQuota, tonumber(ARGV[8]), ipQuota, tonumber(ARGV[9]))
 end
 
 -- Rooms a user holds open (created and not ended) across types: a sorted set
@@ -41,6 +30,3 @@ end
 -- Ending a room or handing it on removes its entry; entries of rooms that
 -- expired by TTL are pruned when counted; the set lives as long as its rooms.
 local function ownedOf(user) return ownedBase .. user end
-local function keepOwned(owned, ttl)
-  if redis.call('PTTL', owned) < ttl then redis.call('PEXPIRE', owned, ttl) end
-end

@@ -34,8 +34,11 @@ local function partitionIn(base, idle, backstop, log, logCount)
   return {list = base .. 'list', due = base .. 'due', outbox = base .. 'outbox', idle = idle, backstop = backstop,
     log = log, logCount = logCount}
 end
+-- The room hash and seat deadlines alone: what the sweeper reads of every due room.
+local function hashIn(base, id) return base .. 'r:' .. id end
+local function beatsIn(base, id) return base .. 'b:' .. id end
 local function roomIn(base, id, p)
-  return {id = id, hash = base .. 'r:' .. id, pushers = base .. 'p:' .. id, beats = base .. 'b:' .. id,
+  return {id = id, hash = hashIn(base, id), pushers = base .. 'p:' .. id, beats = beatsIn(base, id),
     custom = base .. 'c:' .. id, audience = base .. 'a:' .. id, seq = base .. 'q:' .. id,
     type = string.match(base, ':([^:]+):$'),
     list = p.list, due = p.due, outbox = p.outbox, idle = p.idle, backstop = p.backstop, log = p.log, logCount = p.logCount}
@@ -60,8 +63,12 @@ local function liveSeatCount(r)
   return redis.call('ZCOUNT', r.beats, '(' .. now, '+inf')
 end
 
--- The deadline index holds each room's next moment of interest: its idle
--- reclaim time while nobody entered it, else its earliest heartbeat deadline.
+-- The deadline index holds each room's next moment of interest, or an earlier
+-- one: its idle reclaim time while nobody entered it, else its earliest
+-- heartbeat deadline as of the last change of seats. Heartbeats only move
+-- deadlines later and leave the index alone (heartbeat-4.lua: keeping it exact
+-- cost each beat a third of its Redis time), so an entry may come due before
+-- anyone is overdue; the sweeper then only moves it on (reapDue-5.lua).
 local function schedule(r)
   if redis.call('HGET', r.hash, 'a') == '1' then
     local first = redis.call('ZRANGE', r.beats, 0, 0, 'WITHSCORES')
@@ -71,13 +78,9 @@ local function schedule(r)
   end
 end
 
--- Backstop: even if no code ever touches the room again, its keys expire.
+-- Backstop (helpers/backstop): the room's keys live on while it is used.
 local function touch(r)
-  for _, key in ipairs({r.hash, r.pushers, r.beats, r.custom, r.audience}) do
-    redis.call('PEXPIRE', key, r.backstop)
-  end
-  local creator = redis.call('HGET', r.hash, 'c')
-  if creator then keepOwned(ownedOf(creator), r.backstop) end
+  keepRoomKeys(r.hash, r.pushers, r.beats, r.custom, r.audience, ownedBase, r.backstop)
 end
 
 -- A room id is also its IM group id, and IM has one namespace: a room of
