@@ -352,7 +352,7 @@ async function main(): Promise<void> {
         rows.push({ figure: 'side by side with the 2018 server: heartbeat req/s ours / 2018', measured: `not measured: ${sbs.note}`, target: '>= 1.2', verdict: 'n/a' });
         return;
       }
-      const wrong = sbs.rounds.reduce((n, r) => n + r.non2xx + r.errors, 0);
+      const wrong = sbs.rounds.reduce((n, r) => n + r.non2xx + r.errors + r.wrongAnswers, 0);
       rows.push({
         figure: `side by side with the 2018 server: heartbeat req/s ours / 2018 (${sbs.connections} conns, ${sbs.rounds.length / 2} x ${sbs.seconds} s alternating)`,
         measured: `${sbs.ratio} (${sbs.newRps} vs ${sbs.oldRps} req/s, medians; rounds ${sbs.rounds.map((r) => `${r.server} ${r.requestsPerSecond}`).join(', ')}; ${sbs.workers} workers, ${sbs.loggedLines} request lines to a file; 1-min load ${sbs.loadAverage.before}-${sbs.loadAverage.after})${wrong ? `; ${wrong} errors/non-2xx` : ''}`,

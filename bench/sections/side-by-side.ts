@@ -36,6 +36,8 @@ export interface SideBySideRound {
   p99: number;
   non2xx: number;
   errors: number;
+  /** Answers that were not code 0. */
+  wrongAnswers: number;
 }
 
 export interface SideBySideResult {
@@ -133,7 +135,9 @@ async function seat(base: string, kind: string): Promise<{ path: string; body: s
 }
 
 async function load(base: string, target: { path: string; body: string }, connections: number, seconds: number): Promise<autocannon.Result> {
-  return autocannon({ url: base + target.path, method: 'POST', headers: { 'content-type': 'application/json' }, body: target.body, connections, duration: seconds });
+  // Every answer must be the heartbeat's success (code 0), from either server.
+  const verifyBody = (body: string) => /"code":0[,}]/.test(body);
+  return autocannon({ url: base + target.path, method: 'POST', headers: { 'content-type': 'application/json' }, body: target.body, connections, duration: seconds, verifyBody });
 }
 
 export async function runSideBySide(
@@ -189,7 +193,7 @@ export async function runSideBySide(
     for (let i = 0; i < options.rounds; i++) {
       for (const server of ['old', 'new'] as const) {
         const r = await load(bases[server], targets[server], options.connections, options.seconds);
-        result.rounds.push({ server, requestsPerSecond: round(r.requests.total / r.duration, 0), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors });
+        result.rounds.push({ server, requestsPerSecond: round(r.requests.total / r.duration, 0), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, wrongAnswers: r.mismatches });
       }
     }
     const of = (server: 'old' | 'new', field: 'requestsPerSecond' | 'p99') => median(result.rounds.filter((r) => r.server === server).map((r) => r[field]));
