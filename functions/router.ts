@@ -10,7 +10,7 @@ import { type Endpoint, handle, routeOf, type ScfHandler } from '../shared/http/
 import { toHttpRequest, type HttpRequest, type ScfContext } from '../shared/http/event';
 import type { ScfResponse } from '../shared/http/response';
 import { isOpenApiRequest, openApiResponse } from '../shared/http/openapi';
-import { handleAdmin, isAdminPath } from '../shared/admin/handler';
+import { isAdminPath } from '../shared/admin/path';
 import { endpoint as addAudience } from './add_audience';
 import { endpoint as addPusher } from './add_pusher';
 import { endpoint as checkConfig } from './check_config';
@@ -59,9 +59,13 @@ const FIXED_SCOPES = new Set(ENDPOINTS.filter((e) => e.scope !== 'room').map((e)
  * by the HTTP server, shared/http/server.ts): the API reference, the admin
  * plane, or the endpoint its path names. The one routing table of the service.
  */
-export function routeRequest(req: HttpRequest, context: ScfContext = {}): Promise<ScfResponse> {
-  if (isOpenApiRequest(req.method, req.path)) return Promise.resolve(openApiResponse(ENDPOINTS));
-  if (isAdminPath(req.path)) return handleAdmin(undefined, context, req);
+export async function routeRequest(req: HttpRequest, context: ScfContext = {}): Promise<ScfResponse> {
+  if (isOpenApiRequest(req.method, req.path)) return openApiResponse(ENDPOINTS);
+  // The admin plane (its routes' schemas, the dashboard page, the metrics
+  // exposition) loads at the first /admin request, not with the router: few
+  // router containers ever serve one, and building it was ~40% of the router's
+  // require() (issue 25). esbuild turns the import() into a load on first call.
+  if (isAdminPath(req.path)) return (await import('../shared/admin/handler')).handleAdmin(undefined, context, req);
   const { group, action } = routeOf(req);
   const def = byRoute.get(`${group !== undefined && FIXED_SCOPES.has(group as Endpoint['scope']) ? group : 'room'}/${action}`);
   return handle(def, undefined, context, req);

@@ -17,6 +17,7 @@ import { build as esbuild, type Plugin } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { errorMessage } from '../shared/errors';
+import { BUNDLE_FILE, CACHE_FILE, warmUpEvent, writeCodeCache, writeLoader } from './code-cache';
 
 export const ROOT = resolve(__dirname, '..');
 export const FUNCTIONS_DIR = join(ROOT, 'functions');
@@ -29,32 +30,21 @@ export const DIST_DIR = join(ROOT, 'dist');
 export const NODE_TARGET = 'node20';
 /**
  * Every function bundle carries every room script (store.ts loads them all),
- * and the webrtc_room ones carry jose and the PrivateMapKey code too: with
- * the ban evictions and TRTC re-entry checks (issue 21) those passed 600 KB
- * by ~2 KB, so the budget is 640 KB. It catches a devDependency or a heavy
- * SDK pulled in by mistake (hundreds of KB), not a few scripts more.
- * (The metrics recorder of issue 23 adds 3.4 KB to every function.)
+ * and the webrtc_room ones carry jose and the PrivateMapKey code too. Budgets
+ * catch a devDependency or a heavy SDK pulled in by mistake (hundreds of KB),
+ * not a few scripts more. Measured after issue 25: the largest endpoint bundle
+ * 626 KB (webrtc_create_room), the router 797 KB, admin 716 KB, axios (the
+ * required HTTP client, loaded at the first Tencent API call) ~140 KB of each.
  */
 export const MAX_BUNDLE_BYTES = 640 * 1024;
 /**
- * The router carries every endpoint in one bundle, and with the event log and
- * webhooks (issue 14) and the webrtc_room endpoints, the TRTC callback and
- * PrivateMapKey issue (issue 15) it passed 600 KB: it gets its own budget, so
- * the single-endpoint bundles keep theirs.
+ * The router carries every endpoint in one bundle, the admin function the
+ * whole admin plane (every admin route, the dashboard page with its charts,
+ * the metrics exposition, the event log, webhooks and dead letters): they get
+ * their own budget, so the single-endpoint bundles keep theirs. The next step
+ * for both is a dashboard page shipped as a file in the zip, not a bigger number.
  */
 export const MAX_ROUTER_BYTES = 820 * 1024;
-/**
- * The admin function is the whole admin plane (every admin route, the
- * dashboard page, the event log, webhooks and dead letters); with the room
- * partitions' merges (issue 16) it passed 600 KB by ~6 KB: it shares the
- * router's budget rather than the single endpoints'. Both carry the dashboard
- * page, which with its charts (uPlot, issue 23) grew from 18 to 76 KB, and
- * the metrics exposition (prom-client's Registry, ~24 KB with our code):
- * 720 KB until then, 780 KB since (router 763 KB, admin 695 KB with issue 21 merged);
- * with cloud recording (issue 24, ~15 KB per bundle) merged beside them the
- * router measured 790 KB, so 820 KB. The next step is not a bigger number but a
- * router that ships the dashboard page as a file in its zip (issue 25 follow-up).
- */
 const BIG_BUNDLES = new Set(['router', 'admin']);
 /** A function bundle's size limit. */
 export const bundleBudget = (name: string) => (BIG_BUNDLES.has(name) ? MAX_ROUTER_BYTES : MAX_BUNDLE_BYTES);
@@ -100,8 +90,76 @@ export const trimUnusedTables: Plugin = {
   },
 };
 
+/**
+ * ioredis puts two methods per Redis command (~570) on its Commander prototype
+ * one by one at load. V8 keeps a prototype in fast mode and copies its whole
+ * descriptor array at every addition, so that loop is quadratic: 10-20 ms of
+ * every cold start (measured with an unminified bundle, timings around the loop). One property
+ * added and deleted first turns the prototype into a dictionary, where each
+ * addition is a hash insert (the loop takes ~0.3 ms); V8 makes the prototype
+ * fast again when it is first used as one, so method lookups cost the same.
+ * Fails the build when ioredis changes the loop, so the patch is not silently lost.
+ */
+const COMMANDER_LOOP = 'commands.forEach(function (commandName) {';
+export const ioredisCommanderDictionary: Plugin = {
+  name: 'ioredis-commander-dictionary',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]ioredis[\\/]built[\\/]utils[\\/]Commander\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes(COMMANDER_LOOP)) throw new Error(`${args.path}: the command loop changed; revisit ioredisCommanderDictionary (scripts/build.ts)`);
+      const patched = source.replace(COMMANDER_LOOP, `Commander.prototype.__dictionary = 0;\ndelete Commander.prototype.__dictionary;\n${COMMANDER_LOOP}`);
+      return { contents: patched, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * axios probes Node's fetch at load (a top-level `getFetch();` warming its fetch
+ * adapter's cache): reading the `fetch`, `Request` and `Response` globals makes
+ * Node load undici, ~23 ms, though our requests go through the http adapter
+ * (the first of axios's adapters Node supports, so the fetch one is never
+ * picked). Without that call the probe runs only if the fetch adapter is ever
+ * asked for. Its FormData check reads the `FormData` global at load too (undici
+ * again): the check goes without that constructor, as its kindOf test after
+ * it already recognises Node's FormData ('[object FormData]'); the service
+ * never sends one anyway. axios was ~40 ms of the first call that reaches a Tencent API
+ * (the router's check_config, get_login_info, the sweeper); undici was most of it.
+ * Fails the build when axios changes either line, so a patch is not silently lost.
+ */
+const AXIOS_PATCHES: [string, string][] = [
+  ['\ngetFetch();\n', '\n'],
+  [
+    "const FormDataCtor = typeof G.FormData !== 'undefined' ? G.FormData : undefined;",
+    'const FormDataCtor = undefined;',
+  ],
+];
+export const axiosLazyFetchProbe: Plugin = {
+  name: 'axios-lazy-fetch-probe',
+  setup(build) {
+    // axios requires http2 at load for its HTTP/2 transport, which the service never asks for (~4 ms more than http and https).
+    build.onResolve({ filter: /^http2$/ }, (args) =>
+      /[\\/]node_modules[\\/]axios[\\/]/.test(args.importer) ? { path: 'http2-on-use', namespace: 'trimmed' } : undefined,
+    );
+    build.onLoad({ filter: /^http2-on-use$/, namespace: 'trimmed' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:http2')[key] });",
+      loader: 'js',
+    }));
+    build.onLoad({ filter: /[\\/]node_modules[\\/]axios[\\/]dist[\\/]node[\\/]axios\.cjs$/ }, (args) => {
+      let source = readFileSync(args.path, 'utf8');
+      for (const [from, to] of AXIOS_PATCHES) {
+        if (!source.includes(from)) throw new Error(`${args.path}: no \`${from.trim()}\`; revisit axiosLazyFetchProbe (scripts/build.ts)`);
+        source = source.replace(from, to);
+      }
+      return { contents: source, loader: 'js' };
+    });
+  },
+};
+
 export interface BundleInfo {
+  /** bundle.js: what the budget limits. */
   bytes: number;
+  /** bundle.cache, V8's code cache (scripts/code-cache.ts), when one was made. */
+  cacheBytes?: number;
 }
 export type Manifest = Record<string, BundleInfo>;
 
@@ -121,6 +179,11 @@ export function functionNames(dir = FUNCTIONS_DIR): string[] {
 }
 
 export const bundlePath = (name: string, outdir = DIST_DIR) => join(outdir, name, 'index.js');
+/** The function's code: bundle.js beside the code-cache loader, or index.js itself for a build without a code cache. */
+export const codePath = (name: string, outdir = DIST_DIR) => {
+  const bundle = join(outdir, name, BUNDLE_FILE);
+  return existsSync(bundle) ? bundle : bundlePath(name, outdir);
+};
 
 function devDependencies(): string[] {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
@@ -140,7 +203,13 @@ function foreignInputs(inputs: string[]): string[] {
   return [...problems];
 }
 
-export async function buildFunctions(options: { outdir?: string; functions?: string[] } = {}): Promise<BuildResult> {
+/**
+ * `codeCache` (default on): give every bundle its V8 code cache and the loader
+ * that uses it (scripts/code-cache.ts): a warm-up run per function, ~0.3 s
+ * each, two at a time. Off, index.js is esbuild's bundle itself.
+ */
+export async function buildFunctions(options: { outdir?: string; functions?: string[]; codeCache?: boolean } = {}): Promise<BuildResult> {
+  const codeCache = options.codeCache ?? true;
   const outdir = options.outdir ?? DIST_DIR;
   const names = options.functions ?? functionNames();
   const problems: string[] = [];
@@ -154,7 +223,7 @@ export async function buildFunctions(options: { outdir?: string; functions?: str
   mkdirSync(outdir, { recursive: true });
   const result = await esbuild({
     absWorkingDir: ROOT,
-    entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, join(FUNCTIONS_DIR, `${name}.ts`)])),
+    entryPoints: Object.fromEntries(names.map((name) => [`${name}/${codeCache ? BUNDLE_FILE.replace(/\.js$/, '') : 'index'}`, join(FUNCTIONS_DIR, `${name}.ts`)])),
     outdir,
     bundle: true,
     platform: 'node',
@@ -170,8 +239,9 @@ export async function buildFunctions(options: { outdir?: string; functions?: str
     metafile: true,
     logLevel: 'warning',
     alias: ALIASES,
-    plugins: [trimUnusedTables],
+    plugins: [trimUnusedTables, ioredisCommanderDictionary, axiosLazyFetchProbe],
   });
+  if (codeCache) await writeCodeCaches(outdir, names);
 
   const manifest: Manifest = {};
   // Beside the function folders, not in them: a folder is what a deploy uploads.
@@ -182,7 +252,8 @@ export async function buildFunctions(options: { outdir?: string; functions?: str
     const inputs = Object.fromEntries(Object.keys(meta.inputs).map((input) => [input, result.metafile.inputs[input]]));
     writeFileSync(join(outdir, 'metafiles', `${name}.json`), JSON.stringify({ inputs, outputs: { [output]: meta } }) + '\n');
     const bytes = statSync(resolve(ROOT, output)).size;
-    manifest[name] = { bytes };
+    const cache = join(outdir, name, CACHE_FILE);
+    manifest[name] = existsSync(cache) ? { bytes, cacheBytes: statSync(cache).size } : { bytes };
     if (bytes > bundleBudget(name)) problems.push(`${name}: ${kb(bytes)} KB is over the ${kb(bundleBudget(name))} KB limit`);
     for (const foreign of foreignInputs(Object.keys(meta.inputs))) problems.push(`${name}: bundles ${foreign}`);
   }
@@ -190,6 +261,19 @@ export async function buildFunctions(options: { outdir?: string; functions?: str
   writeFileSync(join(outdir, 'manifest.json'), JSON.stringify(sorted, null, 2) + '\n');
   for (const name of names) if (!existsSync(bundlePath(name, outdir))) problems.push(`${name}: no bundle was written`);
   return { outdir, manifest: sorted, problems };
+}
+
+/** The loader and the code cache of every function, two warm-ups at a time (the build machine may have two cores). */
+async function writeCodeCaches(outdir: string, names: string[]): Promise<void> {
+  const queue = [...names];
+  const worker = async () => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      const dir = join(outdir, name);
+      writeLoader(dir);
+      await writeCodeCache(dir, name, warmUpEvent(join(ROOT, 'events'), name));
+    }
+  };
+  await Promise.all([worker(), worker()]);
 }
 
 export const kb = (bytes: number) => (bytes / 1024).toFixed(1);

@@ -21,7 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import Redis from 'ioredis';
-import { bundlePath, functionNames, kb } from './build';
+import { bundlePath, codePath, functionNames, kb } from './build';
 import { eventPath, readEvent, runBundle, takeCount } from './invoke';
 import { errorMessage } from '../shared/errors';
 
@@ -66,7 +66,7 @@ export async function measureColdStart(name: string, env: NodeJS.ProcessEnv, run
     cpus.length === runs
       ? { requireCpuMs: median(cpus.map((c) => c.require)), firstCpuMs: median(cpus.map((c) => c.first)), totalCpuMs: median(cpus.map((c) => c.require + c.first)) }
       : {};
-  return { name, bytes: statSync(file).size, requireMs, firstMs, totalMs: median(requires.map((r, i) => r + firsts[i]!)), ...cpu };
+  return { name, bytes: statSync(codePath(name)).size, requireMs, firstMs, totalMs: median(requires.map((r, i) => r + firsts[i]!)), ...cpu };
 }
 
 /** Instructions of `node -e <code>` under callgrind (all threads), or undefined without valgrind. */

@@ -124,6 +124,8 @@ export interface CheckOptions {
   skipDist?: boolean;
   /** For the function-name length: APP and STAGE as the deploy will see them. */
   env?: NodeJS.ProcessEnv;
+  /** The Node that builds the bundles (their code cache): `process.version` unless told. */
+  nodeVersion?: string;
 }
 
 export interface CheckReport {
@@ -203,6 +205,8 @@ export function checkServerlessFile(file: string = DEPLOY_FILE, options: CheckOp
   const runtimeMajor = /^Nodejs(\d+)\./.exec(doc.provider.runtime)?.[1];
   const targetMajor = /^node(\d+)/.exec(NODE_TARGET)?.[1];
   if (runtimeMajor !== targetMajor) problem(`provider.runtime ${doc.provider.runtime} does not match the bundles' target ${NODE_TARGET} (scripts/build.ts)`);
+  const codeCache = codeCacheWarning(doc.provider.runtime, options.nodeVersion ?? process.version);
+  if (codeCache) report.warnings.push(codeCache);
 
   // Timer.
   const eventsOf = (name: string, type: 'timer' | 'http') => (doc.functions[name]?.events ?? []).flatMap((event) => (type in event ? [(event as Record<string, unknown>)[type]] : []));
@@ -234,6 +238,21 @@ export function checkServerlessFile(file: string = DEPLOY_FILE, options: CheckOp
     if (scfName.length > SCF_NAME_MAX) problem(`function ${name}: its SCF name ${scfName} is ${scfName.length} characters, over ${SCF_NAME_MAX}; use a shorter APP or STAGE`);
   }
   return report;
+}
+
+/**
+ * The bundles' V8 code cache (scripts/code-cache.ts) is used only by the V8
+ * build that made it: the loader compares the exact `process.versions.v8`.
+ * SCF names its runtime by Node major.minor (Nodejs20.19) and publishes neither
+ * the patch release nor its V8 string, so what can be checked here is that the
+ * deploying Node has the runtime's major.minor; the first cold start's log
+ * line `code_cache_skipped` / `code_cache_rejected` (docs/deploy.md "Code cache") is the proof.
+ */
+export function codeCacheWarning(runtime: string, nodeVersion: string): string | undefined {
+  const wanted = /^Nodejs(\d+\.\d+)$/.exec(runtime)?.[1];
+  const have = /^v(\d+\.\d+)\./.exec(nodeVersion)?.[1];
+  if (!wanted || wanted === have) return undefined;
+  return `the bundles' V8 code cache is made by this Node (${nodeVersion}) and SCF's ${runtime} runs Node ${wanted}.x: it will most likely not be used (each cold start compiles, ~25-35 ms more; still correct). Build and deploy with Node ${wanted}.x to use it (docs/deploy.md "Code cache").`;
 }
 
 // ---------------------------------------------------------------- command line

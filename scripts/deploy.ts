@@ -408,6 +408,8 @@ export async function packageService(plan: DeployPlan, options: PackageOptions =
   const report = checkServerlessFile(DEPLOY_FILE, { skipDist: true, env: { STAGE: plan.stage, APP: plan.app } });
   if (report.problems.length > 0) throw new DeployFailure(`${report.file}:\n${report.problems.map((p) => `     - ${p}`).join('\n')}`);
   log(`checked  ${report.file}: ${report.functions.join(', ')}`);
+  // Warnings do not stop a deploy (e.g. a code cache this Node makes that SCF's will not use).
+  for (const warning of report.warnings) log(`warn     ${warning}`);
   const packages = packageFunctions(plan, built.outdir, options.only);
   if (options.writeTo) {
     mkdirSync(options.writeTo, { recursive: true });

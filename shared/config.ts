@@ -305,14 +305,16 @@ function problemsOf(error: z.ZodError, env: Env, prefix = ''): string[] {
 
 export function loadConfig(rawEnv: Env = process.env): Config {
   const env = present(rawEnv);
-  const parsed = envSchema.safeParse(env);
+  // jitless: zod would otherwise generate and compile a parser for this 60-field
+  // object (new Function) to run it once per container, a few ms of every cold start.
+  const parsed = envSchema.safeParse(env, { jitless: true });
   const problems = parsed.success ? [] : problemsOf(parsed.error, env);
   const overrides: Partial<Record<RoomType, z.infer<typeof overrideSchema>>> = {};
   for (const type of ROOM_TYPES) {
     const prefix = `${type.toUpperCase()}_`;
     const slice: Env = {};
     for (const name of Object.keys(overrideSchema.shape)) slice[name] = env[prefix + name];
-    const result = overrideSchema.safeParse(slice);
+    const result = overrideSchema.safeParse(slice, { jitless: true });
     if (result.success) overrides[type] = result.data;
     else problems.push(...problemsOf(result.error, env, prefix));
   }

@@ -26,6 +26,11 @@ const COMMON: RedisOptions = {
   // handler went from ~25,500 to ~41,500 req/s at 64 callers, with 24 instead
   // of 31 us of Node CPU per request (bench "heartbeat").
   enableAutoPipelining: false,
+  // No CLIENT SETINFO pair on every connect: in a bundle ioredis cannot find its
+  // package.json for the version it would send (it reads it anyway, loading
+  // fs/promises during a cold start's first call), and nothing reads the client
+  // info back. CLIENT LIST still shows the connection.
+  disableClientInfo: true,
 };
 
 export function connectRedis(url: string, cluster: boolean): RedisClient {

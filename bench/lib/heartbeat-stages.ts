@@ -60,9 +60,9 @@ async function timePerCallAsync(calls: number, work: (i: number) => Promise<unkn
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** A store client whose every command answers ['OK'] from a resolved promise (no I/O). */
+/** A store client whose every command answers 1 (the heartbeat script's "taken") from a resolved promise (no I/O). */
 function resolvedRedis(): unknown {
-  const answer = () => Promise.resolve(['OK']);
+  const answer = () => Promise.resolve(1);
   return new Proxy({}, { get: (_target, prop) => (prop === 'then' ? undefined : answer) });
 }
 

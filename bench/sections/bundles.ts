@@ -5,6 +5,9 @@
  * (scripts/coldstart.ts --json, when both exist): wall ms, CPU ms and, when
  * valgrind is installed, the instructions require() of the router and the
  * heartbeat bundles executes (a figure the machine's load does not move).
+ * The bundles load through their V8 code cache (scripts/code-cache.ts; its
+ * size per bundle comes from the manifest), as SCF runs them when the Node
+ * that built them matches.
  * Nothing is built here: the bench reports what is there and never waits on a build.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -23,6 +26,8 @@ const COUNTED = ['router', 'pusher_heartbeat', 'admin'];
 export interface BundleRow {
   name: string;
   bytes?: number;
+  /** The bundle's V8 code cache (bundle.cache), from the manifest. */
+  cacheBytes?: number;
   gzipBytes?: number;
   /** require + first invocation, median of fresh processes (scripts/coldstart.ts). */
   coldStartMs?: number;
@@ -135,6 +140,7 @@ export async function runBundles(options: { coldstartTimeoutMs: number }): Promi
     rows.set(name, {
       name,
       bytes: pickNumber(record, ['bytes', 'size', 'sizeBytes', 'minifiedBytes', 'outputBytes']),
+      cacheBytes: pickNumber(record, ['cacheBytes']),
       gzipBytes: pickNumber(record, ['gzipBytes', 'gzip', 'gzipSize', 'zipBytes', 'zipSize']),
       loads: loadsOf(name),
     });

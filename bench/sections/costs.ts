@@ -43,7 +43,7 @@ import {
 import { HEARTBEAT_INTERVAL_S, PRICES, SECONDS_PER_MONTH } from '../lib/prices';
 import { percentile, round } from '../lib/stats';
 import { seatForType } from './heartbeat';
-import { beatsOf, privateRedis } from './script-cpu';
+import { measureHeartbeatCpu, privateBed, privateRedis } from './script-cpu';
 
 export const MEMORY_SIZES_MB = [128, 256] as const;
 export const APP_PUSHERS = 10_000;
@@ -132,49 +132,24 @@ async function heartbeatDurations(bed: Bed, calls: number): Promise<{ router: nu
   return durations;
 }
 
-async function cpuSeconds(client: Redis): Promise<number> {
-  const info = await client.info('cpu');
-  return Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
-}
-
-async function evalsha(client: Redis): Promise<{ calls: number; usec: number }> {
-  const line = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(await client.info('commandstats'));
-  return { calls: Number(line?.[1] ?? 0), usec: Number(line?.[2] ?? 0) };
-}
-
-/** Windows each room type's heartbeats are split into; the least CPU per heartbeat of them is kept (the machine's other jobs only ever add). */
-export const CPU_WINDOWS = 5;
-
-/** Redis CPU (whole request) and EVALSHA time per heartbeat, per room type, on a private redis-server. */
+/**
+ * Redis CPU per heartbeat request (the process's: read, parse, EVALSHA,
+ * reply) and EVALSHA time alone, per room type, on a private redis-server with
+ * Redis busy (the handlers' own commands replayed: script-cpu.ts
+ * measureHeartbeatCpu), as on a shard that carries many pushers.
+ */
 async function redisCpuPerHeartbeat(calls: number): Promise<{ cpu: Partial<Record<RoomType, number>>; evalsha: Partial<Record<RoomType, number>> } | undefined> {
   const redis = await privateRedis();
   if (!redis) return undefined;
-  const bed = await Bed.open('cost-cpu', { REDIS_URL: redis.url });
+  const bed = await privateBed('cost-cpu', redis.url);
   const stats = new Redis(redis.url);
   try {
     const cpu: Partial<Record<RoomType, number>> = {};
     const script: Partial<Record<RoomType, number>> = {};
-    const perWindow = Math.ceil(calls / CPU_WINDOWS);
     for (const type of ROOM_TYPES) {
-      const beat = await beatsOf(bed, type);
-      for (let i = 0; i < 1000; i++) await beat(i);
-      const windows: { cpu: number; script: number }[] = [];
-      for (let w = 0; w < CPU_WINDOWS; w++) {
-        const cpu0 = await cpuSeconds(stats);
-        const ev0 = await evalsha(stats);
-        let next = 0;
-        // 16 in flight: many clients' requests interleave on a shard, as in production.
-        await Promise.all(
-          Array.from({ length: 16 }, async () => {
-            while (next < perWindow) await beat(w * perWindow + next++);
-          }),
-        );
-        const cpu1 = await cpuSeconds(stats);
-        const ev1 = await evalsha(stats);
-        windows.push({ cpu: ((cpu1 - cpu0) * 1e6) / perWindow, script: (ev1.usec - ev0.usec) / (ev1.calls - ev0.calls) });
-      }
-      cpu[type] = round(Math.min(...windows.map((x) => x.cpu)), 2);
-      script[type] = round(Math.min(...windows.map((x) => x.script)), 2);
+      const { busy } = await measureHeartbeatCpu(bed, stats, type, calls);
+      cpu[type] = busy.processUs;
+      script[type] = busy.us;
     }
     return { cpu, evalsha: script };
   } finally {
@@ -317,7 +292,7 @@ export async function runCosts(bed: Bed, options: { calls: number; cpuCalls: num
     direct: { meanMs: direct.reduce((a, b) => a + b, 0) / direct.length, p50Ms: percentile(direct, 50), p99Ms: percentile(direct, 99) },
     evalshaUs: redis?.evalsha,
     redisNote: redis
-      ? `private redis-server, ${options.cpuCalls} heartbeats per room type in ${CPU_WINDOWS} windows (the least kept), 16 in flight, INFO cpu (user + sys) / heartbeats`
+      ? `private redis-server, ${options.cpuCalls} heartbeats per room type with Redis busy (the handlers' own EVALSHA commands replayed, 16 in flight), INFO cpu (user + sys) / heartbeats`
       : 'redis-server not installed: no private Redis to measure CPU per heartbeat on',
   };
 }

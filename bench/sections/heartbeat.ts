@@ -74,15 +74,15 @@ export async function seatForType(bed: Bed, type: RoomType): Promise<{ user: Use
   return seated;
 }
 
-/** A Redis client stand-in whose every command answers ['OK'] at once (for the no-Redis handler cost). */
+/** A Redis client stand-in whose every command answers 1 (the heartbeat script's "taken") at once (for the no-Redis handler cost). */
 function instantRedis(): RedisClient {
   // Answered in a later turn of the event loop, as a network reply would be.
-  const answer = () => new Promise<string[]>((resolve) => setImmediate(resolve, ['OK']));
+  const answer = () => new Promise<number>((resolve) => setImmediate(resolve, 1));
   return new Proxy({}, { get: (_target, prop) => (prop === 'then' ? undefined : answer) }) as unknown as RedisClient;
 }
 
 /** The EVALSHA commands (full argument lists) the handler sends, one per caller. */
-async function captureCommands(rt: Runtime, run: () => Promise<void>): Promise<(string | number | Buffer)[][]> {
+export async function captureCommands(rt: Runtime, run: () => Promise<void>): Promise<(string | number | Buffer)[][]> {
   const client = rt.redis as unknown as { sendCommand: (command: { name: string; args: (string | number | Buffer)[] }, ...rest: unknown[]) => unknown };
   const original = client.sendCommand;
   const captured: (string | number | Buffer)[][] = [];
@@ -195,12 +195,11 @@ export async function runHeartbeat(bed: Bed, options: { reps: number; warmMs: nu
     await Promise.all(seated.map((_, caller) => handlerOnce(caller)));
   });
   if (commands.length !== CALLERS) throw new Error(`captured ${commands.length} heartbeat commands, expected ${CALLERS}`);
-  const trivialSha = (await adminClient().script('LOAD', "return {'OK'}")) as string;
+  const trivialSha = (await adminClient().script('LOAD', 'return 1')) as string;
   const rawEvalsha = raw as unknown as { evalsha: (...args: (string | number | Buffer)[]) => Promise<unknown> };
   const replay = (sha?: string) => async (caller: number) => {
     const [original, ...rest] = commands[caller]!;
-    const reply = (await rawEvalsha.evalsha(sha ?? original!, ...rest)) as unknown[];
-    return reply[0] === 'OK';
+    return (await rawEvalsha.evalsha(sha ?? original!, ...rest)) === 1;
   };
   const stubRt = buildRuntime(bed.rt.config, { redis: instantRedis(), im: bed.rt.im, live: bed.rt.live });
   const breakdown = {} as HeartbeatResult['breakdown'];

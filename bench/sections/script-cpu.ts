@@ -24,17 +24,28 @@ import { main_handler as webrtcHeartbeat } from '../../functions/webrtc_heartbea
 import { ROOM_TYPES, WEBRTC_ROOM, loadConfig, type RoomType } from '../../shared/config';
 import { apiEvent, Bed } from '../lib/bed';
 import { round } from '../lib/stats';
-import { CALLERS, seatForType } from './heartbeat';
+import { CALLERS, captureCommands, seatForType } from './heartbeat';
 import { partitionOf, roomKeys } from '../../shared/rooms/keys';
 
 export interface ScriptCpuResult {
   status: 'ok' | 'no-redis-server';
   note: string;
-  /** Redis usec per heartbeat EVALSHA, per room type: the median of WINDOWS windows. */
+  /**
+   * Redis usec per heartbeat EVALSHA with Redis busy, per room type: the
+   * EVALSHA commands the handlers sent, replayed as fast as Redis answers
+   * them (16 in flight), as on a shard that carries many pushers. The median
+   * of WINDOWS windows.
+   */
   heartbeatUs: Partial<Record<RoomType, number>>;
   /** Each window's figure, per room type. */
   heartbeatWindowsUs: Partial<Record<RoomType, number[]>>;
-  /** The Redis process's CPU (user + system, INFO cpu) per heartbeat request: network I/O and parsing included. */
+  /**
+   * The same while the handlers in this process drive the heartbeats: Redis
+   * then idles between calls, sharing 2 cores with Node, and each call runs
+   * slower (caches, wake-ups). Median of WINDOWS windows.
+   */
+  throughHandlersUs: Partial<Record<RoomType, number>>;
+  /** The Redis process's CPU (user + system, INFO cpu) per heartbeat request, Redis busy: network I/O and parsing included. */
   processCpuUs: Partial<Record<RoomType, number>>;
   /**
    * The sweeper's share: heartbeats leave the deadline index at a room's
@@ -101,6 +112,12 @@ export async function privateRedis(wrap: string[] = []): Promise<{ url: string; 
     },
   };
 }
+
+/** A bench bed on a private redis-server: one server, even when the run's own Redis is a cluster (npm run test:cluster). */
+export const privateBed = (name: string, url: string) =>
+  // No metrics: their flush (a script per second from this process) would count as heartbeat time here;
+  // what counting costs is the metrics section's figure.
+  Bed.open(name, { REDIS_URL: url, REDIS_CLUSTER: 'false', METRICS: 'false' });
 
 /** EVALSHA's calls and usec so far (INFO commandstats). */
 async function evalshaStats(client: Redis): Promise<{ calls: number; usec: number }> {
@@ -199,7 +216,7 @@ async function instructionsPerHeartbeat(): Promise<ScriptCpuResult['heartbeatIns
   const dir = mkdtempSync(path.join(tmpdir(), 'roomservice-cg-'));
   const redis = await privateRedis(['valgrind', '--tool=callgrind', `--callgrind-out-file=${dir}/cg.%p`]);
   if (!redis) return undefined;
-  const bed = await Bed.open('scpu-cg', { REDIS_URL: redis.url });
+  const bed = await privateBed('scpu-cg', redis.url);
   const counted = 1000;
   try {
     const result: NonNullable<ScriptCpuResult['heartbeatInstructions']> = {};
@@ -222,24 +239,53 @@ async function instructionsPerHeartbeat(): Promise<ScriptCpuResult['heartbeatIns
   }
 }
 
+/** One room type's heartbeats on a private server: through the handlers, then replayed with Redis busy. */
+export interface HeartbeatCpu {
+  /** The seats' rooms (seated through the handlers). */
+  rooms: string[];
+  /** EVALSHA usec per heartbeat and the Redis process's CPU per heartbeat request, Redis busy (median window; every window). */
+  busy: { us: number; windows: number[]; processUs: number };
+  /** The same while this process's handlers drive the heartbeats (Redis idles between calls). */
+  handlers: { us: number; windows: number[]; processUs: number };
+}
+
+/**
+ * Seats CALLERS users of `type` through the handlers and measures their
+ * heartbeats twice: driven by the handlers, then the EVALSHA commands the
+ * handlers sent replayed as fast as Redis answers them (16 in flight), as on
+ * a shard that carries many pushers. Replayed, each is a heartbeat again:
+ * same session, quotas counted, the seat's deadline written.
+ */
+export async function measureHeartbeatCpu(bed: Bed, stats: Redis, type: RoomType, calls = CALLS): Promise<HeartbeatCpu> {
+  const beat = await beatsOf(bed, type);
+  const handlers = await usPerCall(stats, beat, calls, WINDOWS);
+  const commands = await captureCommands(bed.rt, async () => {
+    for (let i = 0; i < CALLERS; i++) await beat(i);
+  });
+  const raw = stats as unknown as { evalsha: (...args: (string | number | Buffer)[]) => Promise<unknown> };
+  const busy = await usPerCall(stats, (i) => raw.evalsha(...commands[i % commands.length]!), calls, WINDOWS);
+  return { rooms: beat.rooms, busy, handlers };
+}
+
 export async function runScriptCpu(): Promise<ScriptCpuResult> {
   const redis = await privateRedis();
-  if (!redis) return { status: 'no-redis-server', note: 'redis-server not installed: no private Redis to read commandstats from', heartbeatUs: {}, heartbeatWindowsUs: {}, processCpuUs: {}, sweeper: {}, callsPerFigure: CALLS };
-  const bed = await Bed.open('scpu', { REDIS_URL: redis.url });
+  if (!redis) return { status: 'no-redis-server', note: 'redis-server not installed: no private Redis to read commandstats from', heartbeatUs: {}, heartbeatWindowsUs: {}, throughHandlersUs: {}, processCpuUs: {}, sweeper: {}, callsPerFigure: CALLS };
+  const bed = await privateBed('scpu', redis.url);
   const stats = new Redis(redis.url);
   try {
     const heartbeatUs: ScriptCpuResult['heartbeatUs'] = {};
     const heartbeatWindowsUs: ScriptCpuResult['heartbeatWindowsUs'] = {};
+    const throughHandlersUs: ScriptCpuResult['throughHandlersUs'] = {};
     const processCpuUs: ScriptCpuResult['processCpuUs'] = {};
     const sweeper: ScriptCpuResult['sweeper'] = {};
     for (const type of ROOM_TYPES) {
-      const beat = await beatsOf(bed, type);
-      const measured = await usPerCall(stats, beat, CALLS, WINDOWS);
-      heartbeatUs[type] = measured.us;
-      heartbeatWindowsUs[type] = measured.windows;
-      processCpuUs[type] = measured.processUs;
-      const visitUs = await sweepVisitUs(bed, stats, type, beat.rooms, loadConfig(bed.env).sweepBatch);
-      const seats = CALLERS / beat.rooms.length;
+      const measured = await measureHeartbeatCpu(bed, stats, type);
+      heartbeatUs[type] = measured.busy.us;
+      heartbeatWindowsUs[type] = measured.busy.windows;
+      processCpuUs[type] = measured.busy.processUs;
+      throughHandlersUs[type] = measured.handlers.us;
+      const visitUs = await sweepVisitUs(bed, stats, type, measured.rooms, loadConfig(bed.env).sweepBatch);
+      const seats = CALLERS / measured.rooms.length;
       // The deployed timeout (the bench's own seats never time out: BENCH_OVERRIDES).
       const { HEARTBEAT_TIMEOUT: _benchTimeout, ...deployed } = bed.env;
       const timeoutMs = loadConfig(deployed).rooms[type].heartbeatTimeoutMs;
@@ -255,7 +301,7 @@ export async function runScriptCpu(): Promise<ScriptCpuResult> {
     await bed.close();
     await redis.stop();
     const heartbeatInstructions = await instructionsPerHeartbeat();
-    return { status: 'ok', note, heartbeatUs, heartbeatWindowsUs, processCpuUs, sweeper, emptyScriptUs, oneCommandScriptUs, callsPerFigure: CALLS, heartbeatInstructions };
+    return { status: 'ok', note, heartbeatUs, heartbeatWindowsUs, throughHandlersUs, processCpuUs, sweeper, emptyScriptUs, oneCommandScriptUs, callsPerFigure: CALLS, heartbeatInstructions };
   } catch (error) {
     stats.disconnect();
     await bed.close();

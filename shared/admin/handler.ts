@@ -26,10 +26,9 @@ import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './page';
 import { ADMIN_ROUTES, TextAnswer, type AdminRoute } from './routes';
 import { countAdminRequest, flushMetrics } from '../metrics/recorder';
 
-/** `/admin`, `/admin/` and everything below. */
-const ADMIN_PATH = /^\/admin(?:\/.*)?$/;
+import { isAdminPath } from './path';
 
-export const isAdminPath = (path: string) => ADMIN_PATH.test(path);
+export { isAdminPath };
 
 const SECURITY_HEADERS = {
   'Cache-Control': 'no-store',

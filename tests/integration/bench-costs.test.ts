@@ -7,7 +7,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { adminClient, Bed, closeAdmin, closeFakeCloud, deleteByPrefix, RUN_PREFIX } from '../../bench/lib/bed';
+import { Bed, closeAdmin, closeFakeCloud } from '../../bench/lib/bed';
+import { deleteByPrefix } from '../support/harness';
 import { costRows, runCosts } from '../../bench/sections/costs';
 import { installRuntime } from '../../shared/runtime';
 
@@ -18,8 +19,11 @@ describe('bench costs section', () => {
 
   afterAll(async () => {
     installRuntime(undefined);
-    for (const bed of beds) await bed.close();
-    await deleteByPrefix(adminClient(), RUN_PREFIX);
+    // Through the bed's own client, on every master (a cluster in npm run test:cluster).
+    for (const bed of beds) {
+      await deleteByPrefix(bed.rt, bed.prefix);
+      await bed.close();
+    }
     await closeAdmin();
     await closeFakeCloud();
   });

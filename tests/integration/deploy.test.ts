@@ -88,7 +88,8 @@ describe('built bundles in fresh processes', () => {
     ]);
     // Only what SCF would give the function: PATH and the service's own variables.
     env = { PATH: process.env.PATH, ...testEnv(undefined, prefix, { IM_API_BASE_URL: fake.imBaseUrl, CLOUD_API_BASE_URL: fake.cloudBaseUrl, ADMIN_API_KEY: 'deploy-test-admin-key-0123456789abcdef' }) };
-  }, 60_000);
+    // The build runs every function once for its V8 code cache (~0.3 s each, more on a loaded machine).
+  }, 180_000);
 
   afterAll(async () => {
     const redis = redisAdmin();

@@ -1,0 +1,110 @@
+/**
+ * The bundles' V8 code cache (scripts/code-cache.ts): V8 accepts the cache the
+ * build made, and a cache V8 refuses or one from another V8 build only costs
+ * compile time: the function still loads and answers, and says so once in its log.
+ */
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildFunctions, bundlePath } from '../../scripts/build';
+import { BUNDLE_FILE, CACHE_FILE } from '../../scripts/code-cache';
+import { codeCacheWarning } from '../../scripts/deploy-check';
+import { BundleProcess } from '../../scripts/invoke';
+import { REDIS_URL, testEnv } from '../support/test-env';
+
+// Signs a test push URL: no login, no IM call.
+const NAME = 'get_test_pushurl';
+const EVENT = JSON.parse(readFileSync(join(__dirname, '..', '..', 'events', `${NAME}.json`), 'utf8')) as unknown;
+const PREFIX = `code-cache-${randomBytes(4).toString('hex')}`;
+const ENV = { PATH: process.env.PATH, ...testEnv(undefined, PREFIX) };
+
+const cacheEvents = (logs: string[]) => logs.map((line) => (JSON.parse(line) as { event?: string }).event).filter((event) => event?.startsWith('code_cache'));
+
+/** Loads the function in a fresh node as SCF would and answers the event once. */
+async function loadAndCall(dir: string): Promise<{ loadLogs: string[]; status: number }> {
+  const proc = await BundleProcess.start(join(dir, 'index.js'), { env: ENV, name: NAME });
+  try {
+    const { response, error } = await proc.invoke(EVENT);
+    expect(error).toBeUndefined();
+    return { loadLogs: proc.ready.logs, status: (response as { statusCode: number }).statusCode };
+  } finally {
+    await proc.close();
+  }
+}
+
+describe('V8 code cache of a built function', () => {
+  let outdir: string;
+
+  beforeAll(async () => {
+    outdir = mkdtempSync(join(tmpdir(), 'roomservice-code-cache-'));
+    const built = await buildFunctions({ outdir, functions: [NAME] });
+    expect(built.problems).toEqual([]);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (outdir) rmSync(outdir, { recursive: true, force: true });
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`${PREFIX}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  /** A copy of the built function directory to spoil. */
+  const copyOfFunction = () => {
+    const dir = mkdtempSync(join(outdir, 'copy-'));
+    for (const file of ['index.js', BUNDLE_FILE, CACHE_FILE]) copyFileSync(join(outdir, NAME, file), join(dir, file));
+    return dir;
+  };
+
+  it('is used: the loader logs nothing about it and the function answers', async () => {
+    expect(bundlePath(NAME, outdir)).toBe(join(outdir, NAME, 'index.js'));
+
+    const { loadLogs, status } = await loadAndCall(join(outdir, NAME));
+
+    expect(cacheEvents(loadLogs)).toEqual([]);
+    expect(status).toBe(200);
+  });
+
+  it('rejected by V8 (here: damaged), costs a compile and one log line, not the function', async () => {
+    const dir = copyOfFunction();
+    writeFileSync(join(dir, CACHE_FILE), Buffer.from('not a code cache'));
+
+    const { loadLogs, status } = await loadAndCall(dir);
+
+    expect(cacheEvents(loadLogs)).toEqual(['code_cache_rejected']);
+    expect(status).toBe(200);
+  });
+
+  it('made by another V8 build, is not read at all: one log line, the function answers', async () => {
+    const dir = copyOfFunction();
+    const loader = readFileSync(join(dir, 'index.js'), 'utf8');
+    expect(loader).toContain(JSON.stringify(process.versions.v8));
+    writeFileSync(join(dir, 'index.js'), loader.replace(JSON.stringify(process.versions.v8), JSON.stringify('10.2.154.26-node.1')));
+
+    const { loadLogs, status } = await loadAndCall(dir);
+
+    expect(cacheEvents(loadLogs)).toEqual(['code_cache_skipped']);
+    expect(status).toBe(200);
+  });
+
+  it('missing, the function loads without it, silently', async () => {
+    const dir = copyOfFunction();
+    rmSync(join(dir, CACHE_FILE));
+
+    const { loadLogs, status } = await loadAndCall(dir);
+
+    expect(cacheEvents(loadLogs)).toEqual([]);
+    expect(status).toBe(200);
+  });
+});
+
+describe('deploy check on the code cache', () => {
+  it('warns when the deploying Node is not the runtime major.minor', () => {
+    expect(codeCacheWarning('Nodejs20.19', 'v20.19.5')).toBeUndefined();
+    expect(codeCacheWarning('Nodejs20.19', 'v20.20.2')).toMatch(/Node 20\.19\.x.*not be used/);
+    expect(codeCacheWarning('Nodejs18.15', 'v20.19.5')).toMatch(/Node 18\.15\.x/);
+  });
+});
