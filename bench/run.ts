@@ -8,7 +8,9 @@
  *
  *   npm run bench                       all sections (~3 min on 2 cores)
  *   npm run bench -- --only=heartbeat   some sections: heartbeat, metrics, roundtrips,
- *                                       scriptcpu, costs, list, sweep, memory, bundles, gateway, webhooks, partitions
+ *                                       scriptcpu, costs, list, sweep, memory, bundles, gateway, sidebyside, webhooks, partitions
+ *                                       (sidebyside: the compiled server against the 2018 one, when its code
+ *                                       is at hand: OLD_ROOMSERVICE_DIR or the fetch tool's mirror)
  *                                       (partitions: a throwaway 3-master cluster on 7001-7003,
  *                                       scripts/bench-partitions.sh, ROOM_PARTITIONS=48)
  *   npm run bench -- --quick            shorter windows, fewer repeats
@@ -29,6 +31,7 @@ import { runScriptCpu, type ScriptCpuResult } from './sections/script-cpu';
 import { costRows, costsBlock, runCosts, writeCostsBlock, COSTS_FILE, type CostsResult } from './sections/costs';
 import { FIGURE_FILES, figuresBlock, writeFigures } from './sections/figures';
 import { runGateway, type GatewayResult } from './sections/gateway';
+import { runSideBySide, type SideBySideResult } from './sections/side-by-side';
 import { runHeartbeat, type HeartbeatResult } from './sections/heartbeat';
 import { runMetricsCost, type MetricsCostResult } from './sections/metrics';
 import { CLIENT_STAGE } from './lib/heartbeat-stages';
@@ -38,7 +41,7 @@ import { runWebhooks, type WebhookResult } from './sections/webhooks';
 import { BIG, DUE, LIST_SMALL, populate, runAdminList, runList, runSweep, SWEEP_SMALL, type AdminListResult, type ListResult, type ScaleBeds, type SweepResult } from './sections/scale';
 import { errorMessage } from '../shared/errors';
 
-const SECTIONS = ['heartbeat', 'metrics', 'scriptcpu', 'costs', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway', 'webhooks', 'partitions'] as const;
+const SECTIONS = ['heartbeat', 'metrics', 'scriptcpu', 'costs', 'roundtrips', 'list', 'sweep', 'memory', 'bundles', 'gateway', 'sidebyside', 'webhooks', 'partitions'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
@@ -49,8 +52,8 @@ const only = new Set<Section>(onlyArg ? (onlyArg.split(',') as Section[]) : SECT
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; use ${SECTIONS.join(', ')}`);
 
 const settings = quick
-  ? { hb: { reps: 3, warmMs: 300, measureMs: 1200 }, costs: { calls: 500, cpuCalls: 2000 }, list: { samples: 100, warm: 20 }, sweep: { reps: 5 }, gw: { warmSeconds: 1, seconds: 4 }, wh: { users: 16, seconds: 4 } }
-  : { hb: { reps: 8, warmMs: 300, measureMs: 2000 }, costs: { calls: 3000, cpuCalls: 10_000 }, list: { samples: 400, warm: 40 }, sweep: { reps: 15 }, gw: { warmSeconds: 2, seconds: 10 }, wh: { users: 32, seconds: 10 } };
+  ? { hb: { reps: 3, warmMs: 300, measureMs: 1200 }, costs: { calls: 500, cpuCalls: 2000 }, list: { samples: 100, warm: 20 }, sweep: { reps: 5 }, gw: { warmSeconds: 1, seconds: 4 }, sbs: { warmSeconds: 1, seconds: 4, rounds: 2, connections: 64 }, wh: { users: 16, seconds: 4 } }
+  : { hb: { reps: 8, warmMs: 300, measureMs: 2000 }, costs: { calls: 3000, cpuCalls: 10_000 }, list: { samples: 400, warm: 40 }, sweep: { reps: 15 }, gw: { warmSeconds: 2, seconds: 10 }, sbs: { warmSeconds: 2, seconds: 10, rounds: 4, connections: 64 }, wh: { users: 32, seconds: 10 } };
 
 const progress = (text: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${text}\n`);
 const t0 = performance.now();
@@ -345,6 +348,28 @@ async function main(): Promise<void> {
         measured: `${gw.typedClient.requestsPerSecond} req/s, p50 ${gw.typedClient.latencyMs.p50} ms, p99 ${gw.typedClient.latencyMs.p99} ms${gw.typedClient.wrongAnswers ? `, ${gw.typedClient.wrongAnswers} errors` : ''}`,
         target: 'report',
         verdict: gw.typedClient.wrongAnswers ? 'error' : 'report',
+      });
+    });
+
+    await attempt('sidebyside', async () => {
+      const sbs: SideBySideResult = await runSideBySide(await open('sbs'), settings.sbs);
+      results.sideBySide = sbs;
+      if (sbs.status !== 'ok') {
+        rows.push({ figure: 'side by side with the 2018 server: heartbeat req/s ours / 2018', measured: `not measured: ${sbs.note}`, target: '>= 1.2', verdict: 'n/a' });
+        return;
+      }
+      const wrong = sbs.rounds.reduce((n, r) => n + r.non2xx + r.errors + r.wrongAnswers, 0);
+      rows.push({
+        figure: `side by side with the 2018 server: heartbeat req/s ours / 2018 (${sbs.connections} conns, ${sbs.rounds.length / 2} x ${sbs.seconds} s alternating)`,
+        measured: `${sbs.ratio} (${sbs.newRps} vs ${sbs.oldRps} req/s, medians; rounds ${sbs.rounds.map((r) => `${r.server} ${r.requestsPerSecond}`).join(', ')}; ${sbs.workers} workers, ${sbs.loggedLines} request lines to a file; 1-min load ${sbs.loadAverage.before}-${sbs.loadAverage.after})${wrong ? `; ${wrong} errors/non-2xx` : ''}`,
+        target: '>= 1.2',
+        verdict: wrong ? 'error' : sbs.ratio >= 1.2 ? 'pass' : 'MISS',
+      });
+      rows.push({
+        figure: 'side by side: heartbeat p99 ours / 2018 (ms, medians of rounds); clean exit on SIGTERM',
+        measured: `${sbs.newP99} vs ${sbs.oldP99} ms; exit ${sbs.cleanExit ? '0' : 'NOT clean'}`,
+        target: 'p99 no worse',
+        verdict: !sbs.cleanExit ? 'error' : sbs.newP99 <= sbs.oldP99 ? 'pass' : 'MISS',
       });
     });
 

@@ -7,7 +7,8 @@
  * `/admin/...` (the admin API and dashboard, shared/admin/) has its own pipeline.
  */
 import { type Endpoint, handle, routeOf, type ScfHandler } from '../shared/http/endpoint';
-import { toHttpRequest } from '../shared/http/event';
+import { toHttpRequest, type HttpRequest, type ScfContext } from '../shared/http/event';
+import type { ScfResponse } from '../shared/http/response';
 import { isOpenApiRequest, openApiResponse } from '../shared/http/openapi';
 import { isAdminPath } from '../shared/admin/path';
 import { endpoint as addAudience } from './add_audience';
@@ -53,6 +54,23 @@ const byRoute = new Map(ENDPOINTS.map((e) => [`${e.scope}/${e.action}`, e]));
 /** Path segments that name a scope of their own; any other is a stream room type (`room`). */
 const FIXED_SCOPES = new Set(ENDPOINTS.filter((e) => e.scope !== 'room').map((e) => e.scope));
 
+/**
+ * One request, already read (from an SCF event below, or straight off a socket
+ * by the HTTP server, shared/http/server.ts): the API reference, the admin
+ * plane, or the endpoint its path names. The one routing table of the service.
+ */
+export async function routeRequest(req: HttpRequest, context: ScfContext = {}): Promise<ScfResponse> {
+  if (isOpenApiRequest(req.method, req.path)) return openApiResponse(ENDPOINTS);
+  // The admin plane (its routes' schemas, the dashboard page, the metrics
+  // exposition) loads at the first /admin request, not with the router: few
+  // router containers ever serve one, and building it was ~40% of the router's
+  // require() (issue 25). esbuild turns the import() into a load on first call.
+  if (isAdminPath(req.path)) return (await import('../shared/admin/handler')).handleAdmin(undefined, context, req);
+  const { group, action } = routeOf(req);
+  const def = byRoute.get(`${group !== undefined && FIXED_SCOPES.has(group as Endpoint['scope']) ? group : 'room'}/${action}`);
+  return handle(def, undefined, context, req);
+}
+
 export const main_handler: ScfHandler = async (event, context = {}) => {
   let req;
   try {
@@ -60,13 +78,5 @@ export const main_handler: ScfHandler = async (event, context = {}) => {
   } catch {
     return handle(undefined, event, context); // answers the "unrecognised event" envelope
   }
-  if (isOpenApiRequest(req.method, req.path)) return openApiResponse(ENDPOINTS);
-  // The admin plane (its routes' schemas, the dashboard page, the metrics
-  // exposition) loads at the first /admin request, not with the router: few
-  // router containers ever serve one, and building it was ~40% of the router's
-  // require() (issue 25). esbuild turns the import() into a load on first call.
-  if (isAdminPath(req.path)) return (await import('../shared/admin/handler')).handleAdmin(event, context, req);
-  const { group, action } = routeOf(req);
-  const def = byRoute.get(`${group !== undefined && FIXED_SCOPES.has(group as Endpoint['scope']) ? group : 'room'}/${action}`);
-  return handle(def, event, context, req);
+  return routeRequest(req, context);
 };

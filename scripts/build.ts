@@ -53,7 +53,7 @@ export const bundleBudget = (name: string) => (BIG_BUNDLES.has(name) ? MAX_ROUTE
  * tls-sig-api-v2's package.json names `main` twice; Node takes the last (the file
  * that exists), esbuild the first (a missing file). Point both at what Node loads.
  */
-const ALIASES = { 'tls-sig-api-v2': require.resolve('tls-sig-api-v2', { paths: [ROOT] }) };
+export const ALIASES = { 'tls-sig-api-v2': require.resolve('tls-sig-api-v2', { paths: [ROOT] }) };
 
 /**
  * Two tables the service never reads, dropped so a bundle stays a third smaller

@@ -54,7 +54,13 @@ export const DEPLOY_VARIABLES: Readonly<Record<string, { default?: string; secre
 };
 
 /** Config variables that mean nothing on SCF. */
-export const LOCAL_ONLY_VARIABLES: Readonly<Record<string, string>> = { PORT: 'serves the local gateway only' };
+export const LOCAL_ONLY_VARIABLES: Readonly<Record<string, string>> = {
+  PORT: 'serves the local gateway and the self-hosted server only',
+  HOST: 'serves the self-hosted server only',
+  WORKERS: 'serves the self-hosted server only',
+  SWEEP_INTERVAL_MS: 'the local gateway and the self-hosted server only (SCF: the sweeper timer trigger)',
+  SHUTDOWN_GRACE_MS: 'serves the self-hosted server only',
+};
 
 /** SCF refuses user variables with these prefixes (doc 583/32748): the platform sets them. */
 export const RESERVED_PREFIXES = ['SCF_', 'QCLOUD_', 'TENCENTCLOUD_'] as const;

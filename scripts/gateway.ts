@@ -1,7 +1,8 @@
 /**
  * The local gateway (`npm start`): serves `POST /weapp/{roomType}/{action}` and
- * `GET /weapp/utils/{action}` by handing API Gateway-shaped events to the same
- * router handler SCF runs, and runs the sweeper on the timer trigger's period.
+ * `GET /weapp/utils/{action}` on the same server core as the self-hosted
+ * server (shared/http/server.ts: the router's routes, straight from the
+ * socket), and runs the sweeper on the timer trigger's period.
  *
  * A fresh machine needs nothing else: without REDIS_URL it uses an in-process
  * Redis emulation (ioredis-mock running the same Lua scripts, through the
@@ -11,19 +12,18 @@
  * exist only here.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { loadConfig } from '../shared/config';
-import { MAX_BODY_BYTES } from '../shared/http/endpoint';
+import { createServiceServer, startSweeper } from '../shared/http/server';
+import { coalesceWrites } from '../shared/redis';
 import { createOfflineImClient } from '../shared/im/offline';
 import { createOfflineLiveApiClient } from '../shared/live/offline';
 import { createOfflineTrtcClient } from '../shared/trtc/client';
 import { batchLogLines, log } from '../shared/log';
-import { sweep } from '../shared/rooms/sweeper';
 import { shownUrl } from '../shared/events/webhooks';
 import { loadHttpClient } from '../shared/cloud/transport';
 import { buildRuntime, installRuntime, type Runtime } from '../shared/runtime';
-import { main_handler as route } from '../functions/router';
+import { routeRequest } from '../functions/router';
 import { loadDotEnv } from './dotenv';
 import { emulatedRedis } from './emulated-redis';
 import { errorMessage } from '../shared/errors';
@@ -58,29 +58,6 @@ function developmentEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; imOff
   return { env: filled, imOffline, liveOffline };
 }
 
-/** A path segment as written when it is not valid percent-encoding (the router then answers 404). */
-function decodePart(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      // Keep one byte past the limit so the handler sees "too large" and answers 413.
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-      size += chunk.length;
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES + 1).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 export interface Gateway {
   url: string;
   runtime: Runtime;
@@ -91,7 +68,7 @@ export interface Gateway {
 export interface GatewayOptions {
   env?: NodeJS.ProcessEnv;
   port?: number;
-  /** Sweeper period in ms (0 disables); the timer trigger's period in the cloud. */
+  /** Sweeper period in ms (0 disables; default SWEEP_INTERVAL_MS); the timer trigger's period in the cloud. */
   sweepIntervalMs?: number;
   quiet?: boolean;
   runtime?: Runtime;
@@ -109,58 +86,19 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       live: cloudOffline ? createOfflineLiveApiClient(log) : undefined,
       trtc: cloudOffline ? createOfflineTrtcClient(log) : undefined,
     });
+  // Like the self-hosted server: a turn's Redis commands in one write (no-op on the embedded store).
+  coalesceWrites(rt.redis);
   installRuntime(rt);
   // A server that stays up loads the HTTP client of Tencent's APIs and webhooks at start, not in its first such call.
   loadHttpClient();
 
-  const server = createServer((req, res) => {
-    serve(req)
-      .then((answer) => {
-        res.writeHead(answer.statusCode, answer.headers);
-        res.end(answer.body);
-      })
-      .catch((error: unknown) => {
-        // A client that aborted mid-body, or a URL Node cannot parse: answer, never crash.
-        log({ event: 'gateway_error', error: errorMessage(error) });
-        if (res.headersSent || res.destroyed) return;
-        res.writeHead(400, { 'Content-Type': 'application/json; charset=utf-8' });
-        res.end(JSON.stringify({ code: 1, message: 'malformed HTTP request' }));
-      });
-  });
+  // The same server core as `npm run serve` (shared/http/server.ts): this file adds only development defaults.
+  const service = createServiceServer(routeRequest);
+  const url = await service.listen(options.port ?? config.port, '127.0.0.1');
+  const port = Number(new URL(url).port);
 
-  async function serve(req: IncomingMessage) {
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    const body = await readBody(req);
-    const match = /^\/weapp\/([^/]+)\/([^/]+)\/?$/.exec(url.pathname);
-    const event = {
-      httpMethod: req.method ?? 'GET',
-      path: url.pathname,
-      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v ?? ''])),
-      queryStringParameters: Object.fromEntries(url.searchParams),
-      pathParameters: match ? { roomType: decodePart(match[1]!), action: decodePart(match[2]!) } : {},
-      body,
-      isBase64Encoded: false,
-      requestContext: { requestId: randomBytes(12).toString('hex'), sourceIp: req.socket.remoteAddress ?? 'unknown', stage: 'local' },
-    };
-    return route(event, {});
-  }
-
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => server.listen(options.port ?? config.port, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-
-  const interval = options.sweepIntervalMs ?? 5000;
-  let sweeping = false;
-  const timer =
-    interval > 0
-      ? setInterval(() => {
-          if (sweeping) return;
-          sweeping = true;
-          sweep(rt)
-            .catch((error: unknown) => log({ event: 'sweep_failed', error: errorMessage(error) }))
-            .finally(() => (sweeping = false));
-        }, interval)
-      : undefined;
+  const interval = options.sweepIntervalMs ?? config.server.sweepIntervalMs;
+  const stopSweeper = interval > 0 ? startSweeper(rt, interval) : undefined;
 
   // Many requests at once: their log lines are written once per event-loop turn (shared/log.ts).
   batchLogLines(true);
@@ -182,14 +120,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   }
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     runtime: rt,
-    server,
+    server: service.server,
     async close() {
-      if (timer) clearInterval(timer);
+      await stopSweeper?.();
       batchLogLines(false);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await service.close(0);
       installRuntime(undefined);
       await rt.redis.quit().catch(() => undefined);
     },
@@ -199,7 +136,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 if (require.main === module) {
   // .env first (the shell wins over it), so SWEEP_INTERVAL_MS and every setting can live there.
   if (loadDotEnv()) process.stdout.write('read .env (variables set in the shell win)\n');
-  startGateway({ sweepIntervalMs: Number(process.env.SWEEP_INTERVAL_MS ?? 5000) }).catch((error: unknown) => {
+  startGateway().catch((error: unknown) => {
     process.stderr.write(`gateway failed to start: ${errorMessage(error)}\n`);
     process.exit(1);
   });

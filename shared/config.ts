@@ -35,6 +35,17 @@ export interface RoomLimits {
 
 export interface Config {
   port: number;
+  /** The self-hosted server (server/index.ts) and the local gateway; SCF functions ignore these. */
+  server: {
+    /** Address the self-hosted server listens on (the local gateway: 127.0.0.1 always). */
+    host: string;
+    /** Worker processes of the self-hosted server; 0: one per CPU core. */
+    workers: number;
+    /** Sweeper period in ms (0: off); the timer trigger's period in the cloud. */
+    sweepIntervalMs: number;
+    /** How long a shutdown waits for requests in flight before dropping them. */
+    shutdownGraceMs: number;
+  };
   redisUrl: string | undefined;
   redisCluster: boolean;
   keyPrefix: string;
@@ -162,7 +173,12 @@ const urlList = z.string().transform((value, ctx) => {
 const host = z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be a host name');
 
 const envSchema = z.object({
-  PORT: positiveInt(65535).default(5757),
+  // 0: any free port (the server and the gateway print the one they got).
+  PORT: z.coerce.number({ error: 'must be an integer' }).int('must be an integer').min(0, 'must be from 0 to 65535').max(65535, 'must be from 0 to 65535').default(5757),
+  HOST: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be an IP address or host name').default('0.0.0.0'),
+  WORKERS: z.coerce.number({ error: 'must be an integer' }).int('must be an integer').min(0, 'must be 0 (one per core) or more').max(256, 'must be at most 256').default(0),
+  SWEEP_INTERVAL_MS: z.coerce.number({ error: 'must be an integer' }).int('must be an integer').min(0, 'must be 0 (off) or more').max(3_600_000, 'must be at most 3600000').default(5000),
+  SHUTDOWN_GRACE_MS: z.coerce.number({ error: 'must be an integer' }).int('must be an integer').min(0, 'must be 0 or more').max(600_000, 'must be at most 600000').default(10_000),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
   REDIS_CLUSTER: bool.default(false),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]{1,32}$/, 'must be 1-32 of A-Z a-z 0-9 _ : -').default('rs'),
@@ -333,6 +349,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
 
   return {
     port: e.PORT,
+    server: { host: e.HOST, workers: e.WORKERS, sweepIntervalMs: e.SWEEP_INTERVAL_MS, shutdownGraceMs: e.SHUTDOWN_GRACE_MS },
     redisUrl: e.REDIS_URL,
     redisCluster: e.REDIS_CLUSTER,
     keyPrefix: e.REDIS_KEY_PREFIX,

@@ -70,3 +70,35 @@ export function isConnectionError(error: unknown): boolean {
   if (error.name === 'ReplyError') return /CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN/.test(error.message);
   return true;
 }
+
+/**
+ * For a server answering many requests at once (shared/http/server.ts), not a
+ * function: the commands issued in one event-loop turn leave in one write.
+ * The socket is corked at the turn's first command and uncorked after the
+ * turn's I/O callbacks (setImmediate), so Node makes one writev instead of a
+ * write per command and Redis reads the batch in one read. Unlike ioredis'
+ * auto-pipelining (see COMMON) no Pipeline object is built: each command is
+ * sent as it is, only the syscall is shared. Measured side by side with the
+ * 2018 server (bench sidebyside, one worker, quick, load ~11): 0.79x without,
+ * 1.14x with; the heartbeat's Node CPU no longer shows a write per command.
+ */
+export function coalesceWrites(client: RedisClient): void {
+  // A cluster client has a socket per node; the embedded store (scripts/emulated-redis.ts) has none.
+  if (!(client instanceof Redis)) return;
+  let corked: { uncork(): void } | undefined;
+  const uncork = () => {
+    const socket = corked;
+    corked = undefined;
+    socket?.uncork();
+  };
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+    const socket = client.stream as (typeof client.stream & { cork?: () => void; uncork?: () => void }) | undefined;
+    if (corked === undefined && client.status === 'ready' && socket?.cork) {
+      socket.cork();
+      corked = socket as { uncork(): void };
+      setImmediate(uncork);
+    }
+    return send(...args);
+  };
+}

@@ -14,8 +14,8 @@ import { DEPLOY_VARIABLES, shownValue } from '../../scripts/deploy-plan';
 import { loadDotEnv } from '../../scripts/dotenv';
 import { failedResponse } from '../../scripts/invoke';
 
-/** Read by the local gateway alone (scripts/gateway.ts), not a config setting. */
-const GATEWAY_ONLY = ['SWEEP_INTERVAL_MS'];
+/** Read by the local gateway alone (scripts/gateway.ts), not a config setting: none since SWEEP_INTERVAL_MS moved into shared/config.ts. */
+const GATEWAY_ONLY: string[] = [];
 
 describe('.env.example', () => {
   const lines = readFileSync(join(ROOT, '.env.example'), 'utf8').split('\n');
