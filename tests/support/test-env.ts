@@ -51,6 +51,8 @@ export function testEnv(fake: FakeCloud | undefined, prefix: string, overrides: 
     REDIS_KEY_PREFIX: prefix,
     // The cluster run's one-slot check (scripts/test-cluster.sh) reaches the config like any setting.
     ...(process.env.ROOM_SLOT_CHECK ? { ROOM_SLOT_CHECK: process.env.ROOM_SLOT_CHECK } : {}),
+    // A process the tests start (the compiled server, npm start) must use this run's key layout.
+    ...(process.env.ROOM_PARTITIONS ? { ROOM_PARTITIONS: process.env.ROOM_PARTITIONS } : {}),
     ...CLOUD_ENV,
     ...(fake ? { IM_API_BASE_URL: fake.imBaseUrl, CLOUD_API_BASE_URL: fake.cloudBaseUrl } : {}),
     IM_TIMEOUT_MS: '500',
