@@ -10,7 +10,7 @@ import { build as esbuild } from 'esbuild';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { errorMessage } from '../shared/errors';
-import { ALIASES, DIST_DIR, NODE_TARGET, ROOT, kb, trimUnusedTables } from './build';
+import { BUNDLE_OPTIONS, DIST_DIR, ROOT, kb } from './build';
 
 export const SERVER_DIR = join(DIST_DIR, 'server');
 export const SERVER_BUNDLE = join(SERVER_DIR, 'index.js');
@@ -23,19 +23,7 @@ export async function buildServer(outdir = SERVER_DIR): Promise<string> {
     absWorkingDir: ROOT,
     entryPoints: [join(ROOT, 'server', 'index.ts')],
     outfile,
-    bundle: true,
-    platform: 'node',
-    target: NODE_TARGET,
-    format: 'cjs',
-    minify: true,
-    // ioredis tells reply errors from connection errors by class name (ReplyError); minified names would break that.
-    keepNames: true,
-    sourcemap: 'linked',
-    sourcesContent: false,
-    legalComments: 'linked',
-    logLevel: 'warning',
-    alias: ALIASES,
-    plugins: [trimUnusedTables],
+    ...BUNDLE_OPTIONS,
   });
   return outfile;
 }

@@ -13,7 +13,7 @@
  * fails when a bundle is larger than 640 KB (the router and admin: 820 KB) or pulls in a devDependency (the
  * gateway's ioredis-mock, test helpers) that must never ship.
  */
-import { build as esbuild, type Plugin } from 'esbuild';
+import { build as esbuild, type BuildOptions, type Plugin } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { errorMessage } from '../shared/errors';
@@ -208,6 +208,24 @@ function foreignInputs(inputs: string[]): string[] {
  * that uses it (scripts/code-cache.ts): a warm-up run per function, ~0.3 s
  * each, two at a time. Off, index.js is esbuild's bundle itself.
  */
+/** How every bundle is built: the functions' and the self-hosted server's (scripts/build-server.ts). */
+export const BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  target: NODE_TARGET,
+  format: 'cjs',
+  minify: true,
+  // ioredis tells reply errors from connection errors by class name (ReplyError); minified names would break that.
+  keepNames: true,
+  // Stack traces map back to the TypeScript when run with NODE_OPTIONS=--enable-source-maps.
+  sourcemap: 'linked',
+  sourcesContent: false,
+  legalComments: 'linked',
+  logLevel: 'warning',
+  alias: ALIASES,
+  plugins: [trimUnusedTables, ioredisCommanderDictionary, axiosLazyFetchProbe],
+} satisfies BuildOptions;
+
 export async function buildFunctions(options: { outdir?: string; functions?: string[]; codeCache?: boolean } = {}): Promise<BuildResult> {
   const codeCache = options.codeCache ?? true;
   const outdir = options.outdir ?? DIST_DIR;
@@ -225,21 +243,8 @@ export async function buildFunctions(options: { outdir?: string; functions?: str
     absWorkingDir: ROOT,
     entryPoints: Object.fromEntries(names.map((name) => [`${name}/${codeCache ? BUNDLE_FILE.replace(/\.js$/, '') : 'index'}`, join(FUNCTIONS_DIR, `${name}.ts`)])),
     outdir,
-    bundle: true,
-    platform: 'node',
-    target: NODE_TARGET,
-    format: 'cjs',
-    minify: true,
-    // ioredis tells reply errors from connection errors by class name (ReplyError); minified names would break that.
-    keepNames: true,
-    // Stack traces map back to the TypeScript when the function runs with NODE_OPTIONS=--enable-source-maps.
-    sourcemap: 'linked',
-    sourcesContent: false,
-    legalComments: 'linked',
+    ...BUNDLE_OPTIONS,
     metafile: true,
-    logLevel: 'warning',
-    alias: ALIASES,
-    plugins: [trimUnusedTables, ioredisCommanderDictionary, axiosLazyFetchProbe],
   });
   if (codeCache) await writeCodeCaches(outdir, names);
 

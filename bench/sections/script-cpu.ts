@@ -71,7 +71,8 @@ const CONCURRENCY = 16;
 /** The clients' heartbeat interval (PROTOCOL.md: every ~7 s). */
 const CLIENT_INTERVAL_MS = 7000;
 
-async function freePort(): Promise<number> {
+/** A port the OS says is free now (for a server started next). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -16,13 +16,13 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { buildServer } from '../../scripts/build-server';
 import type { Bed } from '../lib/bed';
 import { median, round } from '../lib/stats';
+import { freePort } from './script-cpu';
 
 /** The commit whose server/ the 2018 figures were taken from (../shared/perf/README.md). */
 const OLD_COMMIT = 'e273057';
@@ -78,17 +78,6 @@ function oldServerFolder(): { dir: string; where: string } | { missing: string }
   // koa-cors is missing from that commit's node_modules; a later commit has it.
   archive('HEAD', 'server/node_modules/koa-cors');
   return { dir, where: `${git} @ ${OLD_COMMIT}` };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitFor<T>(what: string, probe: () => T | undefined, child: ChildProcess, ms = 30_000): Promise<T> {
