@@ -11,48 +11,72 @@ import { toHttpRequest, type HttpRequest, type ScfContext } from '../shared/http
 import type { ScfResponse } from '../shared/http/response';
 import { isOpenApiRequest, openApiResponse } from '../shared/http/openapi';
 import { isAdminPath } from '../shared/admin/path';
-import { endpoint as addAudience } from './add_audience';
-import { endpoint as addPusher } from './add_pusher';
-import { endpoint as checkConfig } from './check_config';
-import { endpoint as createRoom } from './create_room';
-import { endpoint as deleteAudience } from './delete_audience';
-import { endpoint as deletePusher } from './delete_pusher';
-import { endpoint as destroyRoom } from './destroy_room';
-import { endpoint as getAudiences } from './get_audiences';
-import { endpoint as getCustomInfo } from './get_custom_info';
-import { endpoint as getLoginInfo } from './get_login_info';
-import { endpoint as getPushUrl } from './get_push_url';
-import { endpoint as getPushers } from './get_pushers';
-import { endpoint as getRoomList } from './get_room_list';
-import { endpoint as getTestPushurl } from './get_test_pushurl';
-import { endpoint as getTestRtmpaccurl } from './get_test_rtmpaccurl';
-import { endpoint as liveStream } from './live_stream';
-import { endpoint as login } from './login';
-import { endpoint as logout } from './logout';
-import { endpoint as mergeStream } from './merge_stream';
-import { endpoint as pusherHeartbeat } from './pusher_heartbeat';
-import { endpoint as setCustomField } from './set_custom_field';
-import { endpoint as trtcCallback } from './trtc';
-import { endpoint as trtcRecordingCallback } from './trtc_recording';
-import { endpoint as webrtcCreateRoom } from './webrtc_create_room';
-import { endpoint as webrtcEnterRoom } from './webrtc_enter_room';
-import { endpoint as webrtcGetLoginInfo } from './webrtc_get_login_info';
-import { endpoint as webrtcGetRoomList } from './webrtc_get_room_list';
-import { endpoint as webrtcGetRoomMembers } from './webrtc_get_room_members';
-import { endpoint as webrtcHeartbeat } from './webrtc_heartbeat';
-import { endpoint as webrtcQuitRoom } from './webrtc_quit_room';
 
-export const ENDPOINTS: readonly Endpoint[] = [
-  login, logout, getPushUrl, createRoom, destroyRoom, getRoomList, getPushers, addPusher, deletePusher, pusherHeartbeat,
-  mergeStream, getCustomInfo, setCustomField, addAudience, deleteAudience, getAudiences,
-  getLoginInfo, getTestPushurl, getTestRtmpaccurl, checkConfig, liveStream,
-  webrtcGetLoginInfo, webrtcGetRoomList, webrtcCreateRoom, webrtcEnterRoom, webrtcQuitRoom, webrtcHeartbeat, webrtcGetRoomMembers, trtcCallback,
-  trtcRecordingCallback,
-];
+/**
+ * Every route, by the scope and action its path names, and the module that
+ * defines it. A module (its schemas, its own dependencies) is run at its
+ * route's first request, not when the router loads: a container mostly serves
+ * a few routes, and building all thirty definitions was ~15% of the router's
+ * require() (issue 25). esbuild keeps each module in the bundle (and in its
+ * code cache) and turns the import() into running it on first call.
+ * tests/integration/api-reference.test.ts checks each module's scope and action against its key.
+ */
+export const ROUTES: ReadonlyMap<string, () => Promise<{ endpoint: Endpoint }>> = new Map<string, () => Promise<{ endpoint: Endpoint }>>([
+  ['room/login', () => import('./login')],
+  ['room/logout', () => import('./logout')],
+  ['room/get_push_url', () => import('./get_push_url')],
+  ['room/create_room', () => import('./create_room')],
+  ['room/destroy_room', () => import('./destroy_room')],
+  ['room/get_room_list', () => import('./get_room_list')],
+  ['room/get_pushers', () => import('./get_pushers')],
+  ['room/add_pusher', () => import('./add_pusher')],
+  ['room/delete_pusher', () => import('./delete_pusher')],
+  ['room/pusher_heartbeat', () => import('./pusher_heartbeat')],
+  ['room/merge_stream', () => import('./merge_stream')],
+  ['room/get_custom_info', () => import('./get_custom_info')],
+  ['room/set_custom_field', () => import('./set_custom_field')],
+  ['room/add_audience', () => import('./add_audience')],
+  ['room/delete_audience', () => import('./delete_audience')],
+  ['room/get_audiences', () => import('./get_audiences')],
+  ['utils/get_login_info', () => import('./get_login_info')],
+  ['utils/get_test_pushurl', () => import('./get_test_pushurl')],
+  ['utils/get_test_rtmpaccurl', () => import('./get_test_rtmpaccurl')],
+  ['utils/check_config', () => import('./check_config')],
+  ['callbacks/live_stream', () => import('./live_stream')],
+  ['webrtc_room/get_login_info', () => import('./webrtc_get_login_info')],
+  ['webrtc_room/get_room_list', () => import('./webrtc_get_room_list')],
+  ['webrtc_room/create_room', () => import('./webrtc_create_room')],
+  ['webrtc_room/enter_room', () => import('./webrtc_enter_room')],
+  ['webrtc_room/quit_room', () => import('./webrtc_quit_room')],
+  ['webrtc_room/heartbeat', () => import('./webrtc_heartbeat')],
+  ['webrtc_room/get_room_members', () => import('./webrtc_get_room_members')],
+  ['callbacks/trtc', () => import('./trtc')],
+  ['callbacks/trtc_recording', () => import('./trtc_recording')],
+]);
 
-const byRoute = new Map(ENDPOINTS.map((e) => [`${e.scope}/${e.action}`, e]));
 /** Path segments that name a scope of their own; any other is a stream room type (`room`). */
-const FIXED_SCOPES = new Set(ENDPOINTS.filter((e) => e.scope !== 'room').map((e) => e.scope));
+const FIXED_SCOPES = new Set([...ROUTES.keys()].map((key) => key.split('/')[0]!).filter((scope) => scope !== 'room'));
+
+/** Definitions already loaded: after a route's first request, no promise to wait for. */
+const loaded = new Map<string, Endpoint>();
+
+async function endpointAt(key: string): Promise<Endpoint | undefined> {
+  const known = loaded.get(key);
+  if (known) return known;
+  const load = ROUTES.get(key);
+  if (!load) return undefined;
+  const { endpoint } = await load();
+  loaded.set(key, endpoint);
+  return endpoint;
+}
+
+let everyEndpoint: Promise<readonly Endpoint[]> | undefined;
+
+/** Every endpoint definition, in the routes' order (the API reference, the tests). */
+export function loadEndpoints(): Promise<readonly Endpoint[]> {
+  everyEndpoint ??= Promise.all([...ROUTES.keys()].map(async (key) => (await endpointAt(key))!));
+  return everyEndpoint;
+}
 
 /**
  * One request, already read (from an SCF event below, or straight off a socket
@@ -60,14 +84,14 @@ const FIXED_SCOPES = new Set(ENDPOINTS.filter((e) => e.scope !== 'room').map((e)
  * plane, or the endpoint its path names. The one routing table of the service.
  */
 export async function routeRequest(req: HttpRequest, context: ScfContext = {}): Promise<ScfResponse> {
-  if (isOpenApiRequest(req.method, req.path)) return openApiResponse(ENDPOINTS);
+  if (isOpenApiRequest(req.method, req.path)) return openApiResponse(await loadEndpoints());
   // The admin plane (its routes' schemas, the dashboard page, the metrics
   // exposition) loads at the first /admin request, not with the router: few
   // router containers ever serve one, and building it was ~40% of the router's
   // require() (issue 25). esbuild turns the import() into a load on first call.
   if (isAdminPath(req.path)) return (await import('../shared/admin/handler')).handleAdmin(undefined, context, req);
   const { group, action } = routeOf(req);
-  const def = byRoute.get(`${group !== undefined && FIXED_SCOPES.has(group as Endpoint['scope']) ? group : 'room'}/${action}`);
+  const def = await endpointAt(`${group !== undefined && FIXED_SCOPES.has(group) ? group : 'room'}/${action}`);
   return handle(def, undefined, context, req);
 }
 

@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ENDPOINTS } from '../functions/router';
+import { loadEndpoints } from '../functions/router';
 import { ADMIN_ROUTES, type AdminRoute } from '../shared/admin/routes';
 import { CODE_MEANINGS, COMMON_CODES, jsonSchema, openApiDocument } from '../shared/http/openapi';
 
@@ -334,15 +334,16 @@ export function renderAdminMarkdown(routes: readonly AdminRoute[]): string {
   ].join('\n');
 }
 
-export const generated = () => {
-  const doc = openApiDocument(ENDPOINTS);
+export const generated = async () => {
+  const doc = openApiDocument(await loadEndpoints());
   return { markdown: renderMarkdown(doc), client: renderClient(doc), admin: renderAdminMarkdown(ADMIN_ROUTES) };
 };
 
 if (require.main === module) {
-  const { markdown, client, admin } = generated();
-  writeFileSync(API_MD, markdown);
-  writeFileSync(CLIENT_TS, client);
-  writeFileSync(ADMIN_MD, admin);
-  process.stdout.write(`wrote ${API_MD}, ${CLIENT_TS} and ${ADMIN_MD}\n`);
+  void generated().then(({ markdown, client, admin }) => {
+    writeFileSync(API_MD, markdown);
+    writeFileSync(CLIENT_TS, client);
+    writeFileSync(ADMIN_MD, admin);
+    process.stdout.write(`wrote ${API_MD}, ${CLIENT_TS} and ${ADMIN_MD}\n`);
+  });
 }

@@ -19,6 +19,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startWarmUpServices } from './warm-up-services';
 
 export const BUNDLE_FILE = 'bundle.js';
 export const CACHE_FILE = 'bundle.cache';
@@ -81,30 +82,38 @@ const file = join(dir, '${BUNDLE_FILE}');
 // does not depend on where the build writes keeps the bytes the same.
 const script = new Script(wrap(readFileSync(file, 'utf8')), { filename: '${BUNDLE_FILE}' });
 const mod = { exports: {} };
+const report = process.stdout.write.bind(process.stdout);
 process.stdout.write = () => true; // the handler's log lines are not wanted here
 script.runInThisContext().call(mod.exports, mod.exports, require, mod, file, dir);
 const context = { request_id: 'code-cache-warm-up', function_name: name, function_version: '$LATEST', namespace: 'default', memory_limit_in_mb: 128, time_limit_in_ms: 3000 };
+let answer = null;
 const finish = () => {
   writeFileSync(join(dir, '${CACHE_FILE}'), script.createCachedData());
-  process.exit(0);
+  // How far the warm-up got: the HTTP status and envelope code it answered (the build checks them).
+  let code;
+  try {
+    code = JSON.parse(answer.body).code;
+  } catch {
+    // No answer, or not the JSON envelope (a page).
+  }
+  report(JSON.stringify({ statusCode: answer ? answer.statusCode : undefined, code }) + '\\n', () => process.exit(0));
 };
 // A call that cannot finish (nothing answers) still leaves what it compiled so far.
 setTimeout(finish, 3000).unref();
 Promise.resolve()
   .then(() => (eventJson ? mod.exports.main_handler(JSON.parse(eventJson), context) : undefined))
-  .catch(() => undefined)
+  .then((response) => { answer = response; }, () => undefined)
   .then(finish);
 `;
 
 /**
- * The warm-up's environment: well-formed made-up settings (no secret, nothing
- * of the operator's) whose services refuse at once (port 1 on the loopback),
- * so the warm-up reaches as far as a real first call would up to the network
- * (config, parsing, validation, the Redis and HTTP clients) in a few ms, the
- * same on every machine, with no Redis or cloud needed to build.
+ * The warm-up's settings: well-formed made-up values (no secret, nothing of
+ * the operator's). Redis and the Tencent APIs are the loopback services of
+ * scripts/warm-up-services.ts, which answer, so the warm-up runs as far as a
+ * real first call does (config, parsing, validation, the Redis and HTTP
+ * clients and what reads their answers) with no Redis or cloud needed to build.
  */
 export const WARM_UP_ENV: Readonly<Record<string, string>> = {
-  REDIS_URL: 'redis://127.0.0.1:1',
   REDIS_KEY_PREFIX: 'code-cache',
   LIVE_APP_ID: '1250000000',
   LIVE_BIZID: '8888',
@@ -112,9 +121,7 @@ export const WARM_UP_ENV: Readonly<Record<string, string>> = {
   IM_SDK_APP_ID: '1400000000',
   IM_SECRET_KEY: '0'.repeat(64),
   IM_ADMINISTRATOR: 'administrator',
-  IM_API_BASE_URL: 'http://127.0.0.1:1',
   IM_MAX_ATTEMPTS: '1',
-  CLOUD_API_BASE_URL: 'http://127.0.0.1:1',
   CLOUD_API_SECRET_ID: 'AKIDwarmup0000000000',
   CLOUD_API_SECRET_KEY: 'warmup0000000000',
 };
@@ -128,18 +135,42 @@ export const WARM_UP_ENV: Readonly<Record<string, string>> = {
  */
 const DETERMINISTIC = ['--predictable', '--random-seed=1'];
 
-/** Writes `dir/bundle.cache` after a warm-up run of `dir/bundle.js` answering `event` (none: load only). */
-export async function writeCodeCache(dir: string, name: string, event: unknown): Promise<number> {
-  const child = spawn(process.execPath, [...DETERMINISTIC, '-e', PRODUCER, dir, event === undefined ? '' : JSON.stringify(event), name], {
-    env: { PATH: process.env.PATH, ...WARM_UP_ENV },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+/** What a warm-up answered: its HTTP status and envelope code (none for a function without an HTTP answer). */
+export interface WarmUpAnswer {
+  statusCode?: number;
+  code?: number;
+}
+
+/**
+ * Writes `dir/bundle.cache` after a warm-up run of `dir/bundle.js` answering
+ * `event` (none: load only). A warm-up that answers 5xx stopped short of the
+ * endpoint (a service it needs did not answer), so its cache would leave the
+ * first call to compile: that fails the build.
+ */
+export async function writeCodeCache(dir: string, name: string, event: unknown): Promise<{ bytes: number; answer: WarmUpAnswer }> {
+  // A fresh store per warm-up: what one function's warm-up wrote cannot steer another's.
+  const services = await startWarmUpServices();
   const stderr: string[] = [];
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
-  const code = await new Promise<number | null>((done) => child.once('exit', done));
+  let stdout = '';
+  let code: number | null;
+  try {
+    const child = spawn(process.execPath, [...DETERMINISTIC, '-e', PRODUCER, dir, event === undefined ? '' : JSON.stringify(event), name], {
+      env: { PATH: process.env.PATH, ...WARM_UP_ENV, ...services.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+    code = await new Promise<number | null>((done) => child.once('exit', done));
+  } finally {
+    await services.close();
+  }
   const cache = join(dir, CACHE_FILE);
   if (code !== 0 || !existsSync(cache)) throw new Error(`${name}: the code cache warm-up failed (exit ${code}): ${stderr.join('').trim()}`);
-  return statSync(cache).size;
+  const answer = JSON.parse(stdout) as WarmUpAnswer;
+  if (answer.statusCode !== undefined && answer.statusCode >= 500) {
+    throw new Error(`${name}: the code cache warm-up answered HTTP ${answer.statusCode} (code ${answer.code}): it did not reach the endpoint (scripts/warm-up-services.ts)`);
+  }
+  return { bytes: statSync(cache).size, answer };
 }
 
 /** The loader, written as the function's index.js. */

@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RoomServiceClient, RoomServiceError } from '../../client';
-import { ENDPOINTS } from '../../functions/router';
+import { loadEndpoints, ROUTES } from '../../functions/router';
+import { functionNames } from '../../scripts/build';
 import { setLogSink } from '../../shared/log';
 import { openApiDocument } from '../../shared/http/openapi';
 import { functionNameOf } from '../../shared/http/endpoint';
@@ -21,12 +22,25 @@ import { startGateway, type Gateway } from '../../scripts/gateway';
 import type { FakeCloud } from '../support/fake-cloud';
 import { invoke, pushUrlFor, startTestCloud, testEnv } from '../support/harness';
 
+// Every definition the router serves (it loads each at its route's first request).
+const ENDPOINTS = await loadEndpoints();
+
 describe('generated reference', () => {
-  it('docs/api.md, client/roomservice.ts and docs/admin.md are what the definitions generate (run `npm run docs:api`)', () => {
-    const { markdown, client, admin } = generated();
+  it('docs/api.md, client/roomservice.ts and docs/admin.md are what the definitions generate (run `npm run docs:api`)', async () => {
+    const { markdown, client, admin } = await generated();
     expect(readFileSync(ADMIN_MD, 'utf8'), 'docs/admin.md is out of date: npm run docs:api').toBe(admin);
     expect(readFileSync(API_MD, 'utf8'), 'docs/api.md is out of date: npm run docs:api').toBe(markdown);
     expect(readFileSync(CLIENT_TS, 'utf8'), 'client/roomservice.ts is out of date: npm run docs:api').toBe(client);
+  });
+
+  it("routes each path to the module that defines it, and every endpoint function has a route", async () => {
+    for (const [key, load] of ROUTES) {
+      const { endpoint } = await load();
+      expect(`${endpoint.scope}/${endpoint.action}`, `the module routed at ${key}`).toBe(key);
+    }
+    // Every function but those with a pipeline of their own (the router, the admin plane, the sweeper's timer).
+    const routed = ENDPOINTS.map(functionNameOf).sort();
+    expect(functionNames().filter((name) => !['router', 'admin', 'sweeper'].includes(name))).toEqual(routed);
   });
 
   it('documents every endpoint the router serves, with its method, room types and codes', () => {

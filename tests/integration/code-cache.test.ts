@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFunctions, bundlePath } from '../../scripts/build';
-import { BUNDLE_FILE, CACHE_FILE } from '../../scripts/code-cache';
+import { buildFunctions, bundlePath, ROOT } from '../../scripts/build';
+import { BUNDLE_FILE, CACHE_FILE, warmUpEvent, writeCodeCache } from '../../scripts/code-cache';
+import { encodeReply, parseCommands, startWarmUpServices } from '../../scripts/warm-up-services';
+import { defineScripts } from '../../shared/redis';
 import { codeCacheWarning } from '../../scripts/deploy-check';
 import { BundleProcess } from '../../scripts/invoke';
 import { REDIS_URL, testEnv } from '../support/test-env';
@@ -107,4 +109,57 @@ describe('deploy check on the code cache', () => {
     expect(codeCacheWarning('Nodejs20.19', 'v20.20.2')).toMatch(/Node 20\.19\.x.*not be used/);
     expect(codeCacheWarning('Nodejs18.15', 'v20.19.5')).toMatch(/Node 18\.15\.x/);
   });
+});
+
+describe('what a warm-up talks to (scripts/warm-up-services.ts)', () => {
+  it('a Redis client gets what Redis would answer: scripts by SHA, the NOSCRIPT fallback, hashes, sorted sets, nil', async () => {
+    const services = await startWarmUpServices();
+    const redis = new Redis(services.env.REDIS_URL!, { maxRetriesPerRequest: 0 });
+    try {
+      defineScripts(redis);
+      // A script the bridge does not know by SHA: ioredis falls back to EVAL on NOSCRIPT.
+      redis.defineCommand('double', { numberOfKeys: 1, lua: "return redis.call('INCRBY', KEYS[1], ARGV[1] * 2)" });
+      expect(await redis.ping()).toBe('PONG');
+      expect(await (redis as unknown as { double(key: string, by: number): Promise<number> }).double('n', 21)).toBe(42);
+      await redis.hset('h', { a: '1', b: '2' });
+      expect(await redis.hgetall('h')).toEqual({ a: '1', b: '2' });
+      await redis.zadd('z', 2, 'two', 1, 'one');
+      expect(await redis.zrange('z', 0, -1, 'WITHSCORES')).toEqual(['one', '1', 'two', '2']);
+      expect(await redis.get('missing')).toBeNull();
+      // Lua false is a nil element, as Redis converts it.
+      expect(await redis.eval('return {1, "a", false}', 0)).toEqual([1, 'a', null]);
+      await expect(redis.evalsha('0'.repeat(40), 0)).rejects.toThrow(/NOSCRIPT/);
+      await expect(redis.call('NOSUCHCOMMAND')).rejects.toThrow(/unknown command/);
+    } finally {
+      redis.disconnect();
+      await services.close();
+    }
+  });
+
+  it('reads commands split across packets, and waits for the rest of a partial one', () => {
+    const wire = Buffer.from('*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n');
+    const cut = wire.length - 4;
+    const first = parseCommands(wire.subarray(0, cut));
+    expect(first.commands).toEqual([['PING']]);
+    expect(parseCommands(wire.subarray(first.used)).commands).toEqual([['SET', 'k', 'value']]);
+    expect(() => parseCommands(Buffer.from('PING\r\n'))).toThrow(/not a RESP array/);
+    expect(encodeReply(['a', 1, null, { f: 'v' }])).toBe('*4\r\n$1\r\na\r\n:1\r\n$-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n');
+  });
+
+  it("the router's warm-up reaches check_config's answer (code 0), so the first call's path is in the cache", async () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'roomservice-warm-up-'));
+    try {
+      const built = await buildFunctions({ outdir, functions: ['router'], codeCache: false });
+      expect(built.problems).toEqual([]);
+      // Without a code cache index.js is the bundle itself; the warm-up reads bundle.js.
+      copyFileSync(join(outdir, 'router', 'index.js'), join(outdir, 'router', BUNDLE_FILE));
+
+      const { bytes, answer } = await writeCodeCache(join(outdir, 'router'), 'router', warmUpEvent(join(ROOT, 'events'), 'router'));
+
+      expect(answer).toEqual({ statusCode: 200, code: 0 });
+      expect(bytes).toBeGreaterThan(0);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

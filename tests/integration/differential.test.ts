@@ -17,7 +17,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { roomPartitions } from '../../shared/rooms/keys';
-import { ENDPOINTS } from '../../functions/router';
+import { loadEndpoints } from '../../functions/router';
 import { ADMIN_ROUTES } from '../../shared/admin/routes';
 import type { RoomType } from '../../shared/config';
 import { codesOf, jsonSchema } from '../../shared/http/openapi';
@@ -26,6 +26,9 @@ import { sweep } from '../../shared/rooms/sweeper';
 import { readEvents, type RoomEvent } from '../../shared/events/log';
 import { resetMetricsBuffer } from '../../shared/metrics/recorder';
 import { sleep, startHarness, invoke, invokeText, liveroomMix, pushUrlFor, signedStreamCallback, userSigFor, CLOUD, type Answer } from '../support/harness';
+
+// Every definition the router serves (it loads each at its route's first request).
+const ENDPOINTS = await loadEndpoints();
 
 /** The expiry part runs with this heartbeat and idle timeout; before it nobody may time out, however slow the machine. */
 const HEARTBEAT_MS = 1500;

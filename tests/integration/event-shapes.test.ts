@@ -18,10 +18,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/build';
-import { ENDPOINTS, main_handler as router } from '../../functions/router';
+import { loadEndpoints, main_handler as router } from '../../functions/router';
 import { toHttpRequest } from '../../shared/http/event';
 import { functionNameOf } from '../../shared/http/endpoint';
 import { CLOUD, signIn, startHarness, userSigFor, type Harness } from '../support/harness';
+
+// Every definition the router serves (it loads each at its route's first request).
+const ENDPOINTS = await loadEndpoints();
 
 type Query = Record<string, string>;
 type Shape = 'api-gateway' | 'api-gateway (query as a string)' | 'function-url' | 'console';

@@ -29,7 +29,7 @@ import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { Api as TlsSigApi } from 'tls-sig-api-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENDPOINTS, main_handler as route } from '../../functions/router';
+import { loadEndpoints, main_handler as route } from '../../functions/router';
 import { MAX_BODY_BYTES, routeOf } from '../../shared/http/endpoint';
 import { toHttpRequest } from '../../shared/http/event';
 import { setLogSink } from '../../shared/log';
@@ -37,6 +37,9 @@ import type { Runtime } from '../../shared/runtime';
 import { startGateway, type Gateway } from '../../scripts/gateway';
 import { CLOUD, deleteByPrefix, pushUrlFor, signIn, startHarness, stateKeys, testEnv, userSigFor, type Client, type Harness } from '../support/harness';
 import { errorMessage } from '../../shared/errors';
+
+// Every definition the router serves (it loads each at its route's first request).
+const ENDPOINTS = await loadEndpoints();
 
 const SEED = 20240611;
 const NUM_RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
