@@ -136,14 +136,6 @@ const AXIOS_PATCHES: [string, string][] = [
 export const axiosLazyFetchProbe: Plugin = {
   name: 'axios-lazy-fetch-probe',
   setup(build) {
-    // axios requires http2 at load for its HTTP/2 transport, which the service never asks for (~4 ms more than http and https).
-    build.onResolve({ filter: /^http2$/ }, (args) =>
-      /[\\/]node_modules[\\/]axios[\\/]/.test(args.importer) ? { path: 'http2-on-use', namespace: 'trimmed' } : undefined,
-    );
-    build.onLoad({ filter: /^http2-on-use$/, namespace: 'trimmed' }, () => ({
-      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:http2')[key] });",
-      loader: 'js',
-    }));
     build.onLoad({ filter: /[\\/]node_modules[\\/]axios[\\/]dist[\\/]node[\\/]axios\.cjs$/ }, (args) => {
       let source = readFileSync(args.path, 'utf8');
       for (const [from, to] of AXIOS_PATCHES) {
@@ -154,6 +146,42 @@ export const axiosLazyFetchProbe: Plugin = {
     });
   },
 };
+
+/**
+ * Modules axios requires at load but uses only for what the service never
+ * asks of it: http2 (its HTTP/2 transport, ~4 ms more than http and https),
+ * form-data (multipart bodies; with combined-stream, get-intrinsic and the
+ * rest of its tree ~2 ms) and https-proxy-agent (requests through an HTTPS
+ * proxy; with agent-base, assert). Each is bundled as before but runs when
+ * axios first touches it (a property, `new`, a call or `instanceof`), so a
+ * function that never does never pays for it.
+ */
+const LOADED_ON_FIRST_USE: readonly string[] = ['http2', 'form-data', 'https-proxy-agent'];
+export const loadedOnFirstUse: Plugin = {
+  name: 'loaded-on-first-use',
+  setup(build) {
+    const filter = new RegExp(`^(${LOADED_ON_FIRST_USE.map((name) => name.replace(/[-/]/g, '\\$&')).join('|')})$`);
+    build.onResolve({ filter }, (args) =>
+      /[\\/]node_modules[\\/]axios[\\/]/.test(args.importer) ? { path: `on-first-use/${args.path}`, namespace: 'trimmed', pluginData: { resolveDir: args.resolveDir } } : undefined,
+    );
+    build.onLoad({ filter: /^on-first-use\//, namespace: 'trimmed' }, (args) => ({
+      contents: onFirstUse(args.path.slice('on-first-use/'.length)),
+      loader: 'js',
+      resolveDir: (args.pluginData as { resolveDir: string }).resolveDir,
+    }));
+  },
+};
+
+/** A stand-in for module `name` that requires it at its first use and forwards everything to it. */
+const onFirstUse = (name: string) => `let real;
+const load = () => (real ??= require(${JSON.stringify(name === 'http2' ? 'node:http2' : name)}));
+module.exports = new Proxy(function () {}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  construct: (_, args) => Reflect.construct(load(), args),
+  apply: (_, self, args) => Reflect.apply(load(), self, args),
+  getPrototypeOf: () => Reflect.getPrototypeOf(load()),
+});`;
 
 export interface BundleInfo {
   /** bundle.js: what the budget limits. */
@@ -223,7 +251,7 @@ export const BUNDLE_OPTIONS = {
   legalComments: 'linked',
   logLevel: 'warning',
   alias: ALIASES,
-  plugins: [trimUnusedTables, ioredisCommanderDictionary, axiosLazyFetchProbe],
+  plugins: [trimUnusedTables, ioredisCommanderDictionary, axiosLazyFetchProbe, loadedOnFirstUse],
 } satisfies BuildOptions;
 
 export async function buildFunctions(options: { outdir?: string; functions?: string[]; codeCache?: boolean } = {}): Promise<BuildResult> {
