@@ -149,18 +149,20 @@ export interface WarmUpAnswer {
  */
 export async function writeCodeCache(dir: string, name: string, event: unknown): Promise<{ bytes: number; answer: WarmUpAnswer }> {
   // A fresh store per warm-up: what one function's warm-up wrote cannot steer another's.
-  const services = await startWarmUpServices();
+  const services = await startWarmUpServices(WARM_UP_ENV);
   const stderr: string[] = [];
   let stdout = '';
   let code: number | null;
   try {
-    const child = spawn(process.execPath, [...DETERMINISTIC, '-e', PRODUCER, dir, event === undefined ? '' : JSON.stringify(event), name], {
+    const call = await services.credentials(event);
+    const child = spawn(process.execPath, [...DETERMINISTIC, '-e', PRODUCER, dir, call === undefined ? '' : JSON.stringify(call), name], {
       env: { PATH: process.env.PATH, ...WARM_UP_ENV, ...services.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
-    code = await new Promise<number | null>((done) => child.once('exit', done));
+    // 'close', not 'exit': the answer line may still be in the pipe when the process has exited.
+    code = await new Promise<number | null>((done) => child.once('close', done));
   } finally {
     await services.close();
   }

@@ -21,7 +21,11 @@
 import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import { SessionStore } from '../shared/auth/sessions';
+import { loadConfig } from '../shared/config';
+import type { RedisClient } from '../shared/redis';
 import { SCRIPTS } from '../shared/rooms/scripts';
+import { issueUserSig } from '../shared/sign/usersig';
 import { emulatedRedis } from './emulated-redis';
 
 /** One RESP2 reply, from what the emulated client answered. */
@@ -89,8 +93,9 @@ async function answer(client: Client, byDigest: Map<string, string>, [name = '',
 }
 
 /** A RESP2 server in front of a fresh embedded store; commands answered in order per connection. */
-export async function startRespBridge(): Promise<{ url: string; close(): Promise<void> }> {
-  const client = (await emulatedRedis()) as unknown as Client;
+export async function startRespBridge(): Promise<{ url: string; store: RedisClient; close(): Promise<void> }> {
+  const store = await emulatedRedis();
+  const client = store as unknown as Client;
   // ioredis runs a defined script by the SHA1 of its text (EVALSHA), like Redis.
   const byDigest = new Map(Object.entries(SCRIPTS).map(([name, { lua }]) => [createHash('sha1').update(lua).digest('hex'), name]));
   const sockets = new Set<Socket>();
@@ -121,6 +126,7 @@ export async function startRespBridge(): Promise<{ url: string; close(): Promise
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   return {
     url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    store,
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise((closed) => server.close(closed));
@@ -148,11 +154,35 @@ export async function startCloudAnswerer(): Promise<{ url: string; close(): Prom
   };
 }
 
-/** Both services for one warm-up, and the settings that point a function at them. */
-export async function startWarmUpServices(): Promise<{ env: Record<string, string>; close(): Promise<void> }> {
+type ConsoleEvent = { queryString?: Record<string, string> };
+
+/**
+ * Both services for one warm-up, the settings that point a function at them,
+ * and `credentials(event)`: the console event with what a real first call
+ * carries instead of its placeholders (a UserSig for login, a session token
+ * for the signed-in routes), so the warm-up runs the endpoint itself, not only
+ * the refusal of a bad credential.
+ */
+export async function startWarmUpServices(settings: Readonly<Record<string, string>>): Promise<{
+  env: Record<string, string>;
+  credentials(event: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}> {
   const [redis, cloud] = await Promise.all([startRespBridge(), startCloudAnswerer()]);
+  const env = { REDIS_URL: redis.url, IM_API_BASE_URL: cloud.url, CLOUD_API_BASE_URL: cloud.url };
+  const config = loadConfig({ ...settings, ...env });
+  const sessions = new SessionStore(redis.store, config.keyPrefix, config.sessionSecret, config.sessionTtlSeconds);
   return {
-    env: { REDIS_URL: redis.url, IM_API_BASE_URL: cloud.url, CLOUD_API_BASE_URL: cloud.url },
+    env,
+    async credentials(event) {
+      const query = (event as ConsoleEvent | undefined)?.queryString;
+      const user = query?.userID;
+      if (!query || !user) return event;
+      const filled = { ...query };
+      if ('userSig' in filled) filled.userSig = issueUserSig({ sdkAppId: config.im.sdkAppId, secretKey: config.im.secretKey }, user);
+      if ('token' in filled) filled.token = await sessions.open(user);
+      return { ...(event as object), queryString: filled };
+    },
     close: async () => {
       await Promise.all([redis.close(), cloud.close()]);
     },

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFunctions, bundlePath, ROOT } from '../../scripts/build';
-import { BUNDLE_FILE, CACHE_FILE, warmUpEvent, writeCodeCache } from '../../scripts/code-cache';
+import { BUNDLE_FILE, CACHE_FILE, WARM_UP_ENV, warmUpEvent, writeCodeCache } from '../../scripts/code-cache';
 import { encodeReply, parseCommands, startWarmUpServices } from '../../scripts/warm-up-services';
 import { defineScripts } from '../../shared/redis';
 import { codeCacheWarning } from '../../scripts/deploy-check';
@@ -113,7 +113,7 @@ describe('deploy check on the code cache', () => {
 
 describe('what a warm-up talks to (scripts/warm-up-services.ts)', () => {
   it('a Redis client gets what Redis would answer: scripts by SHA, the NOSCRIPT fallback, hashes, sorted sets, nil', async () => {
-    const services = await startWarmUpServices();
+    const services = await startWarmUpServices(WARM_UP_ENV);
     const redis = new Redis(services.env.REDIS_URL!, { maxRetriesPerRequest: 0 });
     try {
       defineScripts(redis);
@@ -146,18 +146,23 @@ describe('what a warm-up talks to (scripts/warm-up-services.ts)', () => {
     expect(encodeReply(['a', 1, null, { f: 'v' }])).toBe('*4\r\n$1\r\na\r\n:1\r\n$-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n');
   });
 
-  it("the router's warm-up reaches check_config's answer (code 0), so the first call's path is in the cache", async () => {
+  it('warm-ups reach the endpoint itself: check_config answers, login takes a UserSig, a signed-in route takes its token', async () => {
     const outdir = mkdtempSync(join(tmpdir(), 'roomservice-warm-up-'));
+    const names = ['router', 'login', 'pusher_heartbeat'];
     try {
-      const built = await buildFunctions({ outdir, functions: ['router'], codeCache: false });
+      const built = await buildFunctions({ outdir, functions: names, codeCache: false });
       expect(built.problems).toEqual([]);
-      // Without a code cache index.js is the bundle itself; the warm-up reads bundle.js.
-      copyFileSync(join(outdir, 'router', 'index.js'), join(outdir, 'router', BUNDLE_FILE));
+      const answers: Record<string, unknown> = {};
+      for (const name of names) {
+        // Without a code cache index.js is the bundle itself; the warm-up reads bundle.js.
+        copyFileSync(join(outdir, name, 'index.js'), join(outdir, name, BUNDLE_FILE));
+        answers[name] = (await writeCodeCache(join(outdir, name), name, warmUpEvent(join(ROOT, 'events'), name))).answer;
+      }
 
-      const { bytes, answer } = await writeCodeCache(join(outdir, 'router'), 'router', warmUpEvent(join(ROOT, 'events'), 'router'));
-
-      expect(answer).toEqual({ statusCode: 200, code: 0 });
-      expect(bytes).toBeGreaterThan(0);
+      expect(answers.router).toEqual({ statusCode: 200, code: 0 });
+      expect(answers.login).toEqual({ statusCode: 200, code: 0 });
+      // Signed in, the heartbeat reaches its room script: alice is in no room of the fresh store (code 5), not refused (7).
+      expect(answers.pusher_heartbeat).toEqual({ statusCode: 200, code: 5 });
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
