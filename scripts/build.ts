@@ -16,6 +16,7 @@
 import { build as esbuild, type BuildOptions, type Plugin } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
+import { isBuiltin } from 'node:module';
 import { errorMessage } from '../shared/errors';
 import { BUNDLE_FILE, CACHE_FILE, warmUpEvent, writeCodeCache, writeLoader } from './code-cache';
 
@@ -148,21 +149,33 @@ export const axiosLazyFetchProbe: Plugin = {
 };
 
 /**
- * Modules axios requires at load but uses only for what the service never
- * asks of it: http2 (its HTTP/2 transport, ~4 ms more than http and https),
- * form-data (multipart bodies; with combined-stream, get-intrinsic and the
- * rest of its tree ~2 ms) and https-proxy-agent (requests through an HTTPS
- * proxy; with agent-base, assert). Each is bundled as before but runs when
- * axios first touches it (a property, `new`, a call or `instanceof`), so a
- * function that never does never pays for it.
+ * Modules required at load but used only for what the service rarely or never
+ * asks for, each by the module named beside it:
+ *  - axios: http2 (its HTTP/2 transport; ~4 ms more than http and https),
+ *    form-data (multipart bodies; with combined-stream, get-intrinsic and the
+ *    rest of its tree ~2 ms) and https-proxy-agent (requests through an HTTPS
+ *    proxy; with agent-base);
+ *  - ioredis's connectors: tls (rediss:// only; ~3 ms of every cold start on a
+ *    plain-TCP Redis such as TencentDB's in a VPC);
+ *  - redis-errors: assert (checks inside a parser error's constructor; ~1 ms).
+ * Each is bundled as before but runs when first touched (a property, `new`, a
+ * call or `instanceof`), so a function that never does never pays for it.
  */
-const LOADED_ON_FIRST_USE: readonly string[] = ['http2', 'form-data', 'https-proxy-agent'];
+const LOADED_ON_FIRST_USE: readonly { name: string; importer: RegExp }[] = [
+  { name: 'http2', importer: /[\\/]node_modules[\\/]axios[\\/]/ },
+  { name: 'form-data', importer: /[\\/]node_modules[\\/]axios[\\/]/ },
+  { name: 'https-proxy-agent', importer: /[\\/]node_modules[\\/]axios[\\/]/ },
+  { name: 'tls', importer: /[\\/]node_modules[\\/]ioredis[\\/]built[\\/]connectors[\\/]/ },
+  { name: 'assert', importer: /[\\/]node_modules[\\/]redis-errors[\\/]/ },
+];
 export const loadedOnFirstUse: Plugin = {
   name: 'loaded-on-first-use',
   setup(build) {
-    const filter = new RegExp(`^(${LOADED_ON_FIRST_USE.map((name) => name.replace(/[-/]/g, '\\$&')).join('|')})$`);
+    const filter = new RegExp(`^(${LOADED_ON_FIRST_USE.map(({ name }) => name.replace(/[-/]/g, '\\$&')).join('|')})$`);
     build.onResolve({ filter }, (args) =>
-      /[\\/]node_modules[\\/]axios[\\/]/.test(args.importer) ? { path: `on-first-use/${args.path}`, namespace: 'trimmed', pluginData: { resolveDir: args.resolveDir } } : undefined,
+      LOADED_ON_FIRST_USE.some(({ name, importer }) => name === args.path && importer.test(args.importer))
+        ? { path: `on-first-use/${args.path}`, namespace: 'trimmed', pluginData: { resolveDir: args.resolveDir } }
+        : undefined,
     );
     build.onLoad({ filter: /^on-first-use\//, namespace: 'trimmed' }, (args) => ({
       contents: onFirstUse(args.path.slice('on-first-use/'.length)),
@@ -174,7 +187,7 @@ export const loadedOnFirstUse: Plugin = {
 
 /** A stand-in for module `name` that requires it at its first use and forwards everything to it. */
 const onFirstUse = (name: string) => `let real;
-const load = () => (real ??= require(${JSON.stringify(name === 'http2' ? 'node:http2' : name)}));
+const load = () => (real ??= require(${JSON.stringify(isBuiltin(name) ? `node:${name}` : name)}));
 module.exports = new Proxy(function () {}, {
   get: (_, key) => load()[key],
   has: (_, key) => key in load(),
