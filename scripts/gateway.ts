@@ -23,7 +23,7 @@ import { batchLogLines, log } from '../shared/log';
 import { shownUrl } from '../shared/events/webhooks';
 import { loadHttpClient } from '../shared/cloud/transport';
 import { buildRuntime, installRuntime, type Runtime } from '../shared/runtime';
-import { routeRequest } from '../functions/router';
+import { loadEndpoints, routeRequest } from '../functions/router';
 import { loadDotEnv } from './dotenv';
 import { emulatedRedis } from './emulated-redis';
 import { errorMessage } from '../shared/errors';
@@ -89,8 +89,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   // Like the self-hosted server: a turn's Redis commands in one write (no-op on the embedded store).
   coalesceWrites(rt.redis);
   installRuntime(rt);
-  // A server that stays up loads the HTTP client of Tencent's APIs and webhooks at start, not in its first such call.
+  // A server that stays up loads at start what a function loads on first use: the HTTP client of
+  // Tencent's APIs and webhooks, and every route's endpoint module (functions/router.ts ROUTES).
   loadHttpClient();
+  await loadEndpoints();
 
   // The same server core as `npm run serve` (shared/http/server.ts): this file adds only development defaults.
   const service = createServiceServer(routeRequest);

@@ -16,7 +16,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
-import { routeRequest } from '../functions/router';
+import { loadEndpoints, routeRequest } from '../functions/router';
 import { loadHttpClient } from '../shared/cloud/transport';
 import { ConfigError, loadConfig, type Config } from '../shared/config';
 import { errorMessage } from '../shared/errors';
@@ -61,8 +61,10 @@ function startRuntime(config: Config): Runtime {
 
 /** One serving process: a worker, or the whole server with WORKERS=1. Answers its URL. */
 async function serve(config: Config, rt: Runtime, stopSweeper?: () => Promise<void>): Promise<string> {
-  // A server that stays up loads the HTTP client of Tencent's APIs and webhooks at start, not in its first such call.
+  // A server that stays up loads at start what a function loads on first use: the HTTP client of
+  // Tencent's APIs and webhooks, and every route's endpoint module (functions/router.ts ROUTES).
   loadHttpClient();
+  await loadEndpoints();
   batchLogLines(true);
   const service = createServiceServer(routeRequest);
   const url = await service.listen(config.port, config.server.host);
