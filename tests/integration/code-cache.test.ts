@@ -103,6 +103,22 @@ describe('V8 code cache of a built function', () => {
   });
 });
 
+describe('code cache bytes', () => {
+  it('are the same for the same bundle, build after build (deploys name a package by its hash), though the warm-up talks over sockets', async () => {
+    const dirs = [mkdtempSync(join(tmpdir(), 'roomservice-cache-a-')), mkdtempSync(join(tmpdir(), 'roomservice-cache-b-'))];
+    try {
+      for (const outdir of dirs) expect((await buildFunctions({ outdir, functions: ['router', 'pusher_heartbeat'] })).problems).toEqual([]);
+      for (const name of ['router', 'pusher_heartbeat']) {
+        const [a, b] = dirs.map((outdir) => readFileSync(join(outdir, name, CACHE_FILE)));
+        expect(a!.length, name).toBeGreaterThan(100_000);
+        expect(a!.equals(b!), `${name}: two builds gave different cache bytes`).toBe(true);
+      }
+    } finally {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
 describe('deploy check on the code cache', () => {
   it('warns when the deploying Node is not the runtime major.minor', () => {
     expect(codeCacheWarning('Nodejs20.19', 'v20.19.5')).toBeUndefined();
