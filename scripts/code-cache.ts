@@ -38,6 +38,8 @@ const { Script } = require('node:vm');
 const { wrap } = require('node:module');
 const file = join(__dirname, '${BUNDLE_FILE}');
 const BUILT_WITH_V8 = ${JSON.stringify(v8)};
+// V8's heap-size flags (--max-old-space-size=N, --max_semi_space_size=N, ...): defaults 0.
+const HEAP_FLAG = /^--(?:(?:max|min)[-_]semi|max[-_]old|initial[-_]old)[-_]space[-_]size=\\d+$|^--(?:max|initial)[-_]heap[-_]size=\\d+$/;
 // Once per container (this file runs once): compiled without the cache, still correct, only slower (docs/deploy.md "Code cache").
 const log = (event) =>
   process.stdout.write(JSON.stringify({ time: new Date().toISOString(), event, node: process.version, v8: process.versions.v8, builtWithV8: BUILT_WITH_V8 }) + '\\n');
@@ -56,9 +58,21 @@ if (process.sourceMapsEnabled) {
     // V8 checks only its own version, not the patches Node adds to it (the -node.N suffix): another Node's cache is not used.
     log('code_cache_skipped');
   }
-  const script = new Script(wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  // V8 accepts a cache only under the flags it was made with, and counts the heap sizes among them,
+  // though they matter only when the heap is set up, which is done by now. A platform that sizes the
+  // heap from the function's memory with such flags (AWS Lambda does) would see every cache refused:
+  // they are at their defaults while V8 checks the cache, and back right after.
+  const heapFlags = [...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\\s+/)].filter((arg) => HEAP_FLAG.test(arg));
+  const setFlags = (flags) => flags.length > 0 && require('node:v8').setFlagsFromString(flags.join(' '));
+  let script;
+  try {
+    if (cachedData) setFlags(heapFlags.map((flag) => flag.replace(/=.*/, '=0')));
+    script = new Script(wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  } finally {
+    if (cachedData) setFlags(heapFlags);
+  }
   if (cachedData && script.cachedDataRejected) {
-    // Other V8 flags than the build's (e.g. --max-old-space-size in NODE_OPTIONS).
+    // Other V8 flags than the build's (e.g. --jitless or --stack-size in NODE_OPTIONS).
     log('code_cache_rejected');
   }
   script.runInThisContext().call(module.exports, module.exports, require, module, file, __dirname);

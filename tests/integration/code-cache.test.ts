@@ -3,6 +3,7 @@
  * build made, and a cache V8 refuses or one from another V8 build only costs
  * compile time: the function still loads and answers, and says so once in its log.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,6 +69,30 @@ describe('V8 code cache of a built function', () => {
 
     expect(cacheEvents(loadLogs)).toEqual([]);
     expect(status).toBe(200);
+  });
+
+  it('is still used when the heap is sized with V8 flags (as platforms size a function by its memory), and the sizes hold', async () => {
+    // NODE_OPTIONS, through the runner SCF-like: the function answers, and no line says the cache went unused.
+    const withOptions = await BundleProcess.start(join(outdir, NAME, 'index.js'), { env: { ...ENV, NODE_OPTIONS: '--max-old-space-size=200 --max-semi-space-size=4' }, name: NAME });
+    try {
+      const { response, error } = await withOptions.invoke(EVENT);
+      expect(error).toBeUndefined();
+      expect((response as { statusCode: number }).statusCode).toBe(200);
+      expect(cacheEvents(withOptions.ready.logs)).toEqual([]);
+    } finally {
+      await withOptions.close();
+    }
+
+    // On node's command line (underscores too), and the heap keeps the size it was started with.
+    const probe = `const v8 = require('v8'); const before = v8.getHeapStatistics().heap_size_limit;
+require(${JSON.stringify(join(outdir, NAME, 'index.js'))});
+console.log(JSON.stringify({ before, after: v8.getHeapStatistics().heap_size_limit }));`;
+    const run = spawnSync(process.execPath, ['--max_old_space_size=150', '--max-semi-space-size=2', '-e', probe], { env: ENV, encoding: 'utf8' });
+    const lines = run.stdout.trim().split('\n');
+    expect(cacheEvents(lines.slice(0, -1))).toEqual([]);
+    const heap = JSON.parse(lines.at(-1)!) as { before: number; after: number };
+    expect(heap.after).toBe(heap.before);
+    expect(heap.before / 2 ** 20).toBeLessThan(200);
   });
 
   it('rejected by V8 (here: damaged), costs a compile and one log line, not the function', async () => {
