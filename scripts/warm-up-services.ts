@@ -24,6 +24,7 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
 import { SessionStore } from '../shared/auth/sessions';
 import { loadConfig } from '../shared/config';
 import type { RedisClient } from '../shared/redis';
+import { roomPartitions } from '../shared/rooms/partitions';
 import { SCRIPTS } from '../shared/rooms/scripts';
 import { issueUserSig } from '../shared/sign/usersig';
 import { emulatedRedis } from './emulated-redis';
@@ -169,7 +170,9 @@ export async function startWarmUpServices(settings: Readonly<Record<string, stri
   close(): Promise<void>;
 }> {
   const [redis, cloud] = await Promise.all([startRespBridge(), startCloudAnswerer()]);
-  const env = { REDIS_URL: redis.url, IM_API_BASE_URL: cloud.url, CLOUD_API_BASE_URL: cloud.url };
+  // The warm-up's function looks for the session where this process wrote it: the same partition count
+  // (read once per process from ROOM_PARTITIONS; 1 unless the build's own environment sets it).
+  const env = { REDIS_URL: redis.url, IM_API_BASE_URL: cloud.url, CLOUD_API_BASE_URL: cloud.url, ROOM_PARTITIONS: String(roomPartitions()) };
   const config = loadConfig({ ...settings, ...env });
   const sessions = new SessionStore(redis.store, config.keyPrefix, config.sessionSecret, config.sessionTtlSeconds);
   return {
