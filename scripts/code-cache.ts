@@ -138,6 +138,10 @@ export const WARM_UP_ENV: Readonly<Record<string, string>> = {
   IM_MAX_ATTEMPTS: '1',
   CLOUD_API_SECRET_ID: 'AKIDwarmup0000000000',
   CLOUD_API_SECRET_KEY: 'warmup0000000000',
+  LIVE_CALLBACK_KEY: 'warmup-live-callback',
+  // The same key for both TRTC callbacks: the warm-up signs a console event without knowing its function.
+  TRTC_CALLBACK_KEY: 'warmup0trtc0callback',
+  TRTC_RECORDING_CALLBACK_KEY: 'warmup0trtc0callback',
 };
 
 /**

@@ -18,7 +18,7 @@
  *    (`ActionStatus: OK`, `ErrorCode: 0`, `Response.RequestId`); nothing is
  *    checked, the warm-up only has to reach the code that reads an answer.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { SessionStore } from '../shared/auth/sessions';
@@ -155,14 +155,25 @@ export async function startCloudAnswerer(): Promise<{ url: string; close(): Prom
   };
 }
 
-type ConsoleEvent = { queryString?: Record<string, string> };
+const parseObject = (text: string | undefined): Record<string, unknown> | undefined => {
+  try {
+    const value: unknown = JSON.parse(text ?? '');
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+type ConsoleEvent = { queryString?: Record<string, string>; headers?: Record<string, string>; body?: string };
 
 /**
  * Both services for one warm-up, the settings that point a function at them,
  * and `credentials(event)`: the console event with what a real first call
  * carries instead of its placeholders (a UserSig for login, a session token
  * for the signed-in routes), so the warm-up runs the endpoint itself, not only
- * the refusal of a bad credential.
+ * the refusal of a bad credential. The platform callbacks get what Tencent
+ * signs: a live callback's `t` and `sign` (md5(key + t)), a TRTC callback's
+ * `Sign` header (HMAC-SHA256 of the body).
  */
 export async function startWarmUpServices(settings: Readonly<Record<string, string>>): Promise<{
   env: Record<string, string>;
@@ -178,13 +189,24 @@ export async function startWarmUpServices(settings: Readonly<Record<string, stri
   return {
     env,
     async credentials(event) {
-      const query = (event as ConsoleEvent | undefined)?.queryString;
-      const user = query?.userID;
-      if (!query || !user) return event;
-      const filled = { ...query };
-      if ('userSig' in filled) filled.userSig = issueUserSig({ sdkAppId: config.im.sdkAppId, secretKey: config.im.secretKey }, user);
-      if ('token' in filled) filled.token = await sessions.open(user);
-      return { ...(event as object), queryString: filled };
+      if (event === undefined) return event;
+      const call = { ...(event as ConsoleEvent) };
+      const user = call.queryString?.userID;
+      if (call.queryString && user) {
+        const query = (call.queryString = { ...call.queryString });
+        if ('userSig' in query) query.userSig = issueUserSig({ sdkAppId: config.im.sdkAppId, secretKey: config.im.secretKey }, user);
+        if ('token' in query) query.token = await sessions.open(user);
+      }
+      const body = parseObject(call.body);
+      if (body && 't' in body && 'sign' in body && config.live.callbackKey) {
+        const t = Math.floor(Date.now() / 1000) + 300;
+        call.body = JSON.stringify({ ...body, t, sign: createHash('md5').update(config.live.callbackKey + String(t)).digest('hex') });
+      }
+      // One key for both TRTC callbacks in WARM_UP_ENV, so the Sign header needs no function name.
+      if (call.headers && 'Sign' in call.headers && config.trtc.callbackKey) {
+        call.headers = { ...call.headers, Sign: createHmac('sha256', config.trtc.callbackKey).update(call.body ?? '', 'utf8').digest('base64') };
+      }
+      return call;
     },
     close: async () => {
       await Promise.all([redis.close(), cloud.close()]);

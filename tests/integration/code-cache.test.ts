@@ -187,9 +187,9 @@ describe('what a warm-up talks to (scripts/warm-up-services.ts)', () => {
     expect(encodeReply(['a', 1, null, { f: 'v' }])).toBe('*4\r\n$1\r\na\r\n:1\r\n$-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n');
   });
 
-  it('warm-ups reach the endpoint itself: check_config answers, login takes a UserSig, a signed-in route takes its token', async () => {
+  it('warm-ups reach the endpoint itself: check_config answers, login takes a UserSig, a signed-in route its token, a callback its signature', async () => {
     const outdir = mkdtempSync(join(tmpdir(), 'roomservice-warm-up-'));
-    const names = ['router', 'login', 'pusher_heartbeat'];
+    const names = ['router', 'login', 'pusher_heartbeat', 'live_stream', 'trtc'];
     try {
       const built = await buildFunctions({ outdir, functions: names, codeCache: false });
       expect(built.problems).toEqual([]);
@@ -204,6 +204,9 @@ describe('what a warm-up talks to (scripts/warm-up-services.ts)', () => {
       expect(answers.login).toEqual({ statusCode: 200, code: 0 });
       // Signed in, the heartbeat reaches its room script: alice is in no room of the fresh store (code 5), not refused (7).
       expect(answers.pusher_heartbeat).toEqual({ statusCode: 200, code: 5 });
+      // Signed as Tencent signs them (a refused signature answers 403 with code 7).
+      expect(answers.live_stream).toEqual({ statusCode: 200, code: 0 });
+      expect(answers.trtc).toEqual({ statusCode: 200, code: 0 });
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
